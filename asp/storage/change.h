@@ -1,0 +1,61 @@
+// The vocabulary of the change queue: what a module records and what a session sends.
+//
+// A module records a Change (PROTOCOL.md §2): an `id` (document key, unique per queue),
+// the `index` (collection) it belongs to, the Operation, opaque `data` bytes and a
+// `version`. Queues coalesce changes per id (§6) into at most one pending change; a
+// session reads them back as SessionChange, numbered by `seq`.
+#ifndef ASP_STORAGE_CHANGE_H_
+#define ASP_STORAGE_CHANGE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "asp/proto/limits.h"
+
+namespace asp {
+
+// What happened to a document, as the module saw it.
+enum class Operation { kCreate = 0, kModify = 1, kDelete = 2 };
+
+// "create", "modify", "delete", or "operation(<n>)" for a value out of range.
+std::string operationName(Operation operation);
+
+struct Change {
+  std::string id;
+  std::string index;
+  Operation operation = Operation::kCreate;
+  std::string data;
+  uint64_t version = 0;
+};
+
+// A change as a session sends it: the net effect, numbered in its session.
+struct SessionChange {
+  uint64_t seq = 0;
+  std::string id;
+  std::string index;
+  bool is_delete = false;  // else an upsert
+  std::string data;
+  uint64_t version = 0;
+};
+
+// How large a change may be: it must fit, alone, in one datagram of at most
+// `frame_budget_bytes`, header "s:<module>:" included.
+struct ChangeLimits {
+  size_t frame_budget_bytes = wire::kDefaultFrameBudgetBytes;
+  // Bytes of the datagram header. Defaults to the longest module name allowed.
+  size_t header_bytes = wire::kMaxModuleNameBytes + 3;
+
+  // Limits for a module of the given name (its header length) and budget.
+  static ChangeLimits forModule(absl::string_view module, size_t frame_budget_bytes);
+};
+
+// OK, or InvalidArgument naming the change and the offending value: empty id or index,
+// an operation out of range, or a change whose one-value frame would exceed the budget.
+absl::Status validateChange(const Change& change, const ChangeLimits& limits);
+
+}  // namespace asp
+
+#endif  // ASP_STORAGE_CHANGE_H_

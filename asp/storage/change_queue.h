@@ -1,0 +1,96 @@
+// Interfaces of the module's change queue (PROTOCOL.md §6).
+//
+// SessionSource is what a session reads from: it freezes a set of changes (numbered
+// 0..N-1 by seq), hands them out in pages by seq range, as often as needed (for
+// retransmission), and finally commits (drops them: the manager confirmed) or aborts
+// (everything back to pending). ChangeQueue adds recording and inspection.
+//
+// Implementations: SqliteChangeQueue (durable, one file per module instance) and
+// InMemoryChangeSet (the recovery set of FULL syncs). Both are thread-safe: changes
+// may be recorded from many threads while a session runs.
+#ifndef ASP_STORAGE_CHANGE_QUEUE_H_
+#define ASP_STORAGE_CHANGE_QUEUE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "asp/storage/change.h"
+
+namespace asp {
+
+// What beginSession() froze.
+struct SessionInfo {
+  uint64_t size = 0;                 // changes in flight, seq 0..size-1
+  std::vector<std::string> indices;  // distinct indices among them, sorted
+};
+
+// One page of a session, in seq order.
+struct SessionPage {
+  std::vector<SessionChange> changes;
+  size_t data_bytes = 0;  // sum of id + index + data sizes
+};
+
+class SessionSource {
+ public:
+  virtual ~SessionSource() = default;
+
+  // Marks every pending change in flight, numbering them 0..N-1 in the order each was
+  // first recorded. N may be 0. With `only_indices` non-empty, only the changes of
+  // those indices (a DataClean session freezes what it is about to make obsolete, so
+  // that commitSession() drops exactly that and nothing recorded meanwhile).
+  // FailedPrecondition if a session is already in flight.
+  virtual absl::StatusOr<SessionInfo> beginSession(
+      absl::Span<const std::string> only_indices = {}) = 0;
+
+  // The in-flight changes with first_seq <= seq <= last_seq, in seq order, stopping
+  // after the change that brings the page to `max_bytes` (at least one change when any
+  // is in range). Callers page by continuing after the last seq returned. May be called
+  // any number of times for the same range while the session is in flight.
+  virtual absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
+                                                   size_t max_bytes) = 0;
+
+  // The manager confirmed: drops every in-flight change. A change recorded for the
+  // same id while it was in flight stays pending with its newest content.
+  virtual absl::Status commitSession() = 0;
+
+  // The session failed or stopped: every in-flight change becomes pending again,
+  // merged with anything recorded for its id meanwhile, and is no longer "new".
+  virtual absl::Status abortSession() = 0;
+};
+
+// Counts of changes per index, for inspection.
+struct IndexCounts {
+  std::string index;
+  uint64_t pending = 0;
+  uint64_t in_flight = 0;
+};
+
+class ChangeQueue : public SessionSource {
+ public:
+  // Records one change, coalescing it per id (§6). Returns OK only once the change is
+  // durable at the queue's durability level (in asynchronous mode: once buffered; see
+  // flush()). InvalidArgument for a change validateChange() refuses.
+  virtual absl::Status record(const Change& change) = 0;
+
+  // Records many changes atomically, in order: all or none. Validates all first.
+  virtual absl::Status recordBatch(absl::Span<const Change> changes) = 0;
+
+  // Returns once everything recorded before the call is durable. A no-op except in
+  // asynchronous mode.
+  virtual absl::Status flush() = 0;
+
+  // Pending and in-flight counts per index, sorted by index.
+  virtual absl::StatusOr<std::vector<IndexCounts>> counts() = 0;
+
+  // Deletes every change and the backing file(s); the queue stays usable, empty.
+  virtual absl::Status deleteDatabase() = 0;
+};
+
+}  // namespace asp
+
+#endif  // ASP_STORAGE_CHANGE_QUEUE_H_

@@ -1,0 +1,113 @@
+// SqliteChangeQueue: the durable change queue of one module instance (PROTOCOL.md §6).
+//
+// One SQLite file per module instance, in WAL mode. Per id the queue holds at most one
+// pending change, the net effect of everything recorded since the manager last
+// confirmed that id (see docs/storage.md for the coalescing table and the schema).
+//
+// Durability is explicit (Durability): record() returns OK only once the change is
+// committed at that level. Concurrent callers share commits (group commit): one of them
+// commits everything queued so far in one transaction while the others wait for it.
+// The opt-in asynchronous mode (Options::asynchronous) buffers instead; flush() is the
+// durability barrier there (see async_committer.h).
+//
+// Files: the schema carries a version (PRAGMA user_version). A file of a newer or
+// unknown version, a corrupt file, or a path that cannot be opened for writing is an
+// error naming the file; a file is never silently replaced. At open, changes left in
+// flight by a crash become pending again.
+//
+// Thread-safety: every method may be called from any thread, concurrently.
+#ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
+#define ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "asp/base/clock.h"
+#include "asp/storage/async_committer.h"
+#include "asp/storage/change_queue.h"
+#include "asp/storage/sqlite_db.h"
+
+namespace asp {
+
+enum class Durability {
+  // A change survives the process being killed (SIGKILL, crash) once record() returns:
+  // it is in the WAL file, though perhaps not yet on the disk (synchronous=NORMAL).
+  kProcessCrash,
+  // A change survives power loss too: the WAL is fsync'ed at each commit
+  // (synchronous=FULL). Group commit shares the fsync between concurrent callers.
+  kPowerLoss,
+};
+
+class SqliteChangeQueue final : public ChangeQueue {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  struct Options {
+    std::string path;  // the database file; created if missing
+    Durability durability = Durability::kProcessCrash;
+    ChangeLimits limits;
+    bool asynchronous = false;
+    AsyncCommitter::Options async;
+    // Name of a registered SQLite VFS (tests inject faults this way); empty: default.
+    std::string vfs;
+  };
+
+  static absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> open(Options options);
+  // Flushes (asynchronous mode) and closes the file.
+  ~SqliteChangeQueue() override;
+
+  absl::Status record(const Change& change) override;
+  absl::Status recordBatch(absl::Span<const Change> changes) override;
+  absl::Status flush() override;
+  absl::StatusOr<SessionInfo> beginSession(absl::Span<const std::string> only_indices) override;
+  absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
+                                           size_t max_bytes) override;
+  absl::Status commitSession() override;
+  absl::Status abortSession() override;
+  absl::StatusOr<std::vector<IndexCounts>> counts() override;
+  absl::Status deleteDatabase() override;
+
+  const std::string& path() const { return options_.path; }
+
+ private:
+  struct Statements;
+  struct Writer;
+
+  explicit SqliteChangeQueue(Options options);
+
+  absl::Status openFile();  // requires db_mu_
+  absl::Status closeFile();  // requires db_mu_
+  absl::Status validateAll(absl::Span<const Change> changes) const;
+  // Group commit: queues `changes` and returns once a leader committed them.
+  absl::Status commitShared(absl::Span<const Change> changes);
+  // One transaction applying `parts` in order.
+  absl::Status applyInTransaction(const std::vector<absl::Span<const Change>>& parts);
+  absl::Status applyOne(const Change& change);  // requires db_mu_, in a transaction
+  absl::Status recoverInFlight();               // requires db_mu_, in a transaction
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
+  template <typename Body>
+  absl::Status inTransaction(Body body);
+
+  const Options options_;
+
+  std::mutex db_mu_;  // guards db_ and statements_
+  std::unique_ptr<sqlite::Db> db_;
+  std::unique_ptr<Statements> statements_;
+
+  std::mutex writers_mu_;  // guards writers_
+  std::condition_variable writers_cv_;
+  std::deque<Writer*> writers_;
+
+  std::unique_ptr<AsyncCommitter> async_;  // set in asynchronous mode
+};
+
+}  // namespace asp
+
+#endif  // ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_

@@ -1,0 +1,276 @@
+// The SQLite queue's file: format, reopening, refusal of files it does not understand,
+// durability levels, I/O faults and the asynchronous mode.
+#include <sqlite3.h>
+
+#include <string>
+
+#include "asp/storage/queue_test_util.h"
+#include "asp/testing/fault_vfs.h"
+#include "asp/testing/temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::beginAndReadAll;
+using testing::FaultVfs;
+using testing::makeChange;
+using testing::readFile;
+using testing::writeFile;
+
+// Runs `sql` on its own connection and returns the first column of the first row.
+std::string queryOutside(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string result = "<error>";
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      result = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return result;
+}
+
+class SqliteFileTest : public ::testing::Test {
+ protected:
+  void TearDown() override { FaultVfs::get().reset(); }
+
+  SqliteChangeQueue::Options options() {
+    SqliteChangeQueue::Options o;
+    o.path = path_;
+    return o;
+  }
+
+  absl::Status openError(SqliteChangeQueue::Options o) {
+    return SqliteChangeQueue::open(std::move(o)).status();
+  }
+
+  testing::TempDir dir_;
+  const std::string path_ = dir_.file("fim_sync.db");
+};
+
+TEST_F(SqliteFileTest, CreatesAWalDatabaseWithASchemaVersion) {
+  auto queue = testing::openQueue(path_);
+  ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x")).ok());
+  EXPECT_EQ(queryOutside(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(queryOutside(path_, "PRAGMA user_version"), "1");
+  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM change"), "1");
+}
+
+TEST_F(SqliteFileTest, ChangesSurviveCloseAndReopen) {
+  {
+    auto queue = testing::openQueue(path_);
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x", 7)).ok());
+  }
+  auto queue = testing::openQueue(path_);
+  std::vector<SessionChange> sent = beginAndReadAll(*queue);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].data, "x");
+  EXPECT_EQ(sent[0].version, 7u);
+}
+
+TEST_F(SqliteFileTest, ReopenAfterCloseMidSessionMakesInFlightPendingAgain) {
+  {
+    auto queue = testing::openQueue(path_);
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "a1")).ok());
+    ASSERT_TRUE(queue->record(makeChange("b", Operation::kCreate, "b1")).ok());
+    ASSERT_TRUE(queue->beginSession({}).ok());
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kModify, "a2")).ok());
+  }
+  auto queue = testing::openQueue(path_);
+  absl::StatusOr<std::vector<IndexCounts>> counts = queue->counts();
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ((*counts)[0].pending, 2u);
+  EXPECT_EQ((*counts)[0].in_flight, 0u);
+  ASSERT_TRUE(queue->record(makeChange("b", Operation::kDelete)).ok());
+  std::vector<SessionChange> sent = beginAndReadAll(*queue);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].data, "a2") << "newest content";
+  EXPECT_TRUE(sent[1].is_delete) << "b was sent once, so it is no longer new";
+}
+
+TEST_F(SqliteFileTest, RefusesANewerSchemaVersionAndLeavesTheFileAlone) {
+  { testing::openQueue(path_); }
+  ASSERT_EQ(queryOutside(path_, "PRAGMA user_version = 2"), "<error>");  // no row, applied
+  const std::string before = readFile(path_);
+  absl::Status s = openError(options());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find(path_), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("schema version 2"), absl::string_view::npos) << s;
+  EXPECT_EQ(readFile(path_), before);
+}
+
+TEST_F(SqliteFileTest, RefusesACorruptFileAndLeavesItAlone) {
+  const std::string garbage(8192, 'G');
+  ASSERT_TRUE(writeFile(path_, garbage));
+  absl::Status s = openError(options());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find(path_), absl::string_view::npos) << s;
+  EXPECT_EQ(readFile(path_), garbage);
+}
+
+TEST_F(SqliteFileTest, RefusesAFileWithCorruptPages) {
+  {
+    auto queue = testing::openQueue(path_);
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate,
+                                           std::string(100, 'x'))).ok());
+    }
+  }
+  std::string bytes = readFile(path_);
+  ASSERT_GT(bytes.size(), 8192u);
+  for (size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 31);
+  ASSERT_TRUE(writeFile(path_, bytes));
+  absl::Status s = openError(options());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find(path_), absl::string_view::npos) << s;
+  EXPECT_EQ(readFile(path_), bytes);
+}
+
+TEST_F(SqliteFileTest, RefusesAnotherApplicationsDatabase) {
+  ASSERT_EQ(queryOutside(path_, "CREATE TABLE users (name TEXT)"), "<error>");
+  const std::string before = readFile(path_);
+  ASSERT_FALSE(before.empty());
+  absl::Status s = openError(options());
+  EXPECT_EQ(readFile(path_), before);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("not an ASP change queue"), absl::string_view::npos) << s;
+}
+
+TEST_F(SqliteFileTest, ReportsAMissingDirectoryNamingTheFile) {
+  SqliteChangeQueue::Options o = options();
+  o.path = dir_.file("no/such/dir/fim_sync.db");
+  absl::Status s = openError(o);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(o.path), absl::string_view::npos) << s;
+}
+
+TEST_F(SqliteFileTest, ReportsAFileThatCannotBeOpened) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = FaultVfs::kName;
+  FaultVfs::get().failOpens(true);
+  absl::Status s = openError(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find(path_), absl::string_view::npos) << s;
+}
+
+TEST_F(SqliteFileTest, RefusesAnEmptyPathAndAnOversizeFrameBudget) {
+  SqliteChangeQueue::Options o = options();
+  o.path.clear();
+  EXPECT_EQ(openError(o).code(), absl::StatusCode::kInvalidArgument);
+  o = options();
+  o.limits.frame_budget_bytes = 70000;
+  absl::Status s = openError(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("70000"), absl::string_view::npos) << s;
+}
+
+TEST_F(SqliteFileTest, DeleteDatabaseRemovesEverythingAndStaysUsable) {
+  auto queue = testing::openQueue(path_);
+  ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x")).ok());
+  ASSERT_TRUE(queue->deleteDatabase().ok());
+  EXPECT_TRUE(beginAndReadAll(*queue).empty());
+  ASSERT_TRUE(queue->commitSession().ok());
+  ASSERT_TRUE(queue->record(makeChange("b", Operation::kCreate, "y")).ok());
+  EXPECT_EQ(queryOutside(path_, "SELECT id FROM change"), "b");
+}
+
+TEST_F(SqliteFileTest, PowerLossDurabilitySyncsAtEveryCommit) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = FaultVfs::kName;
+  o.durability = Durability::kPowerLoss;
+  auto queue = testing::openQueue(o);
+  FaultVfs::get().reset();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate)).ok());
+  }
+  EXPECT_GE(FaultVfs::get().syncs(), 20u);
+}
+
+TEST_F(SqliteFileTest, ProcessCrashDurabilityDoesNotSyncEachCommit) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = FaultVfs::kName;
+  auto queue = testing::openQueue(o);
+  FaultVfs::get().reset();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate)).ok());
+  }
+  EXPECT_GE(FaultVfs::get().writes(), 20u) << "each commit reaches the WAL file";
+  EXPECT_LT(FaultVfs::get().syncs(), 5u);
+}
+
+TEST_F(SqliteFileTest, DiskFullAcknowledgesNothingAndRecoversWhenSpaceReturns) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = FaultVfs::kName;
+  auto queue = testing::openQueue(o);
+  ASSERT_TRUE(queue->record(makeChange("kept", Operation::kCreate, "1")).ok());
+  FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull);
+  absl::Status s = queue->record(makeChange("refused", Operation::kCreate, "2"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  FaultVfs::get().reset();
+  ASSERT_TRUE(queue->record(makeChange("after", Operation::kCreate, "3")).ok());
+  queue.reset();
+  auto reopened = testing::openQueue(path_);
+  std::vector<SessionChange> sent = beginAndReadAll(*reopened);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].id, "kept");
+  EXPECT_EQ(sent[1].id, "after");
+}
+
+TEST_F(SqliteFileTest, FailedSyncAtPowerLossDurabilityIsAnError) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = FaultVfs::kName;
+  o.durability = Durability::kPowerLoss;
+  auto queue = testing::openQueue(o);
+  FaultVfs::get().failSyncsAfter(0);
+  EXPECT_FALSE(queue->record(makeChange("x", Operation::kCreate)).ok());
+  FaultVfs::get().reset();
+  EXPECT_TRUE(queue->record(makeChange("y", Operation::kCreate)).ok());
+}
+
+TEST_F(SqliteFileTest, AsynchronousModeIsDurableAfterFlush) {
+  SqliteChangeQueue::Options o = options();
+  o.asynchronous = true;
+  auto queue = testing::openQueue(o);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate)).ok());
+  }
+  ASSERT_TRUE(queue->flush().ok());
+  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM change"), "1000");
+}
+
+TEST_F(SqliteFileTest, AsynchronousModeFlushesOnClose) {
+  {
+    SqliteChangeQueue::Options o = options();
+    o.asynchronous = true;
+    auto queue = testing::openQueue(o);
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate)).ok());
+    }
+  }
+  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM change"), "500");
+}
+
+TEST_F(SqliteFileTest, AsynchronousModeReportsCommitErrorsAndRetriesUntilTheyClear) {
+  SqliteChangeQueue::Options o = options();
+  o.asynchronous = true;
+  o.vfs = FaultVfs::kName;
+  o.async.retry_initial = absl::Milliseconds(1);
+  o.async.retry_max = absl::Milliseconds(2);
+  auto queue = testing::openQueue(o);
+  FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull);
+  ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "1")).ok());
+  absl::Status s = queue->flush();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  FaultVfs::get().reset();
+  ASSERT_TRUE(queue->flush().ok());
+  EXPECT_EQ(queryOutside(path_, "SELECT id FROM change"), "a");
+}
+
+}  // namespace
+}  // namespace asp

@@ -1,0 +1,232 @@
+#include "asp/testing/fault_vfs.h"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+namespace asp::testing {
+namespace {
+
+// A file opened through the shim: our header, then the real file's storage.
+struct ShimFile {
+  sqlite3_file base;
+  sqlite3_file* real;
+};
+
+sqlite3_vfs* realVfs() { return static_cast<sqlite3_vfs*>(sqlite3_vfs_find(nullptr)); }
+
+sqlite3_file* real(sqlite3_file* file) { return reinterpret_cast<ShimFile*>(file)->real; }
+
+int shimClose(sqlite3_file* f) {
+  sqlite3_file* r = real(f);
+  int rc = r->pMethods != nullptr ? r->pMethods->xClose(r) : SQLITE_OK;
+  sqlite3_free(r);
+  return rc;
+}
+int shimRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
+  return real(f)->pMethods->xRead(real(f), buf, n, off);
+}
+int shimWrite(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
+  FaultVfs& vfs = FaultVfs::get();
+  if (vfs.shouldFailWrite()) return vfs.writeError();
+  return real(f)->pMethods->xWrite(real(f), buf, n, off);
+}
+int shimTruncate(sqlite3_file* f, sqlite3_int64 size) {
+  return real(f)->pMethods->xTruncate(real(f), size);
+}
+int shimSync(sqlite3_file* f, int flags) {
+  FaultVfs& vfs = FaultVfs::get();
+  if (vfs.shouldFailSync()) return vfs.syncError();
+  return real(f)->pMethods->xSync(real(f), flags);
+}
+int shimFileSize(sqlite3_file* f, sqlite3_int64* size) {
+  return real(f)->pMethods->xFileSize(real(f), size);
+}
+int shimLock(sqlite3_file* f, int lock) { return real(f)->pMethods->xLock(real(f), lock); }
+int shimUnlock(sqlite3_file* f, int lock) { return real(f)->pMethods->xUnlock(real(f), lock); }
+int shimCheckReservedLock(sqlite3_file* f, int* out) {
+  return real(f)->pMethods->xCheckReservedLock(real(f), out);
+}
+int shimFileControl(sqlite3_file* f, int op, void* arg) {
+  return real(f)->pMethods->xFileControl(real(f), op, arg);
+}
+int shimSectorSize(sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); }
+int shimDeviceCharacteristics(sqlite3_file* f) {
+  return real(f)->pMethods->xDeviceCharacteristics(real(f));
+}
+int shimShmMap(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+  return real(f)->pMethods->xShmMap(real(f), page, size, extend, out);
+}
+int shimShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
+}
+void shimShmBarrier(sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); }
+int shimShmUnmap(sqlite3_file* f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); }
+int shimFetch(sqlite3_file* f, sqlite3_int64 off, int n, void** out) {
+  return real(f)->pMethods->xFetch(real(f), off, n, out);
+}
+int shimUnfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
+  return real(f)->pMethods->xUnfetch(real(f), off, p);
+}
+
+const sqlite3_io_methods kShimMethods = {
+    3,
+    shimClose,
+    shimRead,
+    shimWrite,
+    shimTruncate,
+    shimSync,
+    shimFileSize,
+    shimLock,
+    shimUnlock,
+    shimCheckReservedLock,
+    shimFileControl,
+    shimSectorSize,
+    shimDeviceCharacteristics,
+    shimShmMap,
+    shimShmLock,
+    shimShmBarrier,
+    shimShmUnmap,
+    shimFetch,
+    shimUnfetch,
+};
+
+int shimOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
+  ShimFile* shim = reinterpret_cast<ShimFile*>(file);
+  shim->base.pMethods = nullptr;
+  if (FaultVfs::get().shouldFailOpen()) return SQLITE_CANTOPEN;
+  sqlite3_vfs* vfs = realVfs();
+  shim->real = static_cast<sqlite3_file*>(sqlite3_malloc(vfs->szOsFile));
+  if (shim->real == nullptr) return SQLITE_NOMEM;
+  std::memset(shim->real, 0, vfs->szOsFile);
+  const int rc = vfs->xOpen(vfs, name, shim->real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    if (shim->real->pMethods != nullptr) shim->real->pMethods->xClose(shim->real);
+    sqlite3_free(shim->real);
+    return rc;
+  }
+  shim->base.pMethods = &kShimMethods;
+  return SQLITE_OK;
+}
+
+int shimDelete(sqlite3_vfs*, const char* name, int sync_dir) {
+  return realVfs()->xDelete(realVfs(), name, sync_dir);
+}
+int shimAccess(sqlite3_vfs*, const char* name, int flags, int* out) {
+  return realVfs()->xAccess(realVfs(), name, flags, out);
+}
+int shimFullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
+  return realVfs()->xFullPathname(realVfs(), name, n, out);
+}
+void* shimDlOpen(sqlite3_vfs*, const char* name) { return realVfs()->xDlOpen(realVfs(), name); }
+void shimDlError(sqlite3_vfs*, int n, char* out) { realVfs()->xDlError(realVfs(), n, out); }
+void (*shimDlSym(sqlite3_vfs*, void* handle, const char* symbol))(void) {
+  return realVfs()->xDlSym(realVfs(), handle, symbol);
+}
+void shimDlClose(sqlite3_vfs*, void* handle) { realVfs()->xDlClose(realVfs(), handle); }
+int shimRandomness(sqlite3_vfs*, int n, char* out) {
+  return realVfs()->xRandomness(realVfs(), n, out);
+}
+int shimSleep(sqlite3_vfs*, int micros) { return realVfs()->xSleep(realVfs(), micros); }
+int shimCurrentTime(sqlite3_vfs*, double* out) {
+  return realVfs()->xCurrentTime(realVfs(), out);
+}
+int shimGetLastError(sqlite3_vfs*, int n, char* out) {
+  return realVfs()->xGetLastError(realVfs(), n, out);
+}
+int shimCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
+  return realVfs()->xCurrentTimeInt64(realVfs(), out);
+}
+
+void registerShim() {
+  static sqlite3_vfs shim = [] {
+    sqlite3_vfs vfs;
+    std::memset(&vfs, 0, sizeof(vfs));
+    sqlite3_vfs* base = realVfs();
+    vfs.iVersion = 2;
+    vfs.szOsFile = sizeof(ShimFile);
+    vfs.mxPathname = base->mxPathname;
+    vfs.zName = FaultVfs::kName;
+    vfs.xOpen = shimOpen;
+    vfs.xDelete = shimDelete;
+    vfs.xAccess = shimAccess;
+    vfs.xFullPathname = shimFullPathname;
+    vfs.xDlOpen = shimDlOpen;
+    vfs.xDlError = shimDlError;
+    vfs.xDlSym = shimDlSym;
+    vfs.xDlClose = shimDlClose;
+    vfs.xRandomness = shimRandomness;
+    vfs.xSleep = shimSleep;
+    vfs.xCurrentTime = shimCurrentTime;
+    vfs.xGetLastError = shimGetLastError;
+    vfs.xCurrentTimeInt64 = shimCurrentTimeInt64;
+    return vfs;
+  }();
+  sqlite3_vfs_register(&shim, /*makeDflt=*/0);
+}
+
+bool consume(std::atomic<int64_t>& left) {
+  int64_t n = left.load();
+  while (n > 0 && !left.compare_exchange_weak(n, n - 1)) {
+  }
+  return n == 0;
+}
+
+int toSqlite(FaultVfs::Error error, int io_code) {
+  return error == FaultVfs::Error::kFull ? SQLITE_FULL : io_code;
+}
+
+}  // namespace
+
+FaultVfs& FaultVfs::get() {
+  static FaultVfs* instance = [] {
+    registerShim();
+    return new FaultVfs();
+  }();
+  return *instance;
+}
+
+void FaultVfs::failWritesAfter(int64_t successes, Error error) {
+  write_error_ = toSqlite(error, SQLITE_IOERR_WRITE);
+  writes_left_ = successes;
+}
+
+void FaultVfs::failSyncsAfter(int64_t successes, Error error) {
+  sync_error_ = toSqlite(error, SQLITE_IOERR_FSYNC);
+  syncs_left_ = successes;
+}
+
+void FaultVfs::failOpens(bool fail) { fail_opens_ = fail; }
+
+void FaultVfs::reset() {
+  writes_left_ = -1;
+  syncs_left_ = -1;
+  fail_opens_ = false;
+  writes_ = syncs_ = opens_ = faults_ = 0;
+}
+
+bool FaultVfs::shouldFailWrite() {
+  ++writes_;
+  if (!consume(writes_left_)) return false;
+  ++faults_;
+  return true;
+}
+
+bool FaultVfs::shouldFailSync() {
+  ++syncs_;
+  if (!consume(syncs_left_)) return false;
+  ++faults_;
+  return true;
+}
+
+bool FaultVfs::shouldFailOpen() {
+  ++opens_;
+  if (!fail_opens_) return false;
+  ++faults_;
+  return true;
+}
+
+int FaultVfs::writeError() const { return write_error_; }
+int FaultVfs::syncError() const { return sync_error_; }
+
+}  // namespace asp::testing

@@ -1,0 +1,61 @@
+// FaultVfs: an SQLite VFS for tests that wraps the default one, counts writes, syncs
+// and opens, and makes chosen operations fail (EIO, ENOSPC) now or after a count.
+//
+// Register once per process with FaultVfs::get(), then open databases with the VFS
+// name kName (SqliteChangeQueue::Options::vfs). Faults apply to every file opened
+// through it. Counters and faults are process-wide; reset() clears both.
+// Thread-safe.
+#ifndef ASP_TESTING_FAULT_VFS_H_
+#define ASP_TESTING_FAULT_VFS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace asp::testing {
+
+class FaultVfs {
+ public:
+  static constexpr const char* kName = "asp-fault";
+
+  enum class Error {
+    kIo,    // SQLITE_IOERR (EIO)
+    kFull,  // SQLITE_FULL (ENOSPC)
+  };
+
+  // The process-wide instance, registered with SQLite on first use.
+  static FaultVfs& get();
+
+  // After `successes` more successful writes (or syncs), every further one fails with
+  // `error` until reset(). successes = 0 fails the next one.
+  void failWritesAfter(int64_t successes, Error error = Error::kIo);
+  void failSyncsAfter(int64_t successes, Error error = Error::kIo);
+  // Every open through the VFS fails while set.
+  void failOpens(bool fail);
+  // Clears faults and counters.
+  void reset();
+
+  uint64_t writes() const { return writes_.load(); }
+  uint64_t syncs() const { return syncs_.load(); }
+  uint64_t opens() const { return opens_.load(); }
+  uint64_t faultsInjected() const { return faults_.load(); }
+
+  // Used by the VFS shims: counts the operation and says whether it must fail.
+  bool shouldFailWrite();
+  bool shouldFailSync();
+  bool shouldFailOpen();
+  int writeError() const;
+  int syncError() const;
+
+ private:
+  FaultVfs() = default;
+
+  std::atomic<uint64_t> writes_{0}, syncs_{0}, opens_{0}, faults_{0};
+  // Remaining successes before failing; negative = never fail.
+  std::atomic<int64_t> writes_left_{-1}, syncs_left_{-1};
+  std::atomic<bool> fail_opens_{false};
+  std::atomic<int> write_error_{0}, sync_error_{0};
+};
+
+}  // namespace asp::testing
+
+#endif  // ASP_TESTING_FAULT_VFS_H_
