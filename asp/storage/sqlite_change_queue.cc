@@ -130,9 +130,10 @@ absl::Status SqliteChangeQueue::openFile() {
                        "(no schema version; file left untouched)"));
     }
   }
+  const bool in_memory = path == kInMemoryPath;
   absl::StatusOr<std::string> journal = (*db)->queryText("PRAGMA journal_mode = WAL");
   if (!journal.ok()) return journal.status();
-  if (*journal != "wal") {
+  if (*journal != "wal" && !in_memory) {
     return absl::FailedPreconditionError(
         absl::StrCat("queue database '", path, "' cannot use WAL mode (got '", *journal, "')"));
   }
@@ -407,8 +408,10 @@ absl::Status SqliteChangeQueue::deleteDatabase() {
   if (absl::Status s = flush(); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(db_mu_);
   (void)closeFile();
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    if (absl::Status s = removeFile(options_.path + suffix); !s.ok()) return s;
+  if (options_.path != kInMemoryPath) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      if (absl::Status s = removeFile(options_.path + suffix); !s.ok()) return s;
+    }
   }
   return openFile();
 }

@@ -48,6 +48,8 @@ enum class Durability {
 class SqliteChangeQueue final : public ChangeQueue {
  public:
   static constexpr int kSchemaVersion = 1;
+  // Options::path for a queue that lives in memory only (no file, no durability).
+  static constexpr const char* kInMemoryPath = ":memory:";
 
   struct Options {
     std::string path;  // the database file; created if missing

@@ -1,0 +1,336 @@
+#include "asp/core/agent_sync_protocol.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "asp/base/checksum.h"
+#include "asp/proto/limits.h"
+#include "asp/proto/validate.h"
+
+namespace asp {
+namespace {
+
+// The smallest frame budget that still leaves room for a useful change.
+constexpr size_t kMinFrameBudgetBytes = 1024;
+
+absl::Status validateOptions(const AgentSyncProtocol::Options& o) {
+  if (absl::Status s = wire::validateModuleName(o.module); !s.ok()) return s;
+  if (o.transport == nullptr) return absl::InvalidArgumentError("no transport given");
+  if (o.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timeout must be positive, got ", absl::FormatDuration(o.timeout)));
+  }
+  if (o.retries < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("retries must be >= 0, got ", o.retries));
+  }
+  if (o.sync_end_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("sync_end_delay is negative: ",
+                                                   absl::FormatDuration(o.sync_end_delay)));
+  }
+  if (!(o.max_eps >= 0) || !std::isfinite(o.max_eps)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_eps must be >= 0 (0 = unlimited), got ", o.max_eps));
+  }
+  if (o.frame_budget_bytes < kMinFrameBudgetBytes ||
+      o.frame_budget_bytes > wire::kMaxDatagramBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "frame budget ", o.frame_budget_bytes, " bytes is outside [", kMinFrameBudgetBytes,
+        ", ", wire::kMaxDatagramBytes, "]"));
+  }
+  if (o.max_retransmission_rounds < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("max_retransmission_rounds must be >= 1, got ",
+                                                   o.max_retransmission_rounds));
+  }
+  return validateBackoff(o.backoff);
+}
+
+SessionConfig sessionConfig(const AgentSyncProtocol::Options& o) {
+  SessionConfig config;
+  config.module = o.module;
+  config.agent_info = o.agent_info;
+  config.timeout = o.timeout;
+  config.retries = o.retries;
+  config.backoff = o.backoff;
+  config.sync_end_delay = o.sync_end_delay;
+  config.max_eps = o.max_eps;
+  config.frame_budget_bytes = o.frame_budget_bytes;
+  config.max_retransmission_rounds = o.max_retransmission_rounds;
+  return config;
+}
+
+bool isAnswer(const wire::v1::Message& message) {
+  return message.has_start_ack() || message.has_end_ack() || message.has_req_ret();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Options options) {
+  if (absl::Status s = validateOptions(options); !s.ok()) return s;
+  if (!options.agent_info) {
+    options.agent_info = [info = defaultAgentInfo()] { return info; };
+  }
+  if (options.clock == nullptr) options.clock = systemClock();
+  SqliteChangeQueue::Options queue_options;
+  queue_options.path =
+      options.database_path.empty() ? SqliteChangeQueue::kInMemoryPath : options.database_path;
+  queue_options.durability = options.durability;
+  queue_options.limits = ChangeLimits::forModule(options.module, options.frame_budget_bytes);
+  queue_options.asynchronous = options.asynchronous_recording;
+  queue_options.async.clock = options.clock;
+  absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue =
+      SqliteChangeQueue::open(std::move(queue_options));
+  if (!queue.ok()) return queue.status();
+  return std::unique_ptr<AgentSyncProtocol>(
+      new AgentSyncProtocol(std::move(options), *std::move(queue)));
+}
+
+AgentSyncProtocol::AgentSyncProtocol(Options options, std::unique_ptr<SqliteChangeQueue> queue)
+    : options_(std::move(options)),
+      clock_(options_.clock),
+      queue_(std::move(queue)),
+      memory_(ChangeLimits::forModule(options_.module, options_.frame_budget_bytes)),
+      channel_(clock_),
+      runner_(sessionConfig(options_), options_.transport, clock_, &channel_,
+              SessionCounters{
+                  [this](uint64_t frames, uint64_t bytes) {
+                    std::lock_guard<std::mutex> lock(stats_mu_);
+                    stats_.frames_sent += frames;
+                    stats_.bytes_sent += bytes;
+                  },
+                  [this](uint64_t values) {
+                    std::lock_guard<std::mutex> lock(stats_mu_);
+                    stats_.values_sent += values;
+                  },
+                  [this](uint64_t values) {
+                    std::lock_guard<std::mutex> lock(stats_mu_);
+                    stats_.retransmitted += values;
+                  }},
+              options_.logger) {}
+
+AgentSyncProtocol::~AgentSyncProtocol() { stop(); }
+
+void AgentSyncProtocol::log(LogLevel level, const std::string& message) const {
+  if (options_.logger) options_.logger(level, message);
+}
+
+absl::Status AgentSyncProtocol::persistDifference(const std::string& id, Operation operation,
+                                                  const std::string& index,
+                                                  const std::string& data, uint64_t version) {
+  return queue_->record(Change{id, index, operation, data, version});
+}
+
+absl::Status AgentSyncProtocol::persistDifferenceInMemory(const std::string& id,
+                                                          Operation operation,
+                                                          const std::string& index,
+                                                          const std::string& data,
+                                                          uint64_t version) {
+  return memory_.record(Change{id, index, operation, data, version});
+}
+
+void AgentSyncProtocol::clearInMemoryData() { memory_.clear(); }
+
+SyncResult AgentSyncProtocol::rejected(SyncCode code, std::string message) {
+  SyncResult result;
+  result.code = code;
+  result.message = std::move(message);
+  if (code != SyncCode::kAlreadyRunning) record(result);
+  return result;
+}
+
+void AgentSyncProtocol::record(const SyncResult& result) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  if (result.ok()) {
+    ++stats_.sessions_ok;
+  } else {
+    ++stats_.sessions_failed;
+    stats_.last_failure = absl::StrCat(syncCodeName(result.code), ": ", result.message);
+  }
+}
+
+SyncResult AgentSyncProtocol::runExclusive(const std::function<SyncResult()>& session) {
+  bool idle = false;
+  if (!running_.compare_exchange_strong(idle, true)) {
+    return rejected(SyncCode::kAlreadyRunning,
+                    absl::StrCat("module '", options_.module, "' already runs a session"));
+  }
+  SyncResult result;
+  if (channel_.stopped()) {
+    result = rejected(SyncCode::kStopped, "stopped; call reset() to sync again");
+  } else {
+    result = session();
+  }
+  running_ = false;
+  return result;
+}
+
+SyncResult AgentSyncProtocol::runSession(const SessionPlan& plan, SessionSource* source) {
+  SyncResult result = runner_.run(plan);
+  if (source != nullptr) {
+    absl::Status finished = result.ok() ? source->commitSession() : source->abortSession();
+    if (!finished.ok() && result.ok()) {
+      // The manager has the changes but we could not drop them: send them again later.
+      needs_recovery_ = !source->abortSession().ok();
+      result.code = SyncCode::kStorageError;
+      result.message = absl::StrCat("the manager confirmed, but the queue could not drop the ",
+                                    "sent changes (they will be sent again): ",
+                                    finished.message());
+    } else if (!finished.ok()) {
+      needs_recovery_ = true;
+      log(LogLevel::kError, absl::StrCat("could not return in-flight changes to the queue: ",
+                                         finished.message()));
+    }
+  }
+  record(result);
+  const LogLevel level = result.ok() ? LogLevel::kInfo : LogLevel::kWarning;
+  log(level, absl::StrCat(modeName(plan.mode), " session of module '", options_.module, "': ",
+                          syncCodeName(result.code),
+                          result.message.empty() ? "" : absl::StrCat(" (", result.message, ")"),
+                          "; ", result.changes, " changes, ", result.frames_sent, " frames, ",
+                          result.retransmitted, " retransmitted in ",
+                          absl::FormatDuration(result.duration)));
+  return result;
+}
+
+SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
+  if (mode != Mode::kDelta && mode != Mode::kFull) {
+    return rejected(SyncCode::kInvalidArgument,
+                    absl::StrCat("synchronizeModule takes full or delta, not ", modeName(mode)));
+  }
+  return runExclusive([&]() -> SyncResult {
+    SessionSource* source = mode == Mode::kDelta ? static_cast<SessionSource*>(queue_.get())
+                                                 : static_cast<SessionSource*>(&memory_);
+    if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
+    absl::StatusOr<SessionInfo> info = source->beginSession({});
+    if (!info.ok()) return rejected(SyncCode::kStorageError, std::string(info.status().message()));
+    if (info->size == 0) {
+      (void)source->commitSession();
+      SyncResult nothing;
+      nothing.code = SyncCode::kNothingToDo;
+      record(nothing);
+      return nothing;
+    }
+    SessionPlan plan;
+    plan.mode = mode;
+    plan.option = option;
+    plan.indices = std::move(info->indices);
+    plan.size = info->size;
+    plan.values = source;
+    return runSession(plan, source);
+  });
+}
+
+absl::StatusOr<bool> AgentSyncProtocol::requiresFullSync(const std::string& index,
+                                                         const std::string& checksum) {
+  if (index.empty()) return absl::InvalidArgumentError("requiresFullSync: index is empty");
+  if (!isChecksum(checksum)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "requiresFullSync: checksum '", checksum, "' for index '", index,
+        "' is not a lowercase hex SHA-1 (40 characters)"));
+  }
+  SyncResult result = runExclusive([&] {
+    SessionPlan plan;
+    plan.mode = Mode::kCheck;
+    plan.indices = {index};
+    plan.checksum = checksum;
+    return runSession(plan, nullptr);
+  });
+  if (result.code == SyncCode::kOk) return false;
+  if (result.code == SyncCode::kChecksumMismatch) return true;
+  return toStatus(result);
+}
+
+SyncResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode,
+                                                          const std::vector<std::string>& indices,
+                                                          uint64_t global_version) {
+  if (mode != Mode::kMetadataDelta && mode != Mode::kMetadataCheck && mode != Mode::kGroupDelta &&
+      mode != Mode::kGroupCheck) {
+    return rejected(SyncCode::kInvalidArgument,
+                    absl::StrCat("synchronizeMetadataOrGroups takes a metadata or group mode, not ",
+                                 modeName(mode)));
+  }
+  return runExclusive([&] {
+    SessionPlan plan;
+    plan.mode = mode;
+    plan.indices = indices;
+    plan.global_version = global_version;
+    return runSession(plan, nullptr);
+  });
+}
+
+SyncResult AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& indices) {
+  if (indices.empty()) return rejected(SyncCode::kInvalidArgument, "notifyDataClean: no indices");
+  for (const std::string& index : indices) {
+    if (index.empty()) {
+      return rejected(SyncCode::kInvalidArgument, "notifyDataClean: an index name is empty");
+    }
+  }
+  return runExclusive([&]() -> SyncResult {
+    if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
+    // Freeze what the clean makes obsolete; what is recorded meanwhile survives it.
+    absl::StatusOr<SessionInfo> frozen = queue_->beginSession(indices);
+    if (!frozen.ok()) {
+      return rejected(SyncCode::kStorageError, std::string(frozen.status().message()));
+    }
+    SessionPlan plan;
+    plan.mode = Mode::kDelta;
+    plan.indices = indices;
+    plan.size = indices.size();
+    plan.cleans = indices;
+    return runSession(plan, queue_.get());
+  });
+}
+
+absl::Status AgentSyncProtocol::parseResponseBuffer(const uint8_t* data, size_t length) {
+  auto malformed = [this](std::string message) {
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      ++stats_.answers_malformed;
+    }
+    return absl::InvalidArgumentError(std::move(message));
+  };
+  if (data == nullptr && length > 0) return malformed("answer buffer is null");
+  wire::v1::Message message;
+  if (length > static_cast<size_t>(INT32_MAX) ||
+      !message.ParseFromArray(data, static_cast<int>(length))) {
+    return malformed(absl::StrCat("answer of ", length, " bytes is not a valid message"));
+  }
+  if (!isAnswer(message)) {
+    return malformed(absl::StrCat("message of type ", message.content_case(),
+                                  " is not an answer (StartAck, EndAck or ReqRet)"));
+  }
+  if (absl::Status s = wire::validate(message); !s.ok()) {
+    // An answer for the current exchange that breaks the protocol fails the session.
+    channel_.deliverViolation(message, absl::StrCat("invalid answer: ", s.message()));
+    return malformed(std::string(s.message()));
+  }
+  const std::string bytes(reinterpret_cast<const char*>(data), length);
+  if (channel_.deliver(std::move(message), bytes) != AnswerChannel::Delivery::kAccepted) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.answers_ignored;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AgentSyncProtocol::deleteDatabase() {
+  bool idle = false;
+  if (!running_.compare_exchange_strong(idle, true)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module '", options_.module, "' runs a session; stop() it before deleteDatabase()"));
+  }
+  absl::Status status = queue_->deleteDatabase();
+  needs_recovery_ = false;
+  running_ = false;
+  return status;
+}
+
+void AgentSyncProtocol::stop() { channel_.stop(); }
+
+void AgentSyncProtocol::reset() { channel_.reset(); }
+
+Stats AgentSyncProtocol::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+}  // namespace asp

@@ -1,0 +1,100 @@
+// A module, its AgentSyncProtocol and an in-process FakeManager on a simulated clock:
+// the arrangement most core tests start from. ModuleState mirrors what the module
+// holds, so tests can assert the manager ends up holding exactly that.
+#ifndef ASP_CORE_PROTOCOL_HARNESS_H_
+#define ASP_CORE_PROTOCOL_HARNESS_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "asp/core/agent_sync_protocol.h"
+#include "asp/testing/fake_manager.h"
+#include "asp/testing/fake_transport.h"
+#include "asp/testing/simulated_clock.h"
+#include "asp/testing/temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace asp::testing {
+
+inline constexpr char kAgent[] = "001";
+inline constexpr char kIndex[] = "states-fim-files";
+
+class ProtocolHarness {
+ public:
+  using Customize = std::function<void(AgentSyncProtocol::Options&)>;
+
+  explicit ProtocolHarness(Customize customize = nullptr,
+                           SimulatedClock::Mode mode = SimulatedClock::Mode::kAutoAdvance)
+      : clock(mode), manager(&clock) {
+    manager.attach(transport);
+    AgentSyncProtocol::Options options;
+    options.module = "fim";
+    options.database_path = dir.file("fim_sync.db");
+    options.transport = &transport;
+    options.clock = &clock;
+    options.agent_info = [] {
+      AgentInfo info;
+      info.id = kAgent;
+      info.name = "agent-1";
+      info.groups = {"default"};
+      return info;
+    };
+    options.timeout = absl::Seconds(30);
+    options.backoff.seed = 7;
+    if (customize) customize(options);
+    absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> created =
+        AgentSyncProtocol::create(std::move(options));
+    EXPECT_TRUE(created.ok()) << created.status();
+    protocol = *std::move(created);
+    AgentSyncProtocol* p = protocol.get();
+    manager.connect([p](const std::string& bytes) {
+      (void)p->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    });
+  }
+
+  // Records a change through the protocol and in the module's own view.
+  void record(const std::string& id, Operation op, const std::string& data = "",
+              const std::string& index = kIndex, uint64_t version = 1) {
+    ASSERT_TRUE(protocol->persistDifference(id, op, index, data, version).ok());
+    if (op == Operation::kDelete) {
+      module[index].erase(id);
+      if (module[index].empty()) module.erase(index);
+    } else {
+      module[index][id] = manager::Document{data, version};
+    }
+  }
+
+  // What the manager holds for our agent, in the same shape as `module`.
+  std::map<std::string, manager::IndexState> managerState() {
+    std::map<std::string, manager::IndexState> state;
+    for (const std::string& index : manager.indices(kAgent)) {
+      state[index] = manager.documents(kAgent, index);
+    }
+    return state;
+  }
+
+  // The module's checksum of one index (PROTOCOL.md §5.1).
+  std::string moduleChecksum(const std::string& index = kIndex) {
+    return manager::indexChecksum(module[index]);
+  }
+
+  // Pending changes in the queue, all indices.
+  uint64_t pending() {
+    uint64_t n = 0;
+    for (const IndexCounts& c : protocol->queue().counts().value()) n += c.pending;
+    return n;
+  }
+
+  TempDir dir;
+  SimulatedClock clock;
+  FakeTransport transport;
+  FakeManager manager;
+  std::unique_ptr<AgentSyncProtocol> protocol;
+  std::map<std::string, manager::IndexState> module;
+};
+
+}  // namespace asp::testing
+
+#endif  // ASP_CORE_PROTOCOL_HARNESS_H_

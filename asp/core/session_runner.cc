@@ -1,0 +1,359 @@
+#include "asp/core/session_runner.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "asp/core/frame_packer.h"
+#include "asp/core/rate_limiter.h"
+#include "asp/proto/limits.h"
+
+namespace asp {
+namespace {
+
+using wire::v1::Message;
+
+// How much change data to read from the source at a time.
+constexpr size_t kPageBytes = 1 << 20;
+
+wire::v1::Mode toWire(Mode mode) {
+  switch (mode) {
+    case Mode::kFull:
+      return wire::v1::MODE_FULL;
+    case Mode::kDelta:
+      return wire::v1::MODE_DELTA;
+    case Mode::kCheck:
+      return wire::v1::MODE_CHECK;
+    case Mode::kMetadataDelta:
+      return wire::v1::MODE_METADATA_DELTA;
+    case Mode::kMetadataCheck:
+      return wire::v1::MODE_METADATA_CHECK;
+    case Mode::kGroupDelta:
+      return wire::v1::MODE_GROUP_DELTA;
+    case Mode::kGroupCheck:
+      return wire::v1::MODE_GROUP_CHECK;
+  }
+  return wire::v1::MODE_UNSPECIFIED;
+}
+
+wire::v1::Option toWire(SyncOption option) {
+  switch (option) {
+    case SyncOption::kVdFirst:
+      return wire::v1::OPTION_VD_FIRST;
+    case SyncOption::kVdSync:
+      return wire::v1::OPTION_VD_SYNC;
+    case SyncOption::kSync:
+      break;
+  }
+  return wire::v1::OPTION_SYNC;
+}
+
+void fillAgent(const AgentInfo& info, wire::v1::AgentInfo* out) {
+  out->set_id(info.id);
+  out->set_name(info.name);
+  out->set_version(info.version);
+  out->set_hostname(info.hostname);
+  out->set_architecture(info.architecture);
+  out->set_os_name(info.os_name);
+  out->set_os_platform(info.os_platform);
+  out->set_os_type(info.os_type);
+  out->set_os_version(info.os_version);
+  for (const std::string& group : info.groups) out->add_groups(group);
+  out->set_cluster_name(info.cluster_name);
+  out->set_cluster_node(info.cluster_node);
+}
+
+}  // namespace
+
+// The state of one session; every step returns false once result_ holds the outcome.
+class SessionRunner::Run {
+ public:
+  Run(SessionRunner& runner, const SessionPlan& plan)
+      : r_(runner),
+        plan_(plan),
+        limiter_(runner.config_.max_eps, runner.clock_->now()),
+        packer_(runner.config_.frame_budget_bytes - wire::agentHeaderBytes(runner.config_.module)) {
+    result_.changes = plan.size;
+  }
+
+  SyncResult execute() {
+    const absl::Time began = r_.clock_->now();
+    if (start() && sendData() && end()) result_.code = SyncCode::kOk;
+    r_.channel_->close();
+    result_.duration = r_.clock_->now() - began;
+    return std::move(result_);
+  }
+
+ private:
+  bool fail(SyncCode code, std::string message) {
+    result_.code = code;
+    result_.message = std::move(message);
+    return false;
+  }
+
+  void log(LogLevel level, const std::string& message) {
+    if (r_.logger_) r_.logger_(level, message);
+  }
+
+  std::string what() const {
+    return absl::StrCat(modeName(plan_.mode), " session of module '", r_.config_.module, "'");
+  }
+
+  bool sendBytes(const std::string& bytes) {
+    if (r_.channel_->stopped()) return fail(SyncCode::kStopped, "stopped");
+    const absl::Time at = limiter_.reserve(r_.clock_->now());
+    if (at > r_.clock_->now() && !r_.channel_->sleepUntil(at)) {
+      return fail(SyncCode::kStopped, "stopped");
+    }
+    if (absl::Status s = r_.transport_->send(r_.config_.module, bytes); !s.ok()) {
+      return fail(SyncCode::kTransportError, std::string(s.message()));
+    }
+    ++result_.frames_sent;
+    result_.bytes_sent += bytes.size();
+    if (r_.counters_.sent) r_.counters_.sent(1, bytes.size());
+    return true;
+  }
+
+  bool send(const Message& message) { return sendBytes(message.SerializeAsString()); }
+
+  // Waits for an answer to `request`: a timeout is followed by a backoff (during
+  // which a late answer still counts) and a resend, `retries` times.
+  bool await(const Message& request, bool send_first, Message* answer, SyncCode timeout_code,
+             const char* name) {
+    const SessionConfig& config = r_.config_;
+    if (send_first && !send(request)) return false;
+    for (int attempt = 0;; ++attempt) {
+      AnswerChannel::Wait w = r_.channel_->wait(r_.clock_->now() + config.timeout, answer);
+      if (w == AnswerChannel::Wait::kTimeout) {
+        if (attempt >= config.retries) {
+          return fail(timeout_code,
+                      absl::StrCat("no answer to ", name, " after ", attempt + 1,
+                                   " attempts of ", absl::FormatDuration(config.timeout)));
+        }
+        const absl::Duration pause = r_.backoff_.delay(attempt + 1);
+        log(LogLevel::kWarning, absl::StrCat(what(), ": no answer to ", name, " within ",
+                                             absl::FormatDuration(config.timeout), "; retry ",
+                                             attempt + 1, " of ", config.retries, " in ",
+                                             absl::FormatDuration(pause)));
+        w = r_.channel_->wait(r_.clock_->now() + pause, answer);
+        if (w == AnswerChannel::Wait::kTimeout) {
+          r_.channel_->newRound();
+          if (!send(request)) return false;
+          continue;
+        }
+      }
+      if (w == AnswerChannel::Wait::kStopped) return fail(SyncCode::kStopped, "stopped");
+      if (w == AnswerChannel::Wait::kViolation) {
+        std::string reason;
+        r_.channel_->takeViolation(&reason);
+        return fail(SyncCode::kProtocolError, reason);
+      }
+      return true;
+    }
+  }
+
+  Message buildStart() const {
+    Message message;
+    wire::v1::Start* start = message.mutable_start();
+    start->set_module(r_.config_.module);
+    start->set_mode(toWire(plan_.mode));
+    start->set_size(plan_.size);
+    for (const std::string& index : plan_.indices) start->add_indices(index);
+    start->set_option(toWire(plan_.option));
+    start->set_global_version(plan_.global_version);
+    if (r_.config_.agent_info) fillAgent(r_.config_.agent_info(), start->mutable_agent());
+    return message;
+  }
+
+  bool start() {
+    const Message request = buildStart();
+    r_.channel_->open(AnswerChannel::Phase::kAwaitStartAck, 0);
+    log(LogLevel::kDebug, absl::StrCat(what(), ": Start, size ", plan_.size));
+    bool send_first = true;
+    while (true) {
+      Message answer;
+      if (!await(request, send_first, &answer, SyncCode::kStartTimeout, "Start")) return false;
+      send_first = false;
+      const wire::v1::StartAck& ack = answer.start_ack();
+      switch (ack.status()) {
+        case wire::v1::STATUS_OK:
+          session_ = ack.session();
+          result_.session = session_;
+          return true;
+        case wire::v1::STATUS_PROCESSING:
+          continue;  // keep waiting; no retry spent
+        case wire::v1::STATUS_OFFLINE:
+          return fail(SyncCode::kManagerNotReady, "the manager answered OFFLINE to Start");
+        case wire::v1::STATUS_ERROR:
+          return fail(SyncCode::kManagerError, "the manager answered ERROR to Start");
+        default:
+          return fail(SyncCode::kProtocolError,
+                      absl::StrCat("StartAck with status ", wire::v1::Status_Name(ack.status())));
+      }
+    }
+  }
+
+  bool flushFrame(bool retransmission) {
+    if (packer_.empty()) return true;
+    const uint64_t values = packer_.count();
+    if (!sendBytes(packer_.take())) return false;
+    countValues(values, retransmission);
+    return true;
+  }
+
+  void countValues(uint64_t values, bool retransmission) {
+    if (retransmission) {
+      result_.retransmitted += values;
+      if (r_.counters_.retransmitted) r_.counters_.retransmitted(values);
+    } else if (r_.counters_.values_sent) {
+      r_.counters_.values_sent(values);
+    }
+  }
+
+  bool sendValues(uint64_t first, uint64_t last, bool retransmission) {
+    uint64_t next = first;
+    while (next <= last) {
+      absl::StatusOr<SessionPage> page = plan_.values->readInFlight(next, last, kPageBytes);
+      if (!page.ok()) return fail(SyncCode::kStorageError, std::string(page.status().message()));
+      if (page->changes.empty()) {
+        return fail(SyncCode::kStorageError,
+                    absl::StrCat("seq ", next, " is missing from the session's changes"));
+      }
+      for (SessionChange& change : page->changes) {
+        wire::v1::DataValue value;
+        value.set_seq(change.seq);
+        value.set_session(session_);
+        value.set_operation(change.is_delete ? wire::v1::OPERATION_DELETE
+                                             : wire::v1::OPERATION_UPSERT);
+        value.set_id(std::move(change.id));
+        value.set_index(std::move(change.index));
+        value.set_version(change.version);
+        value.set_data(std::move(change.data));
+        if (!packer_.fits(value) && !flushFrame(retransmission)) return false;
+        packer_.add(std::move(value));
+      }
+      next = page->changes.back().seq + 1;
+      if (next == 0) break;  // wrapped past UINT64_MAX
+    }
+    return flushFrame(retransmission);
+  }
+
+  bool sendCleans(uint64_t first, uint64_t last, bool retransmission) {
+    for (uint64_t seq = first; seq <= last && seq < plan_.cleans.size(); ++seq) {
+      Message message;
+      wire::v1::DataClean* clean = message.mutable_data_clean();
+      clean->set_seq(seq);
+      clean->set_session(session_);
+      clean->set_index(plan_.cleans[seq]);
+      if (!send(message)) return false;
+      countValues(1, retransmission);
+    }
+    return true;
+  }
+
+  bool sendRange(uint64_t first, uint64_t last, bool retransmission) {
+    if (plan_.values != nullptr) return sendValues(first, last, retransmission);
+    return sendCleans(first, last, retransmission);
+  }
+
+  bool sendData() {
+    if (plan_.size > 0 && !sendRange(0, plan_.size - 1, false)) return false;
+    if (plan_.mode == Mode::kCheck) {
+      Message message;
+      wire::v1::ChecksumModule* checksum = message.mutable_checksum_module();
+      checksum->set_session(session_);
+      checksum->set_index(plan_.indices.empty() ? "" : plan_.indices.front());
+      checksum->set_checksum(plan_.checksum);
+      if (!send(message)) return false;
+    }
+    return true;
+  }
+
+  bool retransmit(const wire::v1::ReqRet& request) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const wire::v1::SeqRange& range : request.ranges()) {
+      if (range.end() >= plan_.size) {
+        return fail(SyncCode::kProtocolError,
+                    absl::StrCat("ReqRet asks for seqs [", range.begin(), ", ", range.end(),
+                                 "] but the session has ", plan_.size, " data messages"));
+      }
+      ranges.emplace_back(range.begin(), range.end());
+    }
+    // Sorted and merged: each requested seq is sent once, in order.
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<uint64_t, uint64_t>> merged;
+    for (const auto& range : ranges) {
+      if (!merged.empty() && range.first <= merged.back().second + 1) {
+        merged.back().second = std::max(merged.back().second, range.second);
+      } else {
+        merged.push_back(range);
+      }
+    }
+    for (const auto& [first, last] : merged) {
+      if (!sendRange(first, last, true)) return false;
+    }
+    return true;
+  }
+
+  bool end() {
+    const SessionConfig& config = r_.config_;
+    if (config.sync_end_delay > absl::ZeroDuration() &&
+        !r_.channel_->sleepUntil(r_.clock_->now() + config.sync_end_delay)) {
+      return fail(SyncCode::kStopped, "stopped");
+    }
+    Message request;
+    request.mutable_end()->set_session(session_);
+    r_.channel_->open(AnswerChannel::Phase::kAwaitEnd, session_);
+    bool send_first = true;
+    int rounds = 0;
+    while (true) {
+      Message answer;
+      if (!await(request, send_first, &answer, SyncCode::kEndTimeout, "End")) return false;
+      send_first = false;
+      if (answer.has_req_ret()) {
+        if (++rounds > config.max_retransmission_rounds) {
+          return fail(SyncCode::kProtocolError,
+                      absl::StrCat("the manager asked for retransmission ", rounds,
+                                   " times; giving up after ", config.max_retransmission_rounds));
+        }
+        if (!retransmit(answer.req_ret())) return false;
+        r_.channel_->newRound();
+        send_first = true;
+        continue;
+      }
+      switch (answer.end_ack().status()) {
+        case wire::v1::STATUS_OK:
+          return true;
+        case wire::v1::STATUS_PROCESSING:
+          continue;  // keep waiting; no retry spent
+        case wire::v1::STATUS_OFFLINE:
+          return fail(SyncCode::kManagerNotReady, "the manager answered OFFLINE to End");
+        case wire::v1::STATUS_CHECKSUM_MISMATCH:
+          return fail(SyncCode::kChecksumMismatch, "the manager's checksum differs");
+        default:
+          return fail(SyncCode::kManagerError, "the manager answered ERROR to End");
+      }
+    }
+  }
+
+  SessionRunner& r_;
+  const SessionPlan& plan_;
+  SyncResult result_;
+  uint64_t session_ = 0;
+  RateLimiter limiter_;
+  FramePacker packer_;
+};
+
+SessionRunner::SessionRunner(SessionConfig config, Transport* transport, Clock* clock,
+                             AnswerChannel* channel, SessionCounters counters, Logger logger)
+    : config_(std::move(config)),
+      transport_(transport),
+      clock_(clock),
+      channel_(channel),
+      counters_(std::move(counters)),
+      logger_(std::move(logger)),
+      backoff_(config_.backoff) {}
+
+SyncResult SessionRunner::run(const SessionPlan& plan) { return Run(*this, plan).execute(); }
+
+}  // namespace asp

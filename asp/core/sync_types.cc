@@ -1,0 +1,115 @@
+#include "asp/core/sync_types.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace asp {
+
+std::string modeName(Mode mode) {
+  switch (mode) {
+    case Mode::kFull:
+      return "full";
+    case Mode::kDelta:
+      return "delta";
+    case Mode::kCheck:
+      return "check";
+    case Mode::kMetadataDelta:
+      return "metadata delta";
+    case Mode::kMetadataCheck:
+      return "metadata check";
+    case Mode::kGroupDelta:
+      return "group delta";
+    case Mode::kGroupCheck:
+      return "group check";
+  }
+  return absl::StrCat("mode(", static_cast<int>(mode), ")");
+}
+
+AgentInfo defaultAgentInfo() {
+  AgentInfo info;
+  info.id = "000";
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) == 0) info.hostname = host;
+  info.name = info.hostname;
+  struct utsname system;
+  if (uname(&system) == 0) {
+    info.architecture = system.machine;
+    info.os_type = system.sysname;
+    info.os_version = system.release;
+  }
+  info.version = "asp-1";
+  return info;
+}
+
+std::string syncCodeName(SyncCode code) {
+  switch (code) {
+    case SyncCode::kOk:
+      return "ok";
+    case SyncCode::kNothingToDo:
+      return "nothing to do";
+    case SyncCode::kAlreadyRunning:
+      return "already running";
+    case SyncCode::kStopped:
+      return "stopped";
+    case SyncCode::kManagerNotReady:
+      return "manager not ready";
+    case SyncCode::kStartTimeout:
+      return "start timeout";
+    case SyncCode::kEndTimeout:
+      return "end timeout";
+    case SyncCode::kManagerError:
+      return "manager error";
+    case SyncCode::kChecksumMismatch:
+      return "checksum mismatch";
+    case SyncCode::kProtocolError:
+      return "protocol error";
+    case SyncCode::kTransportError:
+      return "transport error";
+    case SyncCode::kStorageError:
+      return "storage error";
+    case SyncCode::kInvalidArgument:
+      return "invalid argument";
+  }
+  return absl::StrCat("code(", static_cast<int>(code), ")");
+}
+
+absl::Status toStatus(const SyncResult& result) {
+  if (result.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat(syncCodeName(result.code), ": ", result.message);
+  switch (result.code) {
+    case SyncCode::kManagerNotReady:
+    case SyncCode::kTransportError:
+      return absl::UnavailableError(message);
+    case SyncCode::kStartTimeout:
+    case SyncCode::kEndTimeout:
+      return absl::DeadlineExceededError(message);
+    case SyncCode::kStopped:
+      return absl::CancelledError(message);
+    case SyncCode::kAlreadyRunning:
+      return absl::FailedPreconditionError(message);
+    case SyncCode::kInvalidArgument:
+      return absl::InvalidArgumentError(message);
+    case SyncCode::kStorageError:
+      return absl::InternalError(message);
+    default:
+      return absl::AbortedError(message);
+  }
+}
+
+std::string logLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "log";
+}
+
+}  // namespace asp

@@ -1,0 +1,117 @@
+// The vocabulary of the public API: modes, options, agent info, session results,
+// counters and logging.
+#ifndef ASP_CORE_SYNC_TYPES_H_
+#define ASP_CORE_SYNC_TYPES_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace asp {
+
+// What a session does (PROTOCOL.md §2). synchronizeModule takes kFull or kDelta;
+// synchronizeMetadataOrGroups the metadata and group modes; kCheck is
+// requiresFullSync's.
+enum class Mode {
+  kFull,
+  kDelta,
+  kCheck,
+  kMetadataDelta,
+  kMetadataCheck,
+  kGroupDelta,
+  kGroupCheck,
+};
+
+// A hint the manager may use for ordering.
+enum class SyncOption { kSync, kVdFirst, kVdSync };
+
+std::string modeName(Mode mode);
+
+// Who the agent is; sent in every Start.
+struct AgentInfo {
+  std::string id;
+  std::string name;
+  std::string version;
+  std::string hostname;
+  std::string architecture;
+  std::string os_name;
+  std::string os_platform;
+  std::string os_type;
+  std::string os_version;
+  std::vector<std::string> groups;
+  std::string cluster_name;
+  std::string cluster_node;
+};
+
+// This host's info from uname/gethostname, with id "000" (the local agent).
+AgentInfo defaultAgentInfo();
+
+// The outcome of a session.
+enum class SyncCode {
+  kOk,
+  kNothingToDo,       // nothing to send; the manager was not contacted
+  kAlreadyRunning,    // another session of this instance is running
+  kStopped,           // stop() was called
+  kManagerNotReady,   // StartAck/EndAck OFFLINE: defer, do not alarm
+  kStartTimeout,      // no StartAck after every retry
+  kEndTimeout,        // no EndAck after every retry
+  kManagerError,      // StartAck/EndAck ERROR
+  kChecksumMismatch,  // EndAck CHECKSUM_MISMATCH
+  kProtocolError,     // the manager broke the protocol (e.g. ReqRet out of range)
+  kTransportError,    // the message could not be sent
+  kStorageError,      // the queue failed
+  kInvalidArgument,   // the call itself was wrong (e.g. a mode this call does not take)
+};
+
+// "ok", "nothing to do", "already running", ...
+std::string syncCodeName(SyncCode code);
+
+struct SyncResult {
+  SyncCode code = SyncCode::kOk;
+  std::string message;
+  uint64_t session = 0;         // the manager's session id, 0 if none was opened
+  uint64_t changes = 0;         // data messages in the session (its Start size)
+  uint64_t frames_sent = 0;     // datagrams sent, all kinds
+  uint64_t bytes_sent = 0;      // encoded message bytes sent
+  uint64_t retransmitted = 0;   // data messages sent again on ReqRet
+  absl::Duration duration;      // on the protocol's clock
+
+  // kOk or kNothingToDo.
+  bool ok() const { return code == SyncCode::kOk || code == SyncCode::kNothingToDo; }
+};
+
+// A status for a failed result (OK for ok()): kManagerNotReady and kTransportError ->
+// Unavailable, timeouts -> DeadlineExceeded, kStopped -> Cancelled, kAlreadyRunning ->
+// FailedPrecondition, kInvalidArgument -> InvalidArgument, kStorageError -> Internal,
+// the rest -> Aborted. The message starts with syncCodeName().
+absl::Status toStatus(const SyncResult& result);
+
+// Counters since the instance was created.
+struct Stats {
+  uint64_t sessions_ok = 0;
+  uint64_t sessions_failed = 0;
+  uint64_t values_sent = 0;         // data messages, first transmissions
+  uint64_t frames_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t retransmitted = 0;
+  uint64_t answers_ignored = 0;     // wrong session, wrong phase, duplicates
+  uint64_t answers_malformed = 0;   // bytes parseResponseBuffer refused
+  std::string last_failure;         // "<code>: <message>" of the latest failed session
+};
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+std::string logLevelName(LogLevel level);
+
+// Receives the library's log lines. Called from the thread doing the work; must be
+// thread-safe and must not call back into the protocol instance.
+using Logger = std::function<void(LogLevel, absl::string_view)>;
+
+}  // namespace asp
+
+#endif  // ASP_CORE_SYNC_TYPES_H_

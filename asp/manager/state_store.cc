@@ -1,0 +1,91 @@
+#include "asp/manager/state_store.h"
+
+#include "asp/base/checksum.h"
+
+namespace asp::manager {
+
+void applyUpdate(const SessionUpdate& update, std::map<std::string, IndexState>* state) {
+  for (const std::string& index : update.replaced_indices) state->erase(index);
+  for (const SessionUpdate::Op& op : update.ops) {
+    switch (op.kind) {
+      case SessionUpdate::Op::Kind::kUpsert:
+        (*state)[op.index][op.id] = Document{op.data, op.version};
+        break;
+      case SessionUpdate::Op::Kind::kDelete: {
+        auto it = state->find(op.index);
+        if (it == state->end()) break;
+        it->second.erase(op.id);
+        if (it->second.empty()) state->erase(it);
+        break;
+      }
+      case SessionUpdate::Op::Kind::kClean:
+        state->erase(op.index);
+        break;
+    }
+  }
+}
+
+std::string indexChecksum(const IndexState& documents) {
+  IndexChecksum checksum;
+  for (const auto& [id, document] : documents) checksum.addDocument(document.data);
+  return checksum.finish();
+}
+
+absl::Status InMemoryStateStore::apply(const std::string& agent, const SessionUpdate& update) {
+  std::lock_guard<std::mutex> lock(mu_);
+  applyUpdate(update, &agents_[agent]);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IndexState> InMemoryStateStore::documents(const std::string& agent,
+                                                         const std::string& index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto a = agents_.find(agent);
+  if (a == agents_.end()) return IndexState{};
+  auto i = a->second.find(index);
+  return i == a->second.end() ? IndexState{} : i->second;
+}
+
+absl::StatusOr<std::vector<std::string>> InMemoryStateStore::indices(const std::string& agent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> names;
+  auto a = agents_.find(agent);
+  if (a == agents_.end()) return names;
+  for (const auto& [index, documents] : a->second) {
+    if (!documents.empty()) names.push_back(index);
+  }
+  return names;
+}
+
+absl::StatusOr<std::string> InMemoryStateStore::checksum(const std::string& agent,
+                                                         const std::string& index) {
+  absl::StatusOr<IndexState> docs = documents(agent, index);
+  if (!docs.ok()) return docs.status();
+  return indexChecksum(*docs);
+}
+
+absl::Status InMemoryStateStore::putMetadata(const std::string& agent,
+                                             const AgentMetadata& metadata) {
+  std::lock_guard<std::mutex> lock(mu_);
+  metadata_[agent] = metadata;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const std::string& agent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = metadata_.find(agent);
+  if (it == metadata_.end()) return absl::NotFoundError("no metadata for agent '" + agent + "'");
+  return it->second;
+}
+
+void InMemoryStateStore::tamper(const std::string& agent, const std::string& index,
+                                const std::string& id, const Document& document, bool remove) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (remove) {
+    agents_[agent][index].erase(id);
+  } else {
+    agents_[agent][index][id] = document;
+  }
+}
+
+}  // namespace asp::manager

@@ -1,0 +1,98 @@
+// StateStore: the manager's copy of each agent's state, per index (PROTOCOL.md §7).
+//
+// A confirmed session is applied with apply(), atomically: either all of its updates
+// are visible or none. InMemoryStateStore keeps everything in memory (tests, benches);
+// the reference manager also has an SQLite store that survives its restarts.
+//
+// Thread-safety: implementations are thread-safe.
+#ifndef ASP_MANAGER_STATE_STORE_H_
+#define ASP_MANAGER_STATE_STORE_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace asp::manager {
+
+struct Document {
+  std::string data;
+  uint64_t version = 0;
+  bool operator==(const Document& other) const {
+    return data == other.data && version == other.version;
+  }
+};
+
+// Documents of one index by id.
+using IndexState = std::map<std::string, Document>;
+
+// What one confirmed session changes.
+struct SessionUpdate {
+  struct Op {
+    enum class Kind { kUpsert, kDelete, kClean };
+    Kind kind = Kind::kUpsert;
+    std::string index;
+    std::string id;
+    std::string data;
+    uint64_t version = 0;
+  };
+  // FULL: these indices are emptied first, then the ops (all upserts) applied.
+  std::vector<std::string> replaced_indices;
+  std::vector<Op> ops;  // in seq order
+};
+
+// The latest metadata or groups session of an agent.
+struct AgentMetadata {
+  std::string mode;
+  std::vector<std::string> indices;
+  uint64_t global_version = 0;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  virtual absl::Status apply(const std::string& agent, const SessionUpdate& update) = 0;
+  virtual absl::StatusOr<IndexState> documents(const std::string& agent,
+                                               const std::string& index) = 0;
+  // Indices that hold at least one document, sorted.
+  virtual absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) = 0;
+  // PROTOCOL.md §5.1 checksum of the agent's copy of `index`.
+  virtual absl::StatusOr<std::string> checksum(const std::string& agent,
+                                               const std::string& index) = 0;
+  virtual absl::Status putMetadata(const std::string& agent, const AgentMetadata& metadata) = 0;
+  virtual absl::StatusOr<AgentMetadata> metadata(const std::string& agent) = 0;
+};
+
+class InMemoryStateStore final : public StateStore {
+ public:
+  absl::Status apply(const std::string& agent, const SessionUpdate& update) override;
+  absl::StatusOr<IndexState> documents(const std::string& agent,
+                                       const std::string& index) override;
+  absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) override;
+  absl::StatusOr<std::string> checksum(const std::string& agent, const std::string& index) override;
+  absl::Status putMetadata(const std::string& agent, const AgentMetadata& metadata) override;
+  absl::StatusOr<AgentMetadata> metadata(const std::string& agent) override;
+
+  // Test hook: overwrite or remove (`remove`) one document, as damage would.
+  void tamper(const std::string& agent, const std::string& index, const std::string& id,
+              const Document& document, bool remove = false);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, IndexState>> agents_;  // agent -> index -> docs
+  std::map<std::string, AgentMetadata> metadata_;
+};
+
+// Applies `update` to `state` (agent's indices); shared by the stores.
+void applyUpdate(const SessionUpdate& update, std::map<std::string, IndexState>* state);
+
+// The §5.1 checksum of an index's documents.
+std::string indexChecksum(const IndexState& documents);
+
+}  // namespace asp::manager
+
+#endif  // ASP_MANAGER_STATE_STORE_H_
