@@ -42,7 +42,11 @@ bool AnswerChannel::expects(const Message& answer) {
 AnswerChannel::Delivery AnswerChannel::deliver(Message answer, const std::string& bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!expectsLocked(answer)) return Delivery::kIgnored;
-  if (!accepted_bytes_.insert(bytes).second) return Delivery::kDuplicate;
+  // PROCESSING is a heartbeat: the manager may legitimately repeat it.
+  const bool processing =
+      (answer.has_start_ack() && answer.start_ack().status() == wire::v1::STATUS_PROCESSING) ||
+      (answer.has_end_ack() && answer.end_ack().status() == wire::v1::STATUS_PROCESSING);
+  if (!processing && !accepted_bytes_.insert(bytes).second) return Delivery::kDuplicate;
   // A decisive StartAck settles the start phase: another one (for a resent Start) is
   // then ignored. PROCESSING only says "keep waiting".
   if (answer.has_start_ack() && answer.start_ack().status() != wire::v1::STATUS_PROCESSING) {

@@ -5,8 +5,8 @@
 // an answer that fits: a StartAck while awaiting one, an EndAck or ReqRet for the
 // current session while awaiting the end. Anything else — wrong session, wrong phase,
 // or a byte-for-byte repeat of an answer already accepted since the session last sent
-// (a duplicate) — is ignored and counted. Waits go through the Clock, wake at once on
-// an answer or stop(), and return at their deadline.
+// (a duplicate; PROCESSING heartbeats excepted) — is ignored and counted. Waits go
+// through the Clock, wake at once on an answer or stop(), and return at their deadline.
 //
 // Thread-safe.
 #ifndef ASP_CORE_ANSWER_CHANNEL_H_

@@ -50,7 +50,10 @@ absl::Status AsyncCommitter::add(std::vector<Change> changes) {
 absl::Status AsyncCommitter::flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = added_;
-  done_cv_.wait(lock, [&] { return committed_ >= target || !last_error_.ok(); });
+  const uint64_t attempts_at_start = attempts_;
+  done_cv_.wait(lock, [&] {
+    return committed_ >= target || (attempts_ > attempts_at_start && !last_error_.ok());
+  });
   if (committed_ >= target) return absl::OkStatus();
   return last_error_;
 }
@@ -86,6 +89,7 @@ void AsyncCommitter::run() {
     lock.unlock();
     absl::Status status = commit_(batch);
     lock.lock();
+    ++attempts_;
     if (status.ok()) {
       for (size_t i = 0; i < units; ++i) {
         buffered_bytes_ -= buffer_.front().bytes;

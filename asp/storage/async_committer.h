@@ -56,8 +56,9 @@ class AsyncCommitter {
   // buffer is full. Never fails today; returns a status for future limits.
   absl::Status add(std::vector<Change> changes);
 
-  // Returns OK once everything added before the call is committed. While the latest
-  // commit attempt has failed (and its retry is pending) returns that error at once.
+  // Returns OK once everything added before the call is committed, or the error of
+  // the first commit attempt that fails after the call (the changes stay buffered and
+  // are retried; call flush() again to wait for them).
   absl::Status flush();
 
   // Bytes currently buffered (approximate memory held).
@@ -85,6 +86,7 @@ class AsyncCommitter {
   size_t buffered_bytes_ = 0;
   uint64_t added_ = 0;      // units ever added
   uint64_t committed_ = 0;  // units ever committed
+  uint64_t attempts_ = 0;    // commit attempts finished
   absl::Status last_error_;  // of the latest attempt; OK after a success
   bool stopping_ = false;
   std::thread thread_;

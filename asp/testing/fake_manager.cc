@@ -80,6 +80,11 @@ void FakeManager::corruptSessionOfNextAnswers(int count) {
   corrupt_sessions_ = count;
 }
 
+void FakeManager::replaceNextEndAnswer(std::function<std::string(uint64_t session)> make) {
+  std::lock_guard<std::mutex> lock(mu_);
+  replace_end_ = std::move(make);
+}
+
 void FakeManager::restart() { core_.forgetSessions(); }
 
 bool FakeManager::loseData(Message* message) {
@@ -116,7 +121,17 @@ void FakeManager::receive(const std::string& /*module*/, const std::string& byte
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++received_[message.content_case()];
+    arrivals_[message.content_case()].push_back(clock_->elapsed());
     if (!loseData(&message)) return;
+    if (message.has_end() && replace_end_) {
+      const std::string bytes = replace_end_(message.end().session());
+      replace_end_ = nullptr;
+      Deliver deliver = deliver_;
+      clock_->scheduleAfter(latency_, [deliver, bytes] {
+        if (deliver) deliver(bytes);
+      });
+      return;
+    }
     if (message.has_start() && start_overrides_ > 0) {
       --start_overrides_;
       Message ack;
@@ -161,10 +176,12 @@ void FakeManager::answer(Message message, absl::Duration extra_delay) {
       --drop_answers_;
       return;
     }
-    if (corrupt_sessions_ > 0) {
+    if (corrupt_sessions_ > 0 && message.has_end_ack()) {
       --corrupt_sessions_;
-      if (message.has_end_ack()) message.mutable_end_ack()->set_session(message.end_ack().session() + 1);
-      if (message.has_req_ret()) message.mutable_req_ret()->set_session(message.req_ret().session() + 1);
+      message.mutable_end_ack()->set_session(message.end_ack().session() + 1);
+    } else if (corrupt_sessions_ > 0 && message.has_req_ret()) {
+      --corrupt_sessions_;
+      message.mutable_req_ret()->set_session(message.req_ret().session() + 1);
     }
     deliver = deliver_;
     delay = latency_ + extra_delay;
@@ -196,6 +213,11 @@ std::string FakeManager::checksum(const std::string& agent, const std::string& i
 uint64_t FakeManager::dataLost() {
   std::lock_guard<std::mutex> lock(mu_);
   return lost_;
+}
+
+std::vector<absl::Duration> FakeManager::arrivals(Message::ContentCase kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return arrivals_[kind];
 }
 
 int FakeManager::received(Message::ContentCase kind) {

@@ -63,8 +63,11 @@ class FakeManager {
   void loseDataRandomly(double rate, uint64_t seed);
   // Every answer is delivered twice.
   void setDuplicateAnswers(bool duplicate);
-  // The next `count` answers carry a different session id.
+  // The next `count` EndAcks or ReqRets carry a different session id.
   void corruptSessionOfNextAnswers(int count);
+  // The next End is answered with the bytes `make(session)` returns instead of the
+  // real answer (to send malformed or out-of-range answers).
+  void replaceNextEndAnswer(std::function<std::string(uint64_t session)> make);
   // Forgets every session and remembered outcome; keeps the state.
   void restart();
 
@@ -76,6 +79,8 @@ class FakeManager {
   manager::ManagerCore::Counters counters() { return core_.counters(); }
   uint64_t dataLost();
   int received(wire::v1::Message::ContentCase kind);
+  // Simulated time (since the clock started) at which each message of `kind` arrived.
+  std::vector<absl::Duration> arrivals(wire::v1::Message::ContentCase kind);
 
  private:
   // Filters an incoming message (losses); false when it is dropped entirely.
@@ -103,8 +108,10 @@ class FakeManager {
   std::bernoulli_distribution loss_;
   bool duplicate_ = false;
   int corrupt_sessions_ = 0;
+  std::function<std::string(uint64_t)> replace_end_;
   uint64_t lost_ = 0;
   std::map<int, int> received_;
+  std::map<int, std::vector<absl::Duration>> arrivals_;
 };
 
 }  // namespace asp::testing

@@ -1,0 +1,173 @@
+// The public API's edges: options, bad arguments, malformed answers, deleteDatabase,
+// stats, and the gmock mock module authors use.
+#include "asp/core/protocol_harness.h"
+#include "asp/testing/mock_agent_sync_protocol.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::kIndex;
+using testing::ProtocolHarness;
+using wire::v1::Message;
+
+absl::Status createWith(const std::function<void(AgentSyncProtocol::Options&)>& change) {
+  testing::FakeTransport transport;
+  AgentSyncProtocol::Options options;
+  options.module = "fim";
+  options.transport = &transport;
+  change(options);
+  return AgentSyncProtocol::create(options).status();
+}
+
+TEST(Options, DefaultsAreValidWithAnInMemoryQueue) {
+  EXPECT_TRUE(createWith([](AgentSyncProtocol::Options&) {}).ok());
+}
+
+TEST(Options, EachBadValueIsRefusedNamingIt) {
+  struct Case {
+    std::function<void(AgentSyncProtocol::Options&)> change;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {[](auto& o) { o.module = ""; }, "module name is empty"},
+      {[](auto& o) { o.module = "fim sync"; }, "fim sync"},
+      {[](auto& o) { o.transport = nullptr; }, "transport"},
+      {[](auto& o) { o.timeout = absl::ZeroDuration(); }, "timeout"},
+      {[](auto& o) { o.retries = -1; }, "retries must be >= 0, got -1"},
+      {[](auto& o) { o.sync_end_delay = -absl::Seconds(1); }, "sync_end_delay"},
+      {[](auto& o) { o.max_eps = -5; }, "max_eps"},
+      {[](auto& o) { o.frame_budget_bytes = 70000; }, "70000"},
+      {[](auto& o) { o.frame_budget_bytes = 10; }, "10 bytes"},
+      {[](auto& o) { o.backoff.jitter = 1.5; }, "jitter"},
+      {[](auto& o) { o.backoff.multiplier = 0.5; }, "multiplier"},
+      {[](auto& o) { o.backoff.cap = absl::Milliseconds(1); }, "cap"},
+      {[](auto& o) { o.max_retransmission_rounds = 0; }, "max_retransmission_rounds"},
+      {[](auto& o) { o.database_path = "/nonexistent-dir/x/fim.db"; }, "/nonexistent-dir/x/fim.db"},
+  };
+  for (const Case& c : cases) {
+    absl::Status s = createWith(c.change);
+    EXPECT_FALSE(s.ok()) << c.expected;
+    EXPECT_NE(s.message().find(c.expected), absl::string_view::npos) << s;
+  }
+}
+
+TEST(PersistDifference, RejectsBadInputWithTheOffendingValue) {
+  ProtocolHarness h;
+  EXPECT_EQ(h.protocol->persistDifference("", Operation::kCreate, kIndex, "x", 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->persistDifference("a", Operation::kCreate, "", "x", 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::Status op = h.protocol->persistDifference("a", static_cast<Operation>(42), kIndex, "x", 1);
+  EXPECT_NE(op.message().find("42"), absl::string_view::npos) << op;
+  EXPECT_EQ(h.protocol->persistDifferenceInMemory("a", Operation::kCreate, kIndex,
+                                                  std::string(70000, 'x'), 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.pending(), 0u);
+}
+
+TEST(ParseResponseBuffer, RejectsMalformedBytesWithoutCrashing) {
+  ProtocolHarness h;
+  const std::string garbage = "\xff\xff\xff\xff\x0f garbage";
+  EXPECT_EQ(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(garbage.data()),
+                                            garbage.size()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->parseResponseBuffer(nullptr, 10).code(),
+            absl::StatusCode::kInvalidArgument);
+  // Zero bytes decode to a message without content.
+  EXPECT_EQ(h.protocol->parseResponseBuffer(nullptr, 0).code(), absl::StatusCode::kInvalidArgument);
+  Message start;
+  start.mutable_start()->set_module("fim");
+  start.mutable_start()->set_mode(wire::v1::MODE_DELTA);
+  const std::string not_an_answer = start.SerializeAsString();
+  absl::Status s = h.protocol->parseResponseBuffer(
+      reinterpret_cast<const uint8_t*>(not_an_answer.data()), not_an_answer.size());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not an answer"), absl::string_view::npos) << s;
+  EXPECT_EQ(h.protocol->stats().answers_malformed, 4u);
+}
+
+TEST(ParseResponseBuffer, AnAnswerWhenNoSessionRunsIsIgnoredAndCounted) {
+  ProtocolHarness h;
+  Message ack;
+  ack.mutable_end_ack()->set_status(wire::v1::STATUS_OK);
+  ack.mutable_end_ack()->set_session(5);
+  const std::string bytes = ack.SerializeAsString();
+  EXPECT_TRUE(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              bytes.size()).ok());
+  EXPECT_EQ(h.protocol->stats().answers_ignored, 1u);
+}
+
+TEST(DeleteDatabase, EmptiesTheQueueAndKeepsTheInstanceUsable) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  ASSERT_TRUE(h.protocol->deleteDatabase().ok());
+  EXPECT_EQ(h.pending(), 0u);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kNothingToDo);
+  h.module.clear();
+  h.record("b", Operation::kCreate, "2");
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Stats, CountSessionsValuesFramesAndFailures) {
+  ProtocolHarness h;
+  for (int i = 0; i < 10; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseSeqsOnce({2});
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  h.manager.answerStartsWith(wire::v1::STATUS_OFFLINE, 1);
+  h.record("x", Operation::kCreate, "v");
+  ASSERT_FALSE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  Stats stats = h.protocol->stats();
+  EXPECT_EQ(stats.sessions_ok, 1u);
+  EXPECT_EQ(stats.sessions_failed, 1u);
+  EXPECT_EQ(stats.values_sent, 10u);
+  EXPECT_EQ(stats.retransmitted, 1u);
+  EXPECT_EQ(stats.frames_sent, static_cast<uint64_t>(h.transport.sent().size()));
+  EXPECT_GT(stats.bytes_sent, 10u * 20);
+  EXPECT_NE(stats.last_failure.find("manager not ready"), std::string::npos) << stats.last_failure;
+}
+
+TEST(Logger, ReportsEachSessionOutcome) {
+  std::vector<std::string> lines;
+  ProtocolHarness h([&](AgentSyncProtocol::Options& o) {
+    o.logger = [&](LogLevel level, absl::string_view message) {
+      lines.push_back(logLevelName(level) + ": " + std::string(message));
+    };
+  });
+  h.record("a", Operation::kCreate, "1");
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find("info: delta session of module 'fim': ok"), std::string::npos)
+      << lines.back();
+}
+
+TEST(Mock, LetsAModuleTestItsCallsWithoutASession) {
+  ::testing::StrictMock<testing::MockAgentSyncProtocol> mock;
+  EXPECT_CALL(mock, persistDifference("f", Operation::kCreate, kIndex, "{}", 3u))
+      .WillOnce(::testing::Return(absl::OkStatus()));
+  EXPECT_CALL(mock, synchronizeModule(Mode::kDelta, SyncOption::kSync))
+      .WillOnce(::testing::Return(SyncResult{}));
+  IAgentSyncProtocol& protocol = mock;
+  EXPECT_TRUE(protocol.persistDifference("f", Operation::kCreate, kIndex, "{}", 3).ok());
+  EXPECT_TRUE(protocol.synchronizeModule(Mode::kDelta, SyncOption::kSync).ok());
+}
+
+TEST(ToStatus, MapsEachFailureToAStatusCode) {
+  auto status = [](SyncCode code) {
+    SyncResult r;
+    r.code = code;
+    r.message = "m";
+    return toStatus(r);
+  };
+  EXPECT_TRUE(status(SyncCode::kOk).ok());
+  EXPECT_TRUE(status(SyncCode::kNothingToDo).ok());
+  EXPECT_EQ(status(SyncCode::kManagerNotReady).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status(SyncCode::kStartTimeout).code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(status(SyncCode::kStopped).code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(status(SyncCode::kProtocolError).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(status(SyncCode::kManagerError).message(), "manager error: m");
+}
+
+}  // namespace
+}  // namespace asp

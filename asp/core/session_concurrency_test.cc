@@ -1,0 +1,203 @@
+// stop() during every wait, one session at a time, and recording under load while
+// sessions run.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "asp/core/protocol_harness.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::kIndex;
+using testing::ProtocolHarness;
+using testing::SimulatedClock;
+using wire::v1::Message;
+
+// Runs a DELTA session on its own thread; the test acts while it waits.
+class BackgroundSync {
+ public:
+  explicit BackgroundSync(AgentSyncProtocol& protocol)
+      : thread_([this, &protocol] { result_ = protocol.synchronizeModule(Mode::kDelta); }) {}
+  SyncResult join() {
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  SyncResult result_;
+  std::thread thread_;
+};
+
+void waitUntil(const std::function<bool()>& condition) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!condition() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  ASSERT_TRUE(condition());
+}
+
+class StopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    harness_ = std::make_unique<ProtocolHarness>(
+        [this](AgentSyncProtocol::Options& o) {
+          o.retries = 3;
+          o.backoff.jitter = 0;
+          o.logger = [this](LogLevel, absl::string_view message) {
+            if (message.find("retry") != absl::string_view::npos) retrying_ = true;
+          };
+          if (customize_) customize_(o);
+        },
+        SimulatedClock::Mode::kManual);
+    h().manager.setLatency(absl::ZeroDuration());
+    for (int i = 0; i < 20; ++i) h().record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+  }
+
+  ProtocolHarness& h() { return *harness_; }
+
+  // Stops the session once `in_wait` holds and a thread waits on the clock; checks
+  // that it ends as stopped, with no simulated time spent waiting out a deadline.
+  void stopWhen(const std::function<bool()>& in_wait) {
+    BackgroundSync sync(*h().protocol);
+    waitUntil(in_wait);
+    ASSERT_TRUE(h().clock.awaitWaiters(1));
+    const absl::Duration before = h().clock.elapsed();
+    h().protocol->stop();
+    SyncResult result = sync.join();
+    EXPECT_EQ(result.code, SyncCode::kStopped) << result.message;
+    EXPECT_EQ(h().clock.elapsed(), before) << "woken by stop(), not by a deadline";
+    EXPECT_EQ(h().pending(), 20u) << "every change is pending again";
+    // Stopped until reset(), then the same changes go through.
+    EXPECT_EQ(h().protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kStopped);
+    h().protocol->reset();
+  }
+
+  std::function<void(AgentSyncProtocol::Options&)> customize_;
+  std::unique_ptr<ProtocolHarness> harness_;
+  std::atomic<bool> retrying_{false};
+};
+
+TEST_F(StopTest, DuringTheStartWait) {
+  h().manager.setSilent(true);
+  stopWhen([&] { return h().manager.received(Message::kStart) == 1; });
+}
+
+TEST_F(StopTest, DuringTheBackoffWait) {
+  h().manager.setSilent(true);
+  BackgroundSync sync(*h().protocol);
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  h().clock.advance(absl::Seconds(30));  // the Start wait times out
+  waitUntil([&] { return retrying_.load(); });
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  const absl::Duration before = h().clock.elapsed();
+  h().protocol->stop();
+  EXPECT_EQ(sync.join().code, SyncCode::kStopped);
+  EXPECT_EQ(h().clock.elapsed(), before);
+  EXPECT_EQ(h().manager.received(Message::kStart), 1) << "stopped before resending";
+  EXPECT_EQ(h().pending(), 20u);
+}
+
+TEST_F(StopTest, DuringTheEndDelay) {
+  stopWhen([&] { return h().manager.received(Message::kDataBatch) >= 1; });
+  EXPECT_EQ(h().manager.received(Message::kEnd), 0);
+}
+
+TEST_F(StopTest, DuringTheEndWait) {
+  h().manager.corruptSessionOfNextAnswers(1000);  // End answers never match
+  BackgroundSync sync(*h().protocol);
+  waitUntil([&] { return h().manager.received(Message::kDataBatch) >= 1; });
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  h().clock.advance(absl::Seconds(1));  // the End delay passes; End is sent
+  waitUntil([&] { return h().manager.received(Message::kEnd) == 1; });
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  h().protocol->stop();
+  EXPECT_EQ(sync.join().code, SyncCode::kStopped);
+  EXPECT_EQ(h().pending(), 20u);
+}
+
+class StopDuringPacing : public StopTest {
+ protected:
+  void SetUp() override {
+    customize_ = [](AgentSyncProtocol::Options& o) {
+      o.max_eps = 1;
+      o.frame_budget_bytes = 2048;
+    };
+    StopTest::SetUp();
+  }
+};
+
+TEST_F(StopDuringPacing, DuringTheRateLimitWait) {
+  // Start took the one token: the first data frame waits a second for the next.
+  stopWhen([&] { return h().manager.received(Message::kStart) == 1; });
+  EXPECT_EQ(h().manager.received(Message::kDataBatch), 0);
+}
+
+TEST(StopOnTheSystemClock, InterruptsALongWaitPromptly) {
+  testing::FakeTransport transport;  // nobody answers
+  AgentSyncProtocol::Options options;
+  options.module = "fim";
+  options.transport = &transport;
+  options.timeout = absl::Seconds(60);
+  auto protocol = AgentSyncProtocol::create(options);
+  ASSERT_TRUE(protocol.ok());
+  ASSERT_TRUE((*protocol)->persistDifference("a", Operation::kCreate, kIndex, "x", 1).ok());
+  const auto began = std::chrono::steady_clock::now();
+  BackgroundSync sync(**protocol);
+  waitUntil([&] { return transport.count(Message::kStart) == 1; });
+  (*protocol)->stop();
+  EXPECT_EQ(sync.join().code, SyncCode::kStopped);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10))
+      << "a 60 s wait was interrupted";
+}
+
+TEST(OneSessionAtATime, ConcurrentCallsReturnAlreadyRunningAtOnce) {
+  ProtocolHarness h(nullptr, SimulatedClock::Mode::kManual);
+  h.record("a", Operation::kCreate, "1");
+  h.manager.setSilent(true);
+  BackgroundSync sync(*h.protocol);
+  waitUntil([&] { return h.manager.received(Message::kStart) == 1; });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kAlreadyRunning);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kFull).code, SyncCode::kAlreadyRunning);
+  EXPECT_EQ(h.protocol->notifyDataClean({kIndex}).code, SyncCode::kAlreadyRunning);
+  EXPECT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kGroupDelta, {}, 1).code,
+            SyncCode::kAlreadyRunning);
+  EXPECT_EQ(h.protocol->requiresFullSync(kIndex, h.moduleChecksum()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h.protocol->deleteDatabase().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h.manager.received(Message::kStart), 1) << "no other session reached the manager";
+  // Recording never waits for a session.
+  EXPECT_TRUE(h.protocol->persistDifference("b", Operation::kCreate, kIndex, "2", 1).ok());
+  h.protocol->stop();
+  EXPECT_EQ(sync.join().code, SyncCode::kStopped);
+}
+
+TEST(UnderLoad, RecordingThreeHundredThousandChangesWhileSessionsRunLosesNothing) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::Milliseconds(10); });
+  h.transport.setRecording(false);
+  h.manager.loseDataRandomly(0.01, 3);
+  std::atomic<bool> recording{true};
+  std::thread recorder([&] {
+    for (int i = 0; i < 300000; ++i) {
+      const std::string id = "/var/f" + std::to_string((i * 7919) % 40000);
+      const int kind = (i / 3) % 10;
+      const Operation op = kind == 9 ? Operation::kDelete : (kind < 3 ? Operation::kCreate : Operation::kModify);
+      h.record(id, op, op == Operation::kDelete ? "" : "v" + std::to_string(i), kIndex, i);
+    }
+    recording = false;
+  });
+  int sessions = 0;
+  while (recording) {
+    SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+    EXPECT_TRUE(result.ok()) << syncCodeName(result.code) << ": " << result.message;
+    ++sessions;
+  }
+  recorder.join();
+  SyncResult last = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_TRUE(last.ok()) << last.message;
+  EXPECT_GT(sessions, 1);
+  EXPECT_EQ(h.pending(), 0u);
+  EXPECT_EQ(h.managerState(), h.module) << "after " << sessions << " sessions";
+}
+
+}  // namespace
+}  // namespace asp

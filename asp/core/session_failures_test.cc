@@ -1,0 +1,307 @@
+// Every way the manager can fail a session, and what the agent does about it
+// (PROTOCOL.md §5.2 and §5.4), on the simulated clock.
+#include "asp/core/protocol_harness.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::kIndex;
+using testing::ProtocolHarness;
+using wire::v1::Message;
+
+// Timeout 30 s, retries 3, backoff 1 s doubling to 30 s, no jitter: exact times.
+void exactTiming(AgentSyncProtocol::Options& o) {
+  o.timeout = absl::Seconds(30);
+  o.retries = 3;
+  o.backoff.initial = absl::Seconds(1);
+  o.backoff.cap = absl::Seconds(30);
+  o.backoff.jitter = 0;
+  o.sync_end_delay = absl::Seconds(1);
+}
+
+std::string encode(const Message& m) { return m.SerializeAsString(); }
+
+TEST(StartPhase, SilenceResendsStartWithGrowingBackoffThenTimesOut) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  h.manager.setSilent(true);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStartTimeout);
+  std::vector<absl::Duration> starts = h.manager.arrivals(Message::kStart);
+  ASSERT_EQ(starts.size(), 4u) << "the first Start and 3 retries";
+  EXPECT_EQ(starts[1] - starts[0], absl::Seconds(30 + 1));
+  EXPECT_EQ(starts[2] - starts[1], absl::Seconds(30 + 2));
+  EXPECT_EQ(starts[3] - starts[2], absl::Seconds(30 + 4));
+  EXPECT_EQ(result.duration, absl::Seconds(4 * 30 + 1 + 2 + 4));
+  EXPECT_EQ(h.pending(), 1u) << "the change stays queued";
+}
+
+TEST(StartPhase, BackoffIsCappedAndJitteredWithinBounds) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Seconds(1);
+    o.retries = 8;
+    o.backoff.initial = absl::Seconds(1);
+    o.backoff.cap = absl::Seconds(10);
+    o.backoff.jitter = 0.2;
+    o.backoff.seed = 99;
+  });
+  h.record("a", Operation::kCreate, "1");
+  h.manager.setSilent(true);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kStartTimeout);
+  std::vector<absl::Duration> starts = h.manager.arrivals(Message::kStart);
+  ASSERT_EQ(starts.size(), 9u);
+  for (size_t i = 1; i < starts.size(); ++i) {
+    const double base = std::min(10.0, std::pow(2.0, static_cast<double>(i - 1)));
+    const double pause = absl::ToDoubleSeconds(starts[i] - starts[i - 1]) - 1.0;
+    EXPECT_GE(pause, base * 0.8 - 1e-9) << "retry " << i;
+    EXPECT_LE(pause, base * 1.2 + 1e-9) << "retry " << i;
+  }
+}
+
+TEST(StartPhase, LateStartAckDuringBackoffIsAcceptedWithoutResending) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  h.manager.setLatency(absl::Seconds(30) + absl::Milliseconds(500));
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kStart), 1);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(StartPhase, OfflineIsManagerNotReadyAndKeepsTheQueue) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerStartsWith(wire::v1::STATUS_OFFLINE, 1);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kManagerNotReady);
+  EXPECT_EQ(h.manager.received(Message::kStart), 1) << "fails at once, no retry";
+  EXPECT_EQ(h.pending(), 1u);
+  EXPECT_EQ(toStatus(result).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(StartPhase, ErrorIsManagerError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerStartsWith(wire::v1::STATUS_ERROR, 1);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kManagerError);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(StartPhase, ProcessingKeepsWaitingWithoutSpendingARetry) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    exactTiming(o);
+    o.retries = 1;
+  });
+  h.record("a", Operation::kCreate, "1");
+  // The first Start only gets PROCESSING and then silence; had PROCESSING spent the
+  // one retry, the timeout that follows would end the session.
+  h.manager.answerStartsWith(wire::v1::STATUS_PROCESSING, 1);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kStart), 2);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(StartPhase, TransportFailureFailsFastAndKeepsTheQueue) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.transport.failNextSends(1);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError);
+  EXPECT_EQ(result.duration, absl::ZeroDuration());
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(EndPhase, ProcessingDoesNotConsumeRetries) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    exactTiming(o);
+    o.retries = 0;
+    o.timeout = absl::Seconds(2);
+  });
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerEndsWith(wire::v1::STATUS_PROCESSING, 5, absl::Seconds(1));
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(EndPhase, OfflineIsManagerNotReady) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerEndsWith(wire::v1::STATUS_OFFLINE, 1);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kManagerNotReady);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(EndPhase, ErrorIsManagerError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerEndsWith(wire::v1::STATUS_ERROR, 1);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kManagerError);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(EndPhase, ChecksumMismatchOnADeltaIsAFailure) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerEndsWith(wire::v1::STATUS_CHECKSUM_MISMATCH, 1);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kChecksumMismatch);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(EndPhase, LostEndAckIsRecoveredByResendingEnd) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  // Let the StartAck through, drop the first EndAck.
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.dropNextAnswers(1); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2);
+  EXPECT_EQ(h.manager.counters().sessions_applied, 1u) << "applied once, answered twice";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(EndPhase, SilenceResendsEndWithBackoffThenTimesOut) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.setSilent(true); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kEndTimeout);
+  std::vector<absl::Duration> ends = h.manager.arrivals(Message::kEnd);
+  ASSERT_EQ(ends.size(), 4u);
+  EXPECT_EQ(ends[1] - ends[0], absl::Seconds(31));
+  EXPECT_EQ(ends[2] - ends[1], absl::Seconds(32));
+  EXPECT_EQ(ends[3] - ends[2], absl::Seconds(34));
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(EndPhase, EndWaitsForTheConfiguredDelay) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::Seconds(3); });
+  h.record("a", Operation::kCreate, "1");
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
+  std::vector<absl::Duration> ends = h.manager.arrivals(Message::kEnd);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0] - batches.back(), absl::Seconds(3));
+}
+
+TEST(Answers, WrongSessionIsIgnoredAndCounted) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.corruptSessionOfNextAnswers(1); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2) << "the wrong-session EndAck did not count";
+  EXPECT_GE(h.protocol->stats().answers_ignored, 1u);
+}
+
+TEST(Answers, DuplicatesAreIgnoredAndCounted) {
+  ProtocolHarness h;
+  h.manager.setDuplicateAnswers(true);
+  h.manager.loseSeqsOnce({1});
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 1u) << "a duplicated ReqRet is served once";
+  EXPECT_GE(h.protocol->stats().answers_ignored, 3u);  // StartAck, ReqRet, EndAck copies
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Answers, JitteredLateAnswersStillConvergeExactly) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Seconds(2);
+    o.retries = 10;
+    o.backoff.initial = absl::Milliseconds(100);
+  });
+  h.manager.setLatencyJitter(absl::Seconds(3), 5);
+  h.manager.loseDataRandomly(0.1, 6);
+  for (int i = 0; i < 200; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result;
+  for (int attempt = 0; attempt < 10 && !(result = h.protocol->synchronizeModule(Mode::kDelta)).ok();
+       ++attempt) {
+  }
+  ASSERT_TRUE(result.ok()) << syncCodeName(result.code) << ": " << result.message;
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Answers, ReqRetOutOfRangeIsAProtocolError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    m.mutable_req_ret()->add_ranges()->set_end(5);  // the session has 1 value: seq 0
+    return encode(m);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("[0, 5]"), std::string::npos) << result.message;
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(Answers, ReqRetWithInvertedRangeIsAProtocolError) {
+  ProtocolHarness h;
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
+    r->set_begin(3);
+    r->set_end(1);
+    return encode(m);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("inverted"), std::string::npos) << result.message;
+}
+
+TEST(Answers, ReqRetWithoutRangesIsAProtocolError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    return encode(m);
+  });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(Answers, EndlessReqRetsEndAsAProtocolError) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.max_retransmission_rounds = 3; });
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseDataRandomly(1.0, 1);  // nothing ever arrives
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_EQ(result.retransmitted, 15u);
+  EXPECT_EQ(h.pending(), 5u);
+}
+
+TEST(Pacing, EpsLimitSpacesFramesEvenlyOnTheSimulatedClock) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.max_eps = 10;
+    o.frame_budget_bytes = 2048;
+    o.sync_end_delay = absl::ZeroDuration();
+  });
+  for (int i = 0; i < 100; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
+  ASSERT_GE(batches.size(), 30u);
+  for (size_t i = 1; i < batches.size(); ++i) {
+    EXPECT_EQ(batches[i] - batches[i - 1], absl::Milliseconds(100)) << "frame " << i;
+  }
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Pacing, ZeroMeansUnlimited) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.frame_budget_bytes = 2048; });
+  for (int i = 0; i < 100; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
+  std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
+  EXPECT_EQ(batches.back() - batches.front(), absl::ZeroDuration());
+}
+
+}  // namespace
+}  // namespace asp
