@@ -82,8 +82,10 @@ class ProtocolHarness {
 
   // Pending changes in the queue, all indices.
   uint64_t pending() {
+    absl::StatusOr<std::vector<IndexCounts>> counts = protocol->queue().counts();
+    EXPECT_TRUE(counts.ok()) << counts.status();
     uint64_t n = 0;
-    for (const IndexCounts& c : protocol->queue().counts().value()) n += c.pending;
+    for (const IndexCounts& c : counts.value_or(std::vector<IndexCounts>{})) n += c.pending;
     return n;
   }
 

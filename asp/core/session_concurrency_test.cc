@@ -178,7 +178,7 @@ TEST(UnderLoad, RecordingThreeHundredThousandChangesWhileSessionsRunLosesNothing
   std::atomic<bool> recording{true};
   std::thread recorder([&] {
     for (int i = 0; i < 300000; ++i) {
-      const std::string id = "/var/f" + std::to_string((i * 7919) % 40000);
+      const std::string id = "/var/f" + std::to_string((static_cast<int64_t>(i) * 7919) % 40000);
       const int kind = (i / 3) % 10;
       const Operation op = kind == 9 ? Operation::kDelete : (kind < 3 ? Operation::kCreate : Operation::kModify);
       h.record(id, op, op == Operation::kDelete ? "" : "v" + std::to_string(i), kIndex, i);
