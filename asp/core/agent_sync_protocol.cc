@@ -324,9 +324,15 @@ absl::Status AgentSyncProtocol::deleteDatabase() {
   return status;
 }
 
-void AgentSyncProtocol::stop() { channel_.stop(); }
+void AgentSyncProtocol::stop() {
+  channel_.stop();
+  options_.transport->interrupt();
+}
 
-void AgentSyncProtocol::reset() { channel_.reset(); }
+void AgentSyncProtocol::reset() {
+  channel_.reset();
+  options_.transport->resume();
+}
 
 Stats AgentSyncProtocol::stats() const {
   std::lock_guard<std::mutex> lock(stats_mu_);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,8 +14,11 @@
 namespace asp::testing {
 
 TempDir::TempDir() {
+  // Unix socket paths must fit in 108 bytes; Bazel's sandbox TEST_TMPDIR often does not
+  // leave room, so fall back to /tmp when it is long.
   const char* base = std::getenv("TEST_TMPDIR");
-  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/asp-XXXXXX";
+  std::string root = base != nullptr && std::strlen(base) <= 48 ? base : "/tmp";
+  std::string pattern = root + "/asp-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + pattern);

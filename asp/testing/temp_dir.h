@@ -1,5 +1,6 @@
-// TempDir: a fresh directory for one test (under $TEST_TMPDIR when Bazel sets it),
-// removed with everything in it when the object is destroyed.
+// TempDir: a fresh directory for one test (under $TEST_TMPDIR when Bazel sets it and
+// it is short enough for Unix socket paths inside, else under /tmp), removed with
+// everything in it when the object is destroyed.
 #ifndef ASP_TESTING_TEMP_DIR_H_
 #define ASP_TESTING_TEMP_DIR_H_
 

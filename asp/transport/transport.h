@@ -24,6 +24,12 @@ class Transport {
   // message is handed to the queue; an error (e.g. Unavailable: no manager queue,
   // InvalidArgument: frame too large) when it was not sent.
   virtual absl::Status send(absl::string_view module, absl::string_view message) = 0;
+
+  // Makes a send() that is blocked (e.g. on a full socket buffer) return Cancelled
+  // promptly, and later sends fail the same way until resume(). The protocol calls
+  // these from stop() and reset(). Default: nothing to interrupt.
+  virtual void interrupt() {}
+  virtual void resume() {}
 };
 
 }  // namespace asp

@@ -1,0 +1,32 @@
+/* The C-style MQueue functions agents written in C already have (PROTOCOL.md §4),
+ * usable from C and C++.
+ *
+ *   start(path, type, attempts)  -> a queue handle (>= 0), or < 0 on failure
+ *   send_binary(queue, msg, len, module, 's') -> 0 on success, < 0 on failure;
+ *       the implementation frames the datagram as "s:<module>:<msg>".
+ */
+#ifndef ASP_TRANSPORT_MQ_FUNCTIONS_H_
+#define ASP_TRANSPORT_MQ_FUNCTIONS_H_
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* `type` for start(): the queue is opened for writing. */
+#define ASP_MQ_WRITE 1
+/* The location byte ASP passes to send_binary(). */
+#define ASP_MQ_SYNC_LOCATION 's'
+
+typedef struct MQ_Functions {
+  int (*start)(const char* path, short type, short attempts);
+  int (*send_binary)(int queue, const void* message, size_t message_len, const char* module,
+                     char location);
+} MQ_Functions;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ASP_TRANSPORT_MQ_FUNCTIONS_H_ */
