@@ -1,0 +1,206 @@
+#include "asp/manager/manager_server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "asp/proto/limits.h"
+#include "asp/proto/wire.pb.h"
+#include "asp/transport/framing.h"
+
+namespace asp::manager {
+namespace {
+
+absl::Status errnoError(absl::StatusCode code, const std::string& what, int error) {
+  return absl::Status(code, absl::StrCat(what, ": ", std::strerror(error)));
+}
+
+// Number of data messages in an agent message, 0 for control messages.
+uint64_t dataMessages(const std::string& message) {
+  wire::v1::Message decoded;
+  if (!decoded.ParseFromString(message)) return 0;
+  switch (decoded.content_case()) {
+    case wire::v1::Message::kDataValue:
+    case wire::v1::Message::kDataClean:
+    case wire::v1::Message::kDataContext:
+      return 1;
+    case wire::v1::Message::kDataBatch:
+      return static_cast<uint64_t>(decoded.data_batch().values_size());
+    default:
+      return 0;
+  }
+}
+
+// A socket file at `path` that nobody listens on is stale (a crash left it): remove it.
+// One somebody listens on means the path is in use.
+absl::Status claimPath(const std::string& path, const sockaddr_un& address) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' exists and is not a socket; refusing to replace it"));
+  }
+  const int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const bool listening =
+      probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  if (probe >= 0) close(probe);
+  if (listening) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("socket '", path, "' is in use by another manager"));
+  }
+  unlink(path.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::start(Options options,
+                                                                   StateStore* store) {
+  sockaddr_un address;
+  if (options.socket_path.empty() || options.socket_path.size() >= sizeof(address.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("socket path '", options.socket_path,
+                                                   "' is empty or longer than ",
+                                                   sizeof(address.sun_path) - 1, " bytes"));
+  }
+  if (!(options.drop_rate >= 0 && options.drop_rate <= 1) ||
+      !(options.duplicate_rate >= 0 && options.duplicate_rate <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("drop and duplicate rates must be in [0, 1], got ",
+                                                   options.drop_rate, " and ",
+                                                   options.duplicate_rate));
+  }
+  std::memset(&address, 0, sizeof(address));
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, options.socket_path.data(), options.socket_path.size());
+  if (absl::Status s = claimPath(options.socket_path, address); !s.ok()) return s;
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errnoError(absl::StatusCode::kInternal, "socket", errno);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const int error = errno;
+    close(fd);
+    return errnoError(absl::StatusCode::kFailedPrecondition,
+                      absl::StrCat("cannot bind socket '", options.socket_path, "'"), error);
+  }
+  // Answers never block the server for long: an agent that does not read loses them.
+  timeval timeout{0, 100 * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  // Bursts of frames from many agents: a larger receive buffer absorbs them.
+  int buffer = 8 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  return std::unique_ptr<ManagerServer>(new ManagerServer(std::move(options), store, fd));
+}
+
+ManagerServer::ManagerServer(Options options, StateStore* store, int fd)
+    : options_(std::move(options)),
+      core_(options_.core, store),
+      fd_(fd),
+      random_(options_.seed != 0 ? options_.seed : std::random_device{}()),
+      thread_([this] { run(); }) {}
+
+ManagerServer::~ManagerServer() { stop(); }
+
+void ManagerServer::stop() {
+  if (stopping_.exchange(true)) return;
+  thread_.join();
+  close(fd_);
+  unlink(options_.socket_path.c_str());
+}
+
+ManagerServer::Counters ManagerServer::counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counters_;
+}
+
+void ManagerServer::run() {
+  std::vector<char> buffer(wire::kMaxDatagramBytes + 1);
+  auto last_expiry = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    int timeout_ms = 100;
+    if (!delayed_.empty()) {
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+          delayed_.front().due - std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(100, wait.count())));
+    }
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) > 0) {
+      sockaddr_un from;
+      socklen_t from_length = sizeof(from);
+      const ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                                 reinterpret_cast<sockaddr*>(&from), &from_length);
+      if (n >= 0) handleDatagram(std::string(buffer.data(), static_cast<size_t>(n)), from, from_length);
+    }
+    sendDue();
+    if (std::chrono::steady_clock::now() - last_expiry > std::chrono::seconds(1)) {
+      core_.expireIdle();
+      last_expiry = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+void ManagerServer::handleDatagram(const std::string& datagram, const sockaddr_un& from,
+                                   socklen_t from_length) {
+  absl::StatusOr<framing::AgentFrame> frame = framing::decodeAgentFrame(datagram);
+  std::lock_guard<std::mutex> lock(mu_);
+  ++counters_.datagrams;
+  if (!frame.ok() || datagram.size() > wire::kMaxDatagramBytes) {
+    ++counters_.bad_datagrams;
+    return;
+  }
+  const std::string module(frame->module);
+  const std::string message(frame->message);
+  if (options_.drop_rate > 0) {
+    const uint64_t values = dataMessages(message);
+    if (values > 0 && std::bernoulli_distribution(options_.drop_rate)(random_)) {
+      ++counters_.dropped_datagrams;
+      counters_.dropped_values += values;
+      return;
+    }
+  }
+  int copies = 1;
+  if (options_.duplicate_rate > 0 && std::bernoulli_distribution(options_.duplicate_rate)(random_)) {
+    copies = 2;
+    ++counters_.duplicated;
+  }
+  for (int i = 0; i < copies; ++i) {
+    absl::StatusOr<std::vector<wire::v1::Message>> answers = core_.handleBytes(message);
+    if (!answers.ok()) {
+      ++counters_.bad_datagrams;
+      return;
+    }
+    for (const wire::v1::Message& answer : *answers) {
+      absl::StatusOr<std::string> out = framing::encodeManagerFrame(module, answer.SerializeAsString());
+      if (!out.ok()) continue;
+      if (options_.answer_delay > absl::ZeroDuration()) {
+        delayed_.push_back(Pending{std::chrono::steady_clock::now() +
+                                       absl::ToChronoNanoseconds(options_.answer_delay),
+                                   from, from_length, *std::move(out)});
+      } else {
+        sendAnswer(from, from_length, *out);
+      }
+    }
+  }
+}
+
+// Requires mu_.
+void ManagerServer::sendAnswer(const sockaddr_un& to, socklen_t to_length, const std::string& frame) {
+  const ssize_t n = sendto(fd_, frame.data(), frame.size(), MSG_NOSIGNAL,
+                           reinterpret_cast<const sockaddr*>(&to), to_length);
+  ++(n == static_cast<ssize_t>(frame.size()) ? counters_.answers_sent : counters_.answers_lost);
+}
+
+void ManagerServer::sendDue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  while (!delayed_.empty() && delayed_.front().due <= now) {
+    sendAnswer(delayed_.front().to, delayed_.front().to_length, delayed_.front().frame);
+    delayed_.pop_front();
+  }
+}
+
+}  // namespace asp::manager

@@ -1,0 +1,156 @@
+// The reference manager on a real socket, with AgentSyncProtocol over the real Unix
+// datagram transport, in one process (process-level tests live in asp/tools).
+#include "asp/manager/manager_server.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "asp/core/agent_sync_protocol.h"
+#include "asp/testing/temp_dir.h"
+#include "asp/transport/unix_datagram_transport.h"
+#include "gtest/gtest.h"
+
+namespace asp::manager {
+namespace {
+
+class ManagerServerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ManagerServer> startServer(ManagerServer::Options options = {}) {
+    options.socket_path = socket_;
+    options.seed = 17;
+    auto server = ManagerServer::start(options, &store_);
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? *std::move(server) : nullptr;
+  }
+
+  void connectAgent() {
+    UnixDatagramTransport::Options t;
+    t.queue_path = socket_;
+    t.module = "fim";
+    auto transport = UnixDatagramTransport::open(t);
+    ASSERT_TRUE(transport.ok());
+    transport_ = *std::move(transport);
+    AgentSyncProtocol::Options o;
+    o.module = "fim";
+    o.database_path = dir_.file("fim_sync.db");
+    o.transport = transport_.get();
+    o.timeout = absl::Seconds(2);
+    o.retries = 5;
+    o.backoff.initial = absl::Milliseconds(50);
+    o.sync_end_delay = absl::ZeroDuration();
+    o.agent_info = [] {
+      AgentInfo info;
+      info.id = "007";
+      return info;
+    };
+    auto protocol = AgentSyncProtocol::create(o);
+    ASSERT_TRUE(protocol.ok()) << protocol.status();
+    protocol_ = *std::move(protocol);
+    AgentSyncProtocol* p = protocol_.get();
+    transport_->setAnswerHandler([p](const uint8_t* data, size_t n) { (void)p->parseResponseBuffer(data, n); });
+  }
+
+  void TearDown() override {
+    if (transport_) transport_->setAnswerHandler(nullptr);
+  }
+
+  IndexState record(int count) {
+    IndexState expected;
+    for (int i = 0; i < count; ++i) {
+      const std::string id = "/etc/f" + std::to_string(i);
+      const std::string data = "{\"size\":" + std::to_string(i) + "}";
+      EXPECT_TRUE(protocol_->persistDifference(id, Operation::kCreate, "states-fim", data, 1).ok());
+      expected[id] = Document{data, 1};
+    }
+    return expected;
+  }
+
+  testing::TempDir dir_;
+  const std::string socket_ = dir_.file("queue");
+  InMemoryStateStore store_;
+  std::unique_ptr<UnixDatagramTransport> transport_;
+  std::unique_ptr<AgentSyncProtocol> protocol_;
+};
+
+TEST_F(ManagerServerTest, ADeltaOverTheSocketLeavesTheManagerEqualToTheModule) {
+  auto server = startServer();
+  connectAgent();
+  const IndexState expected = record(2000);
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(*store_.documents("007", "states-fim"), expected);
+  EXPECT_EQ(server->counters().bad_datagrams, 0u);
+}
+
+TEST_F(ManagerServerTest, DropsAndDuplicatesStillConvergeAndOnlyTheDroppedAreResent) {
+  ManagerServer::Options options;
+  options.drop_rate = 0.05;
+  options.duplicate_rate = 0.05;
+  auto server = startServer(options);
+  connectAgent();
+  const IndexState expected = record(3000);
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(*store_.documents("007", "states-fim"), expected);
+  EXPECT_GT(server->counters().dropped_values, 0u);
+  EXPECT_EQ(result.retransmitted, server->counters().dropped_values);
+}
+
+TEST_F(ManagerServerTest, DelayedAnswersAreWaitedFor) {
+  ManagerServer::Options options;
+  options.answer_delay = absl::Milliseconds(300);
+  auto server = startServer(options);
+  connectAgent();
+  const IndexState expected = record(10);
+  ASSERT_EQ(protocol_->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
+  EXPECT_EQ(*store_.documents("007", "states-fim"), expected);
+}
+
+TEST_F(ManagerServerTest, ASocketInUseIsRefusedAndAStaleOneReplaced) {
+  auto first = startServer();
+  ManagerServer::Options options;
+  options.socket_path = socket_;
+  absl::Status in_use = ManagerServer::start(options, &store_).status();
+  EXPECT_EQ(in_use.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(in_use.message().find(socket_), absl::string_view::npos) << in_use;
+  // A crash leaves the file behind with nobody listening.
+  const int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  first.reset();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket_.c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  close(fd);
+  EXPECT_NE(startServer(), nullptr) << "the stale socket file was replaced";
+}
+
+TEST_F(ManagerServerTest, BadPathsAreClearErrors) {
+  ManagerServer::Options options;
+  options.socket_path = dir_.file("no/such/dir/queue");
+  absl::Status missing = ManagerServer::start(options, &store_).status();
+  EXPECT_FALSE(missing.ok());
+  EXPECT_NE(missing.message().find(options.socket_path), absl::string_view::npos) << missing;
+  options.socket_path = dir_.file("regular");
+  ASSERT_EQ(close(creat(options.socket_path.c_str(), 0600)), 0);
+  absl::Status not_socket = ManagerServer::start(options, &store_).status();
+  EXPECT_NE(not_socket.message().find("not a socket"), absl::string_view::npos) << not_socket;
+  options.socket_path = std::string(120, 'x');
+  EXPECT_EQ(ManagerServer::start(options, &store_).status().code(), absl::StatusCode::kInvalidArgument);
+  options.socket_path = socket_;
+  options.drop_rate = 2;
+  EXPECT_EQ(ManagerServer::start(options, &store_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ManagerServerTest, NoManagerIsAFastTransportErrorAndKeepsTheQueue) {
+  connectAgent();
+  record(5);
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError);
+  EXPECT_LT(result.duration, absl::Seconds(1));
+  EXPECT_EQ(protocol_->queue().counts()->at(0).pending, 5u);
+}
+
+}  // namespace
+}  // namespace asp::manager
