@@ -182,7 +182,10 @@ SyncResult AgentSyncProtocol::runSession(const SessionPlan& plan, SessionSource*
     }
   }
   record(result);
-  const LogLevel level = result.ok() ? LogLevel::kInfo : LogLevel::kWarning;
+  // A mismatch is the answer an integrity check asks for, not a failure to report.
+  const bool expected = result.ok() || (plan.mode == Mode::kCheck &&
+                                        result.code == SyncCode::kChecksumMismatch);
+  const LogLevel level = expected ? LogLevel::kInfo : LogLevel::kWarning;
   log(level, absl::StrCat(modeName(plan.mode), " session of module '", options_.module, "': ",
                           syncCodeName(result.code),
                           result.message.empty() ? "" : absl::StrCat(" (", result.message, ")"),
@@ -220,21 +223,26 @@ SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
   });
 }
 
-absl::StatusOr<bool> AgentSyncProtocol::requiresFullSync(const std::string& index,
-                                                         const std::string& checksum) {
-  if (index.empty()) return absl::InvalidArgumentError("requiresFullSync: index is empty");
+SyncResult AgentSyncProtocol::checkIntegrity(const std::string& index,
+                                             const std::string& checksum) {
+  if (index.empty()) return rejected(SyncCode::kInvalidArgument, "requiresFullSync: index is empty");
   if (!isChecksum(checksum)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "requiresFullSync: checksum '", checksum, "' for index '", index,
-        "' is not a lowercase hex SHA-1 (40 characters)"));
+    return rejected(SyncCode::kInvalidArgument,
+                    absl::StrCat("requiresFullSync: checksum '", checksum, "' for index '", index,
+                                 "' is not a lowercase hex SHA-1 (40 characters)"));
   }
-  SyncResult result = runExclusive([&] {
+  return runExclusive([&] {
     SessionPlan plan;
     plan.mode = Mode::kCheck;
     plan.indices = {index};
     plan.checksum = checksum;
     return runSession(plan, nullptr);
   });
+}
+
+absl::StatusOr<bool> AgentSyncProtocol::requiresFullSync(const std::string& index,
+                                                         const std::string& checksum) {
+  SyncResult result = checkIntegrity(index, checksum);
   if (result.code == SyncCode::kOk) return false;
   if (result.code == SyncCode::kChecksumMismatch) return true;
   return toStatus(result);

@@ -84,6 +84,10 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
   void reset() override;
   Stats stats() const override;
 
+  // requiresFullSync() with the whole session result: kOk when the checksums match,
+  // kChecksumMismatch when they differ, anything else on failure.
+  SyncResult checkIntegrity(const std::string& index, const std::string& checksum);
+
   // The queue, for inspection (counts) and batch recording.
   ChangeQueue& queue() { return *queue_; }
   // Waits until every change recorded so far is durable (asynchronous mode).

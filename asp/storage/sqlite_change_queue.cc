@@ -101,10 +101,12 @@ SqliteChangeQueue::~SqliteChangeQueue() {
 
 absl::Status SqliteChangeQueue::openFile() {
   const std::string& path = options_.path;
-  absl::StatusOr<std::unique_ptr<sqlite::Db>> db = sqlite::Db::open(
-      path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, options_.vfs);
+  const int mode = options_.read_only ? SQLITE_OPEN_READONLY
+                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  absl::StatusOr<std::unique_ptr<sqlite::Db>> db =
+      sqlite::Db::open(path, mode | SQLITE_OPEN_NOMUTEX, options_.vfs);
   if (!db.ok()) return db.status();
-  if (sqlite3_db_readonly((*db)->handle(), "main") == 1) {
+  if (!options_.read_only && sqlite3_db_readonly((*db)->handle(), "main") == 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("queue database '", path, "' can only be opened read-only"));
   }
@@ -120,6 +122,14 @@ absl::Status SqliteChangeQueue::openFile() {
     return absl::FailedPreconditionError(absl::StrCat(
         "queue database '", path, "' has schema version ", *version,
         "; this build understands version ", kSchemaVersion, " (file left untouched)"));
+  }
+  if (options_.read_only) {
+    if (*version != kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("'", path, "' is not an ASP change queue (schema version ", *version, ")"));
+    }
+    db_ = *std::move(db);
+    return absl::OkStatus();
   }
   if (*version == 0) {
     absl::StatusOr<int64_t> objects = (*db)->queryInt("SELECT count(*) FROM sqlite_master");
@@ -183,9 +193,9 @@ absl::Status SqliteChangeQueue::closeFile() {
 
 template <typename Body>
 absl::Status SqliteChangeQueue::inTransaction(Body body) {
-  if (db_ == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("queue database '", options_.path, "' is closed"));
+  if (db_ == nullptr || statements_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "queue database '", options_.path, "' is ", db_ == nullptr ? "closed" : "read-only"));
   }
   if (absl::Status s = statements_->begin.run(); !s.ok()) return s;
   absl::Status status = body();
@@ -207,6 +217,10 @@ absl::Status SqliteChangeQueue::record(const Change& change) {
 }
 
 absl::Status SqliteChangeQueue::recordBatch(absl::Span<const Change> changes) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue database '", options_.path, "' is opened read-only"));
+  }
   if (changes.empty()) return absl::OkStatus();
   if (absl::Status s = validateAll(changes); !s.ok()) return s;
   if (async_ != nullptr) return async_->add(std::vector<Change>(changes.begin(), changes.end()));
@@ -356,7 +370,7 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
                                                             size_t max_bytes) {
   SessionPage page;
   std::lock_guard<std::mutex> lock(db_mu_);
-  if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
+  if (statements_ == nullptr) return absl::FailedPreconditionError("queue database is not writable");
   sqlite::Statement& read = statements_->read_in_flight;
   read.bindInt(1, static_cast<int64_t>(first_seq));
   read.bindInt(2, static_cast<int64_t>(std::min<uint64_t>(last_seq, INT64_MAX)));
@@ -404,7 +418,33 @@ absl::StatusOr<std::vector<IndexCounts>> SqliteChangeQueue::counts() {
   return counts;
 }
 
+absl::Status SqliteChangeQueue::forEachChange(
+    const std::string& index, const std::function<void(const StoredChange&)>& visit) {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
+  absl::StatusOr<sqlite::Statement> query = db_->prepare(
+      "SELECT id, idx, op, data, version, is_new, seq FROM change "
+      "WHERE ?1 = '' OR idx = ?1 ORDER BY row");
+  if (!query.ok()) return query.status();
+  query->bindText(1, index);
+  absl::StatusOr<bool> row;
+  while ((row = query->step()).ok() && *row) {
+    StoredChange change;
+    change.id = query->columnText(0);
+    change.index = query->columnText(1);
+    change.is_delete = query->columnInt(2) == kDelete;
+    change.data = query->columnBlob(3);
+    change.version = static_cast<uint64_t>(query->columnInt(4));
+    change.is_new = query->columnInt(5) != 0;
+    change.in_flight = !query->columnIsNull(6);
+    change.seq = change.in_flight ? static_cast<uint64_t>(query->columnInt(6)) : 0;
+    visit(change);
+  }
+  return row.status();
+}
+
 absl::Status SqliteChangeQueue::deleteDatabase() {
+  if (options_.read_only) return absl::FailedPreconditionError("queue opened read-only");
   if (absl::Status s = flush(); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(db_mu_);
   (void)closeFile();

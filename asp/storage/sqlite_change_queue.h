@@ -21,6 +21,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,22 @@ class SqliteChangeQueue final : public ChangeQueue {
     AsyncCommitter::Options async;
     // Name of a registered SQLite VFS (tests inject faults this way); empty: default.
     std::string vfs;
+    // Inspection only (aspctl): the file must exist, nothing is written (not even the
+    // crash recovery of in-flight changes, which belongs to the module's own process),
+    // and every recording or session call fails with FailedPrecondition.
+    bool read_only = false;
+  };
+
+  // One row of the queue, for inspection.
+  struct StoredChange {
+    std::string id;
+    std::string index;
+    bool is_delete = false;
+    std::string data;
+    uint64_t version = 0;
+    bool is_new = false;
+    bool in_flight = false;
+    uint64_t seq = 0;  // when in flight
   };
 
   static absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> open(Options options);
@@ -75,6 +92,11 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status abortSession() override;
   absl::StatusOr<std::vector<IndexCounts>> counts() override;
   absl::Status deleteDatabase() override;
+
+  // Visits every change (of `index`, or all when empty) in first-recorded order, one
+  // row in memory at a time.
+  absl::Status forEachChange(const std::string& index,
+                             const std::function<void(const StoredChange&)>& visit);
 
   const std::string& path() const { return options_.path; }
 

@@ -1,0 +1,100 @@
+// asp_manager: the reference manager (PROTOCOL.md §7) as a process.
+//
+//   asp_manager --socket=/tmp/asp/queue --state_dir=/tmp/asp/state
+//
+// Listens on a Unix datagram socket, serves any number of agents and modules, keeps
+// each agent's state per index in <state_dir>/state.db (or in memory with
+// --memory_state), and stops cleanly on SIGINT or SIGTERM, printing its counters.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "asp/manager/manager_server.h"
+#include "asp/manager/sqlite_state_store.h"
+
+ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on (required).");
+ABSL_FLAG(std::string, state_dir, "", "Directory for state.db (required unless --memory_state).");
+ABSL_FLAG(bool, memory_state, false, "Keep the state in memory only (benchmarks).");
+ABSL_FLAG(int64_t, max_sessions, 1024, "Sessions open at once; more are answered OFFLINE.");
+ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; larger: OFFLINE.");
+ABSL_FLAG(absl::Duration, session_idle_timeout, absl::Minutes(5), "Idle sessions are dropped.");
+ABSL_FLAG(double, drop_rate, 0, "Fault injection: drop this fraction of data datagrams.");
+ABSL_FLAG(double, duplicate_rate, 0, "Fault injection: handle this fraction of datagrams twice.");
+ABSL_FLAG(absl::Duration, answer_delay, absl::ZeroDuration(), "Fault injection: delay answers.");
+ABSL_FLAG(uint64_t, seed, 0, "Seed for session ids and fault injection (0: random).");
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "asp_manager: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "The ASP reference manager.\n"
+      "  asp_manager --socket=PATH --state_dir=DIR [--drop_rate=R] [--duplicate_rate=R] ...");
+  absl::ParseCommandLine(argc, argv);
+  const std::string socket = absl::GetFlag(FLAGS_socket);
+  const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
+  if (socket.empty()) return fail("--socket is required");
+  if (state_dir.empty() && !absl::GetFlag(FLAGS_memory_state)) {
+    return fail("--state_dir is required (or --memory_state)");
+  }
+  if (absl::GetFlag(FLAGS_max_sessions) < 1) return fail("--max_sessions must be >= 1");
+
+  std::unique_ptr<asp::manager::StateStore> store;
+  if (absl::GetFlag(FLAGS_memory_state)) {
+    store = std::make_unique<asp::manager::InMemoryStateStore>();
+  } else {
+    std::error_code error;
+    std::filesystem::create_directories(state_dir, error);
+    if (error) return fail(absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
+    auto sqlite = asp::manager::SqliteStateStore::open(state_dir + "/state.db");
+    if (!sqlite.ok()) return fail(std::string(sqlite.status().message()));
+    store = *std::move(sqlite);
+  }
+
+  // Signals are taken synchronously by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  asp::manager::ManagerServer::Options options;
+  options.socket_path = socket;
+  options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
+  options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
+  options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout);
+  options.core.seed = absl::GetFlag(FLAGS_seed);
+  options.drop_rate = absl::GetFlag(FLAGS_drop_rate);
+  options.duplicate_rate = absl::GetFlag(FLAGS_duplicate_rate);
+  options.answer_delay = absl::GetFlag(FLAGS_answer_delay);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  auto server = asp::manager::ManagerServer::start(options, store.get());
+  if (!server.ok()) return fail(std::string(server.status().message()));
+  std::cout << "asp_manager: listening on " << socket << " (state: "
+            << (state_dir.empty() ? "memory" : state_dir + "/state.db") << ")" << std::endl;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  (*server)->stop();
+  const auto c = (*server)->counters();
+  const auto core = (*server)->core().counters();
+  std::cout << "asp_manager: stopped by signal " << signal_number << "; datagrams " << c.datagrams
+            << ", sessions applied " << core.sessions_applied << ", refused "
+            << core.sessions_refused << ", dropped values " << c.dropped_values
+            << ", duplicated " << c.duplicated << ", answers " << c.answers_sent << std::endl;
+  return 0;
+}
