@@ -108,7 +108,8 @@ AgentSyncProtocol::AgentSyncProtocol(Options options, std::unique_ptr<SqliteChan
                   }},
               options_.logger) {}
 
-AgentSyncProtocol::~AgentSyncProtocol() { stop(); }
+// Only the channel: the transport may already be gone when the protocol is destroyed.
+AgentSyncProtocol::~AgentSyncProtocol() { channel_.stop(); }
 
 void AgentSyncProtocol::log(LogLevel level, const std::string& message) const {
   if (options_.logger) options_.logger(level, message);

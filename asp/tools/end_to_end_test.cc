@@ -1,0 +1,252 @@
+// End to end with real processes and sockets: the agent (this test process) against
+// the asp_manager binary; aspctl and asp_demo as a user runs them.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "asp/base/checksum.h"
+#include "asp/core/agent_sync_protocol.h"
+#include "asp/manager/sqlite_state_store.h"
+#include "asp/testing/process.h"
+#include "asp/testing/temp_dir.h"
+#include "asp/transport/unix_datagram_transport.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using manager::Document;
+using manager::IndexState;
+using testing::Process;
+using testing::runfile;
+
+constexpr char kIndex[] = "states-fim-files";
+
+class EndToEnd : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (transport_) transport_->setAnswerHandler(nullptr);
+  }
+
+  std::unique_ptr<Process> startManager(std::vector<std::string> flags = {}) {
+    flags.push_back("--socket=" + socket_);
+    flags.push_back("--state_dir=" + dir_.file("manager"));
+    auto manager = std::make_unique<Process>(runfile("asp/tools/asp_manager"), flags,
+                                             dir_.file("manager-" + std::to_string(++starts_)));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (manager->out().find("listening") == std::string::npos &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_NE(manager->out().find("listening"), std::string::npos) << manager->err();
+    return manager;
+  }
+
+  // Stops the manager cleanly and returns what it printed.
+  std::string stopManager(std::unique_ptr<Process>& manager) {
+    manager->signal(SIGTERM);
+    EXPECT_EQ(manager->wait(), 0) << manager->err();
+    std::string out = manager->out();
+    manager.reset();
+    return out;
+  }
+
+  void openAgent(double max_eps = 0) {
+    protocol_.reset();  // before the transport it uses
+    UnixDatagramTransport::Options t;
+    t.queue_path = socket_;
+    t.module = "fim";
+    auto transport = UnixDatagramTransport::open(t);
+    ASSERT_TRUE(transport.ok());
+    transport_ = *std::move(transport);
+    AgentSyncProtocol::Options o;
+    o.module = "fim";
+    o.database_path = dir_.file("fim_sync.db");
+    o.transport = transport_.get();
+    o.timeout = absl::Seconds(2);
+    o.retries = 5;
+    o.backoff.initial = absl::Milliseconds(50);
+    o.sync_end_delay = absl::ZeroDuration();
+    o.max_eps = max_eps;
+    o.agent_info = [] {
+      AgentInfo info;
+      info.id = "042";
+      return info;
+    };
+    auto protocol = AgentSyncProtocol::create(o);
+    ASSERT_TRUE(protocol.ok()) << protocol.status();
+    protocol_ = *std::move(protocol);
+    AgentSyncProtocol* p = protocol_.get();
+    transport_->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+  }
+
+  void record(int count, int revision = 1) {
+    for (int i = 0; i < count; ++i) {
+      const std::string id = "/srv/file-" + std::to_string(i);
+      const std::string data = "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
+      ASSERT_TRUE(protocol_->persistDifference(id, Operation::kModify, kIndex, data, revision).ok());
+      module_[id] = Document{data, static_cast<uint64_t>(revision)};
+    }
+  }
+
+  uint64_t pending() {
+    uint64_t n = 0;
+    auto counts = protocol_->queue().counts();
+    for (const IndexCounts& c : counts.value_or(std::vector<IndexCounts>{})) n += c.pending;
+    return n;
+  }
+
+  IndexState managerState() {
+    auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return {};
+    return (*store)->documents("042", kIndex).value_or(IndexState{});
+  }
+
+  std::string moduleChecksum() {
+    IndexChecksum checksum;
+    for (const auto& [id, doc] : module_) checksum.addDocument(doc.data);
+    return checksum.finish();
+  }
+
+  testing::TempDir dir_;
+  const std::string socket_ = dir_.file("queue");
+  int starts_ = 0;
+  std::unique_ptr<UnixDatagramTransport> transport_;
+  std::unique_ptr<AgentSyncProtocol> protocol_;
+  IndexState module_;
+};
+
+TEST_F(EndToEnd, ADeltaOfTwentyThousandChangesLeavesTheManagerEqualToTheModule) {
+  auto manager = startManager();
+  openAgent();
+  record(20000);
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  stopManager(manager);
+  EXPECT_EQ(managerState(), module_);
+  EXPECT_EQ(pending(), 0u);
+}
+
+TEST_F(EndToEnd, DropsAndDuplicatesConvergeAndOnlyWhatWasDroppedIsResent) {
+  auto manager = startManager({"--drop_rate=0.05", "--duplicate_rate=0.05", "--seed=3"});
+  openAgent();
+  record(20000);
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  const std::string out = stopManager(manager);
+  std::smatch dropped;
+  ASSERT_TRUE(std::regex_search(out, dropped, std::regex("dropped values (\\d+)"))) << out;
+  EXPECT_GT(std::stoull(dropped[1]), 0u);
+  EXPECT_EQ(result.retransmitted, std::stoull(dropped[1])) << "no blind resend";
+  EXPECT_EQ(managerState(), module_);
+}
+
+TEST_F(EndToEnd, TheManagerKilledMidSessionAndRestartedLosesNothing) {
+  auto manager = startManager();
+  openAgent(/*max_eps=*/100);  // slow enough to kill it mid-stream
+  record(20000);
+  SyncResult interrupted;
+  std::thread sync([&] { interrupted = protocol_->synchronizeModule(Mode::kDelta); });
+  while (transport_->counters().datagrams_sent < 10) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  manager->signal(SIGKILL);
+  manager->wait();
+  sync.join();
+  EXPECT_FALSE(interrupted.ok());
+  EXPECT_EQ(pending(), 20000u) << "every change is pending again";
+  manager = startManager();  // same state directory; the stale socket file is replaced
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  stopManager(manager);
+  EXPECT_EQ(managerState(), module_);
+}
+
+TEST_F(EndToEnd, NoManagerRunningIsAFastTransportErrorAndTheQueueStaysIntact) {
+  openAgent();
+  record(100);
+  SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError);
+  EXPECT_LT(result.duration, absl::Seconds(1));
+  EXPECT_EQ(pending(), 100u);
+}
+
+TEST_F(EndToEnd, AspctlPersistStatusDumpSyncAndCheck) {
+  auto manager = startManager();
+  const std::string aspctl = runfile("asp/tools/aspctl");
+  const std::string db = dir_.file("ctl.db");
+  const std::string input = dir_.file("changes.jsonl");
+  std::ofstream(input) << R"({"id":"/etc/hosts","operation":"create","index":"states-fim-files","data":"h","version":1})" "\n"
+                       << R"({"id":"/etc/passwd","operation":"modify","index":"states-fim-files","data":"p","version":2})" "\n"
+                       << R"({"id":"/etc/gone","operation":"delete","index":"states-fim-files","version":3})" "\n";
+  const std::string out = dir_.file("ctl");
+  auto stdout_of = [&] { return testing::readFile(out + ".out"); };
+  ASSERT_EQ(testing::run(aspctl, {"persist", "--db=" + db, "--module=fim"}, out, input), 0);
+  EXPECT_NE(stdout_of().find("persisted 3 changes"), std::string::npos);
+
+  ASSERT_EQ(testing::run(aspctl, {"status", "--db=" + db}, out), 0);
+  EXPECT_TRUE(std::regex_search(stdout_of(), std::regex("states-fim-files\\s+3\\s+0"))) << stdout_of();
+
+  ASSERT_EQ(testing::run(aspctl, {"dump", "--db=" + db}, out), 0);
+  EXPECT_NE(stdout_of().find(R"("id":"/etc/gone","state":"pending","operation":"delete")"), std::string::npos)
+      << stdout_of();
+
+  const std::vector<std::string> session = {"--db=" + db, "--module=fim", "--queue=" + socket_,
+                                            "--sync_end_delay=0s", "--agent_id=042"};
+  std::vector<std::string> sync = {"sync"};
+  sync.insert(sync.end(), session.begin(), session.end());
+  ASSERT_EQ(testing::run(aspctl, sync, out), 0) << testing::readFile(out + ".err");
+  EXPECT_NE(stdout_of().find("delta sync: ok; 3 changes"), std::string::npos) << stdout_of();
+
+  module_ = {{"/etc/hosts", {"h", 1}}, {"/etc/passwd", {"p", 2}}};
+  std::vector<std::string> check = {"check", "--index=states-fim-files", "--checksum=" + moduleChecksum()};
+  check.insert(check.end(), session.begin(), session.end());
+  EXPECT_EQ(testing::run(aspctl, check, out), 0) << testing::readFile(out + ".err");
+  EXPECT_NE(stdout_of().find("match"), std::string::npos);
+  check[2] = "--checksum=" + sha1Hex("other");
+  EXPECT_EQ(testing::run(aspctl, check, out), 2) << "mismatch";
+  stopManager(manager);
+  EXPECT_EQ(managerState(), module_);
+}
+
+TEST_F(EndToEnd, AspctlReportsBadInputWithClearErrorsAndExitCodes) {
+  const std::string aspctl = runfile("asp/tools/aspctl");
+  const std::string out = dir_.file("ctl");
+  auto err = [&] { return testing::readFile(out + ".err"); };
+  EXPECT_EQ(testing::run(aspctl, {"status", "--db=" + dir_.file("missing.db")}, out), 7);
+  EXPECT_NE(err().find("does not exist"), std::string::npos) << err();
+  EXPECT_EQ(testing::run(aspctl, {"status"}, out), 1);
+  EXPECT_NE(err().find("--db is required"), std::string::npos) << err();
+  EXPECT_EQ(testing::run(aspctl, {"frobnicate"}, out), 1);
+  EXPECT_EQ(testing::run(aspctl, {"status", "--no_such_flag=1"}, out), 1);
+  EXPECT_EQ(testing::run(aspctl, {"sync", "--help"}, out), 0);
+  EXPECT_NE(testing::readFile(out + ".out").find("--queue SOCKET"), std::string::npos);
+
+  const std::string bad = dir_.file("bad.jsonl");
+  std::ofstream(bad) << R"({"id":"a","operation":"create","index":"i"})" "\n" << "{not json\n";
+  EXPECT_EQ(testing::run(aspctl, {"persist", "--db=" + dir_.file("q.db"), "--module=fim"}, out, bad), 1);
+  EXPECT_NE(err().find("line 2"), std::string::npos) << err();
+
+  const std::string good = dir_.file("good.jsonl");
+  std::ofstream(good) << R"({"id":"a","operation":"create","index":"i","data":"x"})" "\n";
+  ASSERT_EQ(testing::run(aspctl, {"persist", "--db=" + dir_.file("q.db"), "--module=fim"}, out, good), 0);
+  EXPECT_EQ(testing::run(aspctl, {"sync", "--db=" + dir_.file("q.db"), "--module=fim",
+                                  "--queue=" + dir_.file("nobody")}, out), 5)
+      << "manager unreachable";
+  EXPECT_EQ(testing::run(aspctl, {"sync", "--db=" + dir_.file("q.db"), "--module=fim",
+                                  "--queue=" + socket_, "--mode=sideways"}, out), 1);
+}
+
+TEST_F(EndToEnd, TheDemoRunsWithTwoThousandItems) {
+  Process demo(runfile("asp/tools/asp_demo"), {"--items=2000"}, dir_.file("demo"));
+  ASSERT_EQ(demo.wait(), 0) << demo.out() << demo.err();
+  EXPECT_NE(demo.out().find("The manager holds exactly the module's"), std::string::npos);
+  EXPECT_NE(demo.out().find("Demo passed"), std::string::npos);
+  EXPECT_NE(demo.out().find("full recovery"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace asp
