@@ -1,5 +1,6 @@
 #include "asp/core/agent_sync_protocol.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -78,6 +79,7 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
   queue_options.limits = ChangeLimits::forModule(options.module, options.frame_budget_bytes);
   queue_options.asynchronous = options.asynchronous_recording;
   queue_options.async.clock = options.clock;
+  queue_options.vfs = options.sqlite_vfs;
   absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue =
       SqliteChangeQueue::open(std::move(queue_options));
   if (!queue.ok()) return queue.status();
@@ -274,18 +276,23 @@ SyncResult AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& in
       return rejected(SyncCode::kInvalidArgument, "notifyDataClean: an index name is empty");
     }
   }
+  // Each index is cleaned once, in the order first given.
+  std::vector<std::string> unique;
+  for (const std::string& index : indices) {
+    if (std::find(unique.begin(), unique.end(), index) == unique.end()) unique.push_back(index);
+  }
   return runExclusive([&]() -> SyncResult {
     if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
     // Freeze what the clean makes obsolete; what is recorded meanwhile survives it.
-    absl::StatusOr<SessionInfo> frozen = queue_->beginSession(indices);
+    absl::StatusOr<SessionInfo> frozen = queue_->beginSession(unique);
     if (!frozen.ok()) {
       return rejected(SyncCode::kStorageError, std::string(frozen.status().message()));
     }
     SessionPlan plan;
     plan.mode = Mode::kDelta;
-    plan.indices = indices;
-    plan.size = indices.size();
-    plan.cleans = indices;
+    plan.indices = unique;
+    plan.size = unique.size();
+    plan.cleans = unique;
     return runSession(plan, queue_.get());
   });
 }

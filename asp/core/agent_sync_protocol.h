@@ -56,6 +56,9 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
     Durability durability = Durability::kProcessCrash;
     // Opt-in asynchronous recording (see asp/storage/async_committer.h).
     bool asynchronous_recording = false;
+    // Name of a registered SQLite VFS for the queue file (fault injection in tests,
+    // or an encrypting VFS); empty: SQLite's default.
+    std::string sqlite_vfs;
     // Default: systemClock().
     Clock* clock = nullptr;
     // Default: no logging.

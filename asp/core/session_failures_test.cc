@@ -1,5 +1,5 @@
 // Every way the manager can fail a session, and what the agent does about it
-// (PROTOCOL.md §5.2 and §5.4), on the simulated clock.
+// (PROTOCOL.md §5, steps 2 and 4), on the simulated clock.
 #include "asp/core/protocol_harness.h"
 #include "gtest/gtest.h"
 

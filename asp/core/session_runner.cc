@@ -117,23 +117,26 @@ class SessionRunner::Run {
   bool send(const Message& message) { return sendBytes(message.SerializeAsString()); }
 
   // Waits for an answer to `request`: a timeout is followed by a backoff (during
-  // which a late answer still counts) and a resend, `retries` times.
+  // which a late answer still counts) and a resend, up to `retries` resends in all.
+  // `*retries_spent` carries the count across calls, so a PROCESSING answer (after
+  // which the caller waits again) neither spends a retry nor gives one back.
   bool await(const Message& request, bool send_first, Message* answer, SyncCode timeout_code,
-             const char* name) {
+             const char* name, int* retries_spent) {
     const SessionConfig& config = r_.config_;
     if (send_first && !send(request)) return false;
-    for (int attempt = 0;; ++attempt) {
+    while (true) {
       AnswerChannel::Wait w = r_.channel_->wait(r_.clock_->now() + config.timeout, answer);
       if (w == AnswerChannel::Wait::kTimeout) {
-        if (attempt >= config.retries) {
+        if (*retries_spent >= config.retries) {
           return fail(timeout_code,
-                      absl::StrCat("no answer to ", name, " after ", attempt + 1,
+                      absl::StrCat("no answer to ", name, " after ", *retries_spent + 1,
                                    " attempts of ", absl::FormatDuration(config.timeout)));
         }
-        const absl::Duration pause = r_.backoff_.delay(attempt + 1);
+        const int retry = ++*retries_spent;
+        const absl::Duration pause = r_.backoff_.delay(retry);
         log(LogLevel::kWarning, absl::StrCat(what(), ": no answer to ", name, " within ",
                                              absl::FormatDuration(config.timeout), "; retry ",
-                                             attempt + 1, " of ", config.retries, " in ",
+                                             retry, " of ", config.retries, " in ",
                                              absl::FormatDuration(pause)));
         w = r_.channel_->wait(r_.clock_->now() + pause, answer);
         if (w == AnswerChannel::Wait::kTimeout) {
@@ -170,9 +173,12 @@ class SessionRunner::Run {
     r_.channel_->open(AnswerChannel::Phase::kAwaitStartAck, 0);
     log(LogLevel::kDebug, absl::StrCat(what(), ": Start, size ", plan_.size));
     bool send_first = true;
+    int retries_spent = 0;
     while (true) {
       Message answer;
-      if (!await(request, send_first, &answer, SyncCode::kStartTimeout, "Start")) return false;
+      if (!await(request, send_first, &answer, SyncCode::kStartTimeout, "Start", &retries_spent)) {
+        return false;
+      }
       send_first = false;
       const wire::v1::StartAck& ack = answer.start_ack();
       switch (ack.status()) {
@@ -306,11 +312,16 @@ class SessionRunner::Run {
     r_.channel_->open(AnswerChannel::Phase::kAwaitEnd, session_);
     bool send_first = true;
     int rounds = 0;
+    int retries_spent = 0;
     while (true) {
       Message answer;
-      if (!await(request, send_first, &answer, SyncCode::kEndTimeout, "End")) return false;
+      if (!await(request, send_first, &answer, SyncCode::kEndTimeout, "End", &retries_spent)) {
+        return false;
+      }
       send_first = false;
       if (answer.has_req_ret()) {
+        // The manager is alive and making progress: a fresh retry budget for the next End.
+        retries_spent = 0;
         if (++rounds > config.max_retransmission_rounds) {
           return fail(SyncCode::kProtocolError,
                       absl::StrCat("the manager asked for retransmission ", rounds,

@@ -80,9 +80,11 @@ void FakeManager::corruptSessionOfNextAnswers(int count) {
   corrupt_sessions_ = count;
 }
 
-void FakeManager::replaceNextEndAnswer(std::function<std::string(uint64_t session)> make) {
+void FakeManager::replaceNextAnswer(Message::ContentCase kind,
+                                    std::function<std::string(uint64_t session)> make) {
   std::lock_guard<std::mutex> lock(mu_);
-  replace_end_ = std::move(make);
+  replace_kind_ = kind;
+  replace_ = std::move(make);
 }
 
 void FakeManager::restart() { core_.forgetSessions(); }
@@ -123,9 +125,9 @@ void FakeManager::receive(const std::string& /*module*/, const std::string& byte
     ++received_[message.content_case()];
     arrivals_[message.content_case()].push_back(clock_->elapsed());
     if (!loseData(&message)) return;
-    if (message.has_end() && replace_end_) {
-      const std::string bytes = replace_end_(message.end().session());
-      replace_end_ = nullptr;
+    if (replace_ && message.content_case() == replace_kind_) {
+      const std::string bytes = replace_(message.has_end() ? message.end().session() : 0);
+      replace_ = nullptr;
       Deliver deliver = deliver_;
       clock_->scheduleAfter(latency_, [deliver, bytes] {
         if (deliver) deliver(bytes);

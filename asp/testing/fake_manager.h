@@ -65,9 +65,14 @@ class FakeManager {
   void setDuplicateAnswers(bool duplicate);
   // The next `count` EndAcks or ReqRets carry a different session id.
   void corruptSessionOfNextAnswers(int count);
-  // The next End is answered with the bytes `make(session)` returns instead of the
-  // real answer (to send malformed or out-of-range answers).
-  void replaceNextEndAnswer(std::function<std::string(uint64_t session)> make);
+  // The next message of `kind` (kStart or kEnd) is answered with the bytes
+  // `make(session)` returns instead of the real answer (malformed or out-of-range
+  // answers); `session` is the End's session, 0 for a Start.
+  void replaceNextAnswer(wire::v1::Message::ContentCase kind,
+                         std::function<std::string(uint64_t session)> make);
+  void replaceNextEndAnswer(std::function<std::string(uint64_t session)> make) {
+    replaceNextAnswer(wire::v1::Message::kEnd, std::move(make));
+  }
   // Forgets every session and remembered outcome; keeps the state.
   void restart();
 
@@ -108,7 +113,8 @@ class FakeManager {
   std::bernoulli_distribution loss_;
   bool duplicate_ = false;
   int corrupt_sessions_ = 0;
-  std::function<std::string(uint64_t)> replace_end_;
+  wire::v1::Message::ContentCase replace_kind_ = wire::v1::Message::CONTENT_NOT_SET;
+  std::function<std::string(uint64_t)> replace_;
   uint64_t lost_ = 0;
   std::map<int, int> received_;
   std::map<int, std::vector<absl::Duration>> arrivals_;

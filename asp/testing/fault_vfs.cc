@@ -24,6 +24,7 @@ int shimClose(sqlite3_file* f) {
   return rc;
 }
 int shimRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
+  if (FaultVfs::get().shouldFailRead()) return SQLITE_IOERR_READ;
   return real(f)->pMethods->xRead(real(f), buf, n, off);
 }
 int shimWrite(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
@@ -196,13 +197,23 @@ void FaultVfs::failSyncsAfter(int64_t successes, Error error) {
   syncs_left_ = successes;
 }
 
+void FaultVfs::failReadsAfter(int64_t successes) { reads_left_ = successes; }
+
 void FaultVfs::failOpens(bool fail) { fail_opens_ = fail; }
 
 void FaultVfs::reset() {
   writes_left_ = -1;
   syncs_left_ = -1;
+  reads_left_ = -1;
   fail_opens_ = false;
-  writes_ = syncs_ = opens_ = faults_ = 0;
+  reads_ = writes_ = syncs_ = opens_ = faults_ = 0;
+}
+
+bool FaultVfs::shouldFailRead() {
+  ++reads_;
+  if (!consume(reads_left_)) return false;
+  ++faults_;
+  return true;
 }
 
 bool FaultVfs::shouldFailWrite() {

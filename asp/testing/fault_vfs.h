@@ -29,17 +29,20 @@ class FaultVfs {
   // `error` until reset(). successes = 0 fails the next one.
   void failWritesAfter(int64_t successes, Error error = Error::kIo);
   void failSyncsAfter(int64_t successes, Error error = Error::kIo);
+  void failReadsAfter(int64_t successes);
   // Every open through the VFS fails while set.
   void failOpens(bool fail);
   // Clears faults and counters.
   void reset();
 
+  uint64_t reads() const { return reads_.load(); }
   uint64_t writes() const { return writes_.load(); }
   uint64_t syncs() const { return syncs_.load(); }
   uint64_t opens() const { return opens_.load(); }
   uint64_t faultsInjected() const { return faults_.load(); }
 
   // Used by the VFS shims: counts the operation and says whether it must fail.
+  bool shouldFailRead();
   bool shouldFailWrite();
   bool shouldFailSync();
   bool shouldFailOpen();
@@ -49,9 +52,9 @@ class FaultVfs {
  private:
   FaultVfs() = default;
 
-  std::atomic<uint64_t> writes_{0}, syncs_{0}, opens_{0}, faults_{0};
+  std::atomic<uint64_t> reads_{0}, writes_{0}, syncs_{0}, opens_{0}, faults_{0};
   // Remaining successes before failing; negative = never fail.
-  std::atomic<int64_t> writes_left_{-1}, syncs_left_{-1};
+  std::atomic<int64_t> writes_left_{-1}, syncs_left_{-1}, reads_left_{-1};
   std::atomic<bool> fail_opens_{false};
   std::atomic<int> write_error_{0}, sync_error_{0};
 };

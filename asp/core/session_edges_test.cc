@@ -1,0 +1,243 @@
+// Less travelled branches of the lifecycle: storage failures at each step, answers
+// that break the protocol, unusual ReqRets, late answers during backoff, FULL with
+// losses, asynchronous recording, and duplicate clean indices.
+#include <set>
+
+#include "asp/core/protocol_harness.h"
+#include "asp/testing/fault_vfs.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::FaultVfs;
+using testing::kIndex;
+using testing::ProtocolHarness;
+using wire::v1::Message;
+
+void withFaultVfs(AgentSyncProtocol::Options& o) { o.sqlite_vfs = FaultVfs::kName; }
+
+class StorageFaults : public ::testing::Test {
+ protected:
+  void SetUp() override { FaultVfs::get().reset(); }
+  void TearDown() override { FaultVfs::get().reset(); }
+};
+
+TEST_F(StorageFaults, AQueueThatCannotBeginIsAStorageErrorAndNothingIsSent) {
+  ProtocolHarness h(withFaultVfs);
+  h.record("a", Operation::kCreate, "1");
+  FaultVfs::get().failWritesAfter(0);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
+  EXPECT_TRUE(h.transport.sent().empty());
+  FaultVfs::get().reset();
+  ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST_F(StorageFaults, AFailedReadWhileStreamingIsAStorageError) {
+  ProtocolHarness h(withFaultVfs);
+  // More data than SQLite's page cache holds, so streaming reads reach the file.
+  for (int i = 0; i < 3000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(4000, 'a' + i % 26));
+  // Reads fail from the moment the session has begun (when the manager sees Start).
+  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) {
+    FaultVfs::get().failReadsAfter(5);
+    Message ack;
+    ack.mutable_start_ack()->set_status(wire::v1::STATUS_OK);
+    ack.mutable_start_ack()->set_session(99);
+    return ack.SerializeAsString();
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
+  FaultVfs::get().reset();
+  // The abort may have failed too (reads still failing); the next session recovers.
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 3000u) << "nothing lost";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST_F(StorageFaults, ACommitFailureAfterEndAckIsReportedAndTheChangesAreSentAgain) {
+  ProtocolHarness h(withFaultVfs);
+  for (int i = 0; i < 10; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  // Disk full from the End delay on: the manager confirms but the queue cannot drop.
+  h.clock.scheduleAfter(absl::Milliseconds(500), [] {
+    FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStorageError);
+  EXPECT_NE(result.message.find("sent again"), std::string::npos) << result.message;
+  EXPECT_EQ(h.managerState(), h.module) << "the manager did apply it";
+  FaultVfs::get().reset();
+  h.record("id3", Operation::kDelete);
+  SyncResult again = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(again.code, SyncCode::kOk) << again.message;
+  EXPECT_EQ(again.changes, 10u) << "all ten resent (idempotent), id3 now as a delete";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST_F(StorageFaults, AnAbortThatFailsIsRecoveredBeforeTheNextSession) {
+  ProtocolHarness h(withFaultVfs);
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.answerEndsWith(wire::v1::STATUS_ERROR, 1);
+  h.clock.scheduleAfter(absl::Milliseconds(500), [] { FaultVfs::get().failWritesAfter(0); });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kManagerError);
+  FaultVfs::get().reset();
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 5u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+std::string startAck(wire::v1::Status status, uint64_t session) {
+  Message m;
+  m.mutable_start_ack()->set_status(status);
+  m.mutable_start_ack()->set_session(session);
+  return m.SerializeAsString();
+}
+
+TEST(ProtocolViolations, AStartAckWithoutStatusFailsTheSession) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) {
+    return startAck(wire::v1::STATUS_UNSPECIFIED, 5);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("StartAck.status"), std::string::npos) << result.message;
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(ProtocolViolations, AnOkStartAckWithoutSessionFailsTheSession) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) { return startAck(wire::v1::STATUS_OK, 0); });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
+}
+
+TEST(ProtocolViolations, AnEndAckWithoutStatusFailsTheSession) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_end_ack()->set_session(session);
+    return m.SerializeAsString();
+  });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(ProtocolViolations, AnInvalidAnswerForAnotherSessionIsOnlyCounted) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] {
+    Message stray;
+    stray.mutable_end_ack()->set_session(123456);  // no status, not our session
+    const std::string bytes = stray.SerializeAsString();
+    EXPECT_FALSE(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok());
+  });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
+  EXPECT_EQ(h.protocol->stats().answers_malformed, 1u);
+}
+
+TEST(ReqRet, UnsortedOverlappingRangesResendEachSeqOnceInOrder) {
+  ProtocolHarness h;
+  for (int i = 0; i < 20; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    for (auto [b, e] : std::vector<std::pair<int, int>>{{10, 12}, {2, 3}, {11, 14}, {3, 3}, {15, 15}}) {
+      wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
+      r->set_begin(b);
+      r->set_end(e);
+    }
+    return m.SerializeAsString();
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  std::vector<uint64_t> resent;
+  int ends = 0;
+  for (const Message& m : h.transport.sent()) {
+    ends += m.has_end() ? 1 : 0;
+    if (ends == 1) {
+      for (const auto& v : m.data_batch().values()) resent.push_back(v.seq());
+    }
+  }
+  EXPECT_EQ(resent, (std::vector<uint64_t>{2, 3, 10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(result.retransmitted, 8u);
+}
+
+TEST(ReqRet, OnASessionWithoutDataIsAProtocolError) {
+  ProtocolHarness h;
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    m.mutable_req_ret()->add_ranges();  // [0, 0], but a CHECK has no data
+    return m.SerializeAsString();
+  });
+  absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kAborted) << full.status();
+  EXPECT_NE(full.status().message().find("protocol error"), absl::string_view::npos);
+}
+
+TEST(LateAnswers, AnEndAckArrivingDuringTheBackoffIsAcceptedWithoutResendingEnd) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Seconds(10);
+    o.backoff.initial = absl::Seconds(2);
+    o.backoff.jitter = 0;
+  });
+  h.record("a", Operation::kCreate, "1");
+  h.manager.setLatency(absl::Seconds(11));  // after the timeout, within the backoff
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kStart), 1);
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1);
+}
+
+TEST(LateAnswers, ProcessingNeitherSpendsNorGivesBackRetries) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.retries = 1;
+    o.backoff.jitter = 0;
+  });
+  h.record("a", Operation::kCreate, "1");
+  // Start 1: no answer (a retry is spent). Start 2: PROCESSING, then silence.
+  h.manager.answerStartsWith(wire::v1::STATUS_PROCESSING, 2);
+  h.manager.dropNextAnswers(1);
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kStartTimeout);
+  EXPECT_EQ(h.manager.received(Message::kStart), 2) << "PROCESSING did not restore the spent retry";
+}
+
+TEST(FullSync, LostDataIsRetransmittedFromTheRecoverySet) {
+  ProtocolHarness h;
+  for (int i = 0; i < 500; ++i) {
+    const std::string id = "doc" + std::to_string(i);
+    ASSERT_TRUE(h.protocol->persistDifferenceInMemory(id, Operation::kCreate, kIndex, "v", 1).ok());
+    h.module[kIndex][id] = manager::Document{"v", 1};
+  }
+  h.manager.loseDataRandomly(0.1, 8);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kFull);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, h.manager.dataLost());
+  EXPECT_GT(result.retransmitted, 0u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(AsynchronousRecording, ASessionIncludesEverythingRecordedBeforeIt) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.asynchronous_recording = true; });
+  for (int i = 0; i < 2000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.changes, 2000u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(DataClean, RepeatedIndexNamesAreCleanedOnce) {
+  ProtocolHarness h;
+  SyncResult result = h.protocol->notifyDataClean({kIndex, "other", kIndex});
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.changes, 2u);
+  EXPECT_EQ(h.transport.count(Message::kDataClean), 2);
+}
+
+}  // namespace
+}  // namespace asp
