@@ -137,13 +137,15 @@ SyncResult AgentSyncProtocol::rejected(SyncCode code, std::string message) {
   SyncResult result;
   result.code = code;
   result.message = std::move(message);
-  if (code != SyncCode::kAlreadyRunning) record(result);
+  // Bad arguments, "already running" and "stopped" are refusals, not sessions; a queue
+  // that cannot begin one is a failed session.
+  if (code == SyncCode::kStorageError) record(result, false);
   return result;
 }
 
-void AgentSyncProtocol::record(const SyncResult& result) {
+void AgentSyncProtocol::record(const SyncResult& result, bool succeeded) {
   std::lock_guard<std::mutex> lock(stats_mu_);
-  if (result.ok()) {
+  if (succeeded) {
     ++stats_.sessions_ok;
   } else {
     ++stats_.sessions_failed;
@@ -184,11 +186,11 @@ SyncResult AgentSyncProtocol::runSession(const SessionPlan& plan, SessionSource*
                                          finished.message()));
     }
   }
-  record(result);
-  // A mismatch is the answer an integrity check asks for, not a failure to report.
-  const bool expected = result.ok() || (plan.mode == Mode::kCheck &&
-                                        result.code == SyncCode::kChecksumMismatch);
-  const LogLevel level = expected ? LogLevel::kInfo : LogLevel::kWarning;
+  // A mismatch is the answer an integrity check asks for, not a failure.
+  const bool succeeded = result.ok() || (plan.mode == Mode::kCheck &&
+                                         result.code == SyncCode::kChecksumMismatch);
+  record(result, succeeded);
+  const LogLevel level = succeeded ? LogLevel::kInfo : LogLevel::kWarning;
   log(level, absl::StrCat(modeName(plan.mode), " session of module '", options_.module, "': ",
                           syncCodeName(result.code),
                           result.message.empty() ? "" : absl::StrCat(" (", result.message, ")"),
@@ -213,7 +215,7 @@ SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
       (void)source->commitSession();
       SyncResult nothing;
       nothing.code = SyncCode::kNothingToDo;
-      record(nothing);
+      record(nothing, true);
       return nothing;
     }
     SessionPlan plan;

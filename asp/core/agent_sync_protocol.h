@@ -103,7 +103,7 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
   SyncResult runExclusive(const std::function<SyncResult()>& session);
   SyncResult runSession(const SessionPlan& plan, SessionSource* source);
   SyncResult rejected(SyncCode code, std::string message);
-  void record(const SyncResult& result);
+  void record(const SyncResult& result, bool succeeded);
   void log(LogLevel level, const std::string& message) const;
 
   const Options options_;

@@ -167,6 +167,40 @@ TEST(ReqRet, UnsortedOverlappingRangesResendEachSeqOnceInOrder) {
   EXPECT_EQ(result.retransmitted, 8u);
 }
 
+TEST(ReqRet, AStaleDuplicateArrivingAfterTheRetransmissionIsNotServedTwice) {
+  ProtocolHarness h;
+  for (int i = 0; i < 50; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseSeqsOnce({4, 30});
+  // Each answer comes twice; the copy lands after the agent has served the original.
+  h.manager.setDuplicateAnswers(true, absl::Milliseconds(50));
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 2u) << "the stale copy of the ReqRet is not served";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(ReqRet, ARepeatedRequestWithNoFresherAnswerIsServedAgain) {
+  ProtocolHarness h;
+  for (int i = 0; i < 10; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  // The first two Ends are answered "send seq 3 again": the second time genuinely (as if
+  // the retransmission were lost too), with nothing fresher behind it.
+  auto resend3 = [](uint64_t session) {
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
+    r->set_begin(3);
+    r->set_end(3);
+    return m.SerializeAsString();
+  };
+  h.manager.replaceNextEndAnswer(resend3);
+  h.manager.replaceNextEndAnswer(resend3);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 2u) << "served twice: once per genuine request";
+  EXPECT_EQ(h.manager.received(Message::kEnd), 3);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
 TEST(ReqRet, OnASessionWithoutDataIsAProtocolError) {
   ProtocolHarness h;
   h.manager.replaceNextEndAnswer([](uint64_t session) {

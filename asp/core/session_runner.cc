@@ -16,6 +16,9 @@ using wire::v1::Message;
 // How much change data to read from the source at a time.
 constexpr size_t kPageBytes = 1 << 20;
 
+// How long a repeated ReqRet waits for a fresher answer (see preferFresherAnswer).
+constexpr absl::Duration kDuplicateGrace = absl::Seconds(1);
+
 wire::v1::Mode toWire(Mode mode) {
   switch (mode) {
     case Mode::kFull:
@@ -301,6 +304,29 @@ class SessionRunner::Run {
     return true;
   }
 
+  // A ReqRet identical to the one just served is most likely a stale duplicate of it
+  // (the manager handled a repeated End, or the answer was duplicated): the answer to
+  // the End resent since then follows shortly. Wait a moment for that fresher answer;
+  // serve the repeat only if none comes (the retransmission was lost again).
+  bool preferFresherAnswer(Message* answer) {
+    Message fresher;
+    const absl::Duration grace = std::min(r_.config_.timeout, kDuplicateGrace);
+    switch (r_.channel_->wait(r_.clock_->now() + grace, &fresher)) {
+      case AnswerChannel::Wait::kAnswer:
+        *answer = std::move(fresher);
+        return true;
+      case AnswerChannel::Wait::kTimeout:
+        return true;
+      case AnswerChannel::Wait::kStopped:
+        return fail(SyncCode::kStopped, "stopped");
+      case AnswerChannel::Wait::kViolation:
+        break;
+    }
+    std::string reason;
+    r_.channel_->takeViolation(&reason);
+    return fail(SyncCode::kProtocolError, reason);
+  }
+
   bool end() {
     const SessionConfig& config = r_.config_;
     if (config.sync_end_delay > absl::ZeroDuration() &&
@@ -313,13 +339,19 @@ class SessionRunner::Run {
     bool send_first = true;
     int rounds = 0;
     int retries_spent = 0;
+    std::string last_request;  // the ReqRet served last
     while (true) {
       Message answer;
       if (!await(request, send_first, &answer, SyncCode::kEndTimeout, "End", &retries_spent)) {
         return false;
       }
       send_first = false;
+      if (answer.has_req_ret() && answer.SerializeAsString() == last_request &&
+          !preferFresherAnswer(&answer)) {
+        return false;
+      }
       if (answer.has_req_ret()) {
+        last_request = answer.SerializeAsString();
         // The manager is alive and making progress: a fresh retry budget for the next End.
         retries_spent = 0;
         if (++rounds > config.max_retransmission_rounds) {

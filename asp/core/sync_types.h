@@ -91,7 +91,9 @@ struct SyncResult {
 // the rest -> Aborted. The message starts with syncCodeName().
 absl::Status toStatus(const SyncResult& result);
 
-// Counters since the instance was created.
+// Counters since the instance was created. Calls refused before a session begins
+// (invalid arguments, already running, stopped) count in neither sessions field; an
+// integrity check answered CHECKSUM_MISMATCH counts as ok (it is the answer asked for).
 struct Stats {
   uint64_t sessions_ok = 0;
   uint64_t sessions_failed = 0;

@@ -70,9 +70,10 @@ void FakeManager::loseDataRandomly(double rate, uint64_t seed) {
   random_.seed(seed);
 }
 
-void FakeManager::setDuplicateAnswers(bool duplicate) {
+void FakeManager::setDuplicateAnswers(bool duplicate, absl::Duration copy_delay) {
   std::lock_guard<std::mutex> lock(mu_);
   duplicate_ = duplicate;
+  duplicate_delay_ = copy_delay;
 }
 
 void FakeManager::corruptSessionOfNextAnswers(int count) {
@@ -83,8 +84,7 @@ void FakeManager::corruptSessionOfNextAnswers(int count) {
 void FakeManager::replaceNextAnswer(Message::ContentCase kind,
                                     std::function<std::string(uint64_t session)> make) {
   std::lock_guard<std::mutex> lock(mu_);
-  replace_kind_ = kind;
-  replace_ = std::move(make);
+  replacements_[kind].push_back(std::move(make));
 }
 
 void FakeManager::restart() { core_.forgetSessions(); }
@@ -125,9 +125,10 @@ void FakeManager::receive(const std::string& /*module*/, const std::string& byte
     ++received_[message.content_case()];
     arrivals_[message.content_case()].push_back(clock_->elapsed());
     if (!loseData(&message)) return;
-    if (replace_ && message.content_case() == replace_kind_) {
-      const std::string bytes = replace_(message.has_end() ? message.end().session() : 0);
-      replace_ = nullptr;
+    auto& replacements = replacements_[message.content_case()];
+    if (!replacements.empty()) {
+      const std::string bytes = replacements.front()(message.has_end() ? message.end().session() : 0);
+      replacements.pop_front();
       Deliver deliver = deliver_;
       clock_->scheduleAfter(latency_, [deliver, bytes] {
         if (deliver) deliver(bytes);
@@ -170,6 +171,7 @@ void FakeManager::receive(const std::string& /*module*/, const std::string& byte
 void FakeManager::answer(Message message, absl::Duration extra_delay) {
   Deliver deliver;
   absl::Duration delay;
+  absl::Duration copy_delay;
   int copies = 1;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -192,11 +194,12 @@ void FakeManager::answer(Message message, absl::Duration extra_delay) {
           0, absl::ToInt64Nanoseconds(jitter_))(random_));
     }
     copies = duplicate_ ? 2 : 1;
+    copy_delay = duplicate_delay_;
   }
   if (!deliver) return;
   const std::string bytes = message.SerializeAsString();
   for (int i = 0; i < copies; ++i) {
-    clock_->scheduleAfter(delay, [deliver, bytes] { deliver(bytes); });
+    clock_->scheduleAfter(delay + copy_delay * i, [deliver, bytes] { deliver(bytes); });
   }
 }
 

@@ -15,7 +15,9 @@
 #ifndef ASP_TESTING_FAKE_MANAGER_H_
 #define ASP_TESTING_FAKE_MANAGER_H_
 
+#include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -61,13 +63,14 @@ class FakeManager {
   void loseSeqsOnce(std::set<uint64_t> seqs);
   // Every data message is lost with probability `rate` (seeded), any transmission.
   void loseDataRandomly(double rate, uint64_t seed);
-  // Every answer is delivered twice.
-  void setDuplicateAnswers(bool duplicate);
+  // Every answer is delivered twice, the copy `copy_delay` after the original.
+  void setDuplicateAnswers(bool duplicate, absl::Duration copy_delay = absl::ZeroDuration());
   // The next `count` EndAcks or ReqRets carry a different session id.
   void corruptSessionOfNextAnswers(int count);
   // The next message of `kind` (kStart or kEnd) is answered with the bytes
   // `make(session)` returns instead of the real answer (malformed or out-of-range
-  // answers); `session` is the End's session, 0 for a Start.
+  // answers); `session` is the End's session, 0 for a Start. Calls queue up: each
+  // replaces one more message of that kind.
   void replaceNextAnswer(wire::v1::Message::ContentCase kind,
                          std::function<std::string(uint64_t session)> make);
   void replaceNextEndAnswer(std::function<std::string(uint64_t session)> make) {
@@ -112,9 +115,9 @@ class FakeManager {
   double loss_rate_ = 0;
   std::bernoulli_distribution loss_;
   bool duplicate_ = false;
+  absl::Duration duplicate_delay_ = absl::ZeroDuration();
   int corrupt_sessions_ = 0;
-  wire::v1::Message::ContentCase replace_kind_ = wire::v1::Message::CONTENT_NOT_SET;
-  std::function<std::string(uint64_t)> replace_;
+  std::map<int, std::deque<std::function<std::string(uint64_t)>>> replacements_;
   uint64_t lost_ = 0;
   std::map<int, int> received_;
   std::map<int, std::vector<absl::Duration>> arrivals_;

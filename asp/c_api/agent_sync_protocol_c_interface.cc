@@ -1,0 +1,479 @@
+// The C skin over asp::AgentSyncProtocol: argument checks, conversions, and a catch-all
+// at every entry point. No protocol logic lives here.
+#include "asp/c_api/agent_sync_protocol_c_interface.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "asp/base/checksum.h"
+#include "asp/c_api/unix_mq.h"
+#include "asp/core/agent_sync_protocol.h"
+#include "asp/transport/mq_functions_transport.h"
+#include "asp/transport/unix_datagram_transport.h"
+
+struct AspHandle {
+  asp_logger_t logger = nullptr;
+  std::unique_ptr<asp::Transport> transport;
+  asp::UnixDatagramTransport* unix_transport = nullptr;  // the built-in MQ, if used
+  std::unique_ptr<asp::AgentSyncProtocol> protocol;
+  std::mutex agent_mu;
+  asp::AgentInfo agent;
+};
+
+namespace {
+
+constexpr char kDefaultQueuePath[] = "/var/ossec/queue/sockets/queue";
+
+thread_local std::string last_error;
+std::atomic<asp_logger_t> last_logger{nullptr};
+
+void log(asp_logger_t logger, asp_log_level_t level, const std::string& message) {
+  if (logger != nullptr) logger(level, message.c_str());
+}
+
+// Records and logs the reason of a failed call.
+void failure(const AspHandle* handle, const std::string& message) {
+  last_error = message;
+  log(handle != nullptr ? handle->logger : last_logger.load(), ASP_LOG_ERROR, message);
+}
+
+int fail(const AspHandle* handle, const std::string& message) {
+  failure(handle, message);
+  return -1;
+}
+
+int fail(const AspHandle* handle, const absl::Status& status) {
+  return fail(handle, std::string(status.message()));
+}
+
+// Runs `body`, turning any escaping exception into an error.
+template <typename Result, typename Body>
+Result guarded(const AspHandle* handle, const char* function, Result on_error, Body body) {
+  try {
+    last_error.clear();
+    return body();
+  } catch (const std::exception& e) {
+    failure(handle, absl::StrCat(function, ": internal error: ", e.what()));
+  } catch (...) {
+    failure(handle, absl::StrCat(function, ": internal error"));
+  }
+  return on_error;
+}
+
+asp_sync_result_t makeResult(asp_sync_code_t code, const std::string& message) {
+  asp_sync_result_t result;
+  std::memset(&result, 0, sizeof(result));
+  result.code = code;
+  std::snprintf(result.reason, sizeof(result.reason), "%s: %s", asp_sync_code_name(code), message.c_str());
+  return result;
+}
+
+// A refused call: logged and remembered.
+asp_sync_result_t errorResult(const AspHandle* handle, asp_sync_code_t code, const std::string& message) {
+  asp_sync_result_t result = makeResult(code, message);
+  failure(handle, result.reason);
+  return result;
+}
+
+asp_sync_result_t toC(const AspHandle* handle, const asp::SyncResult& r) {
+  asp_sync_result_t result;
+  std::memset(&result, 0, sizeof(result));
+  result.success = r.ok();
+  result.code = static_cast<asp_sync_code_t>(r.code);
+  std::snprintf(result.reason, sizeof(result.reason), "%s%s%s", asp::syncCodeName(r.code).c_str(),
+                r.message.empty() ? "" : ": ", r.message.c_str());
+  result.session = r.session;
+  result.changes = r.changes;
+  result.frames_sent = r.frames_sent;
+  result.bytes_sent = r.bytes_sent;
+  result.retransmitted = r.retransmitted;
+  result.duration_seconds = absl::ToDoubleSeconds(r.duration);
+  if (!r.ok()) last_error = result.reason;
+  (void)handle;
+  return result;
+}
+
+bool toMode(asp_mode_t mode, asp::Mode* out) {
+  switch (mode) {
+    case ASP_MODE_FULL: *out = asp::Mode::kFull; return true;
+    case ASP_MODE_DELTA: *out = asp::Mode::kDelta; return true;
+    case ASP_MODE_CHECK: *out = asp::Mode::kCheck; return true;
+    case ASP_MODE_METADATA_DELTA: *out = asp::Mode::kMetadataDelta; return true;
+    case ASP_MODE_METADATA_CHECK: *out = asp::Mode::kMetadataCheck; return true;
+    case ASP_MODE_GROUP_DELTA: *out = asp::Mode::kGroupDelta; return true;
+    case ASP_MODE_GROUP_CHECK: *out = asp::Mode::kGroupCheck; return true;
+  }
+  return false;
+}
+
+bool toOperation(asp_operation_t operation, asp::Operation* out) {
+  switch (operation) {
+    case ASP_OPERATION_CREATE: *out = asp::Operation::kCreate; return true;
+    case ASP_OPERATION_MODIFY: *out = asp::Operation::kModify; return true;
+    case ASP_OPERATION_DELETE: *out = asp::Operation::kDelete; return true;
+  }
+  return false;
+}
+
+bool toOption(asp_option_t option, asp::SyncOption* out) {
+  switch (option) {
+    case ASP_OPTION_SYNC: *out = asp::SyncOption::kSync; return true;
+    case ASP_OPTION_VD_FIRST: *out = asp::SyncOption::kVdFirst; return true;
+    case ASP_OPTION_VD_SYNC: *out = asp::SyncOption::kVdSync; return true;
+  }
+  return false;
+}
+
+std::string text(const char* s) { return s != nullptr ? s : ""; }
+
+bool readIndices(const char* const* indices, size_t count, std::vector<std::string>* out) {
+  if (indices == nullptr && count > 0) return false;
+  for (size_t i = 0; i < count; ++i) {
+    if (indices[i] == nullptr) return false;
+    out->push_back(indices[i]);
+  }
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<asp::Transport>> makeTransport(const asp_options_t& o,
+                                                              AspHandle* handle) {
+  std::string queue = text(o.queue_path);
+  if (queue.empty()) queue = text(std::getenv("ASP_QUEUE_PATH"));
+  if (queue.empty()) queue = kDefaultQueuePath;
+  if (asp::c_api::isBuiltinUnixMq(*o.mq)) {
+    asp::UnixDatagramTransport::Options t;
+    t.queue_path = queue;
+    t.module = o.module;
+    auto transport = asp::UnixDatagramTransport::open(t);
+    if (!transport.ok()) return transport.status();
+    handle->unix_transport = transport->get();
+    return std::unique_ptr<asp::Transport>(std::move(*transport));
+  }
+  auto transport = asp::MqFunctionsTransport::create(*o.mq, queue);
+  if (!transport.ok()) return transport.status();
+  return std::unique_ptr<asp::Transport>(std::move(*transport));
+}
+
+AspHandle* create(const asp_options_t* o) {
+  if (o == nullptr) return (fail(nullptr, "asp_create: options are NULL"), nullptr);
+  if (o->logger != nullptr) last_logger = o->logger;
+  if (o->module == nullptr) return (fail(nullptr, "asp_create: module is NULL"), nullptr);
+  if (o->mq == nullptr) return (fail(nullptr, "asp_create: MQ_Functions are NULL"), nullptr);
+  if (o->mq->start == nullptr || o->mq->send_binary == nullptr) {
+    return (fail(nullptr, "asp_create: MQ_Functions.start and send_binary must both be set"), nullptr);
+  }
+  auto handle = std::make_unique<AspHandle>();
+  handle->logger = o->logger;
+  handle->agent = asp::defaultAgentInfo();
+  if (absl::Status s = asp::wire::validateModuleName(o->module); !s.ok()) {
+    return (fail(handle.get(), absl::StrCat("asp_create: ", s.message())), nullptr);
+  }
+  auto transport = makeTransport(*o, handle.get());
+  if (!transport.ok()) return (fail(handle.get(), transport.status()), nullptr);
+  handle->transport = *std::move(transport);
+
+  asp::AgentSyncProtocol::Options options;
+  options.module = o->module;
+  options.database_path = text(o->db_path);
+  options.transport = handle->transport.get();
+  options.sync_end_delay = absl::Seconds(o->sync_end_delay);
+  options.timeout = absl::Seconds(o->timeout == 0 ? 30 : o->timeout);
+  options.retries = static_cast<int>(o->retries);
+  options.max_eps = static_cast<double>(o->max_eps);
+  options.durability = o->power_loss_durability ? asp::Durability::kPowerLoss : asp::Durability::kProcessCrash;
+  AspHandle* raw = handle.get();
+  options.agent_info = [raw] {
+    std::lock_guard<std::mutex> lock(raw->agent_mu);
+    return raw->agent;
+  };
+  if (o->logger != nullptr) {
+    const asp_logger_t logger = o->logger;
+    options.logger = [logger](asp::LogLevel level, absl::string_view message) {
+      logger(static_cast<asp_log_level_t>(level), std::string(message).c_str());
+    };
+  }
+  auto protocol = asp::AgentSyncProtocol::create(std::move(options));
+  if (!protocol.ok()) return (fail(raw, absl::StrCat("asp_create: ", protocol.status().message())), nullptr);
+  handle->protocol = *std::move(protocol);
+  if (handle->unix_transport != nullptr) {
+    asp::AgentSyncProtocol* p = handle->protocol.get();
+    handle->unix_transport->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+  }
+  return handle.release();
+}
+
+#define REQUIRE_HANDLE(function, on_error)                                   \
+  if (handle == nullptr) {                                                   \
+    fail(nullptr, std::string(function) + ": handle is NULL");               \
+    return on_error;                                                         \
+  }
+
+asp_sync_result_t nullHandleResult(const char* function) {
+  return errorResult(nullptr, ASP_SYNC_INVALID_ARGUMENT, std::string(function) + ": handle is NULL");
+}
+
+int persist(AspHandle* handle, const char* function, bool in_memory, const char* id,
+            asp_operation_t operation, const char* index, const void* data, size_t size,
+            uint64_t version) {
+  REQUIRE_HANDLE(function, -1);
+  return guarded(handle, function, -1, [&] {
+    asp::Operation op;
+    if (!toOperation(operation, &op)) {
+      return fail(handle, absl::StrCat(function, ": unknown operation ", static_cast<int>(operation)));
+    }
+    if (id == nullptr || index == nullptr) {
+      return fail(handle, absl::StrCat(function, ": ", id == nullptr ? "id" : "index", " is NULL"));
+    }
+    if (data == nullptr && size > 0) return fail(handle, absl::StrCat(function, ": data is NULL"));
+    const std::string bytes = data != nullptr ? std::string(static_cast<const char*>(data), size) : "";
+    absl::Status s = in_memory ? handle->protocol->persistDifferenceInMemory(id, op, index, bytes, version)
+                               : handle->protocol->persistDifference(id, op, index, bytes, version);
+    return s.ok() ? 0 : fail(handle, absl::StrCat(function, ": ", s.message()));
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+AspHandle* asp_create(const char* module, const char* db_path, const MQ_Functions* mq_funcs,
+                      asp_logger_t logger, unsigned int sync_end_delay, unsigned int timeout,
+                      unsigned int retries, size_t max_eps) {
+  asp_options_t options;
+  std::memset(&options, 0, sizeof(options));
+  options.module = module;
+  options.db_path = db_path;
+  options.mq = mq_funcs;
+  options.logger = logger;
+  options.sync_end_delay = sync_end_delay;
+  options.timeout = timeout;
+  options.retries = retries;
+  options.max_eps = max_eps;
+  return asp_create_with_options(&options);
+}
+
+AspHandle* asp_create_with_options(const asp_options_t* options) {
+  return guarded<AspHandle*>(nullptr, "asp_create", nullptr, [&] { return create(options); });
+}
+
+void asp_destroy(AspHandle* handle) {
+  if (handle == nullptr) return;
+  guarded(handle, "asp_destroy", 0, [&] {
+    handle->protocol->stop();
+    if (handle->unix_transport != nullptr) handle->unix_transport->setAnswerHandler(nullptr);
+    handle->protocol.reset();
+    handle->transport.reset();
+    delete handle;
+    return 0;
+  });
+}
+
+int asp_persist_diff(AspHandle* handle, const char* id, asp_operation_t operation,
+                     const char* index, const char* data, uint64_t version) {
+  return persist(handle, "asp_persist_diff", false, id, operation, index, data,
+                 data != nullptr ? std::strlen(data) : 0, version);
+}
+
+int asp_persist_diff_bytes(AspHandle* handle, const char* id, asp_operation_t operation,
+                           const char* index, const void* data, size_t data_size,
+                           uint64_t version) {
+  return persist(handle, "asp_persist_diff_bytes", false, id, operation, index, data, data_size, version);
+}
+
+int asp_persist_diff_in_memory(AspHandle* handle, const char* id, asp_operation_t operation,
+                               const char* index, const char* data, uint64_t version) {
+  return persist(handle, "asp_persist_diff_in_memory", true, id, operation, index, data,
+                 data != nullptr ? std::strlen(data) : 0, version);
+}
+
+asp_sync_result_t asp_sync_module_with_option(AspHandle* handle, asp_mode_t mode,
+                                              asp_option_t option) {
+  if (handle == nullptr) return nullHandleResult("asp_sync_module");
+  return guarded(handle, "asp_sync_module",
+                 makeResult(ASP_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
+    asp::Mode m;
+    asp::SyncOption o;
+    if (!toMode(mode, &m)) {
+      return errorResult(handle, ASP_SYNC_INVALID_ARGUMENT, absl::StrCat("unknown mode ", static_cast<int>(mode)));
+    }
+    if (!toOption(option, &o)) {
+      return errorResult(handle, ASP_SYNC_INVALID_ARGUMENT, absl::StrCat("unknown option ", static_cast<int>(option)));
+    }
+    return toC(handle, handle->protocol->synchronizeModule(m, o));
+  });
+}
+
+asp_sync_result_t asp_sync_module(AspHandle* handle, asp_mode_t mode) {
+  return asp_sync_module_with_option(handle, mode, ASP_OPTION_SYNC);
+}
+
+int asp_requires_full_sync(AspHandle* handle, const char* index, const char* checksum) {
+  REQUIRE_HANDLE("asp_requires_full_sync", -1);
+  return guarded(handle, "asp_requires_full_sync", -1, [&] {
+    if (index == nullptr || checksum == nullptr) {
+      return fail(handle, "asp_requires_full_sync: index and checksum must not be NULL");
+    }
+    asp::SyncResult r = handle->protocol->checkIntegrity(index, checksum);
+    if (r.code == asp::SyncCode::kOk) return 0;
+    if (r.code == asp::SyncCode::kChecksumMismatch) return 1;
+    return fail(handle, absl::StrCat("asp_requires_full_sync: ", asp::syncCodeName(r.code), ": ", r.message));
+  });
+}
+
+asp_sync_result_t asp_sync_metadata_or_groups(AspHandle* handle, asp_mode_t mode,
+                                              const char* const* indices, size_t count,
+                                              uint64_t global_version) {
+  if (handle == nullptr) return nullHandleResult("asp_sync_metadata_or_groups");
+  return guarded(handle, "asp_sync_metadata_or_groups",
+                 makeResult(ASP_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
+    asp::Mode m;
+    std::vector<std::string> names;
+    if (!toMode(mode, &m)) {
+      return errorResult(handle, ASP_SYNC_INVALID_ARGUMENT, absl::StrCat("unknown mode ", static_cast<int>(mode)));
+    }
+    if (!readIndices(indices, count, &names)) {
+      return errorResult(handle, ASP_SYNC_INVALID_ARGUMENT, "indices array or an index is NULL");
+    }
+    return toC(handle, handle->protocol->synchronizeMetadataOrGroups(m, names, global_version));
+  });
+}
+
+asp_sync_result_t asp_notify_data_clean(AspHandle* handle, const char* const* indices, size_t count) {
+  if (handle == nullptr) return nullHandleResult("asp_notify_data_clean");
+  return guarded(handle, "asp_notify_data_clean",
+                 makeResult(ASP_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
+    std::vector<std::string> names;
+    if (!readIndices(indices, count, &names)) {
+      return errorResult(handle, ASP_SYNC_INVALID_ARGUMENT, "indices array or an index is NULL");
+    }
+    return toC(handle, handle->protocol->notifyDataClean(names));
+  });
+}
+
+int asp_parse_response_buffer(AspHandle* handle, const uint8_t* data, size_t length) {
+  REQUIRE_HANDLE("asp_parse_response_buffer", -1);
+  return guarded(handle, "asp_parse_response_buffer", -1, [&] {
+    absl::Status s = handle->protocol->parseResponseBuffer(data, length);
+    return s.ok() ? 0 : fail(handle, absl::StrCat("asp_parse_response_buffer: ", s.message()));
+  });
+}
+
+void asp_clear_in_memory_data(AspHandle* handle) {
+  REQUIRE_HANDLE("asp_clear_in_memory_data", );
+  guarded(handle, "asp_clear_in_memory_data", 0, [&] {
+    handle->protocol->clearInMemoryData();
+    return 0;
+  });
+}
+
+int asp_delete_database(AspHandle* handle) {
+  REQUIRE_HANDLE("asp_delete_database", -1);
+  return guarded(handle, "asp_delete_database", -1, [&] {
+    absl::Status s = handle->protocol->deleteDatabase();
+    return s.ok() ? 0 : fail(handle, absl::StrCat("asp_delete_database: ", s.message()));
+  });
+}
+
+void asp_stop(AspHandle* handle) {
+  REQUIRE_HANDLE("asp_stop", );
+  guarded(handle, "asp_stop", 0, [&] {
+    handle->protocol->stop();
+    return 0;
+  });
+}
+
+void asp_reset(AspHandle* handle) {
+  REQUIRE_HANDLE("asp_reset", );
+  guarded(handle, "asp_reset", 0, [&] {
+    handle->protocol->reset();
+    return 0;
+  });
+}
+
+int asp_set_agent_info(AspHandle* handle, const asp_agent_info_t* info) {
+  REQUIRE_HANDLE("asp_set_agent_info", -1);
+  return guarded(handle, "asp_set_agent_info", -1, [&] {
+    if (info == nullptr) return fail(handle, "asp_set_agent_info: info is NULL");
+    if (info->groups == nullptr && info->groups_count > 0) {
+      return fail(handle, "asp_set_agent_info: groups is NULL but groups_count is not 0");
+    }
+    asp::AgentInfo agent;
+    agent.id = text(info->id);
+    agent.name = text(info->name);
+    agent.version = text(info->version);
+    agent.hostname = text(info->hostname);
+    agent.architecture = text(info->architecture);
+    agent.os_name = text(info->os_name);
+    agent.os_platform = text(info->os_platform);
+    agent.os_type = text(info->os_type);
+    agent.os_version = text(info->os_version);
+    for (size_t i = 0; i < info->groups_count; ++i) agent.groups.push_back(text(info->groups[i]));
+    agent.cluster_name = text(info->cluster_name);
+    agent.cluster_node = text(info->cluster_node);
+    std::lock_guard<std::mutex> lock(handle->agent_mu);
+    handle->agent = std::move(agent);
+    return 0;
+  });
+}
+
+int asp_get_stats(AspHandle* handle, asp_stats_t* out) {
+  REQUIRE_HANDLE("asp_get_stats", -1);
+  return guarded(handle, "asp_get_stats", -1, [&] {
+    if (out == nullptr) return fail(handle, "asp_get_stats: out is NULL");
+    const asp::Stats s = handle->protocol->stats();
+    *out = asp_stats_t{s.sessions_ok, s.sessions_failed, s.values_sent, s.frames_sent,
+                       s.bytes_sent, s.retransmitted, s.answers_ignored, s.answers_malformed};
+    return 0;
+  });
+}
+
+const char* asp_last_error(void) { return last_error.c_str(); }
+
+const char* asp_sync_code_name(asp_sync_code_t code) {
+  static const char* const kNames[] = {
+      "ok", "nothing to do", "already running", "stopped", "manager not ready",
+      "start timeout", "end timeout", "manager error", "checksum mismatch",
+      "protocol error", "transport error", "storage error", "invalid argument"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < static_cast<int>(sizeof(kNames) / sizeof(kNames[0])) ? kNames[i] : "unknown code";
+}
+
+int asp_document_checksum(const void* data, size_t size, char out[41]) {
+  return guarded(nullptr, "asp_document_checksum", -1, [&] {
+    if (out == nullptr || (data == nullptr && size > 0)) {
+      return fail(nullptr, "asp_document_checksum: NULL argument");
+    }
+    const std::string hex = asp::documentChecksum(
+        absl::string_view(static_cast<const char*>(data), data != nullptr ? size : 0));
+    std::memcpy(out, hex.c_str(), 41);
+    return 0;
+  });
+}
+
+int asp_index_checksum(const void* const* datas, const size_t* sizes, size_t count, char out[41]) {
+  return guarded(nullptr, "asp_index_checksum", -1, [&] {
+    if (out == nullptr || (count > 0 && (datas == nullptr || sizes == nullptr))) {
+      return fail(nullptr, "asp_index_checksum: NULL argument");
+    }
+    asp::IndexChecksum checksum;
+    for (size_t i = 0; i < count; ++i) {
+      if (datas[i] == nullptr && sizes[i] > 0) return fail(nullptr, "asp_index_checksum: NULL document");
+      checksum.addDocument(absl::string_view(static_cast<const char*>(datas[i]), datas[i] != nullptr ? sizes[i] : 0));
+    }
+    const std::string hex = checksum.finish();
+    std::memcpy(out, hex.c_str(), 41);
+    return 0;
+  });
+}
+
+const MQ_Functions* asp_unix_mq_functions(void) { return asp::c_api::builtinUnixMq(); }
+
+}  // extern "C"

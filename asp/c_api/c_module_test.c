@@ -1,0 +1,187 @@
+/* A file-integrity-style module written in C that follows docs/integration-guide.md end to
+ * end against the reference manager (the asp_manager binary) over a real Unix socket,
+ * using the built-in MQueue: DELTA, integrity check with mismatch and FULL recovery,
+ * metadata and groups syncs, and a data clean. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "asp/c_api/c_test_util.h"
+
+#define FILES 1000
+#define INDEX "states-fim-files"
+
+/* What the module holds: one document per file. */
+static char documents[FILES][96];
+static int present[FILES];
+
+static char dir[] = "/tmp/asp-cmod-XXXXXX";
+static char socket_path[128];
+static pid_t manager = -1;
+
+static void quiet(asp_log_level_t level, const char* message) {
+  if (level >= ASP_LOG_WARNING) fprintf(stderr, "asp: %s\n", message);
+}
+
+static void start_manager(void) {
+  char binary[1024];
+  snprintf(binary, sizeof(binary), "%s/%s/asp/tools/asp_manager", getenv("TEST_SRCDIR"),
+           getenv("TEST_WORKSPACE") ? getenv("TEST_WORKSPACE") : "asp");
+  char socket_flag[160], state_flag[160];
+  snprintf(socket_path, sizeof(socket_path), "%s/queue", dir);
+  snprintf(socket_flag, sizeof(socket_flag), "--socket=%s", socket_path);
+  snprintf(state_flag, sizeof(state_flag), "--state_dir=%s/manager", dir);
+  manager = fork();
+  if (manager == 0) {
+    execl(binary, binary, socket_flag, state_flag, (char*)NULL);
+    _exit(127);
+  }
+  struct stat st;
+  for (int i = 0; i < 500 && stat(socket_path, &st) != 0; ++i) {
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  EXPECT(stat(socket_path, &st) == 0);
+}
+
+static void stop_manager(void) {
+  kill(manager, SIGTERM);
+  int status = 0;
+  waitpid(manager, &status, 0);
+  EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The module's checksum of INDEX (PROTOCOL.md 5.1). */
+static void module_checksum(char out[41]) {
+  const void* datas[FILES];
+  size_t sizes[FILES];
+  size_t count = 0;
+  for (int i = 0; i < FILES; ++i) {
+    if (!present[i]) continue;
+    datas[count] = documents[i];
+    sizes[count] = strlen(documents[i]);
+    ++count;
+  }
+  EXPECT(asp_index_checksum(datas, sizes, count, out) == 0);
+}
+
+static void record(AspHandle* h, int file, asp_operation_t operation, int revision) {
+  char id[64];
+  snprintf(id, sizeof(id), "/etc/demo/file-%04d", file);
+  if (operation == ASP_OPERATION_DELETE) {
+    present[file] = 0;
+    EXPECT(asp_persist_diff(h, id, operation, INDEX, NULL, (uint64_t)revision) == 0);
+    return;
+  }
+  snprintf(documents[file], sizeof(documents[file]), "{\"path\":\"%s\",\"rev\":%d}", id, revision);
+  present[file] = 1;
+  EXPECT(asp_persist_diff(h, id, operation, INDEX, documents[file], (uint64_t)revision) == 0);
+}
+
+static AspHandle* open_module(void) {
+  char db[160];
+  snprintf(db, sizeof(db), "%s/fim_sync.db", dir);
+  asp_options_t options;
+  memset(&options, 0, sizeof(options));
+  options.module = "fim";
+  options.db_path = db;
+  options.mq = asp_unix_mq_functions();
+  options.queue_path = socket_path;
+  options.logger = quiet;
+  options.timeout = 5;
+  options.retries = 3;
+  AspHandle* h = asp_create_with_options(&options);
+  EXPECT(h != NULL);
+  const char* groups[] = {"default"};
+  asp_agent_info_t agent;
+  memset(&agent, 0, sizeof(agent));
+  agent.id = "c01";
+  agent.name = "c-module-agent";
+  agent.groups = groups;
+  agent.groups_count = 1;
+  EXPECT(asp_set_agent_info(h, &agent) == 0);
+  return h;
+}
+
+static void a_c_module_end_to_end(void) {
+  EXPECT(mkdtemp(dir) != NULL);
+  start_manager();
+  AspHandle* h = open_module();
+
+  /* Scan: every file is new. DELTA ships them. */
+  for (int i = 0; i < FILES; ++i) record(h, i, ASP_OPERATION_CREATE, 1);
+  asp_sync_result_t delta = asp_sync_module(h, ASP_MODE_DELTA);
+  EXPECT(delta.success);
+  EXPECT(delta.code == ASP_SYNC_OK);
+  EXPECT(delta.changes == FILES);
+  EXPECT(delta.session != 0);
+
+  /* Changes and deletions, then another DELTA: the checksums match. */
+  for (int i = 0; i < FILES; i += 10) record(h, i, ASP_OPERATION_MODIFY, 2);
+  for (int i = 5; i < FILES; i += 20) record(h, i, ASP_OPERATION_DELETE, 2);
+  EXPECT(asp_sync_module(h, ASP_MODE_DELTA).code == ASP_SYNC_OK);
+  char checksum[41];
+  module_checksum(checksum);
+  EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 0);
+
+  /* The module's view moves on without a sync: the manager's copy differs. */
+  record(h, 1, ASP_OPERATION_MODIFY, 3);
+  module_checksum(checksum);
+  EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 1);
+
+  /* Recovery: the whole index again, in memory, as a FULL sync. */
+  asp_clear_in_memory_data(h);
+  for (int i = 0; i < FILES; ++i) {
+    if (!present[i]) continue;
+    char id[64];
+    snprintf(id, sizeof(id), "/etc/demo/file-%04d", i);
+    EXPECT(asp_persist_diff_in_memory(h, id, ASP_OPERATION_CREATE, INDEX, documents[i], 3) == 0);
+  }
+  asp_sync_result_t full = asp_sync_module(h, ASP_MODE_FULL);
+  EXPECT(full.code == ASP_SYNC_OK);
+  EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 0);
+
+  /* Metadata and groups. */
+  const char* indices[] = {INDEX};
+  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_METADATA_DELTA, indices, 1, 7).code == ASP_SYNC_OK);
+  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_METADATA_CHECK, indices, 1, 7).code == ASP_SYNC_OK);
+  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_GROUP_DELTA, indices, 1, 8).code == ASP_SYNC_OK);
+  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_GROUP_CHECK, indices, 1, 8).code == ASP_SYNC_OK);
+
+  /* The module stops watching the index: a clean empties it on the manager. */
+  asp_sync_result_t clean = asp_notify_data_clean(h, indices, 1);
+  EXPECT(clean.code == ASP_SYNC_OK);
+  char empty[41];
+  EXPECT(asp_index_checksum(NULL, NULL, 0, empty) == 0);
+  EXPECT(asp_requires_full_sync(h, INDEX, empty) == 0);
+
+  asp_stats_t stats;
+  EXPECT(asp_get_stats(h, &stats) == 0);
+  EXPECT(stats.sessions_failed == 0);
+  EXPECT(stats.values_sent >= FILES);
+  asp_destroy(h);
+
+  /* A session with the manager gone fails fast and keeps the change queued. */
+  stop_manager();
+  h = open_module();
+  record(h, 2, ASP_OPERATION_MODIFY, 4);
+  asp_sync_result_t down = asp_sync_module(h, ASP_MODE_DELTA);
+  EXPECT(down.code == ASP_SYNC_TRANSPORT_ERROR);
+  start_manager();
+  EXPECT(asp_sync_module(h, ASP_MODE_DELTA).code == ASP_SYNC_OK);
+  asp_destroy(h);
+  stop_manager();
+}
+
+int main(void) {
+  const char* names[] = {"a_c_module_end_to_end"};
+  const test_fn tests[] = {a_c_module_end_to_end};
+  const int result = run_tests(names, tests, 1);
+  char command[256];
+  snprintf(command, sizeof(command), "rm -rf %s", dir);
+  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  return result;
+}
