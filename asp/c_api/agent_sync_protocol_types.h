@@ -13,14 +13,23 @@
 extern "C" {
 #endif
 
+/* C callers may pass any int where an enum is expected; in C++ these enums therefore
+ * have int as their underlying type, so reading an out-of-range value (which the
+ * interface then rejects) is well defined. */
+#ifdef __cplusplus
+#define ASP_C_ENUM(tag) enum tag : int
+#else
+#define ASP_C_ENUM(tag) enum tag
+#endif
+
 /* What happened to a document. */
-typedef enum {
+typedef ASP_C_ENUM(asp_operation_e) {
   ASP_OPERATION_CREATE = 0,
   ASP_OPERATION_MODIFY = 1,
   ASP_OPERATION_DELETE = 2,
 } asp_operation_t;
 
-typedef enum {
+typedef ASP_C_ENUM(asp_mode_e) {
   ASP_MODE_FULL = 0,
   ASP_MODE_DELTA = 1,
   ASP_MODE_CHECK = 2,
@@ -30,13 +39,13 @@ typedef enum {
   ASP_MODE_GROUP_CHECK = 6,
 } asp_mode_t;
 
-typedef enum {
+typedef ASP_C_ENUM(asp_option_e) {
   ASP_OPTION_SYNC = 0,
   ASP_OPTION_VD_FIRST = 1,
   ASP_OPTION_VD_SYNC = 2,
 } asp_option_t;
 
-typedef enum {
+typedef ASP_C_ENUM(asp_log_level_e) {
   ASP_LOG_DEBUG = 0,
   ASP_LOG_INFO = 1,
   ASP_LOG_WARNING = 2,
@@ -47,7 +56,7 @@ typedef enum {
 typedef void (*asp_logger_t)(asp_log_level_t level, const char* message);
 
 /* The outcome of a session (mirrors asp::SyncCode). */
-typedef enum {
+typedef ASP_C_ENUM(asp_sync_code_e) {
   ASP_SYNC_OK = 0,
   ASP_SYNC_NOTHING_TO_DO = 1,
   ASP_SYNC_ALREADY_RUNNING = 2,
