@@ -1,19 +1,21 @@
 // ComparisonReporter: console output of a benchmark program that compares pairs of
-// benchmarks, with each pair's throughput ratio added as counters.
+// benchmarks, with each pair's throughput ratio added as counters and summarized.
 //
 // A Comparison pairs a candidate benchmark (here: the queue) with its baseline (here:
-// plain SQLite). Register the baseline first so that it runs first: when the
-// candidate's run is reported, the reporter adds the counters `pct_of_base` (candidate
-// items/s over baseline items/s, in percent) and `target_pct` before printing it.
-// Percent, because Google Benchmark prints counters with SI prefixes (0.93 as "930m").
-// It keeps every run's counters, so main() can print a summary afterwards.
+// plain SQLite). Both are registered once per round, with the round as their only
+// argument ("name/round:3"), baseline first, alternating: on a shared machine the disk
+// and the CPUs drift, and interleaving spreads the drift over both sides. When a
+// candidate's run is reported, the reporter adds the counters `pct_of_base` (its
+// items/s over the same round's baseline items/s, in percent) and `target_pct` before
+// printing it. Percent, because Google Benchmark prints counters with SI prefixes (0.93
+// as "930m"). printSummary() then gives per comparison the median over rounds.
 //
 // Not thread-safe: Google Benchmark reports from the thread that runs the benchmarks.
 #ifndef BENCH_COMPARISON_REPORTER_H_
 #define BENCH_COMPARISON_REPORTER_H_
 
 #include <map>
-#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,12 +30,23 @@ struct Comparison {
   double target = 0;      // the candidate's minimum throughput, as a multiple of the baseline's
 };
 
-struct ComparisonOutcome {
-  bool ran = false;  // both sides ran without error
+struct RoundOutcome {
   double candidate_per_second = 0;
   double baseline_per_second = 0;
   double ratio = 0;  // candidate / baseline
-  bool pass = false;
+};
+
+struct ComparisonOutcome {
+  std::vector<RoundOutcome> rounds;  // rounds where both sides ran without error
+  // Medians over `rounds` (each taken separately), and the spread of the ratio.
+  double candidate_per_second = 0;
+  double baseline_per_second = 0;
+  double ratio = 0;
+  double min_ratio = 0;
+  double max_ratio = 0;
+  bool pass = false;  // the median ratio meets the target
+
+  bool ran() const { return !rounds.empty(); }
 };
 
 class ComparisonReporter : public benchmark::ConsoleReporter {
@@ -43,15 +56,21 @@ class ComparisonReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override;
 
   ComparisonOutcome outcome(const Comparison& comparison) const;
-  // A counter of the named benchmark's last successful run; nullopt if it did not run.
-  std::optional<double> counter(const std::string& benchmark, const std::string& name) const;
-  const std::vector<Comparison>& comparisons() const { return comparisons_; }
+  // The named counter of every successful run of `benchmark`, one per round.
+  std::vector<double> counterPerRound(const std::string& benchmark,
+                                      const std::string& counter) const;
+  // One line per comparison: median throughputs, median ratio [min..max], target, verdict.
+  void printSummary(std::ostream& out) const;
 
  private:
-  void addRatio(Run* run) const;
+  // The counters of one successful run, by its argument string ("round:3").
+  using Rounds = std::map<std::string, benchmark::UserCounters>;
+
+  void addRatio(const std::string& args, Run* run) const;
+  double rate(const std::string& benchmark, const std::string& args) const;  // 0: none
 
   const std::vector<Comparison> comparisons_;
-  std::map<std::string, benchmark::UserCounters> counters_;  // by benchmark name
+  std::map<std::string, Rounds> runs_;  // by benchmark name, as registered
 };
 
 }  // namespace asp::bench
