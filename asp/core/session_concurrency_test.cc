@@ -132,6 +132,21 @@ TEST_F(StopDuringPacing, DuringTheRateLimitWait) {
   EXPECT_EQ(h().manager.received(Message::kDataBatch), 0);
 }
 
+TEST(StopInTheTransport, ASendBlockedOnAFullQueueEndsAsStopped) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.transport.blockNextSend();
+  BackgroundSync sync(*h.protocol);
+  waitUntil([&] { return h.transport.blocked(); });
+  h.protocol->stop();
+  SyncResult result = sync.join();
+  EXPECT_EQ(result.code, SyncCode::kStopped) << result.message;
+  EXPECT_EQ(h.pending(), 1u);
+  h.protocol->reset();
+  ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok()) << "the transport resumed too";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
 TEST(StopOnTheSystemClock, InterruptsALongWaitPromptly) {
   testing::FakeTransport transport;  // nobody answers
   AgentSyncProtocol::Options options;

@@ -109,6 +109,8 @@ class SessionRunner::Run {
       return fail(SyncCode::kStopped, "stopped");
     }
     if (absl::Status s = r_.transport_->send(r_.config_.module, bytes); !s.ok()) {
+      // stop() interrupts a send blocked in the transport: that is a stop, not a fault.
+      if (r_.channel_->stopped()) return fail(SyncCode::kStopped, "stopped");
       return fail(SyncCode::kTransportError, std::string(s.message()));
     }
     ++result_.frames_sent;

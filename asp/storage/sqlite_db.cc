@@ -73,7 +73,8 @@ absl::Status Statement::run() {
 
 void Statement::reset() {
   sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
+  // Bindings stay: every caller binds every parameter before each step, and keeping
+  // them is cheaper than clearing (this is the recording hot path).
 }
 
 int64_t Statement::columnInt(int i) const { return sqlite3_column_int64(stmt_, i); }

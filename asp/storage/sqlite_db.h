@@ -3,7 +3,7 @@
 //
 // Not thread-safe: the owner serializes access (SqliteChangeQueue holds a mutex).
 // Statement binds do not copy (SQLITE_STATIC): a bound value must outlive the step
-// that uses it; reset() clears the bindings.
+// that uses it. reset() keeps the bindings; callers bind every parameter each time.
 #ifndef ASP_STORAGE_SQLITE_DB_H_
 #define ASP_STORAGE_SQLITE_DB_H_
 
@@ -44,7 +44,7 @@ class Statement {
   absl::StatusOr<bool> step();
   // Steps to completion, ignoring rows, then resets.
   absl::Status run();
-  // Resets the statement and clears its bindings.
+  // Resets the statement for another step (bindings are kept).
   void reset();
 
   int64_t columnInt(int i) const;

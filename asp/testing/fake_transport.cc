@@ -14,10 +14,38 @@ void FakeTransport::failNextSends(int count) {
   failures_left_ = count;
 }
 
+void FakeTransport::blockNextSend() {
+  std::lock_guard<std::mutex> lock(mu_);
+  block_next_ = true;
+}
+
+bool FakeTransport::blocked() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return blocked_;
+}
+
+void FakeTransport::interrupt() {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupted_ = true;
+  cv_.notify_all();
+}
+
+void FakeTransport::resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupted_ = false;
+}
+
 absl::Status FakeTransport::send(absl::string_view module, absl::string_view message) {
   Receiver receiver;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (block_next_) {
+      block_next_ = false;
+      blocked_ = true;
+      cv_.wait(lock, [&] { return interrupted_; });
+      blocked_ = false;
+    }
+    if (interrupted_) return absl::CancelledError("fake transport: interrupted");
     if (failures_left_ > 0) {
       --failures_left_;
       return absl::UnavailableError("fake transport: send failed");

@@ -4,6 +4,7 @@
 #ifndef ASP_TESTING_FAKE_TRANSPORT_H_
 #define ASP_TESTING_FAKE_TRANSPORT_H_
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -23,6 +24,13 @@ class FakeTransport final : public Transport {
   void failNextSends(int count);
   // Whether sent() keeps messages (turn off for large loads). Default on.
   void setRecording(bool recording);
+  // The next send blocks (like a full socket buffer) until interrupt().
+  void blockNextSend();
+  // True while a send is blocked.
+  bool blocked() const;
+
+  void interrupt() override;
+  void resume() override;
 
   absl::Status send(absl::string_view module, absl::string_view message) override;
 
@@ -37,6 +45,10 @@ class FakeTransport final : public Transport {
   Receiver receiver_;
   int failures_left_ = 0;
   bool recording_ = true;
+  bool block_next_ = false;
+  bool blocked_ = false;
+  bool interrupted_ = false;
+  std::condition_variable cv_;
   std::vector<wire::v1::Message> sent_;
 };
 
