@@ -86,7 +86,12 @@ absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> SqliteChangeQueue::open(Optio
     SqliteChangeQueue* q = queue.get();
     queue->async_ = std::make_unique<AsyncCommitter>(
         [q](const std::vector<absl::Span<const Change>>& parts) {
-          return q->applyInTransaction(parts);
+          bool given = false;
+          return q->applyInTransaction([&](std::vector<absl::Span<const Change>>* out) {
+            if (given) return false;
+            *out = parts;
+            return given = true;
+          });
         },
         queue->options_.async);
   }
@@ -238,17 +243,23 @@ absl::Status SqliteChangeQueue::commitShared(absl::Span<const Change> changes) {
   writers_cv_.wait(lock, [&] { return self.done || writers_.front() == &self; });
   if (self.done) return self.status;
 
-  // Leader: commit for everyone queued behind us, in their order.
-  std::vector<absl::Span<const Change>> parts;
+  // Leader: commit for everyone queued behind us, in their order, and for those who
+  // queue up while our transaction is still open.
   size_t group = 0, total = 0;
-  for (Writer* writer : writers_) {
-    if (group > 0 && total + writer->changes.size() > kMaxGroupChanges) break;
-    parts.push_back(writer->changes);
-    total += writer->changes.size();
-    ++group;
-  }
+  auto join = [&](std::vector<absl::Span<const Change>>* parts) {
+    std::lock_guard<std::mutex> guard(writers_mu_);
+    const size_t before = group;
+    for (size_t i = group; i < writers_.size(); ++i) {
+      const absl::Span<const Change> more = writers_[i]->changes;
+      if (group > 0 && total + more.size() > kMaxGroupChanges) break;
+      parts->push_back(more);
+      total += more.size();
+      ++group;
+    }
+    return group > before;
+  };
   lock.unlock();
-  const absl::Status status = applyInTransaction(parts);
+  const absl::Status status = applyInTransaction(join);
   lock.lock();
   for (size_t i = 0; i < group; ++i) {
     Writer* writer = writers_.front();
@@ -260,14 +271,17 @@ absl::Status SqliteChangeQueue::commitShared(absl::Span<const Change> changes) {
   return status;
 }
 
-absl::Status SqliteChangeQueue::applyInTransaction(
-    const std::vector<absl::Span<const Change>>& parts) {
+absl::Status SqliteChangeQueue::applyInTransaction(const NextParts& next) {
   std::lock_guard<std::mutex> lock(db_mu_);
   return inTransaction([&]() -> absl::Status {
-    for (absl::Span<const Change> part : parts) {
-      for (const Change& change : part) {
-        if (absl::Status s = applyOne(change); !s.ok()) return s;
+    std::vector<absl::Span<const Change>> parts;
+    while (next(&parts)) {
+      for (absl::Span<const Change> part : parts) {
+        for (const Change& change : part) {
+          if (absl::Status s = applyOne(change); !s.ok()) return s;
+        }
       }
+      parts.clear();
     }
     return absl::OkStatus();
   });

@@ -111,8 +111,10 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status validateAll(absl::Span<const Change> changes) const;
   // Group commit: queues `changes` and returns once a leader committed them.
   absl::Status commitShared(absl::Span<const Change> changes);
-  // One transaction applying `parts` in order.
-  absl::Status applyInTransaction(const std::vector<absl::Span<const Change>>& parts);
+  // One transaction applying, in order, the parts `next` hands out until it returns
+  // false (asked again before COMMIT, so late writers can join).
+  using NextParts = std::function<bool(std::vector<absl::Span<const Change>>*)>;
+  absl::Status applyInTransaction(const NextParts& next);
   absl::Status applyOne(const Change& change);  // requires db_mu_, in a transaction
   absl::Status recoverInFlight();               // requires db_mu_, in a transaction
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
