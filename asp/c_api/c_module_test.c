@@ -28,8 +28,7 @@ static void quiet(asp_log_level_t level, const char* message) {
 
 static void start_manager(void) {
   char binary[1024];
-  snprintf(binary, sizeof(binary), "%s/%s/asp/tools/asp_manager", getenv("TEST_SRCDIR"),
-           getenv("TEST_WORKSPACE") ? getenv("TEST_WORKSPACE") : "asp");
+  snprintf(binary, sizeof(binary), "%s/asp/asp/tools/asp_manager", getenv("TEST_SRCDIR"));
   char socket_flag[160], state_flag[160];
   snprintf(socket_path, sizeof(socket_path), "%s/queue", dir);
   snprintf(socket_flag, sizeof(socket_flag), "--socket=%s", socket_path);

@@ -12,10 +12,11 @@
 namespace asp::testing {
 
 std::string runfile(const std::string& path) {
+  // ASP's files sit under the repository name "asp" in the runfiles tree, whether the
+  // test runs in ASP's own workspace or in a consumer's that names it @asp.
   const char* root = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
   if (root == nullptr) return path;
-  return std::string(root) + "/" + (workspace != nullptr ? workspace : "asp") + "/" + path;
+  return std::string(root) + "/asp/" + path;
 }
 
 Process::Process(const std::string& binary, const std::vector<std::string>& args,

@@ -10,7 +10,8 @@
 
 namespace asp::testing {
 
-// Absolute path of a runfile, e.g. runfile("asp/tools/asp_manager").
+// Absolute path of one of ASP's runfiles, e.g. runfile("asp/tools/asp_manager"); works in
+// ASP's workspace and in consumers' (where ASP is @asp).
 std::string runfile(const std::string& path);
 
 class Process {

@@ -1,0 +1,105 @@
+// The FIM module against the reference manager over a real Unix socket: scan, sync,
+// change files, sync, damage the manager's copy, detect it and recover.
+#include <filesystem>
+#include <fstream>
+
+#include "asp/core/agent_sync_protocol.h"
+#include "asp/manager/manager_server.h"
+#include "asp/manager/state_store.h"
+#include "asp/testing/temp_dir.h"
+#include "asp/transport/unix_datagram_transport.h"
+#include "fim_module/fim_module.h"
+#include "gtest/gtest.h"
+
+namespace fim {
+namespace {
+
+void write(const std::string& path, const std::string& content) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << content;
+}
+
+class FimIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    asp::manager::ManagerServer::Options m;
+    m.socket_path = dir_.file("queue");
+    auto server = asp::manager::ManagerServer::start(m, &state_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+
+    asp::UnixDatagramTransport::Options t;
+    t.queue_path = m.socket_path;
+    t.module = "fim";
+    auto transport = asp::UnixDatagramTransport::open(t);
+    ASSERT_TRUE(transport.ok());
+    transport_ = *std::move(transport);
+
+    asp::AgentSyncProtocol::Options o;
+    o.module = "fim";
+    o.database_path = dir_.file("fim_sync.db");
+    o.transport = transport_.get();
+    o.timeout = absl::Seconds(5);
+    o.sync_end_delay = absl::ZeroDuration();
+    o.agent_info = [] {
+      asp::AgentInfo agent;
+      agent.id = "101";
+      return agent;
+    };
+    auto protocol = asp::AgentSyncProtocol::create(o);
+    ASSERT_TRUE(protocol.ok()) << protocol.status();
+    protocol_ = *std::move(protocol);
+    asp::AgentSyncProtocol* p = protocol_.get();
+    transport_->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+    module_ = std::make_unique<FimModule>(*protocol_, watched_);
+  }
+
+  void TearDown() override {
+    if (transport_) transport_->setAnswerHandler(nullptr);
+  }
+
+  // What the manager holds, as path -> document.
+  std::map<std::string, std::string> managerView() {
+    absl::StatusOr<asp::manager::IndexState> documents = state_.documents("101", "states-fim-files");
+    EXPECT_TRUE(documents.ok()) << documents.status();
+    std::map<std::string, std::string> view;
+    for (const auto& [id, doc] : *documents) view[id] = doc.data;
+    return view;
+  }
+
+  asp::testing::TempDir dir_;
+  const std::string watched_ = dir_.file("watched");
+  asp::manager::InMemoryStateStore state_;
+  std::unique_ptr<asp::manager::ManagerServer> server_;
+  std::unique_ptr<asp::UnixDatagramTransport> transport_;
+  std::unique_ptr<asp::AgentSyncProtocol> protocol_;
+  std::unique_ptr<FimModule> module_;
+};
+
+TEST_F(FimIntegration, TheManagerFollowsTheFilesystemAndRecoversFromDamage) {
+  for (int i = 0; i < 200; ++i) write(watched_ + "/dir" + std::to_string(i % 7) + "/f" + std::to_string(i), "v1-" + std::to_string(i));
+  ASSERT_EQ(module_->scan()->created, 200);
+  ASSERT_EQ(module_->sync().code, asp::SyncCode::kOk);
+  EXPECT_EQ(managerView(), module_->documents());
+
+  write(watched_ + "/dir0/f0", "changed");
+  std::filesystem::remove(watched_ + "/dir1/f1");
+  write(watched_ + "/new/file", "hello");
+  absl::StatusOr<ScanResult> second = module_->scan();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->created, 1);
+  EXPECT_EQ(second->modified, 1);
+  EXPECT_EQ(second->deleted, 1);
+  ASSERT_EQ(module_->sync().code, asp::SyncCode::kOk);
+  EXPECT_EQ(managerView(), module_->documents());
+  EXPECT_FALSE(*module_->checkAndRecover()) << "checksums match";
+
+  state_.tamper("101", "states-fim-files", watched_ + "/dir2/f2", {"damaged", 1});
+  absl::StatusOr<bool> recovered = module_->checkAndRecover();
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_TRUE(*recovered);
+  EXPECT_EQ(managerView(), module_->documents());
+}
+
+}  // namespace
+}  // namespace fim
