@@ -11,6 +11,7 @@
 #define BENCH_FORKED_CHILD_H_
 
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <type_traits>
 
@@ -29,8 +30,13 @@ absl::Status runInForkedChild(const std::function<void(void* report)>& body, voi
 template <typename Report>
 absl::Status runInForkedChild(const std::function<void(Report*)>& body, Report* report) {
   static_assert(std::is_trivially_copyable_v<Report>, "a report crosses a pipe as bytes");
-  return runInForkedChild([&body](void* r) { body(static_cast<Report*>(r)); }, report,
-                          sizeof(Report));
+  return runInForkedChild(
+      [&body](void* out) {
+        Report child_report{};
+        body(&child_report);
+        std::memcpy(out, &child_report, sizeof(Report));
+      },
+      report, sizeof(Report));
 }
 
 }  // namespace asp::bench
