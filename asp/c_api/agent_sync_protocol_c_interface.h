@@ -3,8 +3,10 @@
  *
  * Conventions
  *  - Functions returning int: 0 on success, -1 on error (asp_requires_full_sync: 1 / 0 / -1).
- *  - On error the reason is logged to the handle's logger (or, without a handle, to the
- *    logger of the most recent asp_create) and kept for asp_last_error() in this thread.
+ *  - A failed call keeps its reason for asp_last_error() in this thread, and logs it to
+ *    the handle's logger (without a handle: the logger of the most recent asp_create*
+ *    call that passed one). A failed session's reason is in its asp_sync_result_t and
+ *    the library logs the session's outcome itself.
  *  - No C++ exception crosses this interface; NULL handles or arguments, unknown enum
  *    values and oversize data are errors, never crashes.
  *  - Thread-safety: every function may be called from any thread on the same handle,
@@ -79,8 +81,8 @@ int asp_set_agent_info(AspHandle* handle, const asp_agent_info_t* info);
 
 int asp_get_stats(AspHandle* handle, asp_stats_t* out);
 
-/* The reason of the last failed call in this thread ("" if none). Valid until the next
- * call into this interface from the same thread. */
+/* The reason of the last call in this thread if it failed, else "" (every call clears
+ * it first). Valid until the next call into this interface from the same thread. */
 const char* asp_last_error(void);
 
 /* The name of a sync code, e.g. "manager not ready". Never NULL. */

@@ -103,8 +103,9 @@ typedef struct {
   const char* cluster_node;
 } asp_agent_info_t;
 
-/* Everything asp_create() takes, and more. Zero-initialize, then set what you need:
- * zero fields take the documented defaults. */
+/* Everything asp_create() takes, and more. Zero-initialize, then set what you need.
+ * Zero means: timeout 30 s; no sync_end_delay; no resends (retries); no EPS limit;
+ * process-crash durability; NULL pointers as documented per field. */
 typedef struct {
   const char* module;           /* required */
   const char* db_path;          /* NULL: in-memory queue only */

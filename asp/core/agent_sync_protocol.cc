@@ -137,6 +137,9 @@ SyncResult AgentSyncProtocol::rejected(SyncCode code, std::string message) {
   SyncResult result;
   result.code = code;
   result.message = std::move(message);
+  const bool routine = code == SyncCode::kAlreadyRunning || code == SyncCode::kStopped;
+  log(routine ? LogLevel::kInfo : LogLevel::kWarning,
+      absl::StrCat("module '", options_.module, "': ", syncCodeName(code), ": ", result.message));
   // Bad arguments, "already running" and "stopped" are refusals, not sessions; a queue
   // that cannot begin one is a failed session.
   if (code == SyncCode::kStorageError) record(result, false);
@@ -204,6 +207,11 @@ SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
   if (mode != Mode::kDelta && mode != Mode::kFull) {
     return rejected(SyncCode::kInvalidArgument,
                     absl::StrCat("synchronizeModule takes full or delta, not ", modeName(mode)));
+  }
+  if (option != SyncOption::kSync && option != SyncOption::kVdFirst &&
+      option != SyncOption::kVdSync) {
+    return rejected(SyncCode::kInvalidArgument,
+                    absl::StrCat("unknown option ", static_cast<int>(option)));
   }
   return runExclusive([&]() -> SyncResult {
     SessionSource* source = mode == Mode::kDelta ? static_cast<SessionSource*>(queue_.get())

@@ -36,9 +36,11 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
     // The queue's SQLite file (e.g. "/var/ossec/queue/fim_sync.db"). Empty: an
     // in-memory database, lost when the instance is destroyed.
     std::string database_path;
-    // Required: where encoded messages go. Not owned; must outlive the instance.
+    // Required: where encoded messages go. Not owned; must stay alive while any call
+    // into the instance runs (the destructor does not touch it).
     Transport* transport = nullptr;
-    // Who the agent is, asked at each Start. Default: defaultAgentInfo().
+    // Who the agent is, asked once per session (a resent Start repeats it). Default:
+    // defaultAgentInfo(), read once at create().
     std::function<AgentInfo()> agent_info;
     // Wait for each answer; resend after it passes.
     absl::Duration timeout = absl::Seconds(30);

@@ -25,9 +25,11 @@ class IAgentSyncProtocol {
  public:
   virtual ~IAgentSyncProtocol() = default;
 
-  // Records a change durably in the queue (PROTOCOL.md §6). OK means it will reach the
-  // manager (see Options::durability). InvalidArgument for an empty id or index, an
-  // unknown operation, or data that cannot fit in one frame (sizes in the message).
+  // Records a change durably in the queue (PROTOCOL.md §6). OK means it is committed at
+  // the configured durability (Options::durability) and will reach the manager; with
+  // asynchronous recording OK means buffered, and flush() is the barrier.
+  // InvalidArgument for an empty id or index, an unknown operation, or data that cannot
+  // fit in one frame (sizes in the message).
   virtual absl::Status persistDifference(const std::string& id, Operation operation,
                                          const std::string& index, const std::string& data,
                                          uint64_t version) = 0;
@@ -66,12 +68,15 @@ class IAgentSyncProtocol {
   // Empties the recovery set.
   virtual void clearInMemoryData() = 0;
 
-  // Deletes the queue database and its files; the instance stays usable with an empty
-  // queue. FailedPrecondition while a session runs.
+  // Deletes the queue database and its files and opens a fresh one. FailedPrecondition
+  // while a session runs. If the files cannot be removed or the new one cannot be
+  // opened the error says why and the queue stays closed (recording then fails).
   virtual absl::Status deleteDatabase() = 0;
 
-  // Interrupts any session wait within 100 ms (the session returns kStopped, changes
-  // stay queued) and makes later sessions return kStopped until reset().
+  // Wakes any session wait at once (the session returns kStopped, changes stay queued),
+  // interrupts a send blocked in a transport that supports Transport::interrupt()
+  // (UnixDatagramTransport: within 20 ms; a C send_binary cannot be interrupted), and
+  // makes later sessions return kStopped until reset().
   virtual void stop() = 0;
 
   // Undoes stop(): sessions may run again.

@@ -1,9 +1,10 @@
 // Size and naming limits of the wire format (PROTOCOL.md §4).
 //
 // Every datagram is at most kMaxDatagramBytes including its ASCII header. A module
-// name is 1..kMaxModuleNameBytes bytes of [A-Za-z0-9_-]. singleValueFrameBytes()
-// gives the exact worst-case size of the datagram that carries one change, so a
-// change that can never fit is refused when it is recorded, not dropped later.
+// name is 1..kMaxModuleNameBytes bytes of [A-Za-z0-9_-]. singleValueMessageBytes()
+// plus agentHeaderBytes() gives the exact worst-case size of the datagram that carries
+// one change, so a change that can never fit is refused when it is recorded, not
+// dropped later.
 // Thread-safe: pure functions.
 #ifndef ASP_PROTO_LIMITS_H_
 #define ASP_PROTO_LIMITS_H_

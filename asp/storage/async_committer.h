@@ -2,8 +2,9 @@
 //
 // add() returns as soon as the changes are in a bounded in-memory buffer; a background
 // thread hands them to `commit` in batches (one transaction each) in the order they
-// were added. When the buffer holds `buffer_bytes` or more, add() blocks until the
-// committer makes room: backpressure, never unbounded growth.
+// were added. When adding would take the buffer over `buffer_bytes`, add() blocks until
+// the committer makes room (an empty buffer always admits one unit): backpressure,
+// never unbounded growth.
 //
 // Durability: a change is durable only once a flush() that started after its add()
 // has returned OK. Until then it lives only in this process's memory and a crash loses
