@@ -1,214 +1,31 @@
+// SqliteChangeQueue, the queue side: recording (with group commit) and sessions. The
+// file side (open, inspect, delete) is in sqlite_change_queue_file.cc.
 #include "asp/storage/sqlite_change_queue.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "asp/storage/sqlite_change_queue_internal.h"
 
 namespace asp {
-namespace {
 
-// op column values: the wire's net operations.
-constexpr int64_t kUpsert = 1;
-constexpr int64_t kDelete = 2;
+using queue_internal::kDelete;
+using queue_internal::kRecoverInFlight;
+using queue_internal::kUpsert;
+
+namespace {
 
 // A group commit takes at most this many changes from the writers waiting.
 constexpr size_t kMaxGroupChanges = 8192;
 
-constexpr char kSchema[] = R"sql(
-BEGIN IMMEDIATE;
-CREATE TABLE change (
-  row     INTEGER PRIMARY KEY,           -- first-recorded order
-  id      TEXT    NOT NULL,
-  idx     TEXT    NOT NULL,
-  op      INTEGER NOT NULL CHECK (op IN (1, 2)),
-  data    BLOB    NOT NULL,
-  version INTEGER NOT NULL,
-  is_new  INTEGER NOT NULL,              -- created since the last confirmed sync, never sent
-  seq     INTEGER                        -- NULL: pending; else in flight with this seq
-);
-CREATE INDEX change_by_id ON change(id);
-CREATE UNIQUE INDEX change_in_flight ON change(seq) WHERE seq IS NOT NULL;
-PRAGMA user_version = 1;
-COMMIT;
-)sql";
-
-// Failure, stop or crash: each in-flight change takes the newest content recorded for
-// its id meanwhile, is pending again and no longer new (it may have been applied).
-constexpr char kRecoverInFlight[] = R"sql(
-UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version
-  FROM change AS p
-  WHERE p.seq IS NULL AND f.id = p.id AND f.seq IS NOT NULL;
-DELETE FROM change AS p
-  WHERE p.seq IS NULL
-    AND EXISTS (SELECT 1 FROM change AS f WHERE f.id = p.id AND f.seq IS NOT NULL);
-UPDATE change SET seq = NULL, is_new = 0 WHERE seq IS NOT NULL;
-)sql";
-
-absl::Status removeFile(const std::string& path) {
-  if (std::remove(path.c_str()) == 0 || errno == ENOENT) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot delete '", path, "': ", std::strerror(errno)));
-}
-
 }  // namespace
-
-struct SqliteChangeQueue::Statements {
-  sqlite::Statement begin, commit, rollback;
-  sqlite::Statement find, insert, update, erase;
-  sqlite::Statement in_flight_exists, in_flight_indices, read_in_flight, commit_session;
-};
 
 struct SqliteChangeQueue::Writer {
   absl::Span<const Change> changes;
   absl::Status status;
   bool done = false;
 };
-
-SqliteChangeQueue::SqliteChangeQueue(Options options) : options_(std::move(options)) {}
-
-absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> SqliteChangeQueue::open(Options options) {
-  if (options.path.empty()) return absl::InvalidArgumentError("queue database path is empty");
-  if (options.limits.frame_budget_bytes > wire::kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("frame budget ", options.limits.frame_budget_bytes,
-                     " bytes exceeds the datagram limit of ", wire::kMaxDatagramBytes));
-  }
-  std::unique_ptr<SqliteChangeQueue> queue(new SqliteChangeQueue(std::move(options)));
-  {
-    std::lock_guard<std::mutex> lock(queue->db_mu_);
-    if (absl::Status s = queue->openFile(); !s.ok()) return s;
-  }
-  if (queue->options_.asynchronous) {
-    SqliteChangeQueue* q = queue.get();
-    queue->async_ = std::make_unique<AsyncCommitter>(
-        [q](const std::vector<absl::Span<const Change>>& parts) {
-          bool given = false;
-          return q->applyInTransaction([&](std::vector<absl::Span<const Change>>* out) {
-            if (given) return false;
-            *out = parts;
-            return given = true;
-          });
-        },
-        queue->options_.async);
-  }
-  return queue;
-}
-
-SqliteChangeQueue::~SqliteChangeQueue() {
-  async_.reset();  // drains the buffer
-  std::lock_guard<std::mutex> lock(db_mu_);
-  (void)closeFile();
-}
-
-absl::Status SqliteChangeQueue::openFile() {
-  const std::string& path = options_.path;
-  const int mode = options_.read_only ? SQLITE_OPEN_READONLY
-                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  absl::StatusOr<std::unique_ptr<sqlite::Db>> db =
-      sqlite::Db::open(path, mode | SQLITE_OPEN_NOMUTEX, options_.vfs);
-  if (!db.ok()) return db.status();
-  if (!options_.read_only && sqlite3_db_readonly((*db)->handle(), "main") == 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("queue database '", path, "' can only be opened read-only"));
-  }
-  if (absl::Status s = (*db)->exec("PRAGMA busy_timeout = 5000"); !s.ok()) return s;
-  absl::StatusOr<int64_t> version = (*db)->queryInt("PRAGMA user_version");
-  if (!version.ok()) {
-    return absl::Status(version.status().code(),
-                        absl::StrCat("queue database '", path,
-                                     "' is unreadable or not a database (left untouched): ",
-                                     version.status().message()));
-  }
-  if (*version > kSchemaVersion || *version < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue database '", path, "' has schema version ", *version,
-        "; this build understands version ", kSchemaVersion, " (file left untouched)"));
-  }
-  if (options_.read_only) {
-    if (*version != kSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is not an ASP change queue (schema version ", *version, ")"));
-    }
-    db_ = *std::move(db);
-    return absl::OkStatus();
-  }
-  if (*version == 0) {
-    absl::StatusOr<int64_t> objects = (*db)->queryInt("SELECT count(*) FROM sqlite_master");
-    if (!objects.ok()) return objects.status();
-    if (*objects > 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is an SQLite database but not an ASP change queue ",
-                       "(no schema version; file left untouched)"));
-    }
-  }
-  const bool in_memory = path == kInMemoryPath;
-  absl::StatusOr<std::string> journal = (*db)->queryText("PRAGMA journal_mode = WAL");
-  if (!journal.ok()) return journal.status();
-  if (*journal != "wal" && !in_memory) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("queue database '", path, "' cannot use WAL mode (got '", *journal, "')"));
-  }
-  const char* synchronous = options_.durability == Durability::kPowerLoss
-                                ? "PRAGMA synchronous = FULL"
-                                : "PRAGMA synchronous = NORMAL";
-  if (absl::Status s = (*db)->exec(synchronous); !s.ok()) return s;
-  if (*version == 0) {
-    if (absl::Status s = (*db)->exec(kSchema); !s.ok()) return s;
-  }
-
-  auto statements = std::make_unique<Statements>();
-  const std::pair<sqlite::Statement*, const char*> sql[] = {
-      {&statements->begin, "BEGIN IMMEDIATE"},
-      {&statements->commit, "COMMIT"},
-      {&statements->rollback, "ROLLBACK"},
-      {&statements->find, "SELECT row, op, is_new, seq IS NOT NULL FROM change WHERE id = ?1"},
-      {&statements->insert,
-       "INSERT INTO change (id, idx, op, data, version, is_new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-      {&statements->update,
-       "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6 WHERE row = ?1"},
-      {&statements->erase, "DELETE FROM change WHERE row = ?1"},
-      {&statements->in_flight_exists,
-       "SELECT EXISTS (SELECT 1 FROM change WHERE seq IS NOT NULL)"},
-      {&statements->in_flight_indices,
-       "SELECT DISTINCT idx FROM change WHERE seq IS NOT NULL ORDER BY idx"},
-      {&statements->read_in_flight,
-       "SELECT seq, id, idx, op, data, version FROM change WHERE seq BETWEEN ?1 AND ?2 "
-       "ORDER BY seq"},
-      {&statements->commit_session, "DELETE FROM change WHERE seq IS NOT NULL"},
-  };
-  for (const auto& [statement, text] : sql) {
-    absl::StatusOr<sqlite::Statement> prepared = (*db)->prepare(text);
-    if (!prepared.ok()) return prepared.status();
-    *statement = *std::move(prepared);
-  }
-  db_ = *std::move(db);
-  statements_ = std::move(statements);
-  return inTransaction([this] { return db_->exec(kRecoverInFlight); });
-}
-
-absl::Status SqliteChangeQueue::closeFile() {
-  statements_.reset();
-  db_.reset();
-  return absl::OkStatus();
-}
-
-template <typename Body>
-absl::Status SqliteChangeQueue::inTransaction(Body body) {
-  if (db_ == nullptr || statements_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue database '", options_.path, "' is ", db_ == nullptr ? "closed" : "read-only"));
-  }
-  if (absl::Status s = statements_->begin.run(); !s.ok()) return s;
-  absl::Status status = body();
-  if (status.ok()) status = statements_->commit.run();
-  // After a failed COMMIT SQLite may already have rolled back; that error is moot.
-  if (!status.ok()) (void)statements_->rollback.run();
-  return status;
-}
 
 absl::Status SqliteChangeQueue::validateAll(absl::Span<const Change> changes) const {
   for (const Change& change : changes) {
@@ -413,61 +230,6 @@ absl::Status SqliteChangeQueue::commitSession() {
 absl::Status SqliteChangeQueue::abortSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
   return inTransaction([this] { return db_->exec(kRecoverInFlight); });
-}
-
-absl::StatusOr<std::vector<IndexCounts>> SqliteChangeQueue::counts() {
-  if (absl::Status s = flush(); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(db_mu_);
-  if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
-  absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT idx, sum(seq IS NULL), sum(seq IS NOT NULL) FROM change GROUP BY idx ORDER BY idx");
-  if (!query.ok()) return query.status();
-  std::vector<IndexCounts> counts;
-  absl::StatusOr<bool> row;
-  while ((row = query->step()).ok() && *row) {
-    counts.push_back(IndexCounts{query->columnText(0), static_cast<uint64_t>(query->columnInt(1)),
-                                 static_cast<uint64_t>(query->columnInt(2))});
-  }
-  if (!row.ok()) return row.status();
-  return counts;
-}
-
-absl::Status SqliteChangeQueue::forEachChange(
-    const std::string& index, const std::function<void(const StoredChange&)>& visit) {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
-  absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT id, idx, op, data, version, is_new, seq FROM change "
-      "WHERE ?1 = '' OR idx = ?1 ORDER BY row");
-  if (!query.ok()) return query.status();
-  query->bindText(1, index);
-  absl::StatusOr<bool> row;
-  while ((row = query->step()).ok() && *row) {
-    StoredChange change;
-    change.id = query->columnText(0);
-    change.index = query->columnText(1);
-    change.is_delete = query->columnInt(2) == kDelete;
-    change.data = query->columnBlob(3);
-    change.version = static_cast<uint64_t>(query->columnInt(4));
-    change.is_new = query->columnInt(5) != 0;
-    change.in_flight = !query->columnIsNull(6);
-    change.seq = change.in_flight ? static_cast<uint64_t>(query->columnInt(6)) : 0;
-    visit(change);
-  }
-  return row.status();
-}
-
-absl::Status SqliteChangeQueue::deleteDatabase() {
-  if (options_.read_only) return absl::FailedPreconditionError("queue opened read-only");
-  if (absl::Status s = flush(); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(db_mu_);
-  (void)closeFile();
-  if (options_.path != kInMemoryPath) {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      if (absl::Status s = removeFile(options_.path + suffix); !s.ok()) return s;
-    }
-  }
-  return openFile();
 }
 
 }  // namespace asp
