@@ -7,9 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "asp/testing/temp_dir.h"
-#include "asp/transport/unix_datagram_transport.h"
 #include "gtest/gtest.h"
 
 namespace asp::manager {
@@ -26,16 +25,9 @@ class ManagerServerTest : public ::testing::Test {
   }
 
   void connectAgent() {
-    UnixDatagramTransport::Options t;
-    t.queue_path = socket_;
-    t.module = "fim";
-    auto transport = UnixDatagramTransport::open(t);
-    ASSERT_TRUE(transport.ok());
-    transport_ = *std::move(transport);
     AgentSyncProtocol::Options o;
     o.module = "fim";
     o.database_path = dir_.file("fim_sync.db");
-    o.transport = transport_.get();
     o.timeout = absl::Seconds(2);
     o.retries = 5;
     o.backoff.initial = absl::Milliseconds(50);
@@ -45,15 +37,10 @@ class ManagerServerTest : public ::testing::Test {
       info.id = "007";
       return info;
     };
-    auto protocol = AgentSyncProtocol::create(o);
-    ASSERT_TRUE(protocol.ok()) << protocol.status();
-    protocol_ = *std::move(protocol);
-    AgentSyncProtocol* p = protocol_.get();
-    transport_->setAnswerHandler([p](const uint8_t* data, size_t n) { (void)p->parseResponseBuffer(data, n); });
-  }
-
-  void TearDown() override {
-    if (transport_) transport_->setAnswerHandler(nullptr);
+    auto agent = SocketSyncProtocol::create(o, socket_);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = *std::move(agent);
+    protocol_ = &agent_->protocol();
   }
 
   IndexState record(int count) {
@@ -70,8 +57,8 @@ class ManagerServerTest : public ::testing::Test {
   testing::TempDir dir_;
   const std::string socket_ = dir_.file("queue");
   InMemoryStateStore store_;
-  std::unique_ptr<UnixDatagramTransport> transport_;
-  std::unique_ptr<AgentSyncProtocol> protocol_;
+  std::unique_ptr<SocketSyncProtocol> agent_;
+  AgentSyncProtocol* protocol_ = nullptr;
 };
 
 TEST_F(ManagerServerTest, ADeltaOverTheSocketLeavesTheManagerEqualToTheModule) {

@@ -24,11 +24,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "asp/base/checksum.h"
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/manager_server.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/tools/console.h"
-#include "asp/transport/unix_datagram_transport.h"
 
 ABSL_FLAG(int64_t, items, 100000, "Synthetic file-integrity changes to record.");
 ABSL_FLAG(double, drop_rate, 0, "Fraction of data datagrams the manager drops (0..1).");
@@ -76,10 +75,6 @@ class Demo {
     asp::tools::printTable({"step", "changes", "frames", "retransmitted", "bytes", "time", "rate", "outcome"}, rows);
   }
 
-  ~Demo() {
-    if (transport_) transport_->setAnswerHandler(nullptr);
-  }
-
  private:
   bool fail(const std::string& message) {
     std::cerr << "asp_demo: " << message << "\n";
@@ -97,17 +92,9 @@ class Demo {
     if (!server.ok()) return fail(std::string(server.status().message()));
     server_ = *std::move(server);
 
-    asp::UnixDatagramTransport::Options t;
-    t.queue_path = m.socket_path;
-    t.module = "fim";
-    auto transport = asp::UnixDatagramTransport::open(t);
-    if (!transport.ok()) return fail(std::string(transport.status().message()));
-    transport_ = *std::move(transport);
-
     asp::AgentSyncProtocol::Options o;
     o.module = "fim";
     o.database_path = dir_ + "/fim_sync.db";
-    o.transport = transport_.get();
     o.timeout = absl::Seconds(5);
     o.retries = 5;
     o.backoff.initial = absl::Milliseconds(100);
@@ -119,11 +106,10 @@ class Demo {
       info.name = "demo-agent";
       return info;
     };
-    auto protocol = asp::AgentSyncProtocol::create(o);
-    if (!protocol.ok()) return fail(std::string(protocol.status().message()));
-    protocol_ = *std::move(protocol);
-    asp::AgentSyncProtocol* p = protocol_.get();
-    transport_->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+    auto agent = asp::SocketSyncProtocol::create(o, m.socket_path);
+    if (!agent.ok()) return fail(std::string(agent.status().message()));
+    agent_ = *std::move(agent);
+    protocol_ = &agent_->protocol();
     std::cout << "ASP demo in " << dir_ << "\n  manager: " << m.socket_path
               << " (state " << dir_ << "/manager-state.db" << ", drop rate " << m.drop_rate
               << ")\n  module 'fim', agent " << kAgent << ", queue " << o.database_path << "\n"
@@ -272,8 +258,8 @@ class Demo {
   const std::string dir_;
   std::unique_ptr<asp::manager::SqliteStateStore> store_;
   std::unique_ptr<asp::manager::ManagerServer> server_;
-  std::unique_ptr<asp::UnixDatagramTransport> transport_;
-  std::unique_ptr<asp::AgentSyncProtocol> protocol_;
+  std::unique_ptr<asp::SocketSyncProtocol> agent_;
+  asp::AgentSyncProtocol* protocol_ = nullptr;
   Documents module_;
   std::vector<Step> steps_;
 };

@@ -25,11 +25,10 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "asp/storage/sqlite_change_queue.h"
 #include "asp/tools/aspctl.pb.h"
 #include "asp/tools/jsonl.h"
-#include "asp/transport/unix_datagram_transport.h"
 
 ABSL_FLAG(std::string, db, "", "The module's queue database file.");
 ABSL_FLAG(std::string, module, "", "Module name (1-64 of [A-Za-z0-9_-]).");
@@ -153,32 +152,14 @@ int persist() {
 }
 
 // A protocol instance for one session over the real socket.
-struct Session {
-  Session() = default;
-  Session(Session&&) = default;
-  std::unique_ptr<asp::UnixDatagramTransport> transport;
-  std::unique_ptr<asp::AgentSyncProtocol> protocol;
-  ~Session() {
-    if (transport) transport->setAnswerHandler(nullptr);
-  }
-};
-
-absl::StatusOr<Session> openSession() {
+absl::StatusOr<std::unique_ptr<asp::SocketSyncProtocol>> openSession() {
   const std::string db = absl::GetFlag(FLAGS_db);
   if (!fileExists(db)) {
     return absl::NotFoundError(absl::StrCat("queue database '", db, "' does not exist"));
   }
-  Session session;
-  asp::UnixDatagramTransport::Options t;
-  t.queue_path = absl::GetFlag(FLAGS_queue);
-  t.module = absl::GetFlag(FLAGS_module);
-  auto transport = asp::UnixDatagramTransport::open(t);
-  if (!transport.ok()) return transport.status();
-  session.transport = *std::move(transport);
   asp::AgentSyncProtocol::Options o;
-  o.module = t.module;
+  o.module = absl::GetFlag(FLAGS_module);
   o.database_path = db;
-  o.transport = session.transport.get();
   o.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
   o.retries = absl::GetFlag(FLAGS_retries);
   o.sync_end_delay = absl::GetFlag(FLAGS_sync_end_delay);
@@ -188,12 +169,7 @@ absl::StatusOr<Session> openSession() {
   o.logger = [](asp::LogLevel level, absl::string_view message) {
     if (level >= asp::LogLevel::kWarning) std::cerr << "aspctl: " << message << "\n";
   };
-  auto protocol = asp::AgentSyncProtocol::create(o);
-  if (!protocol.ok()) return protocol.status();
-  session.protocol = *std::move(protocol);
-  asp::AgentSyncProtocol* p = session.protocol.get();
-  session.transport->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
-  return session;
+  return asp::SocketSyncProtocol::create(o, absl::GetFlag(FLAGS_queue));
 }
 
 int openError(const absl::Status& s) {
@@ -204,17 +180,18 @@ int openError(const absl::Status& s) {
 int sync() {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "delta" && mode != "full") return error(kUsage, "--mode must be delta or full, not '" + mode + "'");
-  absl::StatusOr<Session> session = openSession();
+  auto session = openSession();
   if (!session.ok()) return openError(session.status());
+  asp::AgentSyncProtocol& protocol = (*session)->protocol();
   if (mode == "full") {
     absl::StatusOr<std::vector<asp::Change>> documents = asp::tools::readChangeLines(std::cin);
     if (!documents.ok()) return error(kUsage, std::string(documents.status().message()));
     for (const asp::Change& d : *documents) {
-      absl::Status s = session->protocol->persistDifferenceInMemory(d.id, d.operation, d.index, d.data, d.version);
+      absl::Status s = protocol.persistDifferenceInMemory(d.id, d.operation, d.index, d.data, d.version);
       if (!s.ok()) return error(kUsage, std::string(s.message()));
     }
   }
-  asp::SyncResult r = session->protocol->synchronizeModule(mode == "full" ? asp::Mode::kFull : asp::Mode::kDelta);
+  asp::SyncResult r = protocol.synchronizeModule(mode == "full" ? asp::Mode::kFull : asp::Mode::kDelta);
   std::cout << mode << " sync: " << asp::syncCodeName(r.code)
             << (r.message.empty() ? "" : " (" + r.message + ")") << "; " << r.changes
             << " changes, " << r.frames_sent << " frames, " << r.retransmitted
@@ -223,9 +200,9 @@ int sync() {
 }
 
 int check() {
-  absl::StatusOr<Session> session = openSession();
+  auto session = openSession();
   if (!session.ok()) return openError(session.status());
-  asp::SyncResult r = session->protocol->checkIntegrity(absl::GetFlag(FLAGS_index),
+  asp::SyncResult r = (*session)->protocol().checkIntegrity(absl::GetFlag(FLAGS_index),
                                                         absl::GetFlag(FLAGS_checksum));
   if (r.code == asp::SyncCode::kOk) {
     std::cout << "match\n";

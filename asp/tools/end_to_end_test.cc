@@ -9,11 +9,10 @@
 #include <thread>
 
 #include "asp/base/checksum.h"
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/testing/process.h"
 #include "asp/testing/temp_dir.h"
-#include "asp/transport/unix_datagram_transport.h"
 #include "gtest/gtest.h"
 
 namespace asp {
@@ -40,10 +39,6 @@ std::vector<std::string> wordsAfter(const std::string& text, const std::string& 
 
 class EndToEnd : public ::testing::Test {
  protected:
-  void TearDown() override {
-    if (transport_) transport_->setAnswerHandler(nullptr);
-  }
-
   std::unique_ptr<Process> startManager(std::vector<std::string> flags = {}) {
     flags.push_back("--socket=" + socket_);
     flags.push_back("--state_dir=" + dir_.file("manager"));
@@ -68,17 +63,10 @@ class EndToEnd : public ::testing::Test {
   }
 
   void openAgent(double max_eps = 0) {
-    protocol_.reset();  // before the transport it uses
-    UnixDatagramTransport::Options t;
-    t.queue_path = socket_;
-    t.module = "fim";
-    auto transport = UnixDatagramTransport::open(t);
-    ASSERT_TRUE(transport.ok());
-    transport_ = *std::move(transport);
+    agent_.reset();
     AgentSyncProtocol::Options o;
     o.module = "fim";
     o.database_path = dir_.file("fim_sync.db");
-    o.transport = transport_.get();
     o.timeout = absl::Seconds(2);
     o.retries = 5;
     o.backoff.initial = absl::Milliseconds(50);
@@ -89,11 +77,10 @@ class EndToEnd : public ::testing::Test {
       info.id = "042";
       return info;
     };
-    auto protocol = AgentSyncProtocol::create(o);
-    ASSERT_TRUE(protocol.ok()) << protocol.status();
-    protocol_ = *std::move(protocol);
-    AgentSyncProtocol* p = protocol_.get();
-    transport_->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+    auto agent = SocketSyncProtocol::create(o, socket_);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = *std::move(agent);
+    protocol_ = &agent_->protocol();
   }
 
   void record(int count, int revision = 1) {
@@ -128,8 +115,8 @@ class EndToEnd : public ::testing::Test {
   testing::TempDir dir_;
   const std::string socket_ = dir_.file("queue");
   int starts_ = 0;
-  std::unique_ptr<UnixDatagramTransport> transport_;
-  std::unique_ptr<AgentSyncProtocol> protocol_;
+  std::unique_ptr<SocketSyncProtocol> agent_;
+  AgentSyncProtocol* protocol_ = nullptr;
   IndexState module_;
 };
 
@@ -165,7 +152,7 @@ TEST_F(EndToEnd, TheManagerKilledMidSessionAndRestartedLosesNothing) {
   record(20000);
   SyncResult interrupted;
   std::thread sync([&] { interrupted = protocol_->synchronizeModule(Mode::kDelta); });
-  while (transport_->counters().datagrams_sent < 10) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (agent_->transport().counters().datagrams_sent < 10) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   manager->signal(SIGKILL);
   manager->wait();
   sync.join();

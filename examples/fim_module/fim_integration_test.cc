@@ -3,11 +3,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/manager_server.h"
 #include "asp/manager/state_store.h"
 #include "asp/testing/temp_dir.h"
-#include "asp/transport/unix_datagram_transport.h"
 #include "fim_module/fim_module.h"
 #include "gtest/gtest.h"
 
@@ -28,17 +27,9 @@ class FimIntegration : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
 
-    asp::UnixDatagramTransport::Options t;
-    t.queue_path = m.socket_path;
-    t.module = "fim";
-    auto transport = asp::UnixDatagramTransport::open(t);
-    ASSERT_TRUE(transport.ok());
-    transport_ = *std::move(transport);
-
     asp::AgentSyncProtocol::Options o;
     o.module = "fim";
     o.database_path = dir_.file("fim_sync.db");
-    o.transport = transport_.get();
     o.timeout = absl::Seconds(5);
     o.sync_end_delay = absl::ZeroDuration();
     o.agent_info = [] {
@@ -46,16 +37,10 @@ class FimIntegration : public ::testing::Test {
       agent.id = "101";
       return agent;
     };
-    auto protocol = asp::AgentSyncProtocol::create(o);
-    ASSERT_TRUE(protocol.ok()) << protocol.status();
-    protocol_ = *std::move(protocol);
-    asp::AgentSyncProtocol* p = protocol_.get();
-    transport_->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
-    module_ = std::make_unique<FimModule>(*protocol_, watched_);
-  }
-
-  void TearDown() override {
-    if (transport_) transport_->setAnswerHandler(nullptr);
+    auto agent = asp::SocketSyncProtocol::create(o, m.socket_path);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = *std::move(agent);
+    module_ = std::make_unique<FimModule>(agent_->protocol(), watched_);
   }
 
   // What the manager holds, as path -> document.
@@ -71,8 +56,7 @@ class FimIntegration : public ::testing::Test {
   const std::string watched_ = dir_.file("watched");
   asp::manager::InMemoryStateStore state_;
   std::unique_ptr<asp::manager::ManagerServer> server_;
-  std::unique_ptr<asp::UnixDatagramTransport> transport_;
-  std::unique_ptr<asp::AgentSyncProtocol> protocol_;
+  std::unique_ptr<asp::SocketSyncProtocol> agent_;
   std::unique_ptr<FimModule> module_;
 };
 

@@ -11,8 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "asp/core/agent_sync_protocol.h"
-#include "asp/transport/unix_datagram_transport.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "tests/reliability/campaign_stream.h"
 
 ABSL_FLAG(std::string, db, "", "queue database");
@@ -26,18 +25,9 @@ ABSL_FLAG(bool, sync_once, false, "record one batch, sync until it succeeds (up 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   setvbuf(stdout, nullptr, _IOLBF, 0);
-  asp::UnixDatagramTransport::Options t;
-  t.queue_path = absl::GetFlag(FLAGS_queue);
-  t.module = "campaign";
-  auto transport = asp::UnixDatagramTransport::open(t);
-  if (!transport.ok()) {
-    std::cerr << transport.status() << "\n";
-    return 2;
-  }
   asp::AgentSyncProtocol::Options o;
   o.module = "campaign";
   o.database_path = absl::GetFlag(FLAGS_db);
-  o.transport = transport->get();
   o.timeout = absl::Milliseconds(300);
   o.retries = 2;
   o.backoff.initial = absl::Milliseconds(20);
@@ -48,13 +38,12 @@ int main(int argc, char** argv) {
     info.id = agent_id;
     return info;
   };
-  auto protocol = asp::AgentSyncProtocol::create(o);
-  if (!protocol.ok()) {
-    std::cerr << protocol.status() << "\n";
+  auto agent = asp::SocketSyncProtocol::create(o, absl::GetFlag(FLAGS_queue));
+  if (!agent.ok()) {
+    std::cerr << agent.status() << "\n";
     return 2;
   }
-  asp::AgentSyncProtocol* p = protocol->get();
-  (*transport)->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+  asp::AgentSyncProtocol* p = &(*agent)->protocol();
   const std::string index = absl::GetFlag(FLAGS_index);
   for (uint64_t i = absl::GetFlag(FLAGS_start);;) {
     for (uint64_t end = i + absl::GetFlag(FLAGS_batch); i < end; ++i) {
@@ -71,7 +60,6 @@ int main(int argc, char** argv) {
     std::printf("sync-end %s\n", asp::syncCodeName(r.code).c_str());
     if (absl::GetFlag(FLAGS_sync_once)) {
       for (int attempt = 0; attempt < 50 && !r.ok(); ++attempt) r = p->synchronizeModule(asp::Mode::kDelta);
-      (*transport)->setAnswerHandler(nullptr);
       return r.ok() ? 0 : 4;
     }
   }

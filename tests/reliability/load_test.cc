@@ -9,11 +9,10 @@
 #include <iostream>
 #include <thread>
 
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/testing/process.h"
 #include "asp/testing/temp_dir.h"
-#include "asp/transport/unix_datagram_transport.h"
 #include "gtest/gtest.h"
 #include "tests/reliability/campaign_stream.h"
 
@@ -25,8 +24,8 @@ constexpr char kAgent[] = "902";
 
 struct Module {
   std::string name;
-  std::unique_ptr<UnixDatagramTransport> transport;
-  std::unique_ptr<AgentSyncProtocol> protocol;
+  std::unique_ptr<SocketSyncProtocol> agent;
+  AgentSyncProtocol* protocol = nullptr;
   int sessions = 0, failed = 0;
 };
 
@@ -46,16 +45,9 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
   for (int m = 0; m < kModules; ++m) {
     Module& module = modules[m];
     module.name = "load" + std::to_string(m);
-    UnixDatagramTransport::Options t;
-    t.queue_path = socket;
-    t.module = module.name;
-    auto transport = UnixDatagramTransport::open(t);
-    ASSERT_TRUE(transport.ok());
-    module.transport = *std::move(transport);
     AgentSyncProtocol::Options o;
     o.module = module.name;
     o.database_path = dir.file(module.name + ".db");
-    o.transport = module.transport.get();
     o.timeout = absl::Seconds(5);
     o.retries = 5;
     o.backoff.initial = absl::Milliseconds(50);
@@ -65,11 +57,10 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
       info.id = kAgent;
       return info;
     };
-    auto protocol = AgentSyncProtocol::create(o);
-    ASSERT_TRUE(protocol.ok()) << protocol.status();
-    module.protocol = *std::move(protocol);
-    AgentSyncProtocol* p = module.protocol.get();
-    module.transport->setAnswerHandler([p](const uint8_t* d, size_t n) { (void)p->parseResponseBuffer(d, n); });
+    auto agent = SocketSyncProtocol::create(o, socket);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    module.agent = *std::move(agent);
+    module.protocol = &module.agent->protocol();
   }
 
   const auto began = std::chrono::steady_clock::now();
@@ -100,7 +91,7 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
     ASSERT_TRUE(last.ok()) << module.name << ": " << last.message;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  for (Module& module : modules) module.transport->setAnswerHandler(nullptr);
+  for (Module& module : modules) module.agent.reset();
   manager.signal(SIGTERM);
   ASSERT_EQ(manager.wait(), 0);
 
