@@ -6,7 +6,6 @@
 //
 // Reproducible: the seed is printed and can be forced with ASP_CRASH_SEED.
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,11 +18,14 @@
 #include <thread>
 
 #include "asp/storage/queue_test_util.h"
+#include "asp/testing/sqlite_query.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
 namespace asp {
 namespace {
+
+using testing::integrityCheck;
 
 constexpr int kKills = 60;
 constexpr uint64_t kSessionBegun = UINT64_MAX;
@@ -116,20 +118,6 @@ bool sameState(const Model& model, const std::vector<SessionChange>& actual) {
   }
 }
 
-std::string integrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result = "cannot open";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return result;
-}
 
 TEST(CrashTest, EveryAcknowledgedChangeSurvivesSigkill) {
   const char* forced = std::getenv("ASP_CRASH_SEED");

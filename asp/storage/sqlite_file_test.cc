@@ -1,11 +1,11 @@
 // The SQLite queue's file: format, reopening, refusal of files it does not understand,
 // durability levels, I/O faults and the asynchronous mode.
-#include <sqlite3.h>
 
 #include <string>
 
 #include "asp/storage/queue_test_util.h"
 #include "asp/testing/fault_vfs.h"
+#include "asp/testing/sqlite_query.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -18,21 +18,8 @@ using testing::makeChange;
 using testing::readFile;
 using testing::writeFile;
 
-// Runs `sql` on its own connection and returns the first column of the first row.
 std::string queryOutside(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string result = "<error>";
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(stmt, 0);
-      result = text != nullptr ? reinterpret_cast<const char*>(text) : "";
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return result;
+  return testing::queryOnce(path, sql);
 }
 
 class SqliteFileTest : public ::testing::Test {

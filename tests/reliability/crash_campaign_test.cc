@@ -8,7 +8,6 @@
 //
 // Reproducible: ASP_CAMPAIGN_SEED=<n> replays a run; ASP_CAMPAIGN_KILLS sets its length.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -19,6 +18,7 @@
 
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/testing/process.h"
+#include "asp/testing/sqlite_query.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
 #include "tests/reliability/campaign_stream.h"
@@ -26,6 +26,7 @@
 namespace asp::reliability {
 namespace {
 
+using testing::integrityCheck;
 using testing::Process;
 
 constexpr char kIndex[] = "states-campaign";
@@ -36,20 +37,6 @@ uint64_t envOr(const char* name, uint64_t fallback) {
   return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
-std::string integrityCheck(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string result = "cannot open " + path;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return result;
-}
 
 // What an agent incarnation printed: acknowledged changes and session markers.
 struct AgentOutput {
