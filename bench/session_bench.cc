@@ -21,13 +21,17 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "asp/core/agent_sync_protocol.h"
 #include "asp/proto/limits.h"
 #include "benchmark/benchmark.h"
@@ -53,10 +57,23 @@ size_t maxMessageBytes() {
   return wire::kDefaultFrameBudgetBytes - wire::agentHeaderBytes(kModule);
 }
 
+// What the benchmarks share: the round's backlog, and what the ASP rounds verified.
+struct Context {
+  RoundBacklog* backlog = nullptr;
+  RoundChecks checks;
+};
+
 bool ok(benchmark::State& state, const absl::Status& status) {
   if (status.ok()) return true;
   state.SkipWithError(std::string(status.message()).c_str());
   return false;
+}
+
+// As ok(), and a failed ASP round is recorded as such.
+bool ok(benchmark::State& state, const absl::Status& status, RoundChecks* checks) {
+  if (status.ok()) return true;
+  checks->fail(std::string(status.message()));
+  return ok(state, status);
 }
 
 absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> openProtocol(const std::string& path,
@@ -78,7 +95,8 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> openProtocol(const std::strin
 
 // ---- 1: throughput, one round per run ----
 
-void plainReadAndPack(benchmark::State& state, RoundBacklog* backlog) {
+void plainReadAndPack(benchmark::State& state, Context* context) {
+  RoundBacklog* backlog = context->backlog;
   absl::StatusOr<std::string> path = backlog->fileFor(state.range(0));
   if (!ok(state, path.status())) return;
   SinkTransport sink;
@@ -129,13 +147,15 @@ absl::Status expectEmptyQueue(AgentSyncProtocol& protocol) {
   return absl::OkStatus();
 }
 
-void aspDeltaSession(benchmark::State& state, RoundBacklog* backlog) {
+void aspDeltaSession(benchmark::State& state, Context* context) {
+  RoundBacklog* backlog = context->backlog;
+  RoundChecks* checks = &context->checks;
   absl::StatusOr<std::string> path = backlog->fileFor(state.range(0));
-  if (!ok(state, path.status())) return;
+  if (!ok(state, path.status(), checks)) return;
   SinkTransport sink;
   const SteadyClock::time_point opening = SteadyClock::now();
   absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol = openProtocol(*path, &sink);
-  if (!ok(state, protocol.status())) return;
+  if (!ok(state, protocol.status(), checks)) return;
   const double open_seconds = secondsBetween(opening, SteadyClock::now());
   SyncResult result;
   for (auto _ : state) {
@@ -146,13 +166,15 @@ void aspDeltaSession(benchmark::State& state, RoundBacklog* backlog) {
     state.SetIterationTime(secondsBetween(called, returned));
     reportPhases(state, sink.tally(), called, returned);
   }
-  if (!ok(state, toStatus(result))) return;
+  if (!ok(state, toStatus(result), checks)) return;
   if (!sink.tally().complete() || result.changes != backlog->changes()) {
-    state.SkipWithError(absl::StrFormat("session of %d changes: %s", result.changes,
-                                        sink.describe()).c_str());
+    ok(state, absl::DataLossError(absl::StrFormat("session of %d changes: %s", result.changes,
+                                                  sink.describe())),
+       checks);
     return;
   }
-  if (!ok(state, expectEmptyQueue(**protocol))) return;
+  if (!ok(state, expectEmptyQueue(**protocol), checks)) return;
+  checks->pass();
   protocol->reset();
   backlog->release();  // the session emptied it
   state.SetItemsProcessed(static_cast<int64_t>(result.changes));
@@ -259,16 +281,18 @@ double medianCounter(const ComparisonReporter& reporter, const char* name, const
 
 void printSummary(std::ostream& out, const ComparisonReporter& reporter,
                   const Comparison& comparison, const MemoryReport& memory,
-                  const RoundBacklog& backlog) {
+                  const Context& context) {
+  const RoundBacklog& backlog = *context.backlog;
+  const RoundChecks& checks = context.checks;
   out << absl::StrFormat("%-46s %12s %12s %7s %14s %9s  %s\n", "measure (medians over rounds)",
                          "ASP", "plain", "ratio", "[min .. max]", "target", "result");
   const ComparisonOutcome o = reporter.outcome(comparison);
   if (o.ran()) {
-    out << absl::StrFormat("%-46s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d of %d rounds)\n",
+    out << absl::StrFormat("%-46s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d rounds)\n",
                            comparison.measure, o.candidate_per_second, o.baseline_per_second,
                            o.ratio, absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
                            absl::StrFormat(">= %.1f", comparison.target), verdict(o.pass),
-                           o.rounds.size(), kRounds);
+                           o.rounds.size());
   } else {
     out << absl::StrFormat("%-46s (not run, or failed: see the errors above)\n",
                            comparison.measure);
@@ -282,10 +306,13 @@ void printSummary(std::ostream& out, const ComparisonReporter& reporter,
     out << absl::StrFormat("%-46s (not run: %s)\n", "2 peak RSS of the session (child)",
                            memory.error);
   }
-  if (o.ran()) {
+  if (checks.ran > 0) {
     out << absl::StrFormat("%-46s %12s %12s %7s %14s %9s  %s (%d of %d rounds)\n",
                            "  every seq delivered once, queue left empty", "", "", "", "",
-                           "all", verdict(o.rounds.size() == kRounds), o.rounds.size(), kRounds);
+                           "all", verdict(checks.allPassed()), checks.verified, checks.ran);
+    for (const std::string& failure : checks.failures) out << "    failed: " << failure << "\n";
+  }
+  if (o.ran()) {
     out << absl::StrFormat(
         "  1: ASP session (medians): %.2f s = begin %.2f s (beginSession) + data %.2f s "
         "(read, pack, send) + end %.2f s (EndAck, commitSession); %.0f frames, %.1f MiB\n",
@@ -330,12 +357,14 @@ int run(int argc, char** argv) {
   }
   std::cout << "Scratch directory: " << (*scratch)->path() << std::endl;
   RoundBacklog backlog(scratch->get(), changes);
+  Context context;
+  context.backlog = &backlog;
 
   for (int round = 1; round <= kRounds; ++round) {
-    benchmark::RegisterBenchmark(kPlain, plainReadAndPack, &backlog)
+    benchmark::RegisterBenchmark(kPlain, plainReadAndPack, &context)
         ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(kAsp, aspDeltaSession, &backlog)
+    benchmark::RegisterBenchmark(kAsp, aspDeltaSession, &context)
         ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }
@@ -355,7 +384,7 @@ int run(int argc, char** argv) {
       "\n==== Summary: DELTA session of %d changes through AgentSyncProtocol (SQLite queue, "
       "in-process sink manager) vs a plain program (plain SQL pages + protobuf DataBatch) ====\n",
       changes);
-  printSummary(std::cout, reporter, comparison, memory, backlog);
+  printSummary(std::cout, reporter, comparison, memory, context);
   return 0;
 }
 

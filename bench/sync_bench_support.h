@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -94,6 +95,25 @@ struct PlainRunStats {
 absl::StatusOr<PlainRunStats> readAndPack(
     const std::string& path, size_t max_message_bytes, absl::string_view prefix,
     const std::function<absl::Status(const std::string& frame)>& emit);
+
+// What the candidate's rounds established, for the summary: how many ran, how many
+// passed their checks (everything delivered exactly once, nothing left behind), and
+// why the others did not.
+struct RoundChecks {
+  int ran = 0;
+  int verified = 0;
+  std::vector<std::string> failures;
+
+  void pass() {
+    ++ran;
+    ++verified;
+  }
+  void fail(std::string why) {
+    ++ran;
+    failures.push_back(std::move(why));
+  }
+  bool allPassed() const { return ran > 0 && verified == ran; }
+};
 
 // The backlog of the current round, shared by its two sides: whichever runs first
 // fills a fresh file; the baseline only reads it, the session empties it. Asking for a

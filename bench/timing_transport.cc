@@ -1,0 +1,27 @@
+#include "bench/timing_transport.h"
+
+namespace asp::bench {
+
+absl::Status TimingTransport::send(absl::string_view module, absl::string_view message) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          SteadyClock::now().time_since_epoch())
+                          .count();
+  switch (messageField(message)) {
+    case kStartField:
+      start_ns_ = now;
+      break;
+    case kEndField:
+      end_ns_ = now;
+      break;
+    default:
+      break;
+  }
+  return inner_->send(module, message);
+}
+
+void TimingTransport::reset() {
+  start_ns_ = 0;
+  end_ns_ = 0;
+}
+
+}  // namespace asp::bench
