@@ -18,25 +18,8 @@
 namespace asp::bench {
 namespace {
 
-// Verbatim from asp/storage/sqlite_change_queue.cc (kSchema): the baseline must pay
-// for the same row layout and the same two indices as the queue.
-constexpr char kQueueSchema[] = R"sql(
-BEGIN IMMEDIATE;
-CREATE TABLE change (
-  row     INTEGER PRIMARY KEY,           -- first-recorded order
-  id      TEXT    NOT NULL,
-  idx     TEXT    NOT NULL,
-  op      INTEGER NOT NULL CHECK (op IN (1, 2)),
-  data    BLOB    NOT NULL,
-  version INTEGER NOT NULL,
-  is_new  INTEGER NOT NULL,              -- created since the last confirmed sync, never sent
-  seq     INTEGER                        -- NULL: pending; else in flight with this seq
-);
-CREATE INDEX change_by_id ON change(id);
-CREATE UNIQUE INDEX change_in_flight ON change(seq) WHERE seq IS NOT NULL;
-PRAGMA user_version = 1;
-COMMIT;
-)sql";
+// The queue's own schema: the baseline pays for the same row layout and indices.
+const char* const kQueueSchema = SqliteChangeQueue::schemaSql();
 
 // The queue's own INSERT (Statements::insert) and the values it binds for a create.
 constexpr char kInsert[] =

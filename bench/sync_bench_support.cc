@@ -21,12 +21,10 @@ namespace {
 using wire::v1::DataValue;
 using wire::v1::Message;
 
-// The pending rows, in first-recorded order, continuing after the last row read. The
-// queue's own read (readInFlight) walks its change_in_flight index by seq instead;
-// pending rows have no seq yet, so the rowid order is the plain program's natural one.
+// The pending rows, in first-recorded order, continuing after the last row read: the
+// same walk the queue's own readInFlight makes over a frozen session.
 constexpr char kSelectPage[] =
-    "SELECT row, id, idx, op, data, version FROM change WHERE seq IS NULL AND row > ?1 "
-    "ORDER BY row";
+    "SELECT row, id, idx, op, data, version FROM change WHERE row > ?1 ORDER BY row";
 constexpr int64_t kDeleteOp = 2;  // the queue's op column: 1 upsert, 2 delete
 
 struct Row {

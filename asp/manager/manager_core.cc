@@ -55,9 +55,10 @@ ManagerCore::ManagerCore(Options options, StateStore* store)
 
 ManagerCore::~ManagerCore() = default;
 
-absl::StatusOr<std::vector<Message>> ManagerCore::handleBytes(const std::string& bytes) {
+absl::StatusOr<std::vector<Message>> ManagerCore::handleBytes(absl::string_view bytes) {
   Message message;
-  if (!message.ParseFromString(bytes)) {
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
+      !message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     std::lock_guard<std::mutex> lock(mu_);
     ++counters_.malformed;
     return absl::InvalidArgumentError("message of " + std::to_string(bytes.size()) +
@@ -69,19 +70,26 @@ absl::StatusOr<std::vector<Message>> ManagerCore::handleBytes(const std::string&
     if (message.has_start()) return std::vector<Message>{startAck(wire::v1::STATUS_ERROR, 0)};
     return s;
   }
-  return handle(message);
+  return handle(std::move(message));
 }
 
 std::vector<Message> ManagerCore::handle(const Message& message) {
+  Message copy = message;
+  return handle(std::move(copy));
+}
+
+std::vector<Message> ManagerCore::handle(Message&& message) {
   std::lock_guard<std::mutex> lock(mu_);
   switch (message.content_case()) {
     case Message::kStart:
       return {onStart(message.start())};
     case Message::kDataValue:
-      onValue(message.data_value());
+      onValue(message.mutable_data_value());
       return {};
     case Message::kDataBatch:
-      for (const wire::v1::DataValue& value : message.data_batch().values()) onValue(value);
+      for (wire::v1::DataValue& value : *message.mutable_data_batch()->mutable_values()) {
+        onValue(&value);
+      }
       return {};
     case Message::kDataContext:
       onContext(message.data_context());
@@ -165,17 +173,17 @@ static bool store(ManagerCore::Counters& counters, std::vector<SessionUpdate::Op
   return true;
 }
 
-void ManagerCore::onValue(const wire::v1::DataValue& value) {
-  Session* s = find(value.session());
+void ManagerCore::onValue(wire::v1::DataValue* value) {
+  Session* s = find(value->session());
   if (s == nullptr || !carriesData(s->mode)) return;
   SessionUpdate::Op op;
-  op.kind = value.operation() == wire::v1::OPERATION_DELETE ? SessionUpdate::Op::Kind::kDelete
-                                                            : SessionUpdate::Op::Kind::kUpsert;
-  op.index = value.index();
-  op.id = value.id();
-  op.data = value.data();
-  op.version = value.version();
-  store(counters_, s->ops, s->received, &s->received_count, value.seq(), std::move(op));
+  op.kind = value->operation() == wire::v1::OPERATION_DELETE ? SessionUpdate::Op::Kind::kDelete
+                                                             : SessionUpdate::Op::Kind::kUpsert;
+  op.index = std::move(*value->mutable_index());
+  op.id = std::move(*value->mutable_id());
+  op.data = std::move(*value->mutable_data());
+  op.version = value->version();
+  store(counters_, s->ops, s->received, &s->received_count, value->seq(), std::move(op));
 }
 
 void ManagerCore::onContext(const wire::v1::DataContext& context) {
@@ -266,7 +274,7 @@ Message ManagerCore::finish(Session& session) {
   for (uint64_t seq = 0; seq < session.size; ++seq) {
     if (!session.is_context[seq]) update.ops.push_back(std::move(session.ops[seq]));
   }
-  if (!store_->apply(session.agent, update).ok()) return endAck(wire::v1::STATUS_ERROR, id);
+  if (!store_->apply(session.agent, std::move(update)).ok()) return endAck(wire::v1::STATUS_ERROR, id);
   ++counters_.sessions_applied;
   return endAck(wire::v1::STATUS_OK, id);
 }

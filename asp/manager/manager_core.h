@@ -62,8 +62,10 @@ class ManagerCore {
   ~ManagerCore();
 
   std::vector<wire::v1::Message> handle(const wire::v1::Message& message);
+  // The same for a message the manager may take apart (its strings are moved out).
+  std::vector<wire::v1::Message> handle(wire::v1::Message&& message);
   // Parses and validates first; InvalidArgument (and no answer) for bad bytes.
-  absl::StatusOr<std::vector<wire::v1::Message>> handleBytes(const std::string& bytes);
+  absl::StatusOr<std::vector<wire::v1::Message>> handleBytes(absl::string_view bytes);
 
   // Forgets every session and remembered outcome (a restart); the state stays.
   void forgetSessions();
@@ -77,7 +79,7 @@ class ManagerCore {
   struct Session;
 
   wire::v1::Message onStart(const wire::v1::Start& start);
-  void onValue(const wire::v1::DataValue& value);
+  void onValue(wire::v1::DataValue* value);
   void onContext(const wire::v1::DataContext& context);
   void onClean(const wire::v1::DataClean& clean);
   void onChecksum(const wire::v1::ChecksumModule& checksum);

@@ -23,9 +23,9 @@ absl::Status errnoError(absl::StatusCode code, const std::string& what, int erro
 }
 
 // Number of data messages in an agent message, 0 for control messages.
-uint64_t dataMessages(const std::string& message) {
+uint64_t dataMessages(absl::string_view message) {
   wire::v1::Message decoded;
-  if (!decoded.ParseFromString(message)) return 0;
+  if (!decoded.ParseFromArray(message.data(), static_cast<int>(message.size()))) return 0;
   switch (decoded.content_case()) {
     case wire::v1::Message::kDataValue:
     case wire::v1::Message::kDataClean:
@@ -153,7 +153,7 @@ void ManagerServer::handleDatagram(const std::string& datagram, const sockaddr_u
     return;
   }
   const std::string module(frame->module);
-  const std::string message(frame->message);
+  const absl::string_view message = frame->message;
   if (options_.drop_rate > 0) {
     const uint64_t values = dataMessages(message);
     if (values > 0 && std::bernoulli_distribution(options_.drop_rate)(random_)) {

@@ -93,7 +93,7 @@ absl::Status SqliteStateStore::applyOp(const std::string& agent, const SessionUp
   return absl::InternalError("unknown operation");
 }
 
-absl::Status SqliteStateStore::apply(const std::string& agent, const SessionUpdate& update) {
+absl::Status SqliteStateStore::apply(const std::string& agent, SessionUpdate update) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = db_->exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   absl::Status status;
@@ -196,7 +196,7 @@ absl::Status SqliteStateStore::tamper(const std::string& agent, const std::strin
   op.data = document.data;
   op.version = document.version;
   update.ops.push_back(op);
-  return apply(agent, update);
+  return apply(agent, std::move(update));
 }
 
 }  // namespace asp::manager

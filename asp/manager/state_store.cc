@@ -4,14 +4,24 @@
 
 namespace asp::manager {
 
-void applyUpdate(const SessionUpdate& update, std::map<std::string, IndexState>* state) {
+void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state) {
   for (const std::string& index : update.replaced_indices) state->erase(index);
-  for (const SessionUpdate::Op& op : update.ops) {
+  // Values of one session mostly come in runs of the same index: look it up once a run.
+  IndexState* current = nullptr;
+  const std::string* current_index = nullptr;
+  for (SessionUpdate::Op& op : update.ops) {
     switch (op.kind) {
-      case SessionUpdate::Op::Kind::kUpsert:
-        (*state)[op.index][op.id] = Document{op.data, op.version};
+      case SessionUpdate::Op::Kind::kUpsert: {
+        if (current == nullptr || *current_index != op.index) {
+          auto it = state->try_emplace(op.index).first;
+          current = &it->second;
+          current_index = &it->first;
+        }
+        (*current)[std::move(op.id)] = Document{std::move(op.data), op.version};
         break;
+      }
       case SessionUpdate::Op::Kind::kDelete: {
+        current = nullptr;
         auto it = state->find(op.index);
         if (it == state->end()) break;
         it->second.erase(op.id);
@@ -19,6 +29,7 @@ void applyUpdate(const SessionUpdate& update, std::map<std::string, IndexState>*
         break;
       }
       case SessionUpdate::Op::Kind::kClean:
+        current = nullptr;
         state->erase(op.index);
         break;
     }
@@ -31,9 +42,9 @@ std::string indexChecksum(const IndexState& documents) {
   return checksum.finish();
 }
 
-absl::Status InMemoryStateStore::apply(const std::string& agent, const SessionUpdate& update) {
+absl::Status InMemoryStateStore::apply(const std::string& agent, SessionUpdate update) {
   std::lock_guard<std::mutex> lock(mu_);
-  applyUpdate(update, &agents_[agent]);
+  applyUpdate(std::move(update), &agents_[agent]);
   return absl::OkStatus();
 }
 

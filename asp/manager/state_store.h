@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <map>
+
+#include "absl/container/flat_hash_map.h"
 #include <mutex>
 #include <string>
 #include <vector>
@@ -27,8 +29,8 @@ struct Document {
   }
 };
 
-// Documents of one index by id.
-using IndexState = std::map<std::string, Document>;
+// Documents of one index by id (unordered: a manager holds millions).
+using IndexState = absl::flat_hash_map<std::string, Document>;
 
 // What one confirmed session changes.
 struct SessionUpdate {
@@ -55,7 +57,8 @@ struct AgentMetadata {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  virtual absl::Status apply(const std::string& agent, const SessionUpdate& update) = 0;
+  // Takes the update by value: a store may move its strings into place.
+  virtual absl::Status apply(const std::string& agent, SessionUpdate update) = 0;
   virtual absl::StatusOr<IndexState> documents(const std::string& agent,
                                                const std::string& index) = 0;
   // Indices that hold at least one document, sorted.
@@ -69,7 +72,7 @@ class StateStore {
 
 class InMemoryStateStore final : public StateStore {
  public:
-  absl::Status apply(const std::string& agent, const SessionUpdate& update) override;
+  absl::Status apply(const std::string& agent, SessionUpdate update) override;
   absl::StatusOr<IndexState> documents(const std::string& agent,
                                        const std::string& index) override;
   absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) override;
@@ -87,8 +90,8 @@ class InMemoryStateStore final : public StateStore {
   std::map<std::string, AgentMetadata> metadata_;
 };
 
-// Applies `update` to `state` (agent's indices); shared by the stores.
-void applyUpdate(const SessionUpdate& update, std::map<std::string, IndexState>* state);
+// Applies `update` to `state` (agent's indices), moving its strings in.
+void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state);
 
 // The §5.1 checksum of an index's documents.
 std::string indexChecksum(const IndexState& documents);

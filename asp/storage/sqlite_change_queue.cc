@@ -11,7 +11,7 @@
 namespace asp {
 
 using queue_internal::kDelete;
-using queue_internal::kRecoverInFlight;
+using queue_internal::kNoSession;
 using queue_internal::kUpsert;
 
 namespace {
@@ -122,8 +122,9 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
       return has_row.status();
     }
     if (!*has_row) break;
-    Row& row = find.columnInt(3) != 0 ? in_flight : pending;
-    row = Row{true, find.columnInt(0), find.columnInt(1) == kDelete, find.columnInt(2) != 0};
+    const int64_t number = find.columnInt(0);
+    Row& row = inFlight(number, find.columnText(3)) ? in_flight : pending;
+    row = Row{true, number, find.columnInt(1) == kDelete, stillNew(number, find.columnInt(2) != 0)};
   }
   find.reset();
 
@@ -155,45 +156,98 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   return write->run();
 }
 
+bool SqliteChangeQueue::inFlight(int64_t row, const std::string& index) const {
+  return frozen_.active && row <= frozen_.hi && (frozen_.only.empty() || frozen_.only.contains(index));
+}
+
+absl::Status SqliteChangeQueue::saveState() {
+  sqlite::Statement& set = statements_->set_state;
+  set.bindText(1, "frozen_hi");
+  set.bindInt(2, frozen_.active ? frozen_.hi : kNoSession);
+  if (absl::Status s = set.run(); !s.ok()) return s;
+  set.bindText(1, "sent_watermark");
+  set.bindInt(2, sent_watermark_);
+  if (absl::Status s = set.run(); !s.ok()) return s;
+  if (absl::Status s = db_->exec("DELETE FROM frozen_index"); !s.ok()) return s;
+  if (frozen_.only.empty()) return absl::OkStatus();
+  absl::StatusOr<sqlite::Statement> add = db_->prepare("INSERT INTO frozen_index VALUES (?1)");
+  if (!add.ok()) return add.status();
+  for (const std::string& index : frozen_.only) {
+    add->bindText(1, index);
+    if (absl::Status s = add->run(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Freezing is one statement's worth of work whatever the size of the queue: the rows up
+// to the current last one are the session, numbered by rank.
 absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(
     absl::Span<const std::string> only_indices) {
   if (absl::Status s = flush(); !s.ok()) return s;
-  std::string filter;
-  if (!only_indices.empty()) {
-    filter = absl::StrCat(" AND idx IN (",
-                          absl::StrJoin(std::vector<std::string>(only_indices.size(), "?"), ", "),
-                          ")");
-  }
-  const std::string mark = absl::StrCat(
-      "UPDATE change SET seq = n.rn - 1 FROM (SELECT row AS r, row_number() OVER "
-      "(ORDER BY row) AS rn FROM change WHERE seq IS NULL",
-      filter, ") AS n WHERE change.row = n.r");
   SessionInfo info;
   std::lock_guard<std::mutex> lock(db_mu_);
+  if (frozen_.active) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "queue database '", options_.path, "' already has a session in flight"));
+  }
+  Frozen frozen;
+  frozen.active = true;
+  frozen.only.insert(only_indices.begin(), only_indices.end());
+  const Frozen before = frozen_;
+  const int64_t watermark_before = sent_watermark_;
   absl::Status status = inTransaction([&]() -> absl::Status {
-    absl::StatusOr<bool> row = statements_->in_flight_exists.step();
-    const bool busy = row.ok() && statements_->in_flight_exists.columnInt(0) != 0;
-    statements_->in_flight_exists.reset();
-    if (!row.ok()) return row.status();
-    if (busy) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "queue database '", options_.path, "' already has a session in flight"));
+    absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
+    if (!hi.ok()) return hi.status();
+    frozen.hi = *hi;
+    std::string filter;
+    if (!frozen.only.empty()) {
+      filter = absl::StrCat(" AND idx IN (",
+                            absl::StrJoin(std::vector<std::string>(only_indices.size(), "?"), ", "), ")");
     }
-    absl::StatusOr<sqlite::Statement> update = db_->prepare(mark);
-    if (!update.ok()) return update.status();
+    absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
+        "SELECT idx, count(*) FROM change WHERE row <= ?1", filter, " GROUP BY idx ORDER BY idx"));
+    if (!indices.ok()) return indices.status();
+    indices->bindInt(1, frozen.hi);
     for (size_t i = 0; i < only_indices.size(); ++i) {
-      update->bindText(static_cast<int>(i + 1), only_indices[i]);
+      indices->bindText(static_cast<int>(i + 2), only_indices[i]);
     }
-    if (absl::Status s = update->run(); !s.ok()) return s;
-    info.size = static_cast<uint64_t>(db_->changes());
-    sqlite::Statement& indices = statements_->in_flight_indices;
-    absl::StatusOr<bool> next;
-    while ((next = indices.step()).ok() && *next) info.indices.push_back(indices.columnText(0));
-    indices.reset();
-    return next.status();
+    absl::StatusOr<bool> row;
+    while ((row = indices->step()).ok() && *row) {
+      info.indices.push_back(indices->columnText(0));
+      info.size += static_cast<uint64_t>(indices->columnInt(1));
+    }
+    if (!row.ok()) return row.status();
+    frozen.size = info.size;
+    frozen_ = frozen;
+    // A DELTA session sends what it froze: none of it is "new" any more. A clean sends none.
+    if (frozen.only.empty()) sent_watermark_ = frozen.hi;
+    return saveState();
   });
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    frozen_ = before;
+    sent_watermark_ = watermark_before;
+    return status;
+  }
   return info;
+}
+
+absl::StatusOr<int64_t> SqliteChangeQueue::scalar(sqlite::Statement& statement) {
+  absl::StatusOr<bool> row = statement.step();
+  const int64_t value = row.ok() && *row ? statement.columnInt(0) : 0;
+  statement.reset();
+  if (!row.ok()) return row.status();
+  return value;
+}
+
+absl::StatusOr<int64_t> SqliteChangeQueue::rowOfSeq(uint64_t seq) {
+  if (seq == frozen_.next_seq) return frozen_.after_row;
+  // Not where streaming left off (a retransmission): count up to it.
+  sqlite::Statement& locate = statements_->locate;
+  locate.bindInt(1, frozen_.hi);
+  locate.bindInt(2, static_cast<int64_t>(seq));
+  absl::StatusOr<int64_t> row = scalar(locate);
+  if (!row.ok()) return row.status();
+  return *row - 1;
 }
 
 absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
@@ -202,15 +256,30 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
   SessionPage page;
   std::lock_guard<std::mutex> lock(db_mu_);
   if (statements_ == nullptr) return absl::FailedPreconditionError("queue database is not writable");
-  sqlite::Statement& read = statements_->read_in_flight;
-  read.bindInt(1, static_cast<int64_t>(first_seq));
-  read.bindInt(2, static_cast<int64_t>(std::min<uint64_t>(last_seq, INT64_MAX)));
+  if (!frozen_.active || first_seq >= frozen_.size || first_seq > last_seq) return page;
+  // Seqs rank the rows of every frozen index; a clean's filter is skipped over here.
+  const bool filtered = !frozen_.only.empty();
+  int64_t after = 0;
+  uint64_t seq = 0;
+  if (!filtered) {
+    absl::StatusOr<int64_t> start = rowOfSeq(first_seq);
+    if (!start.ok()) return start.status();
+    after = *start;
+    seq = first_seq;
+  }
+  sqlite::Statement& read = statements_->read_after;
+  read.bindInt(1, after);
+  read.bindInt(2, frozen_.hi);
   absl::StatusOr<bool> row;
-  while (page.data_bytes < max_bytes && (row = read.step()).ok() && *row) {
+  int64_t last_row = after;
+  while (seq <= last_seq && page.data_bytes < max_bytes && (row = read.step()).ok() && *row) {
     SessionChange change;
-    change.seq = static_cast<uint64_t>(read.columnInt(0));
-    change.id = read.columnText(1);
     change.index = read.columnText(2);
+    if (filtered && !frozen_.only.contains(change.index)) continue;
+    if (seq++ < first_seq) continue;
+    last_row = read.columnInt(0);
+    change.seq = seq - 1;
+    change.id = read.columnText(1);
     change.is_delete = read.columnInt(3) == kDelete;
     change.data = read.columnBlob(4);
     change.version = static_cast<uint64_t>(read.columnInt(5));
@@ -219,17 +288,59 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
   }
   read.reset();
   if (!row.ok()) return row.status();
+  if (!filtered && !page.changes.empty()) {
+    frozen_.next_seq = page.changes.back().seq + 1;
+    frozen_.after_row = last_row;
+  }
   return page;
 }
 
 absl::Status SqliteChangeQueue::commitSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
-  return inTransaction([this] { return statements_->commit_session.run(); });
+  if (!frozen_.active) return absl::OkStatus();
+  const Frozen before = frozen_;
+  absl::Status status = inTransaction([&]() -> absl::Status {
+    if (!frozen_.only.empty()) {
+      std::vector<std::string> only(frozen_.only.begin(), frozen_.only.end());
+      absl::StatusOr<sqlite::Statement> drop = db_->prepare(absl::StrCat(
+          "DELETE FROM change WHERE row <= ?1 AND idx IN (",
+          absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ")"));
+      if (!drop.ok()) return drop.status();
+      drop->bindInt(1, frozen_.hi);
+      for (size_t i = 0; i < only.size(); ++i) drop->bindText(static_cast<int>(i + 2), only[i]);
+      if (absl::Status s = drop->run(); !s.ok()) return s;
+    } else {
+      statements_->rows_after.bindInt(1, frozen_.hi);
+      absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
+      if (!later.ok()) return later.status();
+      // Nothing recorded meanwhile: emptying the table is much cheaper than deleting rows.
+      sqlite::Statement& drop = *later != 0 ? statements_->delete_upto : statements_->delete_all;
+      if (*later != 0) drop.bindInt(1, frozen_.hi);
+      if (absl::Status s = drop.run(); !s.ok()) return s;
+    }
+    frozen_ = Frozen{};
+    return saveState();
+  });
+  if (!status.ok()) frozen_ = before;
+  return status;
+}
+
+absl::Status SqliteChangeQueue::unfreeze() {
+  for (sqlite::Statement* merge : {&statements_->merge_update, &statements_->merge_delete}) {
+    merge->bindInt(1, frozen_.hi);
+    if (absl::Status s = merge->run(); !s.ok()) return s;
+  }
+  frozen_ = Frozen{};
+  return saveState();
 }
 
 absl::Status SqliteChangeQueue::abortSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
-  return inTransaction([this] { return db_->exec(kRecoverInFlight); });
+  if (!frozen_.active) return absl::OkStatus();
+  const Frozen before = frozen_;
+  absl::Status status = inTransaction([this] { return unfreeze(); });
+  if (!status.ok()) frozen_ = before;
+  return status;
 }
 
 }  // namespace asp

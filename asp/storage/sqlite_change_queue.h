@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -79,6 +80,10 @@ class SqliteChangeQueue final : public ChangeQueue {
   };
 
   static absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> open(Options options);
+
+  // The SQL that creates an empty queue file (docs/storage.md), for tools and
+  // benchmarks that mirror the format.
+  static const char* schemaSql();
   // Flushes (asynchronous mode) and closes the file.
   ~SqliteChangeQueue() override;
 
@@ -116,16 +121,44 @@ class SqliteChangeQueue final : public ChangeQueue {
   using NextParts = std::function<bool(std::vector<absl::Span<const Change>>*)>;
   absl::Status applyInTransaction(const NextParts& next);
   absl::Status applyOne(const Change& change);  // requires db_mu_, in a transaction
-  absl::Status recoverInFlight();               // requires db_mu_, in a transaction
+  // Whether `row` (of `index`) belongs to the session in flight. Requires db_mu_.
+  bool inFlight(int64_t row, const std::string& index) const;
+  // Whether a row's stored "new" flag still holds (it was never in a session).
+  bool stillNew(int64_t row, bool is_new) const { return is_new && row > sent_watermark_; }
+  // Abort / crash recovery: merges what was recorded during the session into the
+  // frozen rows and ends the session. Requires db_mu_, in a transaction.
+  absl::Status unfreeze();
+  // Persists frozen_ and sent_watermark_ (queue_state, frozen_index). Requires db_mu_.
+  absl::Status saveState();
+  absl::Status loadState();
+  // The row just before the in-flight change with seq `seq`: where to start reading it.
+  absl::StatusOr<int64_t> rowOfSeq(uint64_t seq);
+  // Steps a one-value query (0 when it returns no row) and resets it.
+  static absl::StatusOr<int64_t> scalar(sqlite::Statement& statement);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error.
   template <typename Body>
   absl::Status inTransaction(Body body);
 
   const Options options_;
 
-  std::mutex db_mu_;  // guards db_ and statements_
+  std::mutex db_mu_;  // guards db_, statements_, frozen_ and sent_watermark_
   std::unique_ptr<sqlite::Db> db_;
   std::unique_ptr<Statements> statements_;
+
+  // The session in flight: the rows up to `hi` (of the `only` indices, all when
+  // empty) as they were at beginSession(). Rows are numbered by AUTOINCREMENT, so
+  // nothing recorded later can fall inside the range; seqs are ranks within it.
+  struct Frozen {
+    bool active = false;
+    int64_t hi = 0;
+    absl::flat_hash_set<std::string> only;
+    uint64_t size = 0;
+    uint64_t next_seq = 0;  // streaming cursor: seq next_seq is the first in-flight row
+    int64_t after_row = 0;  // after this one
+  } frozen_;
+  // Rows up to here have been in a DELTA session: whatever their flag says, they are
+  // no longer "new" (the manager may have applied them).
+  int64_t sent_watermark_ = 0;
 
   std::mutex writers_mu_;  // guards writers_
   std::condition_variable writers_cv_;

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,7 +13,7 @@
 namespace asp {
 
 using queue_internal::kDelete;
-using queue_internal::kRecoverInFlight;
+using queue_internal::kNoSession;
 using queue_internal::kSchema;
 
 namespace {
@@ -24,6 +25,8 @@ absl::Status removeFile(const std::string& path) {
 }
 
 }  // namespace
+
+const char* SqliteChangeQueue::schemaSql() { return kSchema; }
 
 SqliteChangeQueue::SqliteChangeQueue(Options options) : options_(std::move(options)) {}
 
@@ -91,7 +94,7 @@ absl::Status SqliteChangeQueue::openFile() {
           absl::StrCat("'", path, "' is not an ASP change queue (schema version ", *version, ")"));
     }
     db_ = *std::move(db);
-    return absl::OkStatus();
+    return loadState();
   }
   if (*version == 0) {
     absl::StatusOr<int64_t> objects = (*db)->queryInt("SELECT count(*) FROM sqlite_master");
@@ -113,6 +116,9 @@ absl::Status SqliteChangeQueue::openFile() {
                                 ? "PRAGMA synchronous = FULL"
                                 : "PRAGMA synchronous = NORMAL";
   if (absl::Status s = (*db)->exec(synchronous); !s.ok()) return s;
+  // Freed pages need not be zeroed (Debian's default): the data a deleted change held is
+  // what the module itself holds anyway, and zeroing doubles the cost of a commit.
+  if (absl::Status s = (*db)->exec("PRAGMA secure_delete = FAST"); !s.ok()) return s;
   if (*version == 0) {
     if (absl::Status s = (*db)->exec(kSchema); !s.ok()) return s;
   }
@@ -122,20 +128,30 @@ absl::Status SqliteChangeQueue::openFile() {
       {&statements->begin, "BEGIN IMMEDIATE"},
       {&statements->commit, "COMMIT"},
       {&statements->rollback, "ROLLBACK"},
-      {&statements->find, "SELECT row, op, is_new, seq IS NOT NULL FROM change WHERE id = ?1"},
+      {&statements->find, "SELECT row, op, is_new, idx FROM change WHERE id = ?1"},
       {&statements->insert,
        "INSERT INTO change (id, idx, op, data, version, is_new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
       {&statements->update,
        "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6 WHERE row = ?1"},
       {&statements->erase, "DELETE FROM change WHERE row = ?1"},
-      {&statements->in_flight_exists,
-       "SELECT EXISTS (SELECT 1 FROM change WHERE seq IS NOT NULL)"},
-      {&statements->in_flight_indices,
-       "SELECT DISTINCT idx FROM change WHERE seq IS NOT NULL ORDER BY idx"},
-      {&statements->read_in_flight,
-       "SELECT seq, id, idx, op, data, version FROM change WHERE seq BETWEEN ?1 AND ?2 "
-       "ORDER BY seq"},
-      {&statements->commit_session, "DELETE FROM change WHERE seq IS NOT NULL"},
+      {&statements->max_row, "SELECT coalesce(max(row), 0) FROM change"},
+      {&statements->count_all, "SELECT count(*) FROM change"},
+      {&statements->read_after,
+       "SELECT row, id, idx, op, data, version FROM change WHERE row > ?1 AND row <= ?2 "
+       "ORDER BY row"},
+      {&statements->locate, "SELECT row FROM change WHERE row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2"},
+      {&statements->rows_after, "SELECT EXISTS (SELECT 1 FROM change WHERE row > ?1)"},
+      {&statements->delete_upto, "DELETE FROM change WHERE row <= ?1"},
+      {&statements->delete_all, "DELETE FROM change"},
+      // Abort or crash: each frozen change takes the newest content recorded for its id
+      // meanwhile (keeping its first-recorded row), and the newer row goes.
+      {&statements->merge_update,
+       "UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version "
+       "FROM change AS p WHERE p.row > ?1 AND f.id = p.id AND f.row <= ?1"},
+      {&statements->merge_delete,
+       "DELETE FROM change AS p WHERE p.row > ?1 AND EXISTS "
+       "(SELECT 1 FROM change AS f WHERE f.id = p.id AND f.row <= ?1)"},
+      {&statements->set_state, "UPDATE queue_state SET value = ?2 WHERE key = ?1"},
   };
   for (const auto& [statement, text] : sql) {
     absl::StatusOr<sqlite::Statement> prepared = (*db)->prepare(text);
@@ -144,7 +160,28 @@ absl::Status SqliteChangeQueue::openFile() {
   }
   db_ = *std::move(db);
   statements_ = std::move(statements);
-  return inTransaction([this] { return db_->exec(kRecoverInFlight); });
+  if (absl::Status s = loadState(); !s.ok()) return s;
+  // A session left in flight by a crash: everything in it is pending again.
+  if (!frozen_.active) return absl::OkStatus();
+  return inTransaction([this] { return unfreeze(); });
+}
+
+absl::Status SqliteChangeQueue::loadState() {
+  absl::StatusOr<int64_t> hi =
+      db_->queryInt("SELECT value FROM queue_state WHERE key = 'frozen_hi'");
+  if (!hi.ok()) return hi.status();
+  absl::StatusOr<int64_t> watermark =
+      db_->queryInt("SELECT value FROM queue_state WHERE key = 'sent_watermark'");
+  if (!watermark.ok()) return watermark.status();
+  frozen_ = Frozen{};
+  frozen_.active = *hi != kNoSession;
+  frozen_.hi = std::max<int64_t>(0, *hi);
+  sent_watermark_ = *watermark;
+  absl::StatusOr<sqlite::Statement> only = db_->prepare("SELECT idx FROM frozen_index");
+  if (!only.ok()) return only.status();
+  absl::StatusOr<bool> row;
+  while ((row = only->step()).ok() && *row) frozen_.only.insert(only->columnText(0));
+  return row.status();
 }
 
 absl::Status SqliteChangeQueue::closeFile() {
@@ -158,13 +195,18 @@ absl::StatusOr<std::vector<IndexCounts>> SqliteChangeQueue::counts() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
   absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT idx, sum(seq IS NULL), sum(seq IS NOT NULL) FROM change GROUP BY idx ORDER BY idx");
+      "SELECT idx, count(*), sum(row <= ?1) FROM change GROUP BY idx ORDER BY idx");
   if (!query.ok()) return query.status();
+  query->bindInt(1, frozen_.active ? frozen_.hi : 0);
   std::vector<IndexCounts> counts;
   absl::StatusOr<bool> row;
   while ((row = query->step()).ok() && *row) {
-    counts.push_back(IndexCounts{query->columnText(0), static_cast<uint64_t>(query->columnInt(1)),
-                                 static_cast<uint64_t>(query->columnInt(2))});
+    IndexCounts c{query->columnText(0), static_cast<uint64_t>(query->columnInt(1)), 0};
+    if (frozen_.only.empty() || frozen_.only.contains(c.index)) {
+      c.in_flight = static_cast<uint64_t>(query->columnInt(2));
+      c.pending -= c.in_flight;
+    }
+    counts.push_back(std::move(c));
   }
   if (!row.ok()) return row.status();
   return counts;
@@ -175,21 +217,22 @@ absl::Status SqliteChangeQueue::forEachChange(
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
   absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT id, idx, op, data, version, is_new, seq FROM change "
-      "WHERE ?1 = '' OR idx = ?1 ORDER BY row");
+      "SELECT row, id, idx, op, data, version, is_new FROM change ORDER BY row");
   if (!query.ok()) return query.status();
-  query->bindText(1, index);
+  uint64_t next_seq = 0;
   absl::StatusOr<bool> row;
   while ((row = query->step()).ok() && *row) {
     StoredChange change;
-    change.id = query->columnText(0);
-    change.index = query->columnText(1);
-    change.is_delete = query->columnInt(2) == kDelete;
-    change.data = query->columnBlob(3);
-    change.version = static_cast<uint64_t>(query->columnInt(4));
-    change.is_new = query->columnInt(5) != 0;
-    change.in_flight = !query->columnIsNull(6);
-    change.seq = change.in_flight ? static_cast<uint64_t>(query->columnInt(6)) : 0;
+    const int64_t number = query->columnInt(0);
+    change.index = query->columnText(2);
+    change.in_flight = inFlight(number, change.index);
+    if (change.in_flight) change.seq = next_seq++;  // seqs count every index
+    if (!index.empty() && change.index != index) continue;
+    change.id = query->columnText(1);
+    change.is_delete = query->columnInt(3) == kDelete;
+    change.data = query->columnBlob(4);
+    change.version = static_cast<uint64_t>(query->columnInt(5));
+    change.is_new = stillNew(number, query->columnInt(6) != 0);
     visit(change);
   }
   return row.status();
@@ -200,6 +243,8 @@ absl::Status SqliteChangeQueue::deleteDatabase() {
   if (absl::Status s = flush(); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(db_mu_);
   (void)closeFile();
+  frozen_ = Frozen{};
+  sent_watermark_ = 0;
   if (options_.path != kInMemoryPath) {
     for (const char* suffix : {"", "-wal", "-shm"}) {
       if (absl::Status s = removeFile(options_.path + suffix); !s.ok()) return s;

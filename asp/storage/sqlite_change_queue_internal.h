@@ -14,34 +14,32 @@ namespace queue_internal {
 inline constexpr int64_t kUpsert = 1;
 inline constexpr int64_t kDelete = 2;
 
+// queue_state.frozen_hi when no session is in flight.
+inline constexpr int64_t kNoSession = -1;
+
 inline constexpr char kSchema[] = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE change (
-  row     INTEGER PRIMARY KEY,           -- first-recorded order
+  row     INTEGER PRIMARY KEY AUTOINCREMENT,  -- first-recorded order, never reused
   id      TEXT    NOT NULL,
   idx     TEXT    NOT NULL,
   op      INTEGER NOT NULL CHECK (op IN (1, 2)),
   data    BLOB    NOT NULL,
   version INTEGER NOT NULL,
-  is_new  INTEGER NOT NULL,              -- created since the last confirmed sync, never sent
-  seq     INTEGER                        -- NULL: pending; else in flight with this seq
+  is_new  INTEGER NOT NULL   -- created since the last confirmed sync (see sent_watermark)
 );
 CREATE INDEX change_by_id ON change(id);
-CREATE UNIQUE INDEX change_in_flight ON change(seq) WHERE seq IS NOT NULL;
+-- Per-index questions (a session's indices and size, counts, cleans) read this
+-- instead of every row.
+CREATE INDEX change_by_idx ON change(idx);
+-- frozen_hi: the session in flight holds the rows up to it (-1: none);
+-- sent_watermark: rows up to it have been in a DELTA session.
+CREATE TABLE queue_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO queue_state VALUES ('frozen_hi', -1), ('sent_watermark', 0);
+-- The indices a DataClean session froze (empty: a DELTA session froze every index).
+CREATE TABLE frozen_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
 PRAGMA user_version = 1;
 COMMIT;
-)sql";
-
-// Failure, stop or crash: each in-flight change takes the newest content recorded for
-// its id meanwhile, is pending again and no longer new (it may have been applied).
-inline constexpr char kRecoverInFlight[] = R"sql(
-UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version
-  FROM change AS p
-  WHERE p.seq IS NULL AND f.id = p.id AND f.seq IS NOT NULL;
-DELETE FROM change AS p
-  WHERE p.seq IS NULL
-    AND EXISTS (SELECT 1 FROM change AS f WHERE f.id = p.id AND f.seq IS NOT NULL);
-UPDATE change SET seq = NULL, is_new = 0 WHERE seq IS NOT NULL;
 )sql";
 
 }  // namespace queue_internal
@@ -49,7 +47,8 @@ UPDATE change SET seq = NULL, is_new = 0 WHERE seq IS NOT NULL;
 struct SqliteChangeQueue::Statements {
   sqlite::Statement begin, commit, rollback;
   sqlite::Statement find, insert, update, erase;
-  sqlite::Statement in_flight_exists, in_flight_indices, read_in_flight, commit_session;
+  sqlite::Statement max_row, count_all, read_after, locate, rows_after;
+  sqlite::Statement delete_upto, delete_all, merge_update, merge_delete, set_state;
 };
 
 template <typename Body>

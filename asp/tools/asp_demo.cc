@@ -245,9 +245,9 @@ class Demo {
   }
 
   bool verify() {
-    absl::StatusOr<Documents> manager = store_->documents(kAgent, kIndex);
+    absl::StatusOr<asp::manager::IndexState> manager = store_->documents(kAgent, kIndex);
     if (!manager.ok()) return fail(std::string(manager.status().message()));
-    if (*manager != module_) {
+    if (Documents(manager->begin(), manager->end()) != module_) {
       return fail(absl::StrCat("the manager holds ", manager->size(), " documents, the module ", module_.size(), "; they differ"));
     }
     std::cout << "\nThe manager holds exactly the module's " << asp::tools::withCommas(module_.size())
