@@ -145,6 +145,7 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   }
   if (write == &statements_->insert) {
     write->bindText(1, change.id);
+    write->bindInt(7, next_row_++);
   } else {
     write->bindInt(1, pending.row);
   }

@@ -146,8 +146,9 @@ class SqliteChangeQueue final : public ChangeQueue {
   std::unique_ptr<Statements> statements_;
 
   // The session in flight: the rows up to `hi` (of the `only` indices, all when
-  // empty) as they were at beginSession(). Rows are numbered by AUTOINCREMENT, so
-  // nothing recorded later can fall inside the range; seqs are ranks within it.
+  // empty) as they were at beginSession(). The queue numbers rows itself (next_row_),
+  // always above every number in use, frozen or watermarked, so nothing recorded later
+  // can fall inside the range; seqs are ranks within it.
   struct Frozen {
     bool active = false;
     int64_t hi = 0;
@@ -159,6 +160,9 @@ class SqliteChangeQueue final : public ChangeQueue {
   // Rows up to here have been in a DELTA session: whatever their flag says, they are
   // no longer "new" (the manager may have applied them).
   int64_t sent_watermark_ = 0;
+  // The number the next new row gets: above every row, frozen_.hi and sent_watermark_
+  // (SQLite's own choice, max + 1, could fall back into a frozen range after deletes).
+  int64_t next_row_ = 1;
 
   std::mutex writers_mu_;  // guards writers_
   std::condition_variable writers_cv_;

@@ -130,7 +130,8 @@ absl::Status SqliteChangeQueue::openFile() {
       {&statements->rollback, "ROLLBACK"},
       {&statements->find, "SELECT row, op, is_new, idx FROM change WHERE id = ?1"},
       {&statements->insert,
-       "INSERT INTO change (id, idx, op, data, version, is_new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+       "INSERT INTO change (id, idx, op, data, version, is_new, row) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&statements->update,
        "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6 WHERE row = ?1"},
       {&statements->erase, "DELETE FROM change WHERE row = ?1"},
@@ -173,10 +174,13 @@ absl::Status SqliteChangeQueue::loadState() {
   absl::StatusOr<int64_t> watermark =
       db_->queryInt("SELECT value FROM queue_state WHERE key = 'sent_watermark'");
   if (!watermark.ok()) return watermark.status();
+  absl::StatusOr<int64_t> last = db_->queryInt("SELECT coalesce(max(row), 0) FROM change");
+  if (!last.ok()) return last.status();
   frozen_ = Frozen{};
   frozen_.active = *hi != kNoSession;
   frozen_.hi = std::max<int64_t>(0, *hi);
   sent_watermark_ = *watermark;
+  next_row_ = std::max({*last, frozen_.hi, sent_watermark_}) + 1;
   absl::StatusOr<sqlite::Statement> only = db_->prepare("SELECT idx FROM frozen_index");
   if (!only.ok()) return only.status();
   absl::StatusOr<bool> row;

@@ -20,7 +20,7 @@ inline constexpr int64_t kNoSession = -1;
 inline constexpr char kSchema[] = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE change (
-  row     INTEGER PRIMARY KEY AUTOINCREMENT,  -- first-recorded order, never reused
+  row     INTEGER PRIMARY KEY,   -- first-recorded order; given by the queue (next_row_)
   id      TEXT    NOT NULL,
   idx     TEXT    NOT NULL,
   op      INTEGER NOT NULL CHECK (op IN (1, 2)),
@@ -29,9 +29,6 @@ CREATE TABLE change (
   is_new  INTEGER NOT NULL   -- created since the last confirmed sync (see sent_watermark)
 );
 CREATE INDEX change_by_id ON change(id);
--- Per-index questions (a session's indices and size, counts, cleans) read this
--- instead of every row.
-CREATE INDEX change_by_idx ON change(idx);
 -- frozen_hi: the session in flight holds the rows up to it (-1: none);
 -- sent_watermark: rows up to it have been in a DELTA session.
 CREATE TABLE queue_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;

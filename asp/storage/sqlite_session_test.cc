@@ -151,6 +151,30 @@ TEST_F(SqliteSessionTest, IndexFilteredSessionFreezesOnlyThoseIndices) {
   EXPECT_EQ(ids, (std::set<std::string>{"b0", "b1", "a9"}));
 }
 
+TEST_F(SqliteSessionTest, AChangeRecordedDuringACleanNeverFallsIntoItsFrozenRange) {
+  ASSERT_TRUE(queue_->record(makeChange("a0", Operation::kCreate, "x", 0, "idx-a")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kCreate, "x", 0, "idx-b")).ok());
+  ASSERT_TRUE(queue_->beginSession({"idx-a"}).ok());
+  // b0 is not frozen (another index) and is cancelled: the highest row disappears.
+  ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kDelete, "", 0, "idx-b")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("a1", Operation::kCreate, "late", 0, "idx-a")).ok());
+  ASSERT_TRUE(queue_->commitSession().ok());
+  std::vector<SessionChange> rest = beginAndReadAll(*queue_);
+  ASSERT_EQ(rest.size(), 1u) << "a1 was recorded after the clean began";
+  EXPECT_EQ(rest[0].id, "a1");
+}
+
+TEST_F(SqliteSessionTest, RowNumbersStayAboveTheWatermarkAcrossReopen) {
+  recordN(3);
+  beginAndReadAll(*queue_);
+  ASSERT_TRUE(queue_->commitSession().ok());
+  queue_.reset();  // empty table; the watermark is all that remembers the numbers
+  queue_ = testing::openQueue(dir_.file("fim_sync.db"));
+  ASSERT_TRUE(queue_->record(makeChange("fresh", Operation::kCreate, "x")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("fresh", Operation::kDelete)).ok());
+  EXPECT_TRUE(beginAndReadAll(*queue_).empty()) << "a new row is still new: its delete cancels it";
+}
+
 TEST_F(SqliteSessionTest, BatchIsAllOrNothing) {
   std::vector<Change> batch = {makeChange("x", Operation::kCreate, "1"),
                                makeChange("", Operation::kCreate, "bad")};
