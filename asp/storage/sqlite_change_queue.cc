@@ -142,6 +142,14 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   } else {
     is_new = !is_delete && !pending.is_delete && pending.is_new;
     write = &statements_->update;
+    if (pending.row <= frozen_.hi && inFlight(pending.row, change.index)) {
+      // The row sits below the frozen range's top in an index a clean leaves alone, and
+      // the change moves it into the index being cleaned: updated in place, the commit
+      // would drop it with the frozen rows. It moves above the range instead.
+      statements_->erase.bindInt(1, pending.row);
+      if (absl::Status s = statements_->erase.run(); !s.ok()) return s;
+      write = &statements_->insert;
+    }
   }
   if (write == &statements_->insert) {
     write->bindText(1, change.id);

@@ -164,6 +164,21 @@ TEST_F(SqliteSessionTest, AChangeRecordedDuringACleanNeverFallsIntoItsFrozenRang
   EXPECT_EQ(rest[0].id, "a1");
 }
 
+TEST_F(SqliteSessionTest, AChangeMovedIntoTheCleanedIndexDuringTheCleanSurvivesIt) {
+  ASSERT_TRUE(queue_->record(makeChange("a0", Operation::kCreate, "x", 0, "idx-a")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kCreate, "x", 0, "idx-b")).ok());
+  ASSERT_TRUE(queue_->beginSession({"idx-a"}).ok());
+  // b0 is below the frozen range's top but not frozen (another index). Recorded again,
+  // now in the index being cleaned: a change newer than the clean, which must survive it.
+  ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kModify, "moved", 1, "idx-a")).ok());
+  ASSERT_TRUE(queue_->commitSession().ok());
+  std::vector<SessionChange> rest = beginAndReadAll(*queue_);
+  ASSERT_EQ(rest.size(), 1u) << "b0 was recorded after the clean began";
+  EXPECT_EQ(rest[0].id, "b0");
+  EXPECT_EQ(rest[0].index, "idx-a");
+  EXPECT_EQ(rest[0].data, "moved");
+}
+
 TEST_F(SqliteSessionTest, RowNumbersStayAboveTheWatermarkAcrossReopen) {
   recordN(3);
   beginAndReadAll(*queue_);
