@@ -63,19 +63,6 @@ struct Context {
   RoundChecks checks;
 };
 
-bool ok(benchmark::State& state, const absl::Status& status) {
-  if (status.ok()) return true;
-  state.SkipWithError(std::string(status.message()).c_str());
-  return false;
-}
-
-// As ok(), and a failed ASP round is recorded as such.
-bool ok(benchmark::State& state, const absl::Status& status, RoundChecks* checks) {
-  if (status.ok()) return true;
-  checks->fail(std::string(status.message()));
-  return ok(state, status);
-}
-
 absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> openProtocol(const std::string& path,
                                                                 SinkTransport* sink) {
   AgentSyncProtocol::Options options;

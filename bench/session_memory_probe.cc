@@ -1,15 +1,10 @@
 #include "bench/session_memory_probe.h"
 
 #include <sqlite3.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "asp/storage/sqlite_change_queue.h"
+#include "bench/forked_child.h"
 #include "bench/storage_bench_support.h"
 
 namespace asp::bench {
@@ -122,30 +118,6 @@ absl::Status measure(uint64_t changes, Report* report) {
   return measureSession(**queue, changes, report);
 }
 
-[[noreturn]] void childMain(int out, uint64_t changes, size_t page_bytes) {
-  Report report{};
-  report.page_bytes = page_bytes;
-  const absl::Status status = measure(changes, &report);  // the queue and files are gone after
-  report.ran = status.ok();
-  std::snprintf(report.error, sizeof(report.error), "%s", std::string(status.message()).c_str());
-  const bool sent = write(out, &report, sizeof(report)) == static_cast<ssize_t>(sizeof(report));
-  // _exit: the parent's atexit handlers and buffered output are not ours to flush.
-  _exit(sent ? 0 : 1);
-}
-
-// Reads exactly `size` bytes unless the writer goes away first.
-bool readFully(int fd, void* buffer, size_t size) {
-  char* at = static_cast<char*>(buffer);
-  while (size > 0) {
-    const ssize_t n = read(fd, at, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    at += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 SessionProbeResult fromReport(const Report& report) {
   SessionProbeResult result;
   result.ran = report.ran;
@@ -174,26 +146,16 @@ SessionProbeResult failed(std::string error) {
 }  // namespace
 
 SessionProbeResult runSessionProbeInChild(uint64_t changes, size_t page_bytes) {
-  int fds[2];
-  if (pipe(fds) != 0) return failed(absl::StrCat("pipe: ", std::strerror(errno)));
-  std::fflush(nullptr);  // or the child's copy of pending output would be written twice
-  const pid_t child = fork();
-  if (child < 0) return failed(absl::StrCat("fork: ", std::strerror(errno)));
-  if (child == 0) {
-    close(fds[0]);
-    childMain(fds[1], changes, page_bytes);
-  }
-  close(fds[1]);
   Report report{};
-  const bool received = readFully(fds[0], &report, sizeof(report));
-  close(fds[0]);
-  int wait_status = 0;
-  while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
-  }
-  if (!received) {
-    return failed(absl::StrCat("the session probe child died without a report (wait status ",
-                               wait_status, ")"));
-  }
+  const absl::Status forked = runInForkedChild<Report>(
+      [&](Report* out) {
+        out->page_bytes = page_bytes;
+        const absl::Status status = measure(changes, out);  // the queue and files are gone after
+        out->ran = status.ok();
+        std::snprintf(out->error, sizeof(out->error), "%s", std::string(status.message()).c_str());
+      },
+      &report);
+  if (!forked.ok()) return failed(absl::StrCat("session probe: ", forked.message()));
   return fromReport(report);
 }
 

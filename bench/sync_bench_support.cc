@@ -267,4 +267,16 @@ void RoundBacklog::release() {
   round_ = -1;
 }
 
+bool ok(benchmark::State& state, const absl::Status& status) {
+  if (status.ok()) return true;
+  state.SkipWithError(std::string(status.message()).c_str());
+  return false;
+}
+
+bool ok(benchmark::State& state, const absl::Status& status, RoundChecks* checks) {
+  if (status.ok()) return true;
+  checks->fail(std::string(status.message()));
+  return ok(state, status);
+}
+
 }  // namespace asp::bench

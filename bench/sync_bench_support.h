@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "asp/core/sync_types.h"
+#include "benchmark/benchmark.h"
 #include "bench/storage_bench_support.h"
 
 namespace asp::bench {
@@ -114,6 +115,11 @@ struct RoundChecks {
   }
   bool allPassed() const { return ran > 0 && verified == ran; }
 };
+
+// True for OK; otherwise the benchmark is skipped with the status's message.
+bool ok(benchmark::State& state, const absl::Status& status);
+// As ok(), and a failed candidate round is recorded as such.
+bool ok(benchmark::State& state, const absl::Status& status, RoundChecks* checks);
 
 // The backlog of the current round, shared by its two sides: whichever runs first
 // fills a fresh file; the baseline only reads it, the session empties it. Asking for a
