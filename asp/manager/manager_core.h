@@ -79,7 +79,9 @@ class ManagerCore {
   struct Session;
 
   wire::v1::Message onStart(const wire::v1::Start& start);
-  void onValue(wire::v1::DataValue* value);
+  std::vector<wire::v1::Message> dispatch(wire::v1::Message* message);
+  // `session` caches the last lookup (nullptr: none yet).
+  void onValue(wire::v1::DataValue* value, Session** session);
   void onContext(const wire::v1::DataContext& context);
   void onClean(const wire::v1::DataClean& clean);
   void onChecksum(const wire::v1::ChecksumModule& checksum);

@@ -1,11 +1,32 @@
 #include "asp/manager/state_store.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "asp/base/checksum.h"
 
 namespace asp::manager {
 
 void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state) {
   for (const std::string& index : update.replaced_indices) state->erase(index);
+  // An index that starts empty (a first sync, a FULL replacement) gets room for all its
+  // upserts up front: a million values would otherwise grow (and rehash) its table some
+  // twenty times. A non-empty index is left to grow: its upserts are mostly updates.
+  absl::flat_hash_map<absl::string_view, size_t> upserts;
+  for (size_t i = 0; i < update.ops.size();) {
+    size_t run = i;
+    while (run < update.ops.size() && update.ops[run].kind == SessionUpdate::Op::Kind::kUpsert &&
+           update.ops[run].index == update.ops[i].index) {
+      ++run;
+    }
+    if (run > i) upserts[update.ops[i].index] += run - i;
+    i = std::max(run, i + 1);
+  }
+  for (const auto& [index, count] : upserts) {
+    IndexState& documents = (*state)[std::string(index)];
+    if (documents.empty()) documents.reserve(count);
+  }
   // Values of one session mostly come in runs of the same index: look it up once a run.
   IndexState* current = nullptr;
   const std::string* current_index = nullptr;
