@@ -2,6 +2,7 @@
 // file side (open, inspect, delete) is in sqlite_change_queue_file.cc.
 #include "asp/storage/sqlite_change_queue.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -107,6 +108,9 @@ absl::Status SqliteChangeQueue::applyInTransaction(const NextParts& next) {
 // The coalescing table of PROTOCOL.md §6. `pending` is the row a session would send
 // next; `in_flight` the copy a running session is sending (left unchanged).
 absl::Status SqliteChangeQueue::applyOne(const Change& change) {
+  const bool is_delete = change.operation == Operation::kDelete;
+  if (absl::Status s = noteIndex(change.index); !s.ok()) return s;
+
   struct Row {
     bool present = false;
     int64_t row = 0;
@@ -128,7 +132,6 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   }
   find.reset();
 
-  const bool is_delete = change.operation == Operation::kDelete;
   bool is_new = false;
   sqlite::Statement* write = nullptr;
   if (!pending.present) {
@@ -163,6 +166,44 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   write->bindInt(5, static_cast<int64_t>(change.version));
   write->bindInt(6, is_new ? 1 : 0);
   return write->run();
+}
+
+absl::Status SqliteChangeQueue::noteIndex(const std::string& index) {
+  if (known_indices_.contains(index)) return absl::OkStatus();
+  for (const std::string& added : indices_added_) {
+    if (added == index) return absl::OkStatus();
+  }
+  statements_->add_index.bindText(1, index);
+  if (absl::Status s = statements_->add_index.run(); !s.ok()) return s;
+  indices_added_.push_back(index);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteChangeQueue::indicesWithRows() {
+  // Every index with rows is known, so the scan stops at the first row of the last known
+  // index to appear: at once in the usual case. Only a known index without rows makes it
+  // read the whole table, once: it is forgotten then.
+  absl::flat_hash_set<std::string> unseen = known_indices_;
+  std::vector<std::string> found;
+  sqlite::Statement& scan = statements_->distinct_indices;
+  absl::StatusOr<bool> row = true;
+  // With nothing known (which a table with rows never has), it reads to the end.
+  while (!unseen.empty() || found.empty()) {
+    row = scan.step();
+    if (!row.ok() || !*row) break;
+    std::string index = scan.columnText(0);
+    unseen.erase(index);
+    found.push_back(std::move(index));
+  }
+  scan.reset();
+  if (!row.ok()) return row.status();
+  for (const std::string& stale : unseen) {
+    statements_->drop_index.bindText(1, stale);
+    if (absl::Status s = statements_->drop_index.run(); !s.ok()) return s;
+    known_indices_.erase(stale);  // safe before COMMIT: it has no rows either way
+  }
+  std::sort(found.begin(), found.end());
+  return found;
 }
 
 bool SqliteChangeQueue::inFlight(int64_t row, const std::string& index) const {
@@ -208,24 +249,32 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(
     absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
     if (!hi.ok()) return hi.status();
     frozen.hi = *hi;
-    std::string filter;
-    if (!frozen.only.empty()) {
-      filter = absl::StrCat(" AND idx IN (",
-                            absl::StrJoin(std::vector<std::string>(only_indices.size(), "?"), ", "), ")");
+    if (frozen.only.empty()) {
+      // Everything: hi is the last row, so the session is the whole table.
+      absl::StatusOr<int64_t> size = scalar(statements_->count_all);
+      if (!size.ok()) return size.status();
+      info.size = static_cast<uint64_t>(*size);
+      absl::StatusOr<std::vector<std::string>> indices = indicesWithRows();
+      if (!indices.ok()) return indices.status();
+      info.indices = *std::move(indices);
+    } else {
+      const std::string filter = absl::StrCat(
+          " AND idx IN (", absl::StrJoin(std::vector<std::string>(only_indices.size(), "?"), ", "),
+          ")");
+      absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
+          "SELECT idx, count(*) FROM change WHERE row <= ?1", filter, " GROUP BY idx ORDER BY idx"));
+      if (!indices.ok()) return indices.status();
+      indices->bindInt(1, frozen.hi);
+      for (size_t i = 0; i < only_indices.size(); ++i) {
+        indices->bindText(static_cast<int>(i + 2), only_indices[i]);
+      }
+      absl::StatusOr<bool> row;
+      while ((row = indices->step()).ok() && *row) {
+        info.indices.push_back(indices->columnText(0));
+        info.size += static_cast<uint64_t>(indices->columnInt(1));
+      }
+      if (!row.ok()) return row.status();
     }
-    absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
-        "SELECT idx, count(*) FROM change WHERE row <= ?1", filter, " GROUP BY idx ORDER BY idx"));
-    if (!indices.ok()) return indices.status();
-    indices->bindInt(1, frozen.hi);
-    for (size_t i = 0; i < only_indices.size(); ++i) {
-      indices->bindText(static_cast<int>(i + 2), only_indices[i]);
-    }
-    absl::StatusOr<bool> row;
-    while ((row = indices->step()).ok() && *row) {
-      info.indices.push_back(indices->columnText(0));
-      info.size += static_cast<uint64_t>(indices->columnInt(1));
-    }
-    if (!row.ok()) return row.status();
     frozen.size = info.size;
     frozen_ = frozen;
     // A DELTA session sends what it froze: none of it is "new" any more. A clean sends none.
@@ -308,6 +357,7 @@ absl::Status SqliteChangeQueue::commitSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (!frozen_.active) return absl::OkStatus();
   const Frozen before = frozen_;
+  bool emptied = false;
   absl::Status status = inTransaction([&]() -> absl::Status {
     if (!frozen_.only.empty()) {
       std::vector<std::string> only(frozen_.only.begin(), frozen_.only.end());
@@ -326,11 +376,17 @@ absl::Status SqliteChangeQueue::commitSession() {
       sqlite::Statement& drop = *later != 0 ? statements_->delete_upto : statements_->delete_all;
       if (*later != 0) drop.bindInt(1, frozen_.hi);
       if (absl::Status s = drop.run(); !s.ok()) return s;
+      emptied = *later == 0;
+      if (emptied) {
+        if (absl::Status s = statements_->clear_indices.run(); !s.ok()) return s;
+      }
     }
     frozen_ = Frozen{};
     return saveState();
   });
   if (!status.ok()) frozen_ = before;
+  // Forgotten only once durable: a known index must have its queue_index row.
+  if (status.ok() && emptied) known_indices_.clear();
   return status;
 }
 

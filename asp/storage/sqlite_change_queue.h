@@ -49,7 +49,7 @@ enum class Durability {
 
 class SqliteChangeQueue final : public ChangeQueue {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // Options::path for a queue that lives in memory only (no file, no durability).
   static constexpr const char* kInMemoryPath = ":memory:";
 
@@ -163,6 +163,14 @@ class SqliteChangeQueue final : public ChangeQueue {
   // The number the next new row gets: above every row, frozen_.hi and sent_watermark_
   // (SQLite's own choice, max + 1, could fall back into a frozen range after deletes).
   int64_t next_row_ = 1;
+  // Indices queue_index is known to hold (a subset of it; it holds a superset of the
+  // indices with rows), and those the open transaction added. Require db_mu_.
+  absl::flat_hash_set<std::string> known_indices_;
+  std::vector<std::string> indices_added_;
+  // Adds change.index to queue_index unless known. Requires db_mu_, in a transaction.
+  absl::Status noteIndex(const std::string& index);
+  // The indices with rows, sorted; forgets the others. Requires db_mu_, in a transaction.
+  absl::StatusOr<std::vector<std::string>> indicesWithRows();
 
   std::mutex writers_mu_;  // guards writers_
   std::condition_variable writers_cv_;

@@ -89,7 +89,7 @@ absl::Status SqliteChangeQueue::openFile() {
         "; this build understands version ", kSchemaVersion, " (file left untouched)"));
   }
   if (options_.read_only) {
-    if (*version != kSchemaVersion) {
+    if (*version < 1) {
       return absl::FailedPreconditionError(
           absl::StrCat("'", path, "' is not an ASP change queue (schema version ", *version, ")"));
     }
@@ -121,6 +121,12 @@ absl::Status SqliteChangeQueue::openFile() {
   if (absl::Status s = (*db)->exec("PRAGMA secure_delete = FAST"); !s.ok()) return s;
   if (*version == 0) {
     if (absl::Status s = (*db)->exec(kSchema); !s.ok()) return s;
+  } else if (*version == 1) {
+    if (absl::Status s = (*db)->exec(queue_internal::kMigrateFrom1); !s.ok()) {
+      (void)(*db)->exec("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("queue database '", path,
+                                                 "': upgrading schema 1 to 2: ", s.message()));
+    }
   }
 
   auto statements = std::make_unique<Statements>();
@@ -153,6 +159,12 @@ absl::Status SqliteChangeQueue::openFile() {
        "DELETE FROM change AS p WHERE p.row > ?1 AND EXISTS "
        "(SELECT 1 FROM change AS f WHERE f.id = p.id AND f.row <= ?1)"},
       {&statements->set_state, "UPDATE queue_state SET value = ?2 WHERE key = ?1"},
+      {&statements->add_index, "INSERT OR IGNORE INTO queue_index VALUES (?1)"},
+      {&statements->drop_index, "DELETE FROM queue_index WHERE idx = ?1"},
+      {&statements->clear_indices, "DELETE FROM queue_index"},
+      // Streams each index the first time the scan meets it (no sort): the caller
+      // stops as soon as it has seen every index it expects.
+      {&statements->distinct_indices, "SELECT DISTINCT idx FROM change"},
   };
   for (const auto& [statement, text] : sql) {
     absl::StatusOr<sqlite::Statement> prepared = (*db)->prepare(text);
@@ -162,6 +174,12 @@ absl::Status SqliteChangeQueue::openFile() {
   db_ = *std::move(db);
   statements_ = std::move(statements);
   if (absl::Status s = loadState(); !s.ok()) return s;
+  known_indices_.clear();
+  absl::StatusOr<sqlite::Statement> known = db_->prepare("SELECT idx FROM queue_index");
+  if (!known.ok()) return known.status();
+  absl::StatusOr<bool> has_row;
+  while ((has_row = known->step()).ok() && *has_row) known_indices_.insert(known->columnText(0));
+  if (!has_row.ok()) return has_row.status();
   // A session left in flight by a crash: everything in it is pending again.
   if (!frozen_.active) return absl::OkStatus();
   return inTransaction([this] { return unfreeze(); });

@@ -35,7 +35,19 @@ CREATE TABLE queue_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT 
 INSERT INTO queue_state VALUES ('frozen_hi', -1), ('sent_watermark', 0);
 -- The indices a DataClean session froze (empty: a DELTA session froze every index).
 CREATE TABLE frozen_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
-PRAGMA user_version = 1;
+-- Every index that may have rows in `change` (a superset): what beginSession() lists
+-- without scanning the table.
+CREATE TABLE queue_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
+PRAGMA user_version = 2;
+COMMIT;
+)sql";
+
+// Version 1 had no queue_index.
+inline constexpr char kMigrateFrom1[] = R"sql(
+BEGIN IMMEDIATE;
+CREATE TABLE queue_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO queue_index SELECT DISTINCT idx FROM change;
+PRAGMA user_version = 2;
 COMMIT;
 )sql";
 
@@ -46,6 +58,7 @@ struct SqliteChangeQueue::Statements {
   sqlite::Statement find, insert, update, erase;
   sqlite::Statement max_row, count_all, read_after, locate, rows_after;
   sqlite::Statement delete_upto, delete_all, merge_update, merge_delete, set_state;
+  sqlite::Statement add_index, drop_index, clear_indices, distinct_indices;
 };
 
 template <typename Body>
@@ -55,10 +68,14 @@ absl::Status SqliteChangeQueue::inTransaction(Body body) {
         "queue database '", options_.path, "' is ", db_ == nullptr ? "closed" : "read-only"));
   }
   if (absl::Status s = statements_->begin.run(); !s.ok()) return s;
+  indices_added_.clear();
   absl::Status status = body();
   if (status.ok()) status = statements_->commit.run();
   // After a failed COMMIT SQLite may already have rolled back; that error is moot.
   if (!status.ok()) (void)statements_->rollback.run();
+  // Indices written to queue_index count as known only once that is durable.
+  if (status.ok()) known_indices_.insert(indices_added_.begin(), indices_added_.end());
+  indices_added_.clear();
   return status;
 }
 

@@ -44,7 +44,8 @@ TEST_F(SqliteFileTest, CreatesAWalDatabaseWithASchemaVersion) {
   auto queue = testing::openQueue(path_);
   ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x")).ok());
   EXPECT_EQ(queryOutside(path_, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(queryOutside(path_, "PRAGMA user_version"), "1");
+  EXPECT_EQ(queryOutside(path_, "PRAGMA user_version"),
+            std::to_string(SqliteChangeQueue::kSchemaVersion));
   EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM change"), "1");
 }
 
@@ -83,13 +84,74 @@ TEST_F(SqliteFileTest, ReopenAfterCloseMidSessionMakesInFlightPendingAgain) {
 
 TEST_F(SqliteFileTest, RefusesANewerSchemaVersionAndLeavesTheFileAlone) {
   { testing::openQueue(path_); }
-  ASSERT_EQ(queryOutside(path_, "PRAGMA user_version = 2"), "<error>");  // no row, applied
+  const std::string newer = std::to_string(SqliteChangeQueue::kSchemaVersion + 1);
+  ASSERT_EQ(queryOutside(path_, "PRAGMA user_version = " + newer), "<error>");  // no row, applied
   const std::string before = readFile(path_);
   absl::Status s = openError(options());
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find(path_), absl::string_view::npos) << s;
-  EXPECT_NE(s.message().find("schema version 2"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("schema version " + newer), absl::string_view::npos) << s;
   EXPECT_EQ(readFile(path_), before);
+}
+
+TEST_F(SqliteFileTest, UpgradesASchemaOneFileKeepingItsChanges) {
+  {
+    auto queue = testing::openQueue(path_);
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x", 0, "idx-a")).ok());
+    ASSERT_TRUE(queue->record(makeChange("b", Operation::kCreate, "y", 0, "idx-b")).ok());
+  }
+  // What version 1 wrote: the same tables but queue_index.
+  ASSERT_EQ(queryOutside(path_, "DROP TABLE queue_index"), "<error>");  // no row, applied
+  ASSERT_EQ(queryOutside(path_, "PRAGMA user_version = 1"), "<error>");
+  auto queue = testing::openQueue(path_);
+  ASSERT_NE(queue, nullptr);
+  EXPECT_EQ(queryOutside(path_, "PRAGMA user_version"), "2");
+  absl::StatusOr<SessionInfo> info = queue->beginSession({});
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->size, 2u);
+  EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-a", "idx-b"}));
+}
+
+TEST_F(SqliteFileTest, AnIndexFirstSeenInAFailedWriteIsStillListedAfterReopen) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = testing::FaultVfs::kName;
+  testing::FaultVfs& vfs = testing::FaultVfs::get();
+  {
+    auto queue = testing::openQueue(o);
+    ASSERT_NE(queue, nullptr);
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x", 0, "idx-a")).ok());
+    vfs.reset();
+    vfs.failSyncsAfter(0);
+    vfs.failWritesAfter(0);
+    EXPECT_FALSE(queue->record(makeChange("n1", Operation::kCreate, "x", 0, "idx-new")).ok());
+    vfs.reset();
+    // The failed write must not leave idx-new "known" without its queue_index row.
+    ASSERT_TRUE(queue->record(makeChange("n2", Operation::kCreate, "x", 0, "idx-new")).ok());
+  }
+  auto queue = testing::openQueue(path_);
+  ASSERT_NE(queue, nullptr);
+  absl::StatusOr<SessionInfo> info = queue->beginSession({});
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-a", "idx-new"}));
+  EXPECT_EQ(info->size, 2u);
+}
+
+TEST_F(SqliteFileTest, AnIndexWhoseChangesAllCancelledIsNotListed) {
+  auto queue = testing::openQueue(path_);
+  ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x", 0, "idx-a")).ok());
+  ASSERT_TRUE(queue->record(makeChange("g", Operation::kCreate, "x", 0, "idx-gone")).ok());
+  ASSERT_TRUE(queue->record(makeChange("g", Operation::kDelete, "", 0, "idx-gone")).ok());
+  absl::StatusOr<SessionInfo> info = queue->beginSession({});
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-a"}));
+  EXPECT_EQ(info->size, 1u);
+  EXPECT_EQ(queryOutside(path_, "SELECT group_concat(idx) FROM queue_index"), "idx-a");
+  ASSERT_TRUE(queue->commitSession().ok());
+  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM queue_index"), "0") << "emptied with the queue";
+  ASSERT_TRUE(queue->record(makeChange("g2", Operation::kCreate, "x", 0, "idx-gone")).ok());
+  info = queue->beginSession({});
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-gone"}));
 }
 
 TEST_F(SqliteFileTest, RefusesACorruptFileAndLeavesItAlone) {
