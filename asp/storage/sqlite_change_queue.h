@@ -19,6 +19,7 @@
 #ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
 #define ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -172,8 +173,14 @@ class SqliteChangeQueue final : public ChangeQueue {
   // The indices with rows, sorted; forgets the others. Requires db_mu_, in a transaction.
   absl::StatusOr<std::vector<std::string>> indicesWithRows();
 
-  std::mutex writers_mu_;  // guards writers_
-  std::condition_variable writers_cv_;
+  std::mutex writers_mu_;  // guards writers_ and the group-commit figures below
+  // kPowerLoss group commit: a leader whose group is smaller than the last one waits, at
+  // most half a commit's duration, for the other writers to queue up (PostgreSQL's
+  // commit_delay, adaptive), so that one fsync serves them all.
+  std::condition_variable leader_cv_;
+  bool leader_waiting_ = false;
+  size_t last_group_ = 0;
+  std::chrono::nanoseconds last_commit_{0};
   std::deque<Writer*> writers_;
 
   std::unique_ptr<AsyncCommitter> async_;  // set in asynchronous mode

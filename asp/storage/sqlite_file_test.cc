@@ -2,6 +2,8 @@
 // durability levels, I/O faults and the asynchronous mode.
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "asp/storage/queue_test_util.h"
 #include "asp/testing/fault_vfs.h"
@@ -239,6 +241,29 @@ TEST_F(SqliteFileTest, PowerLossDurabilitySyncsAtEveryCommit) {
     ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate)).ok());
   }
   EXPECT_GE(FaultVfs::get().syncs(), 20u);
+}
+
+TEST_F(SqliteFileTest, PowerLossWritersOnManyThreadsShareTheirSyncs) {
+  SqliteChangeQueue::Options o = options();
+  o.vfs = FaultVfs::kName;
+  o.durability = Durability::kPowerLoss;
+  auto queue = testing::openQueue(o);
+  FaultVfs::get().reset();
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        EXPECT_TRUE(queue->record(makeChange(id, Operation::kCreate, "x")).ok()) << id;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  // One commit each would be at least one sync each.
+  EXPECT_LT(FaultVfs::get().syncs(), static_cast<uint64_t>(kThreads * kEach) * 3 / 4)
+      << "group commit: writers waiting together share a transaction and its fsync";
+  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM change"), std::to_string(kThreads * kEach));
 }
 
 TEST_F(SqliteFileTest, ProcessCrashDurabilityDoesNotSyncEachCommit) {
