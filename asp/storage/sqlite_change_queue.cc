@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "asp/storage/id_filter.h"
 #include "asp/storage/sqlite_change_queue_internal.h"
 
 namespace asp {
@@ -143,20 +144,23 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
     bool is_delete = false;
     bool is_new = false;
   } pending, in_flight;
-  sqlite::Statement& find = statements_->find;
-  find.bindText(1, change.id);
-  while (true) {
-    absl::StatusOr<bool> has_row = find.step();
-    if (!has_row.ok()) {
-      find.reset();
-      return has_row.status();
+  // Only an id the filter may hold can have rows: the others skip the lookup.
+  if (!ids_complete_ || ids_->mayContain(change.id)) {
+    sqlite::Statement& find = statements_->find;
+    find.bindText(1, change.id);
+    while (true) {
+      absl::StatusOr<bool> has_row = find.step();
+      if (!has_row.ok()) {
+        find.reset();
+        return has_row.status();
+      }
+      if (!*has_row) break;
+      const int64_t number = find.columnInt(0);
+      Row& row = inFlight(number, find.columnText(3)) ? in_flight : pending;
+      row = Row{true, number, find.columnInt(1) == kDelete, stillNew(number, find.columnInt(2) != 0)};
     }
-    if (!*has_row) break;
-    const int64_t number = find.columnInt(0);
-    Row& row = inFlight(number, find.columnText(3)) ? in_flight : pending;
-    row = Row{true, number, find.columnInt(1) == kDelete, stillNew(number, find.columnInt(2) != 0)};
+    find.reset();
   }
-  find.reset();
 
   bool is_new = false;
   sqlite::Statement* write = nullptr;
@@ -183,6 +187,7 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   if (write == &statements_->insert) {
     write->bindText(1, change.id);
     write->bindInt(7, next_row_++);
+    ids_->add(change.id);
   } else {
     write->bindInt(1, pending.row);
   }
@@ -412,7 +417,11 @@ absl::Status SqliteChangeQueue::commitSession() {
   });
   if (!status.ok()) frozen_ = before;
   // Forgotten only once durable: a known index must have its queue_index row.
-  if (status.ok() && emptied) known_indices_.clear();
+  if (status.ok() && emptied) {
+    known_indices_.clear();
+    ids_->clear();
+    ids_complete_ = true;
+  }
   return status;
 }
 

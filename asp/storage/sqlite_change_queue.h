@@ -39,6 +39,8 @@
 
 namespace asp {
 
+class IdFilter;
+
 enum class Durability {
   // A change survives the process being killed (SIGKILL, crash) once record() returns:
   // it is in the WAL file, though perhaps not yet on the disk (synchronous=NORMAL).
@@ -132,6 +134,7 @@ class SqliteChangeQueue final : public ChangeQueue {
   // Persists frozen_ and sent_watermark_ (queue_state, frozen_index). Requires db_mu_.
   absl::Status saveState();
   absl::Status loadState();
+  absl::Status loadIds();  // requires db_mu_ (or the constructor), statements_
   // The row just before the in-flight change with seq `seq`: where to start reading it.
   absl::StatusOr<int64_t> rowOfSeq(uint64_t seq);
   // Steps a one-value query (0 when it returns no row) and resets it.
@@ -167,6 +170,11 @@ class SqliteChangeQueue final : public ChangeQueue {
   // Indices queue_index is known to hold (a subset of it; it holds a superset of the
   // indices with rows), and those the open transaction added. Require db_mu_.
   absl::flat_hash_set<std::string> known_indices_;
+  // Every id with a row, when `ids_complete_` (else unknown: the lookup always runs).
+  // Complete from an empty table, or rebuilt at open from a table small enough for the
+  // filter; ids are only ever added, and forgotten when a commit empties the table.
+  std::unique_ptr<IdFilter> ids_;
+  bool ids_complete_ = false;
   std::vector<std::string> indices_added_;
   // Adds change.index to queue_index unless known. Requires db_mu_, in a transaction.
   absl::Status noteIndex(const std::string& index);

@@ -8,11 +8,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "asp/storage/sqlite_change_queue.h"
+#include "asp/storage/id_filter.h"
 #include "asp/storage/sqlite_change_queue_internal.h"
 
 namespace asp {
 
 using queue_internal::kDelete;
+using queue_internal::kIdFilterBits;
+using queue_internal::kIdFilterRebuildRows;
 using queue_internal::kNoSession;
 using queue_internal::kSchema;
 
@@ -181,8 +184,28 @@ absl::Status SqliteChangeQueue::openFile() {
   while ((has_row = known->step()).ok() && *has_row) known_indices_.insert(known->columnText(0));
   if (!has_row.ok()) return has_row.status();
   // A session left in flight by a crash: everything in it is pending again.
-  if (!frozen_.active) return absl::OkStatus();
-  return inTransaction([this] { return unfreeze(); });
+  if (frozen_.active) {
+    if (absl::Status s = inTransaction([this] { return unfreeze(); }); !s.ok()) return s;
+  }
+  return loadIds();
+}
+
+// The id filter is complete when it holds every id in the table: at once for an empty
+// table, after one pass over change_by_id for a table within the filter's designed
+// load (0.1 s per 500,000 ids), else not until a commit empties the table.
+absl::Status SqliteChangeQueue::loadIds() {
+  ids_ = std::make_unique<IdFilter>(kIdFilterBits);
+  ids_complete_ = false;
+  absl::StatusOr<int64_t> rows = scalar(statements_->count_all);
+  if (!rows.ok()) return rows.status();
+  if (*rows > kIdFilterRebuildRows) return absl::OkStatus();
+  absl::StatusOr<sqlite::Statement> ids = db_->prepare("SELECT id FROM change");
+  if (!ids.ok()) return ids.status();
+  absl::StatusOr<bool> row;
+  while ((row = ids->step()).ok() && *row) ids_->add(ids->columnText(0));
+  if (!row.ok()) return row.status();
+  ids_complete_ = true;
+  return absl::OkStatus();
 }
 
 absl::Status SqliteChangeQueue::loadState() {

@@ -14,6 +14,10 @@ namespace queue_internal {
 inline constexpr int64_t kUpsert = 1;
 inline constexpr int64_t kDelete = 2;
 
+// The id filter: 512 KiB, about 2% false positives at its designed load of 500,000 ids.
+inline constexpr size_t kIdFilterBits = size_t{1} << 22;
+inline constexpr int64_t kIdFilterRebuildRows = 500000;
+
 // queue_state.frozen_hi when no session is in flight.
 inline constexpr int64_t kNoSession = -1;
 

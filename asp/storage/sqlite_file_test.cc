@@ -63,6 +63,21 @@ TEST_F(SqliteFileTest, ChangesSurviveCloseAndReopen) {
   EXPECT_EQ(sent[0].version, 7u);
 }
 
+TEST_F(SqliteFileTest, CoalescingFindsChangesRecordedBeforeReopen) {
+  {
+    auto queue = testing::openQueue(path_);
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "a1")).ok());
+    ASSERT_TRUE(queue->record(makeChange("b", Operation::kCreate, "b1")).ok());
+  }
+  auto queue = testing::openQueue(path_);
+  ASSERT_TRUE(queue->record(makeChange("a", Operation::kDelete)).ok());
+  ASSERT_TRUE(queue->record(makeChange("b", Operation::kModify, "b2")).ok());
+  std::vector<SessionChange> sent = beginAndReadAll(*queue);
+  ASSERT_EQ(sent.size(), 1u) << "a was created and deleted before any sync: nothing to send";
+  EXPECT_EQ(sent[0].id, "b");
+  EXPECT_EQ(sent[0].data, "b2");
+}
+
 TEST_F(SqliteFileTest, ReopenAfterCloseMidSessionMakesInFlightPendingAgain) {
   {
     auto queue = testing::openQueue(path_);

@@ -1,0 +1,40 @@
+// IdFilter: a fixed-size Bloom filter of change ids, so that recording a change whose id
+// has no row in the queue can skip the coalescing lookup.
+//
+// mayContain() is false only for an id never added since the last clear(): no false
+// negatives, some false positives (about 2% at 500,000 ids, rising with more; a false
+// positive only costs the lookup the filter would have saved). Memory is fixed at
+// construction whatever the number of ids.
+//
+// Not thread-safe: the queue guards it with its database mutex.
+#ifndef ASP_STORAGE_ID_FILTER_H_
+#define ASP_STORAGE_ID_FILTER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace asp {
+
+class IdFilter {
+ public:
+  // `bits` is rounded up to a power of two (at least 64).
+  explicit IdFilter(size_t bits);
+
+  void add(absl::string_view id);
+  bool mayContain(absl::string_view id) const;
+  void clear();
+
+  size_t bits() const { return words_.size() * 64; }
+
+ private:
+  static constexpr int kProbes = 4;
+  std::vector<uint64_t> words_;
+  uint64_t mask_;  // bits() - 1
+};
+
+}  // namespace asp
+
+#endif  // ASP_STORAGE_ID_FILTER_H_
