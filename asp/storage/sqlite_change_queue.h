@@ -183,7 +183,7 @@ class SqliteChangeQueue final : public ChangeQueue {
 
   std::mutex writers_mu_;  // guards writers_ and the group-commit figures below
   // kPowerLoss group commit: a leader whose group is smaller than the last one waits, at
-  // most half a commit's duration, for the other writers to queue up (PostgreSQL's
+  // most twice the last commit's own duration, for the other writers to queue up (PostgreSQL's
   // commit_delay, adaptive), so that one fsync serves them all.
   std::condition_variable leader_cv_;
   bool leader_waiting_ = false;
