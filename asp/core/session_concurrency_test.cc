@@ -15,11 +15,14 @@ using testing::ProtocolHarness;
 using testing::SimulatedClock;
 using wire::v1::Message;
 
-// Runs a DELTA session on its own thread; the test acts while it waits.
+// Runs a DELTA session (or any other call) on its own thread; the test acts while it
+// waits.
 class BackgroundSync {
  public:
   explicit BackgroundSync(AgentSyncProtocol& protocol)
-      : thread_([this, &protocol] { result_ = protocol.synchronizeModule(Mode::kDelta); }) {}
+      : BackgroundSync([&protocol] { return protocol.synchronizeModule(Mode::kDelta); }) {}
+  explicit BackgroundSync(std::function<SyncResult()> call)
+      : thread_([this, call = std::move(call)] { result_ = call(); }) {}
   SyncResult join() {
     thread_.join();
     return result_;
@@ -55,10 +58,13 @@ class StopTest : public ::testing::Test {
 
   ProtocolHarness& h() { return *harness_; }
 
-  // Stops the session once `in_wait` holds and a thread waits on the clock; checks
-  // that it ends as stopped, with no simulated time spent waiting out a deadline.
-  void stopWhen(const std::function<bool()>& in_wait) {
-    BackgroundSync sync(*h().protocol);
+  // Stops the session (`call`, or a DELTA sync) once `in_wait` holds and a thread waits
+  // on the clock; checks that it ends as stopped, with no simulated time spent waiting
+  // out a deadline, and that the queue holds its 20 changes.
+  void stopWhen(const std::function<bool()>& in_wait,
+                std::function<SyncResult()> call = nullptr) {
+    if (!call) call = [this] { return h().protocol->synchronizeModule(Mode::kDelta); };
+    BackgroundSync sync(std::move(call));
     waitUntil(in_wait);
     ASSERT_TRUE(h().clock.awaitWaiters(1));
     const absl::Duration before = h().clock.elapsed();
@@ -113,6 +119,96 @@ TEST_F(StopTest, DuringTheEndWait) {
   h().protocol->stop();
   EXPECT_EQ(sync.join().code, SyncCode::kStopped);
   EXPECT_EQ(h().pending(), 20u);
+}
+
+TEST_F(StopTest, DuringTheEndBackoffWait) {
+  h().manager.corruptSessionOfNextAnswers(1000);  // End answers never match
+  BackgroundSync sync(*h().protocol);
+  waitUntil([&] { return h().manager.received(Message::kDataBatch) >= 1; });
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  h().clock.advance(absl::Seconds(1));  // the End delay passes; End is sent
+  waitUntil([&] { return h().manager.received(Message::kEnd) == 1; });
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  h().clock.advance(absl::Seconds(30));  // the End wait times out
+  waitUntil([&] { return retrying_.load(); });
+  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  const absl::Duration before = h().clock.elapsed();
+  h().protocol->stop();
+  SyncResult result = sync.join();
+  EXPECT_EQ(result.code, SyncCode::kStopped) << result.message;
+  EXPECT_EQ(h().clock.elapsed(), before) << "woken by stop(), not by the end of the backoff";
+  EXPECT_EQ(h().manager.received(Message::kEnd), 1) << "stopped before resending";
+  EXPECT_EQ(h().pending(), 20u);
+}
+
+// stop() in the other kinds of session, while End waits for its answer (after any data
+// went out). Each ends as kStopped with the queue's 20 changes pending (stopWhen), and
+// after reset() the same call goes through.
+class StopInOtherSessions : public StopTest {
+ protected:
+  void SetUp() override {
+    customize_ = [](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::ZeroDuration(); };
+    StopTest::SetUp();
+    // The first End is not handled by the manager, and its answer is for another
+    // session (ignored): the agent keeps waiting.
+    h().manager.replaceNextEndAnswer([](uint64_t session) {
+      Message m;
+      m.mutable_end_ack()->set_status(wire::v1::STATUS_OK);
+      m.mutable_end_ack()->set_session(session + 1);
+      return m.SerializeAsString();
+    });
+  }
+
+  void stopInTheEndWait(std::function<SyncResult()> call) {
+    stopWhen([&] { return h().manager.received(Message::kEnd) == 1; }, std::move(call));
+  }
+};
+
+TEST_F(StopInOtherSessions, AFullSessionGetsItsRecoverySetBack) {
+  for (const auto& [id, doc] : h().module[kIndex]) {
+    ASSERT_TRUE(h().protocol->persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data,
+                                                        doc.version).ok());
+  }
+  auto full = [this] { return h().protocol->synchronizeModule(Mode::kFull); };
+  stopInTheEndWait(full);
+  EXPECT_EQ(h().manager.received(Message::kDataBatch), 1);
+  EXPECT_TRUE(h().managerState().empty()) << "the manager did not apply the stopped session";
+  SyncResult again = full();
+  ASSERT_EQ(again.code, SyncCode::kOk) << again.message;
+  EXPECT_EQ(again.changes, 20u) << "the whole recovery set came back";
+  EXPECT_EQ(h().managerState(), h().module);
+}
+
+TEST_F(StopInOtherSessions, ACheckSession) {
+  const std::string checksum = h().moduleChecksum();
+  auto check = [this, checksum] { return h().protocol->checkIntegrity(kIndex, checksum); };
+  stopInTheEndWait(check);
+  EXPECT_EQ(h().manager.received(Message::kChecksumModule), 1);
+  EXPECT_EQ(check().code, SyncCode::kChecksumMismatch) << "the manager holds nothing yet";
+}
+
+TEST_F(StopInOtherSessions, AMetadataSession) {
+  auto metadata = [this] {
+    return h().protocol->synchronizeMetadataOrGroups(Mode::kMetadataDelta, {kIndex}, 3);
+  };
+  stopInTheEndWait(metadata);
+  EXPECT_EQ(metadata().code, SyncCode::kOk);
+}
+
+TEST_F(StopInOtherSessions, AGroupSession) {
+  auto groups = [this] {
+    return h().protocol->synchronizeMetadataOrGroups(Mode::kGroupCheck, {kIndex}, 3);
+  };
+  stopInTheEndWait(groups);
+  EXPECT_EQ(groups().code, SyncCode::kOk);
+}
+
+TEST_F(StopInOtherSessions, ACleanSessionKeepsTheIndexChanges) {
+  auto clean = [this] { return h().protocol->notifyDataClean({kIndex}); };
+  stopInTheEndWait(clean);  // the 20 changes the clean froze are pending again
+  EXPECT_EQ(h().manager.received(Message::kDataClean), 1);
+  ASSERT_EQ(clean().code, SyncCode::kOk);
+  EXPECT_EQ(h().pending(), 0u) << "dropped once a clean went through";
 }
 
 class StopDuringPacing : public StopTest {

@@ -127,6 +127,57 @@ TEST(ProtocolViolations, AnEndAckWithoutStatusFailsTheSession) {
   EXPECT_EQ(h.pending(), 1u);
 }
 
+TEST(ProtocolViolations, AStartAckWithAnUnknownStatusFailsTheSession) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) {
+    return startAck(static_cast<wire::v1::Status>(42), 5);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("StartAck.status has unknown value 42"), std::string::npos)
+      << result.message;
+  EXPECT_EQ(h.manager.received(Message::kDataBatch), 0);
+  EXPECT_EQ(h.manager.received(Message::kStart), 1) << "not retried";
+  EXPECT_EQ(h.protocol->stats().answers_malformed, 1u);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(ProtocolViolations, AnEndAckWithAnUnknownStatusFailsTheSession) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    Message m;
+    m.mutable_end_ack()->set_status(static_cast<wire::v1::Status>(42));
+    m.mutable_end_ack()->set_session(session);
+    return m.SerializeAsString();
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("EndAck.status has unknown value 42"), std::string::npos)
+      << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "not retried";
+  EXPECT_EQ(h.protocol->stats().answers_malformed, 1u);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(ProtocolViolations, AChecksumMismatchStartAckIsAProtocolError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerStartsWith(wire::v1::STATUS_CHECKSUM_MISMATCH, 1);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("STATUS_CHECKSUM_MISMATCH"), std::string::npos) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kStart), 1) << "not retried";
+  EXPECT_EQ(h.manager.received(Message::kDataBatch), 0);
+  EXPECT_EQ(h.pending(), 1u);
+  // Nor does it answer an integrity check: only an EndAck says the checksums differ.
+  h.manager.answerStartsWith(wire::v1::STATUS_CHECKSUM_MISMATCH, 1);
+  absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kAborted) << full.status();
+  EXPECT_EQ(h.manager.received(Message::kChecksumModule), 0);
+}
+
 TEST(ProtocolViolations, AnInvalidAnswerForAnotherSessionIsOnlyCounted) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");
@@ -239,6 +290,64 @@ TEST(LateAnswers, ProcessingNeitherSpendsNorGivesBackRetries) {
   h.manager.dropNextAnswers(1);
   EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kStartTimeout);
   EXPECT_EQ(h.manager.received(Message::kStart), 2) << "PROCESSING did not restore the spent retry";
+}
+
+std::string endAck(wire::v1::Status status, uint64_t session) {
+  Message m;
+  m.mutable_end_ack()->set_status(status);
+  m.mutable_end_ack()->set_session(session);
+  return m.SerializeAsString();
+}
+
+// Timeout 30 s, one retry, backoff 1 s, End delay 1 s: End 1 at 1.001 s, End 2 at 32.001 s.
+void oneRetry(AgentSyncProtocol::Options& o) {
+  o.timeout = absl::Seconds(30);
+  o.retries = 1;
+  o.backoff.initial = absl::Seconds(1);
+  o.backoff.jitter = 0;
+  o.sync_end_delay = absl::Seconds(1);
+}
+
+TEST(LateAnswers, ProcessingOnEndAckDoesNotGiveBackSpentRetries) {
+  ProtocolHarness h(oneRetry);
+  h.record("a", Operation::kCreate, "1");
+  // The manager goes silent after the StartAck: End 1 is not answered (the one retry is
+  // spent). End 2 gets only PROCESSING, then silence again.
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.setSilent(true); });
+  h.clock.scheduleAfter(absl::Seconds(10), [&] {
+    h.manager.replaceNextEndAnswer(
+        [](uint64_t session) { return endAck(wire::v1::STATUS_PROCESSING, session); });
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kEndTimeout) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2) << "PROCESSING did not restore the spent retry";
+  EXPECT_EQ(result.duration, absl::Seconds(1 + 30 + 1 + 30) + absl::Milliseconds(2))
+      << "a fresh timeout after PROCESSING, then no more retries";
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(LateAnswers, AReqRetRoundRenewsTheEndRetryBudget) {
+  ProtocolHarness h(oneRetry);
+  h.record("a", Operation::kCreate, "1");
+  // End 1: no answer (the one retry is spent). End 2: ReqRet for seq 0. End 3, sent after
+  // the retransmission: no answer again, so it needs a renewed retry. End 4: answered.
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.setSilent(true); });
+  h.clock.scheduleAfter(absl::Seconds(10), [&] {
+    h.manager.replaceNextEndAnswer([](uint64_t session) {
+      Message m;
+      m.mutable_req_ret()->set_session(session);
+      m.mutable_req_ret()->add_ranges();  // [0, 0]
+      return m.SerializeAsString();
+    });
+  });
+  h.clock.scheduleAfter(absl::Seconds(62) + absl::Milliseconds(500),
+                        [&] { h.manager.setSilent(false); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 1u);
+  EXPECT_EQ(h.manager.received(Message::kEnd), 4);
+  EXPECT_EQ(h.pending(), 0u);
+  EXPECT_EQ(h.managerState(), h.module);
 }
 
 TEST(FullSync, LostDataIsRetransmittedFromTheRecoverySet) {

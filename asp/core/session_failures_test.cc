@@ -1,5 +1,5 @@
-// Every way the manager can fail a session, and what the agent does about it
-// (PROTOCOL.md §5, steps 2 and 4), on the simulated clock.
+// Every way the manager or the transport can fail a session, and what the agent does
+// about it (PROTOCOL.md §5, steps 2 and 4), on the simulated clock.
 #include "asp/core/protocol_harness.h"
 #include "gtest/gtest.h"
 
@@ -21,6 +21,13 @@ void exactTiming(AgentSyncProtocol::Options& o) {
 }
 
 std::string encode(const Message& m) { return m.SerializeAsString(); }
+
+std::string startAckOk(uint64_t session) {
+  Message m;
+  m.mutable_start_ack()->set_status(wire::v1::STATUS_OK);
+  m.mutable_start_ack()->set_session(session);
+  return encode(m);
+}
 
 TEST(StartPhase, SilenceResendsStartWithGrowingBackoffThenTimesOut) {
   ProtocolHarness h(exactTiming);
@@ -113,6 +120,122 @@ TEST(StartPhase, TransportFailureFailsFastAndKeepsTheQueue) {
   EXPECT_EQ(h.pending(), 1u);
 }
 
+// A send that fails after Start fails the session at once with kTransportError (no
+// retry, no backoff), and the frozen changes go back to the queue for the next sync.
+// Failed sends are not recorded by the transport, so counts show what did go out.
+
+TEST(TransportFailure, ADataFrameThatCannotBeSentFailsAtOnceAndKeepsTheQueue) {
+  ProtocolHarness h(exactTiming);
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  // The StartAck arms the failure, so it hits the send that follows Start: the data frame.
+  h.manager.replaceNextAnswer(Message::kStart, [&](uint64_t) {
+    h.transport.failNextSends(1);
+    return startAckOk(7);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
+  EXPECT_NE(result.message.find("send failed"), std::string::npos) << result.message;
+  EXPECT_EQ(h.transport.count(Message::kDataBatch), 0) << "the frame is not sent again";
+  EXPECT_EQ(h.transport.count(Message::kEnd), 0) << "the session ends there";
+  EXPECT_EQ(result.duration, absl::Milliseconds(1)) << "no wait after the StartAck";
+  EXPECT_EQ(h.pending(), 5u);
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 5u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(TransportFailure, AnEndThatCannotBeSentFailsAtOnceAndKeepsTheQueue) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  // Armed during the End delay, after the data went out.
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.transport.failNextSends(1); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kDataBatch), 1);
+  EXPECT_EQ(h.manager.received(Message::kEnd), 0) << "End is not sent again";
+  EXPECT_EQ(result.duration, absl::Seconds(1) + absl::Milliseconds(1))
+      << "fails when End is due, with no timeout or backoff after it";
+  EXPECT_EQ(h.pending(), 1u);
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 1u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(TransportFailure, AResentEndThatCannotBeSentFailsAndTheNextSyncSendsEverythingAgain) {
+  ProtocolHarness h(exactTiming);
+  for (int i = 0; i < 3; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  // The first EndAck is lost; the End resent after 30 s + 1 s of backoff cannot be sent.
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.dropNextAnswers(1); });
+  h.clock.scheduleAfter(absl::Seconds(10), [&] { h.transport.failNextSends(1); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1);
+  EXPECT_EQ(result.duration, absl::Seconds(1 + 30 + 1) + absl::Milliseconds(1))
+      << "fails at the resend, not after the remaining retries";
+  // The manager did apply the first End; the agent cannot know, so it sends them again.
+  EXPECT_EQ(h.pending(), 3u);
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 3u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(TransportFailure, ARetransmissionThatCannotBeSentFailsAndKeepsTheQueue) {
+  ProtocolHarness h(exactTiming);
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseSeqsOnce({2});
+  // The manager asks for seq 2 again; the frame carrying it cannot be sent.
+  h.manager.replaceNextEndAnswer([&](uint64_t session) {
+    h.transport.failNextSends(1);
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    m.mutable_req_ret()->add_ranges()->set_begin(2);
+    m.mutable_req_ret()->mutable_ranges(0)->set_end(2);
+    return encode(m);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
+  EXPECT_EQ(result.retransmitted, 0u);
+  EXPECT_EQ(h.transport.count(Message::kDataBatch), 1) << "only the first frame went out";
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "no End after the failed retransmission";
+  EXPECT_EQ(h.pending(), 5u);
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 5u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(TransportFailure, ADataCleanThatCannotBeSentKeepsTheIndexChanges) {
+  ProtocolHarness h;
+  for (int i = 0; i < 3; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.replaceNextAnswer(Message::kStart, [&](uint64_t) {
+    h.transport.failNextSends(1);
+    return startAckOk(7);
+  });
+  SyncResult result = h.protocol->notifyDataClean({kIndex});
+  EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
+  EXPECT_EQ(h.transport.count(Message::kDataClean), 0);
+  EXPECT_EQ(h.transport.count(Message::kEnd), 0);
+  EXPECT_EQ(h.pending(), 3u) << "the changes the clean froze are pending again";
+  ASSERT_EQ(h.protocol->notifyDataClean({kIndex}).code, SyncCode::kOk);
+  EXPECT_EQ(h.pending(), 0u) << "dropped once a clean went through";
+}
+
+TEST(TransportFailure, AChecksumThatCannotBeSentIsUnavailableNotAMismatch) {
+  ProtocolHarness h;
+  h.manager.replaceNextAnswer(Message::kStart, [&](uint64_t) {
+    h.transport.failNextSends(1);
+    return startAckOk(7);
+  });
+  absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kUnavailable) << full.status();
+  EXPECT_EQ(h.transport.count(Message::kChecksumModule), 0);
+  EXPECT_EQ(h.transport.count(Message::kEnd), 0);
+  EXPECT_EQ(h.protocol->stats().sessions_failed, 1u);
+}
+
 TEST(EndPhase, ProcessingDoesNotConsumeRetries) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     exactTiming(o);
@@ -185,6 +308,41 @@ TEST(EndPhase, EndWaitsForTheConfiguredDelay) {
   std::vector<absl::Duration> ends = h.manager.arrivals(Message::kEnd);
   ASSERT_EQ(ends.size(), 1u);
   EXPECT_EQ(ends[0] - batches.back(), absl::Seconds(3));
+}
+
+TEST(EndPhase, ZeroEndDelaySendsEndRightAfterTheData) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    exactTiming(o);
+    o.sync_end_delay = absl::ZeroDuration();
+  });
+  h.record("a", Operation::kCreate, "1");
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
+  std::vector<absl::Duration> ends = h.manager.arrivals(Message::kEnd);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0], batches.back());
+  EXPECT_EQ(result.duration, absl::Milliseconds(2)) << "two answers 1 ms each, nothing else";
+}
+
+TEST(EndPhase, AnEndResentAfterARetransmissionIsNotDelayed) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    exactTiming(o);
+    o.sync_end_delay = absl::Seconds(3);
+  });
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseSeqsOnce({2});
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  ASSERT_EQ(result.retransmitted, 1u);
+  std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
+  std::vector<absl::Duration> ends = h.manager.arrivals(Message::kEnd);
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(ends.size(), 2u);
+  EXPECT_EQ(ends[0] - batches[0], absl::Seconds(3)) << "the first End waits the delay";
+  EXPECT_EQ(ends[1], batches[1]) << "the second End follows the retransmission at once";
+  EXPECT_EQ(ends[1] - ends[0], absl::Milliseconds(1)) << "just the ReqRet's latency";
+  EXPECT_EQ(h.managerState(), h.module);
 }
 
 TEST(Answers, WrongSessionIsIgnoredAndCounted) {
