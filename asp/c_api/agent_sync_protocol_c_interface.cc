@@ -324,7 +324,9 @@ int asp_get_stats(AspHandle* handle, asp_stats_t* out) {
     if (out == nullptr) return fail(handle, "asp_get_stats: out is NULL");
     const asp::Stats s = handle->protocol->stats();
     *out = asp_stats_t{s.sessions_ok, s.sessions_failed, s.values_sent, s.frames_sent,
-                       s.bytes_sent, s.retransmitted, s.answers_ignored, s.answers_malformed};
+                       s.bytes_sent, s.retransmitted, s.answers_ignored, s.answers_malformed,
+                       {}};
+    std::snprintf(out->last_failure, sizeof(out->last_failure), "%s", s.last_failure.c_str());
     return 0;
   });
 }

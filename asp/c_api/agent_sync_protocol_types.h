@@ -130,6 +130,8 @@ typedef struct {
   uint64_t retransmitted;
   uint64_t answers_ignored;
   uint64_t answers_malformed;
+  char last_failure[ASP_REASON_SIZE]; /* "<code name>: <message>" of the latest failed
+                                         session, "" if none; NUL-terminated, may be cut */
 } asp_stats_t;
 
 typedef struct AspHandle AspHandle;

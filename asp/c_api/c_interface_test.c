@@ -138,6 +138,7 @@ static void sync_module_checks_modes_and_reports_results(void) {
   EXPECT(asp_get_stats(h, &stats) == 0);
   EXPECT(stats.sessions_failed == 1);
   EXPECT(stats.sessions_ok == 1);
+  EXPECT_CONTAINS(stats.last_failure, "transport error");
   EXPECT(asp_get_stats(h, NULL) == -1);
   asp_destroy(h);
 }
