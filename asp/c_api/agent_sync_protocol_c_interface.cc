@@ -188,6 +188,13 @@ int asp_persist_diff_in_memory(AspHandle* handle, const char* id, asp_operation_
                  data != nullptr ? std::strlen(data) : 0, version);
 }
 
+int asp_persist_diff_in_memory_bytes(AspHandle* handle, const char* id,
+                                     asp_operation_t operation, const char* index,
+                                     const void* data, size_t data_size, uint64_t version) {
+  return persist(handle, "asp_persist_diff_in_memory_bytes", true, id, operation, index, data,
+                 data_size, version);
+}
+
 asp_sync_result_t asp_sync_module_with_option(AspHandle* handle, asp_mode_t mode,
                                               asp_option_t option) {
   if (handle == nullptr) return nullHandleResult("asp_sync_module");

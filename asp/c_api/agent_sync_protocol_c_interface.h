@@ -44,6 +44,10 @@ int asp_persist_diff_bytes(AspHandle* handle, const char* id, asp_operation_t op
 /* Adds a document to the in-memory recovery set sent by a FULL sync. */
 int asp_persist_diff_in_memory(AspHandle* handle, const char* id, asp_operation_t operation,
                                const char* index, const char* data, uint64_t version);
+/* The same with binary data of `data_size` bytes. */
+int asp_persist_diff_in_memory_bytes(AspHandle* handle, const char* id,
+                                     asp_operation_t operation, const char* index,
+                                     const void* data, size_t data_size, uint64_t version);
 
 /* Runs a DELTA (the queue) or FULL (the recovery set) session. */
 asp_sync_result_t asp_sync_module(AspHandle* handle, asp_mode_t mode);

@@ -92,6 +92,10 @@ static void persist_accepts_changes_and_refuses_bad_ones(void) {
   free(big);
   EXPECT(asp_persist_diff_in_memory(h, "doc", ASP_OPERATION_CREATE, "states-fim", "{}", 1) == 0);
   EXPECT(asp_persist_diff_in_memory(h, "doc", (asp_operation_t)-1, "states-fim", "{}", 1) == -1);
+  EXPECT(asp_persist_diff_in_memory_bytes(h, "/bin/x", ASP_OPERATION_CREATE, "states-fim", binary, 3, 3) == 0);
+  EXPECT(asp_persist_diff_in_memory_bytes(h, "/bin/y", ASP_OPERATION_CREATE, "states-fim", NULL, 0, 3) == 0);
+  EXPECT(asp_persist_diff_in_memory_bytes(h, "/bin/z", ASP_OPERATION_CREATE, "states-fim", NULL, 4, 3) == -1);
+  EXPECT_CONTAINS(asp_last_error(), "asp_persist_diff_in_memory_bytes: data is NULL");
   asp_destroy(h);
 }
 
@@ -102,6 +106,7 @@ static void a_null_handle_is_an_error_everywhere(void) {
   EXPECT(asp_persist_diff(NULL, "a", ASP_OPERATION_CREATE, "i", "x", 1) == -1);
   EXPECT_CONTAINS(logged, "asp_persist_diff: handle is NULL");
   EXPECT(asp_persist_diff_in_memory(NULL, "a", ASP_OPERATION_CREATE, "i", "x", 1) == -1);
+  EXPECT(asp_persist_diff_in_memory_bytes(NULL, "a", ASP_OPERATION_CREATE, "i", "x", 1, 1) == -1);
   EXPECT(asp_sync_module(NULL, ASP_MODE_DELTA).code == ASP_SYNC_INVALID_ARGUMENT);
   EXPECT(asp_requires_full_sync(NULL, "i", "c") == -1);
   EXPECT(asp_sync_metadata_or_groups(NULL, ASP_MODE_GROUP_DELTA, NULL, 0, 1).code == ASP_SYNC_INVALID_ARGUMENT);

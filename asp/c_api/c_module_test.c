@@ -13,6 +13,7 @@
 
 #define FILES 1000
 #define INDEX "states-fim-files"
+#define BINARY_INDEX "states-fim-binaries"
 
 /* What the module holds: one document per file. */
 static char documents[FILES][96];
@@ -142,6 +143,22 @@ static void a_c_module_end_to_end(void) {
   asp_sync_result_t full = asp_sync_module(h, ASP_MODE_FULL);
   EXPECT(full.code == ASP_SYNC_OK);
   EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 0);
+
+  /* A binary document (an embedded NUL) reaches the manager whole through a FULL sync:
+   * its checksum matches the whole bytes, not the part before the NUL. */
+  const char blob[] = {'b', 'i', 'n', '\0', 'a', 'r', 'y'};
+  asp_clear_in_memory_data(h);
+  EXPECT(asp_persist_diff_in_memory_bytes(h, "/bin/blob", ASP_OPERATION_CREATE, BINARY_INDEX,
+                                          blob, sizeof(blob), 1) == 0);
+  EXPECT(asp_sync_module(h, ASP_MODE_FULL).code == ASP_SYNC_OK);
+  char whole[41], cut[41];
+  const void* blob_data[] = {blob};
+  const size_t whole_size[] = {sizeof(blob)};
+  const size_t cut_size[] = {strlen(blob)};
+  EXPECT(asp_index_checksum(blob_data, whole_size, 1, whole) == 0);
+  EXPECT(asp_index_checksum(blob_data, cut_size, 1, cut) == 0);
+  EXPECT(asp_requires_full_sync(h, BINARY_INDEX, whole) == 0);
+  EXPECT(asp_requires_full_sync(h, BINARY_INDEX, cut) == 1);
 
   /* Metadata and groups. */
   const char* indices[] = {INDEX};
