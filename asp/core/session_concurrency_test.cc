@@ -276,10 +276,18 @@ TEST(OneSessionAtATime, ConcurrentCallsReturnAlreadyRunningAtOnce) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(h.protocol->deleteDatabase().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(h.manager.received(Message::kStart), 1) << "no other session reached the manager";
+  Stats stats = h.protocol->stats();
+  EXPECT_EQ(stats.sessions_ok + stats.sessions_failed, 0u) << "refusals are not sessions";
   // Recording never waits for a session.
   EXPECT_TRUE(h.protocol->persistDifference("b", Operation::kCreate, kIndex, "2", 1).ok());
   h.protocol->stop();
   EXPECT_EQ(sync.join().code, SyncCode::kStopped);
+  EXPECT_EQ(h.protocol->stats().sessions_failed, 1u) << "the stopped session counts";
+  // Stopped until reset(): refused again, and not counted again.
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kStopped);
+  stats = h.protocol->stats();
+  EXPECT_EQ(stats.sessions_failed, 1u);
+  EXPECT_EQ(stats.sessions_ok, 0u);
 }
 
 TEST(UnderLoad, RecordingThreeHundredThousandChangesWhileSessionsRunLosesNothing) {

@@ -89,6 +89,31 @@ TEST_F(StorageFaults, AnAbortThatFailsIsRecoveredBeforeTheNextSession) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
+TEST_F(StorageFaults, AFailedReadDuringARetransmissionIsAStorageError) {
+  ProtocolHarness h(withFaultVfs);
+  // More data than SQLite's page cache holds, so re-reading seq 0 at the end reaches the
+  // file.
+  for (int i = 0; i < 3000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(4000, 'a' + i % 26));
+  // The manager asks for seq 0 again, and from that moment reads fail.
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    FaultVfs::get().failReadsAfter(0);
+    Message m;
+    m.mutable_req_ret()->set_session(session);
+    m.mutable_req_ret()->add_ranges();  // [0, 0]
+    return m.SerializeAsString();
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
+  EXPECT_EQ(result.retransmitted, 0u) << "nothing could be read to resend";
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "no End after a failed retransmission";
+  EXPECT_TRUE(h.managerState().empty()) << "the manager applied nothing";
+  FaultVfs::get().reset();
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 3000u) << "nothing lost";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
 std::string startAck(wire::v1::Status status, uint64_t session) {
   Message m;
   m.mutable_start_ack()->set_status(status);
@@ -265,6 +290,21 @@ TEST(ReqRet, OnASessionWithoutDataIsAProtocolError) {
   EXPECT_NE(full.status().message().find("protocol error"), absl::string_view::npos);
 }
 
+TEST(ReqRet, OnAMetadataOrGroupsSessionIsAProtocolError) {
+  for (Mode mode : {Mode::kMetadataDelta, Mode::kGroupCheck}) {
+    ProtocolHarness h;
+    h.manager.replaceNextEndAnswer([](uint64_t session) {
+      Message m;
+      m.mutable_req_ret()->set_session(session);
+      m.mutable_req_ret()->add_ranges();  // [0, 0], but these sessions carry no data
+      return m.SerializeAsString();
+    });
+    SyncResult result = h.protocol->synchronizeMetadataOrGroups(mode, {kIndex}, 3);
+    EXPECT_EQ(result.code, SyncCode::kProtocolError) << modeName(mode) << ": " << result.message;
+    EXPECT_EQ(result.retransmitted, 0u);
+  }
+}
+
 TEST(LateAnswers, AnEndAckArrivingDuringTheBackoffIsAcceptedWithoutResendingEnd) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     o.timeout = absl::Seconds(10);
@@ -290,6 +330,49 @@ TEST(LateAnswers, ProcessingNeitherSpendsNorGivesBackRetries) {
   h.manager.dropNextAnswers(1);
   EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kStartTimeout);
   EXPECT_EQ(h.manager.received(Message::kStart), 2) << "PROCESSING did not restore the spent retry";
+}
+
+TEST(LateAnswers, AReqRetArrivingDuringTheEndBackoffIsServedWithoutResendingEnd) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Seconds(10);
+    o.retries = 1;
+    o.backoff.initial = absl::Seconds(2);
+    o.backoff.jitter = 0;
+  });
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseSeqsOnce({2});
+  // Every answer comes after the timeout, within the backoff: the StartAck, the ReqRet
+  // for seq 2 and the final EndAck are each taken as they come.
+  h.manager.setLatency(absl::Seconds(11));
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 1u);
+  EXPECT_EQ(h.manager.received(Message::kStart), 1);
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2) << "the first End, then one after the retransmission";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(LateAnswers, RepeatedStartAckProcessingEachRenewTheWait) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Seconds(15);
+    o.retries = 0;
+  });
+  h.record("a", Operation::kCreate, "1");
+  // The Start gets PROCESSING at once, then two more 10 s apart, then silence. Each
+  // PROCESSING starts a fresh 15 s wait, so the session ends at 20 + 15 s.
+  h.manager.answerStartsWith(wire::v1::STATUS_PROCESSING, 1);
+  const std::string processing = startAck(wire::v1::STATUS_PROCESSING, 0);
+  for (int at : {10, 20}) {
+    h.clock.scheduleAfter(absl::Seconds(at), [&h, processing] {
+      (void)h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(processing.data()),
+                                            processing.size());
+    });
+  }
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStartTimeout) << result.message;
+  EXPECT_EQ(result.duration, absl::Seconds(35));
+  EXPECT_EQ(h.manager.received(Message::kStart), 1) << "PROCESSING never resends Start";
+  EXPECT_EQ(h.pending(), 1u);
 }
 
 std::string endAck(wire::v1::Status status, uint64_t session) {
@@ -372,6 +455,27 @@ TEST(AsynchronousRecording, ASessionIncludesEverythingRecordedBeforeIt) {
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(result.changes, 2000u);
   EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Refusals, BadArgumentsAreNeitherSentNorCountedAsSessions) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kCheck).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->checkIntegrity("", h.moduleChecksum()).code, SyncCode::kInvalidArgument);
+  SyncResult bad_checksum = h.protocol->checkIntegrity(kIndex, "ABC");
+  EXPECT_EQ(bad_checksum.code, SyncCode::kInvalidArgument);
+  EXPECT_NE(bad_checksum.message.find("'ABC'"), std::string::npos) << bad_checksum.message;
+  EXPECT_EQ(h.protocol->requiresFullSync(kIndex, "ABC").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->notifyDataClean({}).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->notifyDataClean({kIndex, ""}).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kDelta, {kIndex}, 1).code,
+            SyncCode::kInvalidArgument);
+  EXPECT_TRUE(h.transport.sent().empty()) << "nothing reached the manager";
+  const Stats stats = h.protocol->stats();
+  EXPECT_EQ(stats.sessions_ok + stats.sessions_failed, 0u);
+  EXPECT_EQ(stats.last_failure, "");
+  EXPECT_EQ(h.pending(), 1u) << "the queue is untouched";
 }
 
 TEST(DataClean, RepeatedIndexNamesAreCleanedOnce) {
