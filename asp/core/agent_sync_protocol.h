@@ -93,8 +93,9 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
   // kChecksumMismatch when they differ, anything else on failure.
   SyncResult checkIntegrity(const std::string& index, const std::string& checksum);
 
-  // The queue, for inspection (counts) and batch recording.
-  ChangeQueue& queue() { return *queue_; }
+  // The queue, for inspection (counts) and batch recording. Sessions and deleting the
+  // database go through the protocol, so this view has neither.
+  ChangeRecorder& queue() { return *queue_; }
   // Waits until every change recorded so far is durable (asynchronous mode).
   absl::Status flush() { return queue_->flush(); }
 

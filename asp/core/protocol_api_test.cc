@@ -1,5 +1,8 @@
 // The public API's edges: options, bad arguments, malformed answers, deleteDatabase,
 // stats, and the gmock mock module authors use.
+#include <type_traits>
+#include <utility>
+
 #include "asp/core/protocol_harness.h"
 #include "asp/testing/mock_agent_sync_protocol.h"
 #include "gtest/gtest.h"
@@ -96,6 +99,36 @@ TEST(ParseResponseBuffer, AnAnswerWhenNoSessionRunsIsIgnoredAndCounted) {
   EXPECT_TRUE(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()),
                                               bytes.size()).ok());
   EXPECT_EQ(h.protocol->stats().answers_ignored, 1u);
+}
+
+// queue() is for recording and inspection only: the sessions belong to the protocol.
+using QueueView = std::remove_reference_t<decltype(std::declval<AgentSyncProtocol&>().queue())>;
+static_assert(!std::is_convertible_v<QueueView&, SessionSource&>,
+              "a module must not begin, commit or abort the protocol's sessions");
+static_assert(!std::is_convertible_v<QueueView&, ChangeQueue&>,
+              "nor delete the database under a running session");
+
+TEST(Queue, RecordsBatchesAndCountsThemForTheProtocolsSessions) {
+  ProtocolHarness h;
+  std::vector<Change> batch;
+  for (int i = 0; i < 3; ++i) {
+    Change c;
+    c.id = "id" + std::to_string(i);
+    c.operation = Operation::kCreate;
+    c.index = testing::kIndex;
+    c.data = "v";
+    c.version = 1;
+    batch.push_back(c);
+  }
+  ASSERT_TRUE(h.protocol->queue().recordBatch(batch).ok());
+  absl::StatusOr<std::vector<IndexCounts>> counts = h.protocol->queue().counts();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ(counts->at(0).pending, 3u);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.changes, 3u);
+  EXPECT_EQ(h.manager.documents(testing::kAgent, testing::kIndex).size(), 3u);
 }
 
 TEST(DeleteDatabase, EmptiesTheQueueAndKeepsTheInstanceUsable) {

@@ -70,8 +70,14 @@ struct IndexCounts {
   uint64_t in_flight = 0;
 };
 
-class ChangeQueue : public SessionSource {
+// What a module may do with a queue whose sessions someone else (the protocol) runs:
+// record and inspect. AgentSyncProtocol::queue() hands out this view, so a module
+// cannot begin, commit or abort a session behind the protocol's back, nor delete the
+// file under a running session.
+class ChangeRecorder {
  public:
+  virtual ~ChangeRecorder() = default;
+
   // Records one change, coalescing it per id (§6). Returns OK only once the change is
   // durable at the queue's durability level (in asynchronous mode: once buffered; see
   // flush()). InvalidArgument for a change validateChange() refuses.
@@ -86,7 +92,11 @@ class ChangeQueue : public SessionSource {
 
   // Pending and in-flight counts per index, sorted by index.
   virtual absl::StatusOr<std::vector<IndexCounts>> counts() = 0;
+};
 
+// The whole queue: recording, sessions, and deleting it.
+class ChangeQueue : public ChangeRecorder, public SessionSource {
+ public:
   // Deletes every change and the backing file(s); the queue stays usable, empty.
   virtual absl::Status deleteDatabase() = 0;
 };
