@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "asp/core/agent_sync_protocol.h"
 #include "asp/testing/fake_manager.h"
@@ -20,6 +22,19 @@ namespace asp::testing {
 
 inline constexpr char kAgent[] = "001";
 inline constexpr char kIndex[] = "states-fim-files";
+
+// The bytes of a ReqRet for `session` asking for the seq ranges [begin, end] given.
+inline std::string reqRet(uint64_t session,
+                          const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  wire::v1::Message m;
+  m.mutable_req_ret()->set_session(session);
+  for (const auto& [begin, end] : ranges) {
+    wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
+    r->set_begin(begin);
+    r->set_end(end);
+  }
+  return m.SerializeAsString();
+}
 
 class ProtocolHarness {
  public:
@@ -78,6 +93,15 @@ class ProtocolHarness {
   // The module's checksum of one index (PROTOCOL.md §5.1).
   std::string moduleChecksum(const std::string& index = kIndex) {
     return manager::indexChecksum(module[index]);
+  }
+
+  // After a failure: the next DELTA succeeds, sends `changes` changes (all of them:
+  // nothing was lost), and leaves the manager holding exactly what the module holds.
+  void expectNextDeltaSendsAndConverges(uint64_t changes) {
+    SyncResult next = protocol->synchronizeModule(Mode::kDelta);
+    ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+    EXPECT_EQ(next.changes, changes);
+    EXPECT_EQ(managerState(), module);
   }
 
   // Pending changes in the queue, all indices.

@@ -78,6 +78,16 @@ class StopTest : public ::testing::Test {
     h().protocol->reset();
   }
 
+  // With a DELTA running in the background: lets the End delay pass and returns once
+  // End is sent and the session waits for its answer.
+  void reachTheEndWait() {
+    waitUntil([&] { return h().manager.received(Message::kDataBatch) >= 1; });
+    ASSERT_TRUE(h().clock.awaitWaiters(1));
+    h().clock.advance(absl::Seconds(1));  // the End delay passes; End is sent
+    waitUntil([&] { return h().manager.received(Message::kEnd) == 1; });
+    ASSERT_TRUE(h().clock.awaitWaiters(1));
+  }
+
   std::function<void(AgentSyncProtocol::Options&)> customize_;
   std::unique_ptr<ProtocolHarness> harness_;
   std::atomic<bool> retrying_{false};
@@ -111,11 +121,7 @@ TEST_F(StopTest, DuringTheEndDelay) {
 TEST_F(StopTest, DuringTheEndWait) {
   h().manager.corruptSessionOfNextAnswers(1000);  // End answers never match
   BackgroundSync sync(*h().protocol);
-  waitUntil([&] { return h().manager.received(Message::kDataBatch) >= 1; });
-  ASSERT_TRUE(h().clock.awaitWaiters(1));
-  h().clock.advance(absl::Seconds(1));  // the End delay passes; End is sent
-  waitUntil([&] { return h().manager.received(Message::kEnd) == 1; });
-  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  reachTheEndWait();
   h().protocol->stop();
   EXPECT_EQ(sync.join().code, SyncCode::kStopped);
   EXPECT_EQ(h().pending(), 20u);
@@ -124,11 +130,7 @@ TEST_F(StopTest, DuringTheEndWait) {
 TEST_F(StopTest, DuringTheEndBackoffWait) {
   h().manager.corruptSessionOfNextAnswers(1000);  // End answers never match
   BackgroundSync sync(*h().protocol);
-  waitUntil([&] { return h().manager.received(Message::kDataBatch) >= 1; });
-  ASSERT_TRUE(h().clock.awaitWaiters(1));
-  h().clock.advance(absl::Seconds(1));  // the End delay passes; End is sent
-  waitUntil([&] { return h().manager.received(Message::kEnd) == 1; });
-  ASSERT_TRUE(h().clock.awaitWaiters(1));
+  reachTheEndWait();
   h().clock.advance(absl::Seconds(30));  // the End wait times out
   waitUntil([&] { return retrying_.load(); });
   ASSERT_TRUE(h().clock.awaitWaiters(1));

@@ -13,6 +13,7 @@ namespace {
 using testing::FaultVfs;
 using testing::kIndex;
 using testing::ProtocolHarness;
+using testing::reqRet;
 using wire::v1::Message;
 
 void withFaultVfs(AgentSyncProtocol::Options& o) { o.sqlite_vfs = FaultVfs::kName; }
@@ -51,10 +52,7 @@ TEST_F(StorageFaults, AFailedReadWhileStreamingIsAStorageError) {
   EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
   FaultVfs::get().reset();
   // The abort may have failed too (reads still failing); the next session recovers.
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 3000u) << "nothing lost";
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(3000);  // nothing lost
 }
 
 TEST_F(StorageFaults, ACommitFailureAfterEndAckIsReportedAndTheChangesAreSentAgain) {
@@ -70,10 +68,7 @@ TEST_F(StorageFaults, ACommitFailureAfterEndAckIsReportedAndTheChangesAreSentAga
   EXPECT_EQ(h.managerState(), h.module) << "the manager did apply it";
   FaultVfs::get().reset();
   h.record("id3", Operation::kDelete);
-  SyncResult again = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(again.code, SyncCode::kOk) << again.message;
-  EXPECT_EQ(again.changes, 10u) << "all ten resent (idempotent), id3 now as a delete";
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(10);  // all ten resent (idempotent), id3 now as a delete
 }
 
 TEST_F(StorageFaults, AnAbortThatFailsIsRecoveredBeforeTheNextSession) {
@@ -83,10 +78,7 @@ TEST_F(StorageFaults, AnAbortThatFailsIsRecoveredBeforeTheNextSession) {
   h.clock.scheduleAfter(absl::Milliseconds(500), [] { FaultVfs::get().failWritesAfter(0); });
   EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kManagerError);
   FaultVfs::get().reset();
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 5u);
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(5);
 }
 
 TEST_F(StorageFaults, AFailedReadDuringARetransmissionIsAStorageError) {
@@ -97,10 +89,7 @@ TEST_F(StorageFaults, AFailedReadDuringARetransmissionIsAStorageError) {
   // The manager asks for seq 0 again, and from that moment reads fail.
   h.manager.replaceNextEndAnswer([](uint64_t session) {
     FaultVfs::get().failReadsAfter(0);
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    m.mutable_req_ret()->add_ranges();  // [0, 0]
-    return m.SerializeAsString();
+    return reqRet(session, {{0, 0}});
   });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
@@ -108,10 +97,7 @@ TEST_F(StorageFaults, AFailedReadDuringARetransmissionIsAStorageError) {
   EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "no End after a failed retransmission";
   EXPECT_TRUE(h.managerState().empty()) << "the manager applied nothing";
   FaultVfs::get().reset();
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 3000u) << "nothing lost";
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(3000);  // nothing lost
 }
 
 std::string startAck(wire::v1::Status status, uint64_t session) {
@@ -220,14 +206,7 @@ TEST(ReqRet, UnsortedOverlappingRangesResendEachSeqOnceInOrder) {
   ProtocolHarness h;
   for (int i = 0; i < 20; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   h.manager.replaceNextEndAnswer([](uint64_t session) {
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    for (auto [b, e] : std::vector<std::pair<int, int>>{{10, 12}, {2, 3}, {11, 14}, {3, 3}, {15, 15}}) {
-      wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
-      r->set_begin(b);
-      r->set_end(e);
-    }
-    return m.SerializeAsString();
+    return reqRet(session, {{10, 12}, {2, 3}, {11, 14}, {3, 3}, {15, 15}});
   });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
@@ -260,14 +239,7 @@ TEST(ReqRet, ARepeatedRequestWithNoFresherAnswerIsServedAgain) {
   for (int i = 0; i < 10; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   // The first two Ends are answered "send seq 3 again": the second time genuinely (as if
   // the retransmission were lost too), with nothing fresher behind it.
-  auto resend3 = [](uint64_t session) {
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
-    r->set_begin(3);
-    r->set_end(3);
-    return m.SerializeAsString();
-  };
+  auto resend3 = [](uint64_t session) { return reqRet(session, {{3, 3}}); };
   h.manager.replaceNextEndAnswer(resend3);
   h.manager.replaceNextEndAnswer(resend3);
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
@@ -279,12 +251,8 @@ TEST(ReqRet, ARepeatedRequestWithNoFresherAnswerIsServedAgain) {
 
 TEST(ReqRet, OnASessionWithoutDataIsAProtocolError) {
   ProtocolHarness h;
-  h.manager.replaceNextEndAnswer([](uint64_t session) {
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    m.mutable_req_ret()->add_ranges();  // [0, 0], but a CHECK has no data
-    return m.SerializeAsString();
-  });
+  // [0, 0], but a CHECK has no data.
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{0, 0}}); });
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   EXPECT_EQ(full.status().code(), absl::StatusCode::kAborted) << full.status();
   EXPECT_NE(full.status().message().find("protocol error"), absl::string_view::npos);
@@ -293,12 +261,8 @@ TEST(ReqRet, OnASessionWithoutDataIsAProtocolError) {
 TEST(ReqRet, OnAMetadataOrGroupsSessionIsAProtocolError) {
   for (Mode mode : {Mode::kMetadataDelta, Mode::kGroupCheck}) {
     ProtocolHarness h;
-    h.manager.replaceNextEndAnswer([](uint64_t session) {
-      Message m;
-      m.mutable_req_ret()->set_session(session);
-      m.mutable_req_ret()->add_ranges();  // [0, 0], but these sessions carry no data
-      return m.SerializeAsString();
-    });
+    // [0, 0], but these sessions carry no data.
+    h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{0, 0}}); });
     SyncResult result = h.protocol->synchronizeMetadataOrGroups(mode, {kIndex}, 3);
     EXPECT_EQ(result.code, SyncCode::kProtocolError) << modeName(mode) << ": " << result.message;
     EXPECT_EQ(result.retransmitted, 0u);
@@ -416,12 +380,7 @@ TEST(LateAnswers, AReqRetRoundRenewsTheEndRetryBudget) {
   // the retransmission: no answer again, so it needs a renewed retry. End 4: answered.
   h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.setSilent(true); });
   h.clock.scheduleAfter(absl::Seconds(10), [&] {
-    h.manager.replaceNextEndAnswer([](uint64_t session) {
-      Message m;
-      m.mutable_req_ret()->set_session(session);
-      m.mutable_req_ret()->add_ranges();  // [0, 0]
-      return m.SerializeAsString();
-    });
+    h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{0, 0}}); });
   });
   h.clock.scheduleAfter(absl::Seconds(62) + absl::Milliseconds(500),
                         [&] { h.manager.setSilent(false); });

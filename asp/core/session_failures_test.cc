@@ -10,6 +10,7 @@ namespace {
 
 using testing::kIndex;
 using testing::ProtocolHarness;
+using testing::reqRet;
 using wire::v1::Message;
 
 // Timeout 30 s, retries 3, backoff 1 s doubling to 30 s, no jitter: exact times.
@@ -141,10 +142,7 @@ TEST(TransportFailure, ADataFrameThatCannotBeSentFailsAtOnceAndKeepsTheQueue) {
   EXPECT_EQ(h.transport.count(Message::kEnd), 0) << "the session ends there";
   EXPECT_EQ(result.duration, absl::Milliseconds(1)) << "no wait after the StartAck";
   EXPECT_EQ(h.pending(), 5u);
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 5u);
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(5);
 }
 
 TEST(TransportFailure, AnEndThatCannotBeSentFailsAtOnceAndKeepsTheQueue) {
@@ -159,10 +157,7 @@ TEST(TransportFailure, AnEndThatCannotBeSentFailsAtOnceAndKeepsTheQueue) {
   EXPECT_EQ(result.duration, absl::Seconds(1) + absl::Milliseconds(1))
       << "fails when End is due, with no timeout or backoff after it";
   EXPECT_EQ(h.pending(), 1u);
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 1u);
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(1);
 }
 
 TEST(TransportFailure, AResentEndThatCannotBeSentFailsAndTheNextSyncSendsEverythingAgain) {
@@ -178,10 +173,7 @@ TEST(TransportFailure, AResentEndThatCannotBeSentFailsAndTheNextSyncSendsEveryth
       << "fails at the resend, not after the remaining retries";
   // The manager did apply the first End; the agent cannot know, so it sends them again.
   EXPECT_EQ(h.pending(), 3u);
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 3u);
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(3);
 }
 
 TEST(TransportFailure, ARetransmissionThatCannotBeSentFailsAndKeepsTheQueue) {
@@ -191,11 +183,7 @@ TEST(TransportFailure, ARetransmissionThatCannotBeSentFailsAndKeepsTheQueue) {
   // The manager asks for seq 2 again; the frame carrying it cannot be sent.
   h.manager.replaceNextEndAnswer([&](uint64_t session) {
     h.transport.failNextSends(1);
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    m.mutable_req_ret()->add_ranges()->set_begin(2);
-    m.mutable_req_ret()->mutable_ranges(0)->set_end(2);
-    return encode(m);
+    return reqRet(session, {{2, 2}});
   });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
@@ -203,10 +191,7 @@ TEST(TransportFailure, ARetransmissionThatCannotBeSentFailsAndKeepsTheQueue) {
   EXPECT_EQ(h.transport.count(Message::kDataBatch), 1) << "only the first frame went out";
   EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "no End after the failed retransmission";
   EXPECT_EQ(h.pending(), 5u);
-  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
-  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
-  EXPECT_EQ(next.changes, 5u);
-  EXPECT_EQ(h.managerState(), h.module);
+  h.expectNextDeltaSendsAndConverges(5);
 }
 
 TEST(TransportFailure, ADataCleanThatCannotBeSentKeepsTheIndexChanges) {
@@ -389,12 +374,8 @@ TEST(Answers, JitteredLateAnswersStillConvergeExactly) {
 TEST(Answers, ReqRetOutOfRangeIsAProtocolError) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");
-  h.manager.replaceNextEndAnswer([](uint64_t session) {
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    m.mutable_req_ret()->add_ranges()->set_end(5);  // the session has 1 value: seq 0
-    return encode(m);
-  });
+  // The session has 1 value: seq 0.
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{0, 5}}); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kProtocolError);
   EXPECT_NE(result.message.find("[0, 5]"), std::string::npos) << result.message;
@@ -404,14 +385,7 @@ TEST(Answers, ReqRetOutOfRangeIsAProtocolError) {
 TEST(Answers, ReqRetWithInvertedRangeIsAProtocolError) {
   ProtocolHarness h;
   for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
-  h.manager.replaceNextEndAnswer([](uint64_t session) {
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    wire::v1::SeqRange* r = m.mutable_req_ret()->add_ranges();
-    r->set_begin(3);
-    r->set_end(1);
-    return encode(m);
-  });
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{3, 1}}); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kProtocolError);
   EXPECT_NE(result.message.find("inverted"), std::string::npos) << result.message;
@@ -420,11 +394,7 @@ TEST(Answers, ReqRetWithInvertedRangeIsAProtocolError) {
 TEST(Answers, ReqRetWithoutRangesIsAProtocolError) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");
-  h.manager.replaceNextEndAnswer([](uint64_t session) {
-    Message m;
-    m.mutable_req_ret()->set_session(session);
-    return encode(m);
-  });
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {}); });
   EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
   EXPECT_EQ(h.pending(), 1u);
 }
