@@ -1,5 +1,6 @@
 // stop() during every wait, one session at a time, and recording under load while
 // sessions run.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -243,6 +244,71 @@ TEST(StopInTheTransport, ASendBlockedOnAFullQueueEndsAsStopped) {
   h.protocol->reset();
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok()) << "the transport resumed too";
   EXPECT_EQ(h.managerState(), h.module);
+}
+
+// stop() called while a data frame is being sent (from the manager's side of the send,
+// on the session's own thread), with no pacing between frames: nothing more goes out.
+class StopBetweenFrames : public ::testing::Test {
+ protected:
+  StopBetweenFrames()
+      : h_([](AgentSyncProtocol::Options& o) {
+          o.frame_budget_bytes = 2048;
+          o.sync_end_delay = absl::ZeroDuration();
+        }) {
+    for (int i = 0; i < 40; ++i) h_.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+  }
+
+  // Stops the session when the manager receives the first DataBatch sent after an End
+  // (`after_end`: a retransmission), or else the first DataBatch of all.
+  void stopAtDataBatch(bool after_end) {
+    h_.transport.setReceiver([this, after_end](const std::string& module, const std::string& bytes) {
+      h_.manager.receive(module, bytes);
+      Message m;
+      if (!m.ParseFromString(bytes)) return;
+      ends_ += m.has_end() ? 1 : 0;
+      if (m.has_data_batch() && (after_end ? ends_ > 0 : true) && !stopped_) {
+        stopped_ = true;
+        h_.protocol->stop();
+      }
+    });
+  }
+
+  void expectStoppedWithEverythingPending(const SyncResult& result) {
+    EXPECT_EQ(result.code, SyncCode::kStopped) << result.message;
+    EXPECT_EQ(h_.pending(), 40u);
+    EXPECT_TRUE(h_.managerState().empty());
+    h_.protocol->reset();
+    h_.manager.attach(h_.transport);
+    h_.expectNextDeltaSendsAndConverges(40);
+  }
+
+  ProtocolHarness h_;
+  int ends_ = 0;
+  bool stopped_ = false;
+};
+
+TEST_F(StopBetweenFrames, NoFurtherDatagramAfterTheStop) {
+  stopAtDataBatch(false);
+  SyncResult result = h_.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(h_.transport.count(Message::kDataBatch), 1) << "the frame being sent, no more";
+  EXPECT_EQ(h_.transport.count(Message::kEnd), 0);
+  expectStoppedWithEverythingPending(result);
+}
+
+TEST_F(StopBetweenFrames, DuringARetransmission) {
+  // The manager asks for every seq again: the retransmission takes many frames.
+  h_.manager.replaceNextEndAnswer([](uint64_t session) { return testing::reqRet(session, {{0, 39}}); });
+  stopAtDataBatch(true);
+  SyncResult result = h_.protocol->synchronizeModule(Mode::kDelta);
+  const int first_transmission = h_.manager.received(Message::kDataBatch) - 1;
+  ASSERT_GT(first_transmission, 5) << "the session has many frames";
+  size_t per_frame = 0;
+  for (const Message& m : h_.transport.sent()) {
+    if (m.has_data_batch()) per_frame = std::max<size_t>(per_frame, m.data_batch().values_size());
+  }
+  EXPECT_EQ(result.retransmitted, per_frame) << "one frame of retransmission, no more";
+  EXPECT_EQ(h_.transport.count(Message::kEnd), 1) << "no End after the stopped retransmission";
+  expectStoppedWithEverythingPending(result);
 }
 
 TEST(StopOnTheSystemClock, InterruptsALongWaitPromptly) {
