@@ -1,5 +1,7 @@
 // The public API's edges: options, bad arguments, malformed answers, deleteDatabase,
 // stats, and the gmock mock module authors use.
+#include <atomic>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -129,6 +131,36 @@ TEST(Queue, RecordsBatchesAndCountsThemForTheProtocolsSessions) {
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(result.changes, 3u);
   EXPECT_EQ(h.manager.documents(testing::kAgent, testing::kIndex).size(), 3u);
+}
+
+// A transport that fails the test if it is used after its owner said it is gone.
+class GoneTransport final : public Transport {
+ public:
+  absl::Status send(absl::string_view, absl::string_view) override {
+    check("send");
+    return absl::UnavailableError("nobody listens");
+  }
+  void interrupt() override { check("interrupt"); }
+  void resume() override { check("resume"); }
+  std::atomic<bool> gone{false};
+
+ private:
+  void check(const char* what) {
+    if (gone) ADD_FAILURE() << what << "() called on a transport already destroyed";
+  }
+};
+
+TEST(Destructor, DoesNotTouchATransportDestroyedBeforeTheProtocol) {
+  GoneTransport transport;
+  AgentSyncProtocol::Options options;
+  options.module = "fim";
+  options.transport = &transport;
+  absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol = AgentSyncProtocol::create(options);
+  ASSERT_TRUE(protocol.ok()) << protocol.status();
+  ASSERT_TRUE((*protocol)->persistDifference("a", Operation::kCreate, kIndex, "x", 1).ok());
+  EXPECT_EQ((*protocol)->synchronizeModule(Mode::kDelta).code, SyncCode::kTransportError);
+  transport.gone = true;  // as if the module destroyed its queue first
+  protocol->reset();      // destroys the protocol
 }
 
 TEST(DeleteDatabase, EmptiesTheQueueAndKeepsTheInstanceUsable) {
