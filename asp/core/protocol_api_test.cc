@@ -205,6 +205,11 @@ TEST(Logger, ReportsEachSessionOutcome) {
   ASSERT_FALSE(lines.empty());
   EXPECT_NE(lines.back().find("info: delta session of module 'fim': ok"), std::string::npos)
       << lines.back();
+  // A CHECK that finds a difference got the answer it asked for: info, not a warning.
+  const std::string other = std::string(40, '0');
+  ASSERT_EQ(h.protocol->checkIntegrity(kIndex, other).code, SyncCode::kChecksumMismatch);
+  EXPECT_EQ(lines.back().rfind("info: ", 0), 0u) << lines.back();
+  EXPECT_NE(lines.back().find("checksum mismatch"), std::string::npos) << lines.back();
 }
 
 TEST(Mock, LetsAModuleTestItsCallsWithoutASession) {
