@@ -36,6 +36,22 @@ TEST_F(StorageFaults, AQueueThatCannotBeginIsAStorageErrorAndNothingIsSent) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
+TEST_F(StorageFaults, AnAsynchronousBufferThatCannotBeCommittedIsAStorageErrorAndIsKept) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    withFaultVfs(o);
+    o.asynchronous_recording = true;
+  });
+  FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull);
+  // Accepted into the buffer; the committer cannot write them.
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
+  EXPECT_TRUE(h.transport.sent().empty()) << "nothing is sent before the flush succeeds";
+  EXPECT_EQ(h.protocol->stats().sessions_failed, 1u);
+  FaultVfs::get().reset();
+  h.expectNextDeltaSendsAndConverges(5);  // the buffer was kept and committed on retry
+}
+
 TEST_F(StorageFaults, AFailedReadWhileStreamingIsAStorageError) {
   ProtocolHarness h(withFaultVfs);
   // More data than SQLite's page cache holds, so streaming reads reach the file.

@@ -50,12 +50,10 @@ absl::Status AsyncCommitter::add(std::vector<Change> changes) {
 absl::Status AsyncCommitter::flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = added_;
-  const uint64_t attempts_at_start = attempts_;
-  done_cv_.wait(lock, [&] {
-    return committed_ >= target || (attempts_ > attempts_at_start && !last_error_.ok());
-  });
+  const uint64_t started_before = attempts_started_;
+  done_cv_.wait(lock, [&] { return committed_ >= target || failed_attempt_ > started_before; });
   if (committed_ >= target) return absl::OkStatus();
-  return last_error_;
+  return failure_;
 }
 
 size_t AsyncCommitter::bufferedBytes() const {
@@ -86,23 +84,23 @@ void AsyncCommitter::run() {
     // batch may be read without the lock while producers keep adding.
     size_t units = 0;
     std::vector<absl::Span<const Change>> batch = nextBatch(&units);
+    const uint64_t attempt = ++attempts_started_;
     lock.unlock();
     absl::Status status = commit_(batch);
     lock.lock();
-    ++attempts_;
     if (status.ok()) {
       for (size_t i = 0; i < units; ++i) {
         buffered_bytes_ -= buffer_.front().bytes;
         buffer_.pop_front();
       }
       committed_ += units;
-      last_error_ = absl::OkStatus();
       retry_delay = options_.retry_initial;
       space_cv_.notify_all();
       done_cv_.notify_all();
       continue;
     }
-    last_error_ = status;
+    failure_ = status;
+    failed_attempt_ = attempt;
     done_cv_.notify_all();
     if (stopping_) return;  // closing: give up on what could not be committed
     const absl::Time deadline = clock_->now() + retry_delay;

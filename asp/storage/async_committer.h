@@ -58,8 +58,10 @@ class AsyncCommitter {
   absl::Status add(std::vector<Change> changes);
 
   // Returns OK once everything added before the call is committed, or the error of
-  // the first commit attempt that fails after the call (the changes stay buffered and
-  // are retried; call flush() again to wait for them).
+  // the first commit attempt begun after the call that fails (the changes stay buffered
+  // and are retried; call flush() again to wait for them). An attempt already under way
+  // when flush() is called does not count: once the cause is gone (disk space freed), a
+  // new flush() reports the outcome of a commit tried after it.
   absl::Status flush();
 
   // Bytes currently buffered (approximate memory held).
@@ -87,8 +89,9 @@ class AsyncCommitter {
   size_t buffered_bytes_ = 0;
   uint64_t added_ = 0;      // units ever added
   uint64_t committed_ = 0;  // units ever committed
-  uint64_t attempts_ = 0;    // commit attempts finished
-  absl::Status last_error_;  // of the latest attempt; OK after a success
+  uint64_t attempts_started_ = 0;  // commit attempts begun (numbered from 1)
+  uint64_t failed_attempt_ = 0;    // number of the latest attempt that failed
+  absl::Status failure_;           // and its error
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -1,6 +1,9 @@
 #include "asp/storage/async_committer.h"
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -120,6 +123,48 @@ TEST(AsyncCommitter, FlushReportsTheErrorWhileCommitsFailAndLosesNothing) {
   while (!committer.flush().ok()) {
   }
   EXPECT_EQ(committed.load(), 10);
+}
+
+TEST(AsyncCommitter, AFailingAttemptUnderWayWhenFlushIsCalledDoesNotDecideIt) {
+  testing::SimulatedClock clock(testing::SimulatedClock::Mode::kManual);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool in_first_attempt = false;
+  bool release_first = false;
+  int calls = 0;
+  AsyncCommitter::Options options;
+  options.clock = &clock;
+  AsyncCommitter committer(
+      [&](const Parts&) {
+        std::unique_lock<std::mutex> lock(mu);
+        if (++calls > 1) return absl::OkStatus();  // the disk has room again
+        in_first_attempt = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release_first; });
+        return absl::ResourceExhaustedError("disk full");
+      },
+      options);
+  ASSERT_TRUE(committer.add({change(1)}).ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return in_first_attempt; });
+  }
+  // flush() starts while the first attempt is still running; that attempt then fails.
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      release_first = true;
+      cv.notify_all();
+    }
+    // The committer waits out its retry delay on the clock, then tries again.
+    ASSERT_TRUE(clock.awaitWaiters(1));
+    clock.advance(absl::Seconds(1));
+  });
+  absl::Status s = committer.flush();
+  release.join();
+  EXPECT_TRUE(s.ok()) << "decided by the retry begun after flush(), which succeeded: " << s;
+  EXPECT_EQ(committer.bufferedBytes(), 0u);
 }
 
 TEST(AsyncCommitter, DestructionCommitsWhatIsBuffered) {
