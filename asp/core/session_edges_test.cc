@@ -355,6 +355,29 @@ TEST(LateAnswers, RepeatedStartAckProcessingEachRenewTheWait) {
   EXPECT_EQ(h.pending(), 1u);
 }
 
+// Known limitation (docs/lifecycle.md): the StartAck for the first Start arrives after
+// the resend. The agent adopts it, the manager has replaced that session, and End is
+// answered ERROR. What matters is that nothing is lost.
+TEST(LateAnswers, AStartAckForAnEarlierStartAfterTheResendFailsTheSessionAndLosesNothing) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Seconds(10);
+    o.retries = 1;
+    o.backoff.initial = absl::Seconds(1);
+    o.backoff.jitter = 0;
+  });
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  // Start 1 at 0 s, resent at 11 s; its StartAck lands at 12 s. The later answers come
+  // 12 s late too: within the End backoff, so they are still taken.
+  h.manager.setLatency(absl::Seconds(12));
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(h.manager.received(Message::kStart), 2);
+  EXPECT_EQ(result.code, SyncCode::kManagerError) << result.message;
+  EXPECT_TRUE(h.managerState().empty()) << "the manager applied nothing";
+  EXPECT_EQ(h.pending(), 5u);
+  h.manager.setLatency(absl::ZeroDuration());
+  h.expectNextDeltaSendsAndConverges(5);
+}
+
 std::string endAck(wire::v1::Status status, uint64_t session) {
   Message m;
   m.mutable_end_ack()->set_status(status);
