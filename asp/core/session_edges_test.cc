@@ -1,6 +1,7 @@
 // Less travelled branches of the lifecycle: storage failures at each step, answers
 // that break the protocol, unusual ReqRets, late answers during backoff, FULL with
 // losses, asynchronous recording, and duplicate clean indices.
+#include <atomic>
 #include <set>
 
 #include "asp/core/protocol_harness.h"
@@ -263,6 +264,62 @@ TEST(ReqRet, ARepeatedRequestWithNoFresherAnswerIsServedAgain) {
   EXPECT_EQ(result.retransmitted, 2u) << "served twice: once per genuine request";
   EXPECT_EQ(h.manager.received(Message::kEnd), 3);
   EXPECT_EQ(h.managerState(), h.module);
+}
+
+// The grace wait after a repeated ReqRet (see ARepeatedRequestWithNoFresherAnswerIsServedAgain):
+// End 1 and End 2 are both answered "send seq 3 again"; the agent then waits up to
+// min(timeout, 1 s) for a fresher answer before serving the repeat.
+class GraceWait : public ::testing::Test {
+ protected:
+  void start(ProtocolHarness& h) {
+    for (int i = 0; i < 10; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+    auto resend3 = [this](uint64_t session) {
+      session_ = session;
+      return reqRet(session, {{3, 3}});
+    };
+    h.manager.replaceNextEndAnswer(resend3);
+    h.manager.replaceNextEndAnswer(resend3);
+  }
+  std::atomic<uint64_t> session_{0};
+};
+
+TEST_F(GraceWait, IsCutToTheTimeoutWhenThatIsShorter) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.timeout = absl::Milliseconds(300);
+    o.sync_end_delay = absl::ZeroDuration();
+  });
+  start(h);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 2u);
+  EXPECT_GE(result.duration, absl::Milliseconds(300));
+  EXPECT_LT(result.duration, absl::Milliseconds(400)) << "a 300 ms grace, not 1 s";
+}
+
+TEST_F(GraceWait, StopEndsItAsStopped) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::ZeroDuration(); });
+  start(h);
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.protocol->stop(); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kStopped) << result.message;
+  EXPECT_EQ(result.retransmitted, 1u) << "the repeat was not served";
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2);
+  EXPECT_EQ(h.pending(), 10u);
+}
+
+TEST_F(GraceWait, AnInvalidAnswerDuringItFailsTheSession) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::ZeroDuration(); });
+  start(h);
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] {
+    const std::string inverted = reqRet(session_, {{5, 2}});
+    (void)h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(inverted.data()),
+                                          inverted.size());
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError) << result.message;
+  EXPECT_NE(result.message.find("inverted"), std::string::npos) << result.message;
+  EXPECT_EQ(result.retransmitted, 1u);
+  EXPECT_EQ(h.pending(), 10u);
 }
 
 TEST(ReqRet, OnASessionWithoutDataIsAProtocolError) {
