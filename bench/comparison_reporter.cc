@@ -92,6 +92,23 @@ std::vector<double> ComparisonReporter::counterPerRound(const std::string& bench
   return values;
 }
 
+const char* verdict(bool pass) { return pass ? "PASS" : "FAIL"; }
+
+void printSessionComparison(std::ostream& out, const Comparison& comparison,
+                            const ComparisonOutcome& o, int measure_width) {
+  if (!o.ran()) {
+    out << absl::StrFormat("%-*s (not run, or failed: see the errors above)\n", measure_width,
+                           comparison.measure);
+    return;
+  }
+  out << absl::StrFormat("%-*s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d rounds)\n",
+                         measure_width, comparison.measure, o.candidate_per_second,
+                         o.baseline_per_second, o.ratio,
+                         absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
+                         absl::StrFormat(">= %.1f", comparison.target), verdict(o.pass),
+                         o.rounds.size());
+}
+
 void ComparisonReporter::printSummary(std::ostream& out) const {
   out << absl::StrFormat("%-42s %11s %11s %7s %16s %7s  %s\n", "measure (medians over rounds)",
                          "queue/s", "sqlite/s", "ratio", "[min .. max]", "target", "result");
@@ -105,7 +122,7 @@ void ComparisonReporter::printSummary(std::ostream& out) const {
                            comparison.measure, o.candidate_per_second, o.baseline_per_second,
                            o.ratio, absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
                            absl::StrFormat(">=%.1f", comparison.target),
-                           o.pass ? "PASS" : "FAIL", o.rounds.size());
+                           verdict(o.pass), o.rounds.size());
   }
 }
 

@@ -49,6 +49,15 @@ struct ComparisonOutcome {
   bool ran() const { return !rounds.empty(); }
 };
 
+// "PASS" or "FAIL".
+const char* verdict(bool pass);
+
+// One summary line of a comparison whose candidate is a whole session: the measure padded
+// to `measure_width`, the median changes/s of both sides, the median ratio [min .. max],
+// the target and the verdict; or "(not run ...)" when no round ran.
+void printSessionComparison(std::ostream& out, const Comparison& comparison,
+                            const ComparisonOutcome& outcome, int measure_width);
+
 class ComparisonReporter : public benchmark::ConsoleReporter {
  public:
   ComparisonReporter(std::vector<Comparison> comparisons, OutputOptions options);

@@ -260,7 +260,6 @@ void reportMemory(benchmark::State& state, const MemoryReport* report) {
 
 // ---- summary ----
 
-const char* verdict(bool pass) { return pass ? "PASS" : "FAIL"; }
 
 double medianCounter(const ComparisonReporter& reporter, const char* name, const char* counter) {
   return median(reporter.counterPerRound(name, counter));
@@ -274,16 +273,7 @@ void printSummary(std::ostream& out, const ComparisonReporter& reporter,
   out << absl::StrFormat("%-46s %12s %12s %7s %14s %9s  %s\n", "measure (medians over rounds)",
                          "ASP", "plain", "ratio", "[min .. max]", "target", "result");
   const ComparisonOutcome o = reporter.outcome(comparison);
-  if (o.ran()) {
-    out << absl::StrFormat("%-46s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d rounds)\n",
-                           comparison.measure, o.candidate_per_second, o.baseline_per_second,
-                           o.ratio, absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
-                           absl::StrFormat(">= %.1f", comparison.target), verdict(o.pass),
-                           o.rounds.size());
-  } else {
-    out << absl::StrFormat("%-46s (not run, or failed: see the errors above)\n",
-                           comparison.measure);
-  }
+  printSessionComparison(out, comparison, o, 46);
   if (memory.ran) {
     const double peak = mib(memory.peak);
     out << absl::StrFormat("%-46s %10.1f MiB %38s %9s  %s\n", "2 peak RSS of the session (child)",

@@ -116,7 +116,6 @@ std::vector<Comparison> comparisons() {
 
 // ---- summary ----
 
-const char* verdict(bool pass) { return pass ? "PASS" : "FAIL"; }
 
 void printAsyncMemory(std::ostream& out, const ComparisonReporter& reporter) {
   std::vector<double> growth = reporter.counterPerRound(kAsyncQueue, "peak_rss_growth_MiB");

@@ -193,7 +193,6 @@ void oneChangeSessions(benchmark::State& state, Context* context) {
 
 // ---- summary ----
 
-const char* verdict(bool pass) { return pass ? "PASS" : "FAIL"; }
 
 double medianCounter(const ComparisonReporter& reporter, const char* name, const char* counter) {
   return median(reporter.counterPerRound(name, counter));
@@ -204,16 +203,7 @@ void printThroughput(std::ostream& out, const ComparisonReporter& reporter,
   const uint64_t changes = context.backlog->changes();
   const RoundChecks& checks = context.checks;
   const ComparisonOutcome o = reporter.outcome(comparison);
-  if (o.ran()) {
-    out << absl::StrFormat("%-50s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d rounds)\n",
-                           comparison.measure, o.candidate_per_second, o.baseline_per_second,
-                           o.ratio, absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
-                           absl::StrFormat(">= %.1f", comparison.target), verdict(o.pass),
-                           o.rounds.size());
-  } else {
-    out << absl::StrFormat("%-50s (not run, or failed: see the errors above)\n",
-                           comparison.measure);
-  }
+  printSessionComparison(out, comparison, o, 50);
   if (checks.ran > 0) {
     out << absl::StrFormat("%-50s %12s %12s %7s %14s %9s  %s (%d of %d rounds)\n",
                            "  manager holds exactly the N documents", "", "", "", "", "all",
