@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "asp/core/socket_sync_protocol.h"
+#include "asp/testing/local_agent.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -25,18 +26,8 @@ class ManagerServerTest : public ::testing::Test {
   }
 
   void connectAgent() {
-    AgentSyncProtocol::Options o;
-    o.module = "fim";
-    o.database_path = dir_.file("fim_sync.db");
-    o.timeout = absl::Seconds(2);
-    o.retries = 5;
-    o.backoff.initial = absl::Milliseconds(50);
-    o.sync_end_delay = absl::ZeroDuration();
-    o.agent_info = [] {
-      AgentInfo info;
-      info.id = "007";
-      return info;
-    };
+    AgentSyncProtocol::Options o =
+        testing::localAgentOptions("fim", dir_.file("fim_sync.db"), "007");
     auto agent = SocketSyncProtocol::create(o, socket_);
     ASSERT_TRUE(agent.ok()) << agent.status();
     agent_ = *std::move(agent);

@@ -11,6 +11,7 @@
 #include "asp/base/checksum.h"
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/testing/local_agent.h"
 #include "asp/testing/process.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
@@ -64,19 +65,9 @@ class EndToEnd : public ::testing::Test {
 
   void openAgent(double max_eps = 0) {
     agent_.reset();
-    AgentSyncProtocol::Options o;
-    o.module = "fim";
-    o.database_path = dir_.file("fim_sync.db");
-    o.timeout = absl::Seconds(2);
-    o.retries = 5;
-    o.backoff.initial = absl::Milliseconds(50);
-    o.sync_end_delay = absl::ZeroDuration();
+    AgentSyncProtocol::Options o =
+        testing::localAgentOptions("fim", dir_.file("fim_sync.db"), "042");
     o.max_eps = max_eps;
-    o.agent_info = [] {
-      AgentInfo info;
-      info.id = "042";
-      return info;
-    };
     auto agent = SocketSyncProtocol::create(o, socket_);
     ASSERT_TRUE(agent.ok()) << agent.status();
     agent_ = *std::move(agent);

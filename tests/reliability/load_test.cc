@@ -11,6 +11,7 @@
 
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/testing/local_agent.h"
 #include "asp/testing/process.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
@@ -45,18 +46,8 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
   for (int m = 0; m < kModules; ++m) {
     Module& module = modules[m];
     module.name = "load" + std::to_string(m);
-    AgentSyncProtocol::Options o;
-    o.module = module.name;
-    o.database_path = dir.file(module.name + ".db");
-    o.timeout = absl::Seconds(5);
-    o.retries = 5;
-    o.backoff.initial = absl::Milliseconds(50);
-    o.sync_end_delay = absl::ZeroDuration();
-    o.agent_info = [] {
-      AgentInfo info;
-      info.id = kAgent;
-      return info;
-    };
+    AgentSyncProtocol::Options o = testing::localAgentOptions(
+        module.name, dir.file(module.name + ".db"), kAgent, absl::Seconds(5));
     auto agent = SocketSyncProtocol::create(o, socket);
     ASSERT_TRUE(agent.ok()) << agent.status();
     module.agent = *std::move(agent);
