@@ -35,11 +35,14 @@
 #include "asp/base/clock.h"
 #include "asp/storage/async_committer.h"
 #include "asp/storage/change_queue.h"
-#include "asp/storage/sqlite_db.h"
 
 namespace asp {
 
 class IdFilter;
+namespace sqlite {
+class Db;  // asp/storage/sqlite_db.h, internal to asp
+class Statement;
+}  // namespace sqlite
 
 enum class Durability {
   // A change survives the process being killed (SIGKILL, crash) once record() returns:

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "asp/storage/sqlite_change_queue.h"
+#include "asp/storage/sqlite_db.h"
 
 namespace asp {
 namespace queue_internal {
