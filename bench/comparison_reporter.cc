@@ -1,5 +1,7 @@
 #include "bench/comparison_reporter.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -20,9 +22,9 @@ double median(std::vector<double> values) {
 
 }  // namespace
 
-ComparisonReporter::ComparisonReporter(std::vector<Comparison> comparisons,
-                                       OutputOptions options)
-    : ConsoleReporter(options), comparisons_(std::move(comparisons)) {}
+ComparisonReporter::ComparisonReporter(std::vector<Comparison> comparisons)
+    : ConsoleReporter(isatty(STDOUT_FILENO) != 0 ? OO_Color : OO_None),
+      comparisons_(std::move(comparisons)) {}
 
 void ComparisonReporter::ReportRuns(const std::vector<Run>& runs) {
   std::vector<Run> annotated = runs;

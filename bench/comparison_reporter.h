@@ -49,6 +49,15 @@ struct ComparisonOutcome {
   bool ran() const { return !rounds.empty(); }
 };
 
+// Registers round `round` of a benchmark that times one whole session itself (manual
+// time, one iteration, milliseconds), as the comparisons expect: "name/round:N".
+template <typename Fn, typename... Args>
+void registerSessionRound(const char* name, int round, Fn fn, Args... args) {
+  benchmark::RegisterBenchmark(name, fn, args...)
+      ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
 // "PASS" or "FAIL".
 const char* verdict(bool pass);
 
@@ -60,7 +69,8 @@ void printSessionComparison(std::ostream& out, const Comparison& comparison,
 
 class ComparisonReporter : public benchmark::ConsoleReporter {
  public:
-  ComparisonReporter(std::vector<Comparison> comparisons, OutputOptions options);
+  // Colours when standard output is a terminal.
+  explicit ComparisonReporter(std::vector<Comparison> comparisons);
 
   void ReportRuns(const std::vector<Run>& runs) override;
 

@@ -17,7 +17,6 @@
 // Method as //bench:storage_bench: rounds of (plain, ASP) alternating, each on a
 // freshly filled queue file (filling is not timed), medians over rounds, a summary with
 // PASS/FAIL. The exit status does not depend on the verdicts (docs/performance.md).
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -338,21 +337,15 @@ int run(int argc, char** argv) {
   context.backlog = &backlog;
 
   for (int round = 1; round <= kRounds; ++round) {
-    benchmark::RegisterBenchmark(kPlain, plainReadAndPack, &context)
-        ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(kAsp, aspDeltaSession, &context)
-        ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    registerSessionRound(kPlain, round, plainReadAndPack, &context);
+    registerSessionRound(kAsp, round, aspDeltaSession, &context);
   }
   benchmark::RegisterBenchmark(kMemory, reportMemory, &memory)
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
   const Comparison comparison{"1 DELTA session vs plain read+pack (changes/s)", kAsp, kPlain,
                               kTargetRatio};
-  ComparisonReporter reporter({comparison}, isatty(STDOUT_FILENO) != 0
-                                                ? benchmark::ConsoleReporter::OO_Color
-                                                : benchmark::ConsoleReporter::OO_None);
+  ComparisonReporter reporter({comparison});
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   backlog.release();

@@ -22,7 +22,6 @@
 // The ratios appear as counters (pct_of_base, target_pct) and in a summary at the end,
 // with PASS/FAIL per target. The exit status does not depend on the verdicts: this is a
 // measurement, and the figures vary with the machine (docs/performance.md).
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -210,9 +209,7 @@ int run(int argc, char** argv) {
   registerComparisons();
   benchmark::RegisterBenchmark(kSession, sessionOverBacklog, &probe, kSessionPeakLimitMiB)
       ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
-  ComparisonReporter reporter(comparisons(), isatty(STDOUT_FILENO) != 0
-                                                 ? benchmark::ConsoleReporter::OO_Color
-                                                 : benchmark::ConsoleReporter::OO_None);
+  ComparisonReporter reporter(comparisons());
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 

@@ -19,7 +19,6 @@
 // Method as //bench:storage_bench: rounds, plain then ASP, each round on a freshly
 // filled queue file (not timed), medians over rounds, a summary with PASS/FAIL. The
 // exit status does not depend on the verdicts (docs/performance.md).
-#include <unistd.h>
 
 #include <cstdint>
 #include <iostream>
@@ -262,12 +261,8 @@ int run(int argc, char** argv) {
   context.backlog = &backlog;
 
   for (int round = 1; round <= kRounds; ++round) {
-    benchmark::RegisterBenchmark(kPlain, plainOverSocket, &context)
-        ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(kAsp, aspOverSocket, &context)
-        ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    registerSessionRound(kPlain, round, plainOverSocket, &context);
+    registerSessionRound(kAsp, round, aspOverSocket, &context);
   }
   for (int round = 1; round <= kLatencyRounds; ++round) {
     benchmark::RegisterBenchmark(kLatency, oneChangeSessions, &context)
@@ -277,9 +272,7 @@ int run(int argc, char** argv) {
 
   const Comparison comparison{"1 DELTA session over the socket vs plain sendto",
                               kAsp, kPlain, kTargetRatio};
-  ComparisonReporter reporter({comparison}, isatty(STDOUT_FILENO) != 0
-                                                ? benchmark::ConsoleReporter::OO_Color
-                                                : benchmark::ConsoleReporter::OO_None);
+  ComparisonReporter reporter({comparison});
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   backlog.release();
