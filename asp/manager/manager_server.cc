@@ -14,13 +14,10 @@
 #include "asp/proto/limits.h"
 #include "asp/proto/wire.pb.h"
 #include "asp/transport/framing.h"
+#include "asp/transport/queue_socket.h"
 
 namespace asp::manager {
 namespace {
-
-absl::Status errnoError(absl::StatusCode code, const std::string& what, int error) {
-  return absl::Status(code, absl::StrCat(what, ": ", std::strerror(error)));
-}
 
 // Number of data messages in an agent message, 0 for control messages.
 uint64_t dataMessages(absl::string_view message) {
@@ -38,55 +35,19 @@ uint64_t dataMessages(absl::string_view message) {
   }
 }
 
-// A socket file at `path` that nobody listens on is stale (a crash left it): remove it.
-// One somebody listens on means the path is in use.
-absl::Status claimPath(const std::string& path, const sockaddr_un& address) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) return absl::OkStatus();
-  if (!S_ISSOCK(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("'", path, "' exists and is not a socket; refusing to replace it"));
-  }
-  const int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const bool listening =
-      probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
-  if (probe >= 0) close(probe);
-  if (listening) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("socket '", path, "' is in use by another manager"));
-  }
-  unlink(path.c_str());
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::start(Options options,
                                                                    StateStore* store) {
-  sockaddr_un address;
-  if (options.socket_path.empty() || options.socket_path.size() >= sizeof(address.sun_path)) {
-    return absl::InvalidArgumentError(absl::StrCat("socket path '", options.socket_path,
-                                                   "' is empty or longer than ",
-                                                   sizeof(address.sun_path) - 1, " bytes"));
-  }
   if (!(options.drop_rate >= 0 && options.drop_rate <= 1) ||
       !(options.duplicate_rate >= 0 && options.duplicate_rate <= 1)) {
     return absl::InvalidArgumentError(absl::StrCat("drop and duplicate rates must be in [0, 1], got ",
                                                    options.drop_rate, " and ",
                                                    options.duplicate_rate));
   }
-  std::memset(&address, 0, sizeof(address));
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, options.socket_path.data(), options.socket_path.size());
-  if (absl::Status s = claimPath(options.socket_path, address); !s.ok()) return s;
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errnoError(absl::StatusCode::kInternal, "socket", errno);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    const int error = errno;
-    close(fd);
-    return errnoError(absl::StatusCode::kFailedPrecondition,
-                      absl::StrCat("cannot bind socket '", options.socket_path, "'"), error);
-  }
+  absl::StatusOr<int> bound = bindQueueSocket({options.socket_path, options.socket_group});
+  if (!bound.ok()) return bound.status();
+  const int fd = *bound;
   // Answers never block the server for long: an agent that does not read loses them.
   timeval timeout{0, 100 * 1000};
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));

@@ -7,6 +7,7 @@
 // handle datagrams twice so data and answers are duplicated (`duplicate_rate`), and
 // delay answers (`answer_delay`). Counters say exactly how many data values it dropped.
 //
+// The socket gets mode 0660 and the configured group whatever the umask (PROTOCOL.md §4).
 // start() fails with a clear error when the path cannot be bound or another process is
 // listening on it (a stale socket file left by a crash is replaced). The server thread
 // runs until stop() or destruction. Thread-safe.
@@ -35,6 +36,9 @@ class ManagerServer {
  public:
   struct Options {
     std::string socket_path;
+    // Who may send to the socket besides its owner (mode 0660): a group name or number;
+    // empty: the process's group. See asp/transport/queue_socket.h.
+    std::string socket_group;
     ManagerCore::Options core;
     double drop_rate = 0;       // incoming data datagrams dropped, 0..1
     double duplicate_rate = 0;  // incoming datagrams handled twice, 0..1

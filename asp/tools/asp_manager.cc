@@ -21,6 +21,8 @@
 #include "asp/manager/sqlite_state_store.h"
 
 ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on (required).");
+ABSL_FLAG(std::string, socket_group, "",
+          "Group allowed to send to the socket (mode 0660); empty: the manager's own group.");
 ABSL_FLAG(std::string, state_dir, "", "Directory for state.db (required unless --memory_state).");
 ABSL_FLAG(bool, memory_state, false, "Keep the state in memory only (benchmarks).");
 ABSL_FLAG(int64_t, max_sessions, 1024, "Sessions open at once; more are answered OFFLINE.");
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
 
   asp::manager::ManagerServer::Options options;
   options.socket_path = socket;
+  options.socket_group = absl::GetFlag(FLAGS_socket_group);
   options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
   options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
   options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout);
