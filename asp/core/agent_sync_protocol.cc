@@ -43,6 +43,10 @@ absl::Status validateOptions(const AgentSyncProtocol::Options& o) {
     return absl::InvalidArgumentError(absl::StrCat("max_retransmission_rounds must be >= 1, got ",
                                                    o.max_retransmission_rounds));
   }
+  if (o.max_processing_wait <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("max_processing_wait must be positive, got ",
+                                                   absl::FormatDuration(o.max_processing_wait)));
+  }
   return validateBackoff(o.backoff);
 }
 
@@ -57,6 +61,7 @@ SessionConfig sessionConfig(const AgentSyncProtocol::Options& o) {
   config.max_eps = o.max_eps;
   config.frame_budget_bytes = o.frame_budget_bytes;
   config.max_retransmission_rounds = o.max_retransmission_rounds;
+  config.max_processing_wait = o.max_processing_wait;
   return config;
 }
 

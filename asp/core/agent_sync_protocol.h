@@ -55,6 +55,9 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
     size_t frame_budget_bytes = 60 * 1024;
     // ReqRet rounds one session accepts before failing as a protocol error.
     int max_retransmission_rounds = 64;
+    // After the manager first answers End with PROCESSING ("still applying"), how long
+    // it may take in all: silences then resend End without spending a retry.
+    absl::Duration max_processing_wait = absl::Minutes(15);
     Durability durability = Durability::kProcessCrash;
     // Opt-in asynchronous recording (see asp/storage/async_committer.h).
     bool asynchronous_recording = false;

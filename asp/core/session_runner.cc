@@ -121,32 +121,70 @@ class SessionRunner::Run {
 
   bool send(const Message& message) { return sendBytes(message.SerializeAsString()); }
 
-  // Waits for an answer to `request`: a timeout is followed by a backoff (during
-  // which a late answer still counts) and a resend, up to `retries` resends in all.
-  // `*retries_spent` carries the count across calls, so a PROCESSING answer (after
-  // which the caller waits again) neither spends a retry nor gives one back.
-  bool await(const Message& request, bool send_first, Message* answer, SyncCode timeout_code,
-             const char* name, int* retries_spent) {
+  // One request (Start or End) and what has been answered to it so far.
+  struct Exchange {
+    Exchange(const Message& request, const char* name, SyncCode timeout_code)
+        : request(request), name(name), timeout_code(timeout_code) {}
+
+    const Message& request;
+    const char* name;  // "Start", "End"
+    SyncCode timeout_code;
+    int retries_spent = 0;
+    // Since the first PROCESSING answer (End only): silences then spend no retry, and
+    // the wait is bounded by max_processing_wait from here (PROTOCOL.md §5, step 4).
+    absl::Time processing_since = absl::InfinitePast();
+    int processing_answers = 0;
+    std::string last_answer;  // what the manager last answered, for the reason
+
+    bool processing() const { return processing_since != absl::InfinitePast(); }
+  };
+
+  std::string silenceReason(const Exchange& x) const {
+    const std::string attempts = absl::StrCat(x.retries_spent + 1, " attempts of ",
+                                              absl::FormatDuration(r_.config_.timeout));
+    if (x.last_answer.empty()) return absl::StrCat("no answer to ", x.name, " after ", attempts);
+    return absl::StrCat("the manager answered ", x.last_answer, ", then nothing to ", x.name,
+                        " after ", attempts);
+  }
+
+  // A silence after PROCESSING: resend after `timeout`, spending no retry, until
+  // max_processing_wait has passed since the first PROCESSING.
+  bool awaitProcessing(Exchange& x) {
+    const absl::Duration waited = r_.clock_->now() - x.processing_since;
+    if (waited >= r_.config_.max_processing_wait) {
+      return fail(x.timeout_code,
+                  absl::StrCat(x.processing_answers, " ", x.name, "s answered PROCESSING, then ",
+                               "silence; gave up ", absl::FormatDuration(waited),
+                               " after the first (max_processing_wait)"));
+    }
+    r_.channel_->newRound();
+    return send(x.request);
+  }
+
+  // Waits for an answer to the request already sent: a timeout is followed by a backoff
+  // (during which a late answer still counts) and a resend, up to `retries` resends in
+  // all (x.retries_spent carries the count across calls: the caller waits again after a
+  // PROCESSING, which neither spends a retry nor gives one back).
+  bool await(Exchange& x, Message* answer) {
     const SessionConfig& config = r_.config_;
-    if (send_first && !send(request)) return false;
     while (true) {
       AnswerChannel::Wait w = r_.channel_->wait(r_.clock_->now() + config.timeout, answer);
+      if (w == AnswerChannel::Wait::kTimeout && x.processing()) {
+        if (!awaitProcessing(x)) return false;
+        continue;
+      }
       if (w == AnswerChannel::Wait::kTimeout) {
-        if (*retries_spent >= config.retries) {
-          return fail(timeout_code,
-                      absl::StrCat("no answer to ", name, " after ", *retries_spent + 1,
-                                   " attempts of ", absl::FormatDuration(config.timeout)));
-        }
-        const int retry = ++*retries_spent;
+        if (x.retries_spent >= config.retries) return fail(x.timeout_code, silenceReason(x));
+        const int retry = ++x.retries_spent;
         const absl::Duration pause = r_.backoff_.delay(retry);
-        log(LogLevel::kWarning, absl::StrCat(what(), ": no answer to ", name, " within ",
-                                             absl::FormatDuration(config.timeout), "; retry ",
-                                             retry, " of ", config.retries, " in ",
-                                             absl::FormatDuration(pause)));
+        log(LogLevel::kInfo, absl::StrCat(what(), ": no answer to ", x.name, " within ",
+                                          absl::FormatDuration(config.timeout), "; retry ",
+                                          retry, " of ", config.retries, " in ",
+                                          absl::FormatDuration(pause)));
         w = r_.channel_->wait(r_.clock_->now() + pause, answer);
         if (w == AnswerChannel::Wait::kTimeout) {
           r_.channel_->newRound();
-          if (!send(request)) return false;
+          if (!send(x.request)) return false;
           continue;
         }
       }
@@ -177,15 +215,13 @@ class SessionRunner::Run {
     const Message request = buildStart();
     r_.channel_->open(AnswerChannel::Phase::kAwaitStartAck, 0);
     log(LogLevel::kDebug, absl::StrCat(what(), ": Start, size ", plan_.size));
-    bool send_first = true;
-    int retries_spent = 0;
+    Exchange exchange(request, "Start", SyncCode::kStartTimeout);
+    if (!send(request)) return false;
     while (true) {
       Message answer;
-      if (!await(request, send_first, &answer, SyncCode::kStartTimeout, "Start", &retries_spent)) {
-        return false;
-      }
-      send_first = false;
+      if (!await(exchange, &answer)) return false;
       const wire::v1::StartAck& ack = answer.start_ack();
+      exchange.last_answer = absl::StrCat("StartAck ", wire::v1::Status_Name(ack.status()));
       switch (ack.status()) {
         case wire::v1::STATUS_OK:
           session_ = ack.session();
@@ -338,47 +374,59 @@ class SessionRunner::Run {
     Message request;
     request.mutable_end()->set_session(session_);
     r_.channel_->open(AnswerChannel::Phase::kAwaitEnd, session_);
-    bool send_first = true;
+    Exchange exchange(request, "End", SyncCode::kEndTimeout);
     int rounds = 0;
-    int retries_spent = 0;
     std::string last_request;  // the ReqRet served last
+    if (!send(request)) return false;
     while (true) {
       Message answer;
-      if (!await(request, send_first, &answer, SyncCode::kEndTimeout, "End", &retries_spent)) {
-        return false;
-      }
-      send_first = false;
+      if (!await(exchange, &answer)) return false;
       if (answer.has_req_ret() && answer.SerializeAsString() == last_request &&
           !preferFresherAnswer(&answer)) {
         return false;
       }
       if (answer.has_req_ret()) {
         last_request = answer.SerializeAsString();
-        // The manager is alive and making progress: a fresh retry budget for the next End.
-        retries_spent = 0;
-        if (++rounds > config.max_retransmission_rounds) {
-          return fail(SyncCode::kProtocolError,
-                      absl::StrCat("the manager asked for retransmission ", rounds,
-                                   " times; giving up after ", config.max_retransmission_rounds));
-        }
-        if (!retransmit(answer.req_ret())) return false;
+        if (!serveRetransmission(answer.req_ret(), ++rounds)) return false;
+        // The manager is alive and making progress: a fresh budget for the next End.
+        exchange.retries_spent = 0;
+        exchange.processing_since = absl::InfinitePast();
+        exchange.last_answer = "ReqRet";
         r_.channel_->newRound();
-        send_first = true;
+        if (!send(request)) return false;
         continue;
       }
-      switch (answer.end_ack().status()) {
+      const wire::v1::Status status = answer.end_ack().status();
+      exchange.last_answer = absl::StrCat("EndAck ", wire::v1::Status_Name(status));
+      switch (status) {
         case wire::v1::STATUS_OK:
           return true;
         case wire::v1::STATUS_PROCESSING:
-          continue;  // keep waiting; no retry spent
+          // Keep waiting; neither this answer nor a silence after it spends a retry.
+          if (!exchange.processing()) exchange.processing_since = r_.clock_->now();
+          ++exchange.processing_answers;
+          continue;
         case wire::v1::STATUS_OFFLINE:
           return fail(SyncCode::kManagerNotReady, "the manager answered OFFLINE to End");
         case wire::v1::STATUS_CHECKSUM_MISMATCH:
           return fail(SyncCode::kChecksumMismatch, "the manager's checksum differs");
         default:
-          return fail(SyncCode::kManagerError, "the manager answered ERROR to End");
+          return fail(SyncCode::kManagerError,
+                      exchange.processing_answers > 0
+                          ? absl::StrCat("the manager answered ERROR to End after ",
+                                         exchange.processing_answers, " PROCESSING")
+                          : std::string("the manager answered ERROR to End"));
       }
     }
+  }
+
+  bool serveRetransmission(const wire::v1::ReqRet& request, int round) {
+    if (round > r_.config_.max_retransmission_rounds) {
+      return fail(SyncCode::kProtocolError,
+                  absl::StrCat("the manager asked for retransmission ", round,
+                               " times; giving up after ", r_.config_.max_retransmission_rounds));
+    }
+    return retransmit(request);
   }
 
   SessionRunner& r_;

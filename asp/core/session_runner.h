@@ -37,6 +37,8 @@ struct SessionConfig {
   double max_eps = 0;
   size_t frame_budget_bytes = 60 * 1024;
   int max_retransmission_rounds = 64;
+  // After the first EndAck{PROCESSING}, how long the End may go unanswered in all.
+  absl::Duration max_processing_wait = absl::Minutes(15);
 };
 
 // What one session sends. Exactly one of `values`, `cleans`, `checksum` is used,

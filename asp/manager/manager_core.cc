@@ -1,13 +1,24 @@
 #include "asp/manager/manager_core.h"
 
+#include <openssl/rand.h>
+
+#include <random>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "asp/proto/validate.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace asp::manager {
 namespace {
 
 using wire::v1::Message;
+
+// Freed memory worth handing back to the operating system at once.
+constexpr size_t kTrimThresholdBytes = size_t{16} << 20;
 
 Message startAck(wire::v1::Status status, uint64_t session) {
   Message m;
@@ -27,33 +38,55 @@ bool carriesData(wire::v1::Mode mode) {
   return mode == wire::v1::MODE_FULL || mode == wire::v1::MODE_DELTA;
 }
 
+// Whether `b` announces the same session as `a` (PROTOCOL.md §7: a resend).
+bool sameStart(const wire::v1::Start& a, const wire::v1::Start& b) {
+  return a.module() == b.module() && a.agent().id() == b.agent().id() && a.mode() == b.mode() &&
+         a.size() == b.size() && a.option() == b.option() &&
+         a.global_version() == b.global_version() &&
+         std::equal(a.indices().begin(), a.indices().end(), b.indices().begin(),
+                    b.indices().end());
+}
+
+// glibc keeps freed memory for reuse; a manager that just dropped a large session gives
+// it back, so its footprint follows its load.
+void giveMemoryBack(size_t freed) {
+#if defined(__GLIBC__)
+  if (freed >= kTrimThresholdBytes) malloc_trim(0);
+#else
+  (void)freed;
+#endif
+}
+
 }  // namespace
 
 struct ManagerCore::Session {
   uint64_t id = 0;
   std::string key;
-  std::string agent;
-  wire::v1::Mode mode = wire::v1::MODE_UNSPECIFIED;
-  uint64_t size = 0;
-  std::vector<std::string> indices;
-  uint64_t global_version = 0;
-  // Data by seq; `received` marks which arrived.
-  std::vector<SessionUpdate::Op> ops;
-  std::vector<bool> received;
-  std::vector<bool> is_context;
-  uint64_t received_count = 0;
+  wire::v1::Start start;  // as announced, for recognizing a resend (agent info left out)
+  std::unique_ptr<SessionData> data;
+  bool data_seen = false;  // any data message or checksum arrived
   bool has_checksum = false;
   std::string checksum_index, checksum;
   absl::Time last_activity;
+
+  const std::string& agent() const { return start.agent().id(); }
 };
 
 ManagerCore::ManagerCore(Options options, StateStore* store)
-    : options_(options),
+    : options_(std::move(options)),
       store_(store),
-      clock_(options.clock != nullptr ? options.clock : systemClock()),
-      random_(options.seed != 0 ? options.seed : std::random_device{}()) {}
+      clock_(options_.clock != nullptr ? options_.clock : systemClock()),
+      predictable_(options_.seed),
+      budget_(options_.max_buffered_bytes) {}
 
-ManagerCore::~ManagerCore() = default;
+ManagerCore::~ManagerCore() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sessions_.clear();  // before the spill store and the budget they use
+}
+
+void ManagerCore::logError(const std::string& line) {
+  if (options_.log) options_.log(line);
+}
 
 absl::StatusOr<std::vector<Message>> ManagerCore::handleBytes(absl::string_view bytes) {
   // Parsed on an arena: a DataBatch of hundreds of values costs a few blocks instead of
@@ -71,7 +104,11 @@ absl::StatusOr<std::vector<Message>> ManagerCore::handleBytes(absl::string_view 
   if (absl::Status s = wire::validate(*message); !s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     ++counters_.malformed;
-    if (message->has_start()) return std::vector<Message>{startAck(wire::v1::STATUS_ERROR, 0)};
+    if (message->has_start()) {
+      ++counters_.sessions_refused;
+      ++counters_.refused_invalid;
+      return std::vector<Message>{startAck(wire::v1::STATUS_ERROR, 0)};
+    }
     return s;
   }
   return dispatch(message);
@@ -103,7 +140,7 @@ std::vector<Message> ManagerCore::dispatch(Message* message) {
       return {};
     }
     case Message::kDataContext:
-      onContext(message->data_context());
+      onContext(message->mutable_data_context());
       return {};
     case Message::kDataClean:
       onClean(message->data_clean());
@@ -119,41 +156,77 @@ std::vector<Message> ManagerCore::dispatch(Message* message) {
   }
 }
 
+uint64_t ManagerCore::newSessionId() {
+  uint64_t id = 0;
+  while (id == 0 || sessions_.count(id) != 0 || outcomes_.count(id) != 0) {
+    if (options_.seed != 0) {
+      id = predictable_();
+    } else if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof(id)) != 1) {
+      id = (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+    }
+  }
+  return id;
+}
+
+const char* ManagerCore::refusal(const wire::v1::Start& start, const Session* replacing) {
+  if (start.size() > options_.max_session_size) {
+    ++counters_.refused_too_large;
+    return "size";
+  }
+  const size_t replaced = replacing != nullptr ? 1 : 0;
+  auto agent = sessions_by_agent_.find(start.agent().id());
+  const size_t held = agent == sessions_by_agent_.end() ? 0 : agent->second;
+  if (held - replaced >= options_.max_sessions_per_agent) {
+    ++counters_.refused_agent_limit;
+    return "agent";
+  }
+  if (sessions_.size() - replaced >= options_.max_sessions && !evictOneIdle(replacing)) {
+    ++counters_.refused_table_full;
+    return "table";
+  }
+  return nullptr;
+}
+
 Message ManagerCore::onStart(const wire::v1::Start& start) {
   expireIdleLocked();
   if (start.agent().id().empty() || start.mode() == wire::v1::MODE_UNSPECIFIED ||
-      (start.mode() == wire::v1::MODE_CHECK && start.indices_size() != 1)) {
+      (start.mode() == wire::v1::MODE_CHECK && start.indices_size() != 1) ||
+      (!carriesData(start.mode()) && start.size() > 0)) {
     ++counters_.sessions_refused;
+    ++counters_.refused_invalid;
     return startAck(wire::v1::STATUS_ERROR, 0);
   }
   const std::string key = start.agent().id() + "/" + start.module();
-  if (auto stale = session_by_key_.find(key); stale != session_by_key_.end()) {
-    sessions_.erase(stale->second);
-    session_by_key_.erase(stale);
+  Session* live = nullptr;
+  if (auto it = session_by_key_.find(key); it != session_by_key_.end()) {
+    live = sessions_.at(it->second).get();
   }
-  if (sessions_.size() >= options_.max_sessions || start.size() > options_.max_session_size ||
-      (!carriesData(start.mode()) && start.size() > 0)) {
+  if (live != nullptr && !live->data_seen && sameStart(live->start, start)) {
+    // The agent resent its Start (its answer was slow or lost): same session.
+    ++counters_.sessions_resent;
+    live->last_activity = clock_->now();
+    return startAck(wire::v1::STATUS_OK, live->id);
+  }
+  if (refusal(start, live) != nullptr) {
     ++counters_.sessions_refused;
-    return startAck(start.size() > 0 && !carriesData(start.mode()) ? wire::v1::STATUS_ERROR
-                                                                   : wire::v1::STATUS_OFFLINE,
-                    0);
+    return startAck(wire::v1::STATUS_OFFLINE, 0);  // the live session stays
   }
-  uint64_t id = 0;
-  while (id == 0 || sessions_.count(id) != 0 || outcomes_.count(id) != 0) id = random_();
+  if (live != nullptr) {
+    ++counters_.sessions_replaced;
+    erase(live->id);
+  }
   auto session = std::make_unique<Session>();
-  session->id = id;
+  session->id = newSessionId();
   session->key = key;
-  session->agent = start.agent().id();
-  session->mode = start.mode();
-  session->size = start.size();
-  session->indices.assign(start.indices().begin(), start.indices().end());
-  session->global_version = start.global_version();
-  session->ops.resize(start.size());
-  session->received.assign(start.size(), false);
-  session->is_context.assign(start.size(), false);
+  session->start = start;
+  session->start.clear_agent();
+  session->start.mutable_agent()->set_id(start.agent().id());
+  session->data = std::make_unique<SessionData>(session->id, start.size(), &budget_, &spill_);
   session->last_activity = clock_->now();
+  const uint64_t id = session->id;
   sessions_[id] = std::move(session);
   session_by_key_[key] = id;
+  ++sessions_by_agent_[start.agent().id()];
   ++counters_.sessions_started;
   return startAck(wire::v1::STATUS_OK, id);
 }
@@ -168,26 +241,26 @@ ManagerCore::Session* ManagerCore::find(uint64_t id) {
   return it->second.get();
 }
 
-// Stores op at seq unless already there; false for an unknown session or bad seq.
-static bool store(ManagerCore::Counters& counters, std::vector<SessionUpdate::Op>& ops,
-                  std::vector<bool>& received, uint64_t* received_count, uint64_t seq,
-                  SessionUpdate::Op op) {
-  if (seq >= ops.size()) return false;
-  ++counters.data_messages;
-  if (received[seq]) {
-    ++counters.duplicate_data;
-    return true;
+void ManagerCore::record(Session& session, uint64_t seq, SessionUpdate::Op op, bool context) {
+  session.data_seen = true;
+  if (seq >= session.start.size()) return;
+  ++counters_.data_messages;
+  const bool was_spilled = session.data->spilled();
+  absl::StatusOr<bool> stored = session.data->add(seq, std::move(op), context);
+  if (!was_spilled && session.data->spilled()) ++counters_.sessions_spilled;
+  if (!stored.ok()) {
+    // Not recorded: the End asks for it again.
+    logError(absl::StrCat("session ", session.id, " of agent '", session.agent(),
+                          "': cannot keep received data on disk: ", stored.status().message()));
+    return;
   }
-  ops[seq] = std::move(op);
-  received[seq] = true;
-  ++*received_count;
-  return true;
+  if (!*stored) ++counters_.duplicate_data;
 }
 
 void ManagerCore::onValue(wire::v1::DataValue* value, Session** session) {
   if (*session == nullptr || (*session)->id != value->session()) *session = find(value->session());
   Session* s = *session;
-  if (s == nullptr || !carriesData(s->mode)) return;
+  if (s == nullptr || !carriesData(s->start.mode())) return;
   SessionUpdate::Op op;
   op.kind = value->operation() == wire::v1::OPERATION_DELETE ? SessionUpdate::Op::Kind::kDelete
                                                              : SessionUpdate::Op::Kind::kUpsert;
@@ -195,30 +268,33 @@ void ManagerCore::onValue(wire::v1::DataValue* value, Session** session) {
   op.id = std::move(*value->mutable_id());
   op.data = std::move(*value->mutable_data());
   op.version = value->version();
-  store(counters_, s->ops, s->received, &s->received_count, value->seq(), std::move(op));
+  record(*s, value->seq(), std::move(op), false);
 }
 
-void ManagerCore::onContext(const wire::v1::DataContext& context) {
-  Session* s = find(context.session());
-  if (s == nullptr || context.seq() >= s->size) return;
-  // Reserved in v1: counted for completeness, kept apart from the index state.
-  if (store(counters_, s->ops, s->received, &s->received_count, context.seq(), {})) {
-    s->is_context[context.seq()] = true;
-  }
+void ManagerCore::onContext(wire::v1::DataContext* context) {
+  Session* s = find(context->session());
+  if (s == nullptr || !carriesData(s->start.mode())) return;
+  // Kept apart from the index state: it never reaches the store.
+  SessionUpdate::Op op;
+  op.index = std::move(*context->mutable_index());
+  op.id = std::move(*context->mutable_id());
+  op.data = std::move(*context->mutable_data());
+  record(*s, context->seq(), std::move(op), true);
 }
 
 void ManagerCore::onClean(const wire::v1::DataClean& clean) {
   Session* s = find(clean.session());
-  if (s == nullptr || !carriesData(s->mode)) return;
+  if (s == nullptr || !carriesData(s->start.mode())) return;
   SessionUpdate::Op op;
   op.kind = SessionUpdate::Op::Kind::kClean;
   op.index = clean.index();
-  store(counters_, s->ops, s->received, &s->received_count, clean.seq(), std::move(op));
+  record(*s, clean.seq(), std::move(op), false);
 }
 
 void ManagerCore::onChecksum(const wire::v1::ChecksumModule& checksum) {
   Session* s = find(checksum.session());
   if (s == nullptr) return;
+  s->data_seen = true;
   s->has_checksum = true;
   s->checksum_index = checksum.index();
   s->checksum = checksum.checksum();
@@ -235,63 +311,82 @@ Message ManagerCore::onEnd(const wire::v1::End& end) {
   }
   Session& session = *it->second;
   session.last_activity = clock_->now();
-  if (session.received_count < session.size) {
-    Message m;
-    wire::v1::ReqRet* req = m.mutable_req_ret();
-    req->set_session(session.id);
-    for (uint64_t seq = 0; seq < session.size;) {
-      if (session.received[seq]) {
-        ++seq;
-        continue;
-      }
-      uint64_t last = seq;
-      while (last + 1 < session.size && !session.received[last + 1]) ++last;
-      if (static_cast<size_t>(req->ranges_size()) >= options_.max_ranges_per_reqret) break;
-      wire::v1::SeqRange* range = req->add_ranges();
-      range->set_begin(seq);
-      range->set_end(last);
-      seq = last + 1;
-    }
-    ++counters_.reqrets_sent;
-    return m;
-  }
+  if (!session.data->complete()) return retransmissionRequest(session);
   Message answer = finish(session);
   remember(session.id, answer);
-  session_by_key_.erase(session.key);
-  sessions_.erase(it);
+  erase(session.id);
   return answer;
+}
+
+Message ManagerCore::retransmissionRequest(Session& session) {
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> missing =
+      session.data->missing(options_.max_ranges_per_reqret);
+  if (!missing.ok()) {
+    logError(absl::StrCat("session ", session.id, " of agent '", session.agent(),
+                          "': cannot read what it received: ", missing.status().message()));
+    return endAck(wire::v1::STATUS_ERROR, session.id);
+  }
+  Message m;
+  wire::v1::ReqRet* req = m.mutable_req_ret();
+  req->set_session(session.id);
+  for (const auto& [begin, end] : *missing) {
+    wire::v1::SeqRange* range = req->add_ranges();
+    range->set_begin(begin);
+    range->set_end(end);
+  }
+  ++counters_.reqrets_sent;
+  return m;
 }
 
 Message ManagerCore::finish(Session& session) {
   const uint64_t id = session.id;
-  if (session.mode == wire::v1::MODE_CHECK) {
+  const std::string& agent = session.agent();
+  if (session.start.mode() == wire::v1::MODE_CHECK) {
     if (!session.has_checksum) return endAck(wire::v1::STATUS_ERROR, id);
-    absl::StatusOr<std::string> ours = store_->checksum(session.agent, session.checksum_index);
-    if (!ours.ok()) return endAck(wire::v1::STATUS_ERROR, id);
+    absl::StatusOr<std::string> ours = store_->checksum(agent, session.checksum_index);
+    if (!ours.ok()) {
+      logError(absl::StrCat("CHECK session ", id, " of agent '", agent, "': ",
+                            ours.status().message()));
+      return endAck(wire::v1::STATUS_ERROR, id);
+    }
     return endAck(*ours == session.checksum ? wire::v1::STATUS_OK
                                             : wire::v1::STATUS_CHECKSUM_MISMATCH,
                   id);
   }
-  if (!carriesData(session.mode)) {
-    AgentMetadata metadata{wire::v1::Mode_Name(session.mode), session.indices,
-                           session.global_version};
-    if (!store_->putMetadata(session.agent, metadata).ok()) {
+  if (!carriesData(session.start.mode())) {
+    AgentMetadata metadata{wire::v1::Mode_Name(session.start.mode()),
+                           {session.start.indices().begin(), session.start.indices().end()},
+                           session.start.global_version()};
+    if (absl::Status s = store_->putMetadata(agent, metadata); !s.ok()) {
+      ++counters_.apply_failures;
+      counters_.last_apply_error = std::string(s.message());
+      logError(absl::StrCat("cannot store the metadata of agent '", agent, "': ", s.message()));
       return endAck(wire::v1::STATUS_ERROR, id);
     }
     return endAck(wire::v1::STATUS_OK, id);
   }
-  SessionUpdate update;
-  if (session.mode == wire::v1::MODE_FULL) update.replaced_indices = session.indices;
-  // The ops in seq order, context entries left out, without copying a million of them.
-  size_t kept = 0;
-  for (uint64_t seq = 0; seq < session.size; ++seq) {
-    if (session.is_context[seq]) continue;
-    if (kept != seq) session.ops[kept] = std::move(session.ops[seq]);
-    ++kept;
+  return applyData(session);
+}
+
+Message ManagerCore::applyData(Session& session) {
+  const uint64_t id = session.id;
+  const size_t held = session.data->memoryBytes();
+  std::vector<std::string> replaced;
+  if (session.start.mode() == wire::v1::MODE_FULL) {
+    replaced.assign(session.start.indices().begin(), session.start.indices().end());
   }
-  session.ops.resize(kept);
-  update.ops = std::move(session.ops);
-  if (!store_->apply(session.agent, std::move(update)).ok()) return endAck(wire::v1::STATUS_ERROR, id);
+  absl::StatusOr<std::unique_ptr<OpSource>> ops = session.data->takeOps();
+  absl::Status applied = ops.ok() ? store_->apply(session.agent(), replaced, **ops) : ops.status();
+  if (ops.ok()) ops->reset();
+  giveMemoryBack(held);
+  if (!applied.ok()) {
+    ++counters_.apply_failures;
+    counters_.last_apply_error = std::string(applied.message());
+    logError(absl::StrCat("cannot apply session ", id, " of agent '", session.agent(),
+                          "', module '", session.start.module(), "' (answered ERROR; the agent ",
+                          "sends it again): ", applied.message()));
+    return endAck(wire::v1::STATUS_ERROR, id);
+  }
   ++counters_.sessions_applied;
   return endAck(wire::v1::STATUS_OK, id);
 }
@@ -305,17 +400,39 @@ void ManagerCore::remember(uint64_t session, const Message& answer) {
   }
 }
 
+void ManagerCore::erase(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Session& session = *it->second;
+  session_by_key_.erase(session.key);
+  auto agent = sessions_by_agent_.find(session.agent());
+  if (agent != sessions_by_agent_.end() && --agent->second == 0) sessions_by_agent_.erase(agent);
+  const size_t held = session.data->memoryBytes();
+  sessions_.erase(it);
+  giveMemoryBack(held);
+}
+
+bool ManagerCore::evictOneIdle(const Session* keep) {
+  const absl::Time now = clock_->now();
+  const Session* oldest = nullptr;
+  for (const auto& [id, session] : sessions_) {
+    if (session.get() == keep || now - session->last_activity < options_.evict_after_idle) continue;
+    if (oldest == nullptr || session->last_activity < oldest->last_activity) oldest = session.get();
+  }
+  if (oldest == nullptr) return false;
+  erase(oldest->id);
+  ++counters_.sessions_evicted;
+  return true;
+}
+
 void ManagerCore::expireIdleLocked() {
   const absl::Time now = clock_->now();
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (now - it->second->last_activity > options_.idle_timeout) {
-      session_by_key_.erase(it->second->key);
-      it = sessions_.erase(it);
-      ++counters_.sessions_expired;
-    } else {
-      ++it;
-    }
+  std::vector<uint64_t> idle;
+  for (const auto& [id, session] : sessions_) {
+    if (now - session->last_activity > options_.idle_timeout) idle.push_back(id);
   }
+  for (uint64_t id : idle) erase(id);
+  counters_.sessions_expired += idle.size();
 }
 
 void ManagerCore::expireIdle() {
@@ -325,8 +442,9 @@ void ManagerCore::expireIdle() {
 
 void ManagerCore::forgetSessions() {
   std::lock_guard<std::mutex> lock(mu_);
-  sessions_.clear();
-  session_by_key_.clear();
+  std::vector<uint64_t> all;
+  for (const auto& [id, session] : sessions_) all.push_back(id);
+  for (uint64_t id : all) erase(id);
   outcomes_.clear();
   outcome_order_.clear();
 }
@@ -334,6 +452,11 @@ void ManagerCore::forgetSessions() {
 size_t ManagerCore::activeSessions() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sessions_.size();
+}
+
+size_t ManagerCore::bufferedBytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return budget_.used();
 }
 
 ManagerCore::Counters ManagerCore::counters() const {

@@ -1,6 +1,8 @@
 // The reference manager's session handling (PROTOCOL.md §7), message by message.
 #include "asp/manager/manager_core.h"
 
+#include <set>
+
 #include "asp/base/checksum.h"
 #include "asp/testing/simulated_clock.h"
 #include "gtest/gtest.h"
@@ -171,7 +173,7 @@ TEST_F(ManagerCoreTest, StartValidationAndLimits) {
 
 TEST_F(ManagerCoreTest, ANewStartFromTheSameAgentAndModuleReplacesItsSession) {
   const uint64_t first = open("001", wire::v1::MODE_DELTA, 1);
-  const uint64_t second = open("001", wire::v1::MODE_DELTA, 1);
+  const uint64_t second = open("001", wire::v1::MODE_DELTA, 2);
   EXPECT_NE(first, second);
   EXPECT_EQ(core_.activeSessions(), 1u);
   EXPECT_EQ(end(first).end_ack().status(), wire::v1::STATUS_ERROR);
@@ -205,6 +207,189 @@ TEST_F(ManagerCoreTest, MalformedBytesAreRejectedAndAnInvalidStartGetsError) {
   ASSERT_TRUE(answers.ok());
   EXPECT_EQ((*answers)[0].start_ack().status(), wire::v1::STATUS_ERROR);
   EXPECT_EQ(core_.counters().malformed, 2u);
+}
+
+// PROTOCOL.md §7: an agent that timed out resends its Start and keeps the first
+// StartAck; the resend must not open another session.
+TEST_F(ManagerCoreTest, AnIdenticalStartBeforeAnyDataIsAResendAndGetsTheSameSession) {
+  const uint64_t first = open("001", wire::v1::MODE_DELTA, 2);
+  EXPECT_EQ(open("001", wire::v1::MODE_DELTA, 2), first);
+  EXPECT_EQ(core_.activeSessions(), 1u);
+  EXPECT_EQ(core_.counters().sessions_resent, 1u);
+  value(first, 0, "a", "A");
+  value(first, 1, "b", "B");
+  EXPECT_EQ(end(first).end_ack().status(), wire::v1::STATUS_OK);
+  EXPECT_EQ(store_.documents("001", "idx")->size(), 2u);
+}
+
+TEST_F(ManagerCoreTest, AnIdenticalStartAfterDataBeganOpensANewSession) {
+  const uint64_t first = open("001", wire::v1::MODE_DELTA, 2);
+  value(first, 0, "a", "A");
+  const uint64_t second = open("001", wire::v1::MODE_DELTA, 2);
+  EXPECT_NE(second, first) << "the agent started over: the old session is stale";
+  EXPECT_EQ(end(first).end_ack().status(), wire::v1::STATUS_ERROR);
+}
+
+TEST_F(ManagerCoreTest, ARefusedStartLeavesTheLiveSessionAlone) {
+  const uint64_t live = open("001", wire::v1::MODE_DELTA, 1);
+  std::vector<Message> too_big = core_.handle(start("001", wire::v1::MODE_DELTA, 1001));
+  EXPECT_EQ(too_big[0].start_ack().status(), wire::v1::STATUS_OFFLINE);
+  std::vector<Message> invalid = core_.handle(start("001", wire::v1::MODE_METADATA_DELTA, 1));
+  EXPECT_EQ(invalid[0].start_ack().status(), wire::v1::STATUS_ERROR);
+  value(live, 0, "a", "A");
+  EXPECT_EQ(end(live).end_ack().status(), wire::v1::STATUS_OK);
+  EXPECT_EQ(store_.documents("001", "idx")->size(), 1u);
+  EXPECT_EQ(core_.counters().refused_too_large, 1u);
+  EXPECT_EQ(core_.counters().refused_invalid, 1u);
+}
+
+TEST_F(ManagerCoreTest, AHugeAnnouncedSizeAllocatesNothingUntilDataArrives) {
+  ManagerCore::Options o = options();
+  o.max_session_size = 10'000'000;
+  ManagerCore core(o, &store_);
+  std::vector<Message> ack = core.handle(start("001", wire::v1::MODE_DELTA, 10'000'000));
+  ASSERT_EQ(ack[0].start_ack().status(), wire::v1::STATUS_OK);
+  EXPECT_EQ(core.bufferedBytes(), 0u);
+}
+
+TEST_F(ManagerCoreTest, DataBeyondTheMemoryBudgetGoesToDiskAndIsAppliedExactly) {
+  ManagerCore::Options o = options();
+  o.max_buffered_bytes = 16 * 1024;
+  ManagerCore core(o, &store_);
+  const uint64_t s = core.handle(start("001", wire::v1::MODE_DELTA, 1000))[0].start_ack().session();
+  // Out of order and with duplicates, as retransmissions arrive.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint64_t seq = pass; seq < 1000; seq += 2) {
+      Message m;
+      wire::v1::DataValue* v = m.mutable_data_value();
+      v->set_session(s);
+      v->set_seq(seq);
+      v->set_id("id" + std::to_string(seq));
+      v->set_index("idx");
+      v->set_data(std::string(100, 'x') + std::to_string(seq));
+      v->set_operation(wire::v1::OPERATION_UPSERT);
+      core.handle(m);
+      core.handle(m);
+      EXPECT_LE(core.bufferedBytes(), o.max_buffered_bytes);
+    }
+  }
+  Message e;
+  e.mutable_end()->set_session(s);
+  EXPECT_EQ(core.handle(e)[0].end_ack().status(), wire::v1::STATUS_OK);
+  EXPECT_EQ(core.counters().sessions_spilled, 1u);
+  EXPECT_EQ(core.counters().duplicate_data, 1000u);
+  absl::StatusOr<IndexState> docs = store_.documents("001", "idx");
+  ASSERT_EQ(docs->size(), 1000u);
+  EXPECT_EQ(docs->at("id999").data, std::string(100, 'x') + "999");
+  EXPECT_EQ(core.bufferedBytes(), 0u);
+}
+
+TEST_F(ManagerCoreTest, ASpilledSessionAsksForWhatIsMissing) {
+  ManagerCore::Options o = options();
+  o.max_buffered_bytes = 1024;
+  ManagerCore core(o, &store_);
+  const uint64_t s = core.handle(start("001", wire::v1::MODE_DELTA, 100))[0].start_ack().session();
+  for (uint64_t seq = 0; seq < 100; ++seq) {
+    if (seq == 10 || (seq >= 50 && seq <= 59)) continue;
+    Message m;
+    wire::v1::DataValue* v = m.mutable_data_value();
+    v->set_session(s);
+    v->set_seq(seq);
+    v->set_id("id" + std::to_string(seq));
+    v->set_index("idx");
+    v->set_data(std::string(100, 'x'));
+    v->set_operation(wire::v1::OPERATION_UPSERT);
+    core.handle(m);
+  }
+  Message e;
+  e.mutable_end()->set_session(s);
+  Message req = core.handle(e)[0];
+  ASSERT_TRUE(req.has_req_ret());
+  ASSERT_EQ(req.req_ret().ranges_size(), 2);
+  EXPECT_EQ(req.req_ret().ranges(0).begin(), 10u);
+  EXPECT_EQ(req.req_ret().ranges(0).end(), 10u);
+  EXPECT_EQ(req.req_ret().ranges(1).begin(), 50u);
+  EXPECT_EQ(req.req_ret().ranges(1).end(), 59u);
+}
+
+TEST_F(ManagerCoreTest, OneAgentCannotHoldMoreThanItsShareOfSessions) {
+  ManagerCore::Options o = options();
+  o.max_sessions = 10;
+  o.max_sessions_per_agent = 2;
+  ManagerCore core(o, &store_);
+  for (const char* module : {"fim", "sca"}) {
+    EXPECT_EQ(core.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, module))[0]
+                  .start_ack().status(), wire::v1::STATUS_OK);
+  }
+  EXPECT_EQ(core.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, "inv"))[0]
+                .start_ack().status(), wire::v1::STATUS_OFFLINE);
+  EXPECT_EQ(core.handle(start("002", wire::v1::MODE_DELTA, 1))[0].start_ack().status(),
+            wire::v1::STATUS_OK);
+  EXPECT_EQ(core.counters().refused_agent_limit, 1u);
+}
+
+TEST_F(ManagerCoreTest, WithTheTableFullASessionIdleLongEnoughGivesItsPlace) {
+  open("001", wire::v1::MODE_DELTA, 1);
+  open("002", wire::v1::MODE_DELTA, 1);
+  std::vector<Message> refused = core_.handle(start("003", wire::v1::MODE_DELTA, 1));
+  EXPECT_EQ(refused[0].start_ack().status(), wire::v1::STATUS_OFFLINE) << "nobody idle yet";
+  clock_.advance(absl::Seconds(31));
+  std::vector<Message> admitted = core_.handle(start("003", wire::v1::MODE_DELTA, 1));
+  EXPECT_EQ(admitted[0].start_ack().status(), wire::v1::STATUS_OK);
+  EXPECT_EQ(core_.counters().sessions_evicted, 1u);
+  EXPECT_EQ(core_.activeSessions(), 2u);
+}
+
+// A store whose disk is full.
+class FullStore final : public StateStore {
+ public:
+  using StateStore::apply;
+  absl::Status apply(const std::string&, const std::vector<std::string>&, OpSource&) override {
+    return absl::ResourceExhaustedError("database or disk is full");
+  }
+  absl::StatusOr<IndexState> documents(const std::string&, const std::string&) override {
+    return IndexState{};
+  }
+  absl::StatusOr<std::vector<std::string>> indices(const std::string&) override {
+    return std::vector<std::string>{};
+  }
+  absl::StatusOr<std::string> checksum(const std::string&, const std::string&) override {
+    return std::string();
+  }
+  absl::Status putMetadata(const std::string&, const AgentMetadata&) override {
+    return absl::ResourceExhaustedError("database or disk is full");
+  }
+  absl::StatusOr<AgentMetadata> metadata(const std::string&) override {
+    return absl::NotFoundError("none");
+  }
+};
+
+TEST_F(ManagerCoreTest, AStoreThatCannotApplyIsLoggedCountedAndAnsweredError) {
+  FullStore full;
+  std::vector<std::string> lines;
+  ManagerCore::Options o = options();
+  o.log = [&](absl::string_view line) { lines.emplace_back(line); };
+  ManagerCore core(o, &full);
+  const uint64_t s = core.handle(start("001", wire::v1::MODE_DELTA, 0))[0].start_ack().session();
+  Message e;
+  e.mutable_end()->set_session(s);
+  EXPECT_EQ(core.handle(e)[0].end_ack().status(), wire::v1::STATUS_ERROR);
+  EXPECT_EQ(core.counters().apply_failures, 1u);
+  EXPECT_EQ(core.counters().last_apply_error, "database or disk is full");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("disk is full"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("'001'"), std::string::npos) << lines[0];
+}
+
+TEST_F(ManagerCoreTest, SessionIdsWithoutASeedComeFromACryptographicSource) {
+  ManagerCore::Options o = options();
+  o.seed = 0;
+  std::set<uint64_t> ids;
+  for (int i = 0; i < 2; ++i) {
+    ManagerCore core(o, &store_);
+    ids.insert(core.handle(start("001", wire::v1::MODE_DELTA, 1))[0].start_ack().session());
+  }
+  EXPECT_EQ(ids.size(), 2u) << "two managers must not hand out the same id sequence";
 }
 
 }  // namespace

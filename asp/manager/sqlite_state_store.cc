@@ -93,17 +93,25 @@ absl::Status SqliteStateStore::applyOp(const std::string& agent, const SessionUp
   return absl::InternalError("unknown operation");
 }
 
-absl::Status SqliteStateStore::apply(const std::string& agent, SessionUpdate update) {
+absl::Status SqliteStateStore::apply(const std::string& agent,
+                                     const std::vector<std::string>& replaced_indices,
+                                     OpSource& ops) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = db_->exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   absl::Status status;
-  for (const std::string& index : update.replaced_indices) {
+  for (const std::string& index : replaced_indices) {
     SessionUpdate::Op clean;
     clean.kind = SessionUpdate::Op::Kind::kClean;
     clean.index = index;
     if (status = applyOp(agent, clean); !status.ok()) break;
   }
-  for (size_t i = 0; status.ok() && i < update.ops.size(); ++i) status = applyOp(agent, update.ops[i]);
+  SessionUpdate::Op op;
+  while (status.ok()) {
+    absl::StatusOr<bool> more = ops.next(&op);
+    if (!more.ok()) status = more.status();
+    if (!status.ok() || !*more) break;
+    status = applyOp(agent, op);
+  }
   if (status.ok()) status = db_->exec("COMMIT");
   if (!status.ok()) (void)db_->exec("ROLLBACK");
   return status;

@@ -21,7 +21,9 @@ class SqliteStateStore final : public StateStore {
   // Opens (creating if needed) `path`.
   static absl::StatusOr<std::unique_ptr<SqliteStateStore>> open(const std::string& path);
 
-  absl::Status apply(const std::string& agent, SessionUpdate update) override;
+  using StateStore::apply;
+  absl::Status apply(const std::string& agent, const std::vector<std::string>& replaced_indices,
+                     OpSource& ops) override;
   absl::StatusOr<IndexState> documents(const std::string& agent,
                                        const std::string& index) override;
   absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) override;

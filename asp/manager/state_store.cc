@@ -63,7 +63,19 @@ std::string indexChecksum(const IndexState& documents) {
   return checksum.finish();
 }
 
-absl::Status InMemoryStateStore::apply(const std::string& agent, SessionUpdate update) {
+absl::Status InMemoryStateStore::apply(const std::string& agent,
+                                       const std::vector<std::string>& replaced_indices,
+                                       OpSource& ops) {
+  // Everything is read before anything changes: a failing source leaves the state alone.
+  SessionUpdate update;
+  update.replaced_indices = replaced_indices;
+  SessionUpdate::Op op;
+  while (true) {
+    absl::StatusOr<bool> more = ops.next(&op);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    update.ops.push_back(std::move(op));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   applyUpdate(std::move(update), &agents_[agent]);
   return absl::OkStatus();

@@ -32,7 +32,7 @@ struct Document {
 // Documents of one index by id (unordered: a manager holds millions).
 using IndexState = absl::flat_hash_map<std::string, Document>;
 
-// What one confirmed session changes.
+// What one confirmed session changes, held in memory (tests, small sessions).
 struct SessionUpdate {
   struct Op {
     enum class Kind { kUpsert, kDelete, kClean };
@@ -47,6 +47,31 @@ struct SessionUpdate {
   std::vector<Op> ops;  // in seq order
 };
 
+// A confirmed session's ops in seq order, handed out one at a time: a session may be
+// larger than the manager's memory (it keeps what exceeds its budget on disk), so a
+// store applies it without holding it whole.
+class OpSource {
+ public:
+  virtual ~OpSource() = default;
+  // Moves the next op into *op; false once every op was handed out.
+  virtual absl::StatusOr<bool> next(SessionUpdate::Op* op) = 0;
+};
+
+// An OpSource over ops already in memory (moved out as they are handed out).
+class VectorOpSource final : public OpSource {
+ public:
+  explicit VectorOpSource(std::vector<SessionUpdate::Op>* ops) : ops_(ops) {}
+  absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
+    if (next_ >= ops_->size()) return false;
+    *op = std::move((*ops_)[next_++]);
+    return true;
+  }
+
+ private:
+  std::vector<SessionUpdate::Op>* ops_;
+  size_t next_ = 0;
+};
+
 // The latest metadata or groups session of an agent.
 struct AgentMetadata {
   std::string mode;
@@ -57,8 +82,15 @@ struct AgentMetadata {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  // Takes the update by value: a store may move its strings into place.
-  virtual absl::Status apply(const std::string& agent, SessionUpdate update) = 0;
+  // Applies one confirmed session atomically: `replaced_indices` (FULL) are emptied
+  // first, then `ops` in order. Either all of it is visible afterwards or none.
+  virtual absl::Status apply(const std::string& agent,
+                             const std::vector<std::string>& replaced_indices, OpSource& ops) = 0;
+  // The same for an update in memory; a store may move its strings into place.
+  absl::Status apply(const std::string& agent, SessionUpdate update) {
+    VectorOpSource ops(&update.ops);
+    return apply(agent, update.replaced_indices, ops);
+  }
   virtual absl::StatusOr<IndexState> documents(const std::string& agent,
                                                const std::string& index) = 0;
   // Indices that hold at least one document, sorted.
@@ -72,7 +104,9 @@ class StateStore {
 
 class InMemoryStateStore final : public StateStore {
  public:
-  absl::Status apply(const std::string& agent, SessionUpdate update) override;
+  using StateStore::apply;
+  absl::Status apply(const std::string& agent, const std::vector<std::string>& replaced_indices,
+                     OpSource& ops) override;
   absl::StatusOr<IndexState> documents(const std::string& agent,
                                        const std::string& index) override;
   absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) override;

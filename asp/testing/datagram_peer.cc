@@ -39,6 +39,12 @@ std::optional<std::string> DatagramPeer::receive(int timeout_ms) {
   return std::string(buffer.data(), static_cast<size_t>(n));
 }
 
+bool DatagramPeer::answerAs(const DatagramPeer& other, const std::string& bytes) {
+  return sendto(fd_, bytes.data(), bytes.size(), 0,
+                reinterpret_cast<const sockaddr*>(&other.last_sender_),
+                other.last_sender_len_) == static_cast<ssize_t>(bytes.size());
+}
+
 bool DatagramPeer::answer(const std::string& bytes) {
   return sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&last_sender_),
                 last_sender_len_) == static_cast<ssize_t>(bytes.size());

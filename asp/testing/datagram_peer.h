@@ -24,6 +24,9 @@ class DatagramPeer {
   std::optional<std::string> receive(int timeout_ms = 5000);
   // Sends `bytes` to the sender of the last datagram received.
   bool answer(const std::string& bytes);
+  // Sends `bytes` to the sender of the last datagram `other` received, as a stranger
+  // would who learned that address (e.g. from /proc/net/unix). False if refused.
+  bool answerAs(const DatagramPeer& other, const std::string& bytes);
   void close();
 
  private:

@@ -27,6 +27,9 @@ ABSL_FLAG(std::string, state_dir, "", "Directory for state.db (required unless -
 ABSL_FLAG(bool, memory_state, false, "Keep the state in memory only (benchmarks).");
 ABSL_FLAG(int64_t, max_sessions, 1024, "Sessions open at once; more are answered OFFLINE.");
 ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; larger: OFFLINE.");
+ABSL_FLAG(int64_t, max_sessions_per_agent, 16, "Sessions one agent id may hold at once.");
+ABSL_FLAG(int64_t, max_buffered_mib, 256,
+          "Received session data held in memory (MiB), all sessions together; beyond it, on disk.");
 ABSL_FLAG(absl::Duration, session_idle_timeout, absl::Minutes(5), "Idle sessions are dropped.");
 ABSL_FLAG(double, drop_rate, 0, "Fault injection: drop this fraction of data datagrams.");
 ABSL_FLAG(double, duplicate_rate, 0, "Fault injection: handle this fraction of datagrams twice.");
@@ -54,6 +57,10 @@ int main(int argc, char** argv) {
     return fail("--state_dir is required (or --memory_state)");
   }
   if (absl::GetFlag(FLAGS_max_sessions) < 1) return fail("--max_sessions must be >= 1");
+  if (absl::GetFlag(FLAGS_max_sessions_per_agent) < 1) {
+    return fail("--max_sessions_per_agent must be >= 1");
+  }
+  if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail("--max_buffered_mib must be >= 0");
 
   std::unique_ptr<asp::manager::StateStore> store;
   if (absl::GetFlag(FLAGS_memory_state)) {
@@ -79,6 +86,10 @@ int main(int argc, char** argv) {
   options.socket_group = absl::GetFlag(FLAGS_socket_group);
   options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
   options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
+  options.core.max_sessions_per_agent =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
+  options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
+  options.core.log = [](absl::string_view line) { std::cerr << "asp_manager: " << line << std::endl; };
   options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout);
   options.core.seed = absl::GetFlag(FLAGS_seed);
   options.drop_rate = absl::GetFlag(FLAGS_drop_rate);
@@ -97,7 +108,8 @@ int main(int argc, char** argv) {
   const auto core = (*server)->core().counters();
   std::cout << "asp_manager: stopped by signal " << signal_number << "; datagrams " << c.datagrams
             << ", sessions applied " << core.sessions_applied << ", refused "
-            << core.sessions_refused << ", dropped values " << c.dropped_values
+            << core.sessions_refused << ", apply failures " << core.apply_failures
+            << ", dropped values " << c.dropped_values
             << ", duplicated " << c.duplicated << ", answers " << c.answers_sent << std::endl;
   return 0;
 }

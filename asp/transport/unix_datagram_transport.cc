@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -47,6 +48,7 @@ absl::StatusOr<std::unique_ptr<UnixDatagramTransport>> UnixDatagramTransport::op
     return errnoStatus(absl::StatusCode::kInternal, "bind(autobind)", error);
   }
   // A send blocked on a full manager queue wakes up this often to check for interrupt().
+  // (The socket is connected to the manager on the first send; see connectToManager().)
   timeval slice{0, kSendSliceMs * 1000};
   if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &slice, sizeof(slice)) != 0) {
     const int error = errno;
@@ -61,7 +63,30 @@ UnixDatagramTransport::UnixDatagramTransport(Options options, int fd)
   std::memset(&peer_, 0, sizeof(peer_));
   peer_.sun_family = AF_UNIX;
   std::memcpy(peer_.sun_path, options_.queue_path.data(), options_.queue_path.size());
+  {
+    std::lock_guard<std::mutex> lock(send_mu_);
+    (void)connectToManager();  // no manager yet is fine: send() connects again
+  }
   receiver_ = std::thread([this] { receive(); });
+}
+
+int UnixDatagramTransport::connectToManager() {
+  const socklen_t length =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + options_.queue_path.size() + 1);
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&peer_), length) == 0) {
+    connected_ = true;
+    return 0;
+  }
+  connected_ = false;
+  return errno;
+}
+
+bool UnixDatagramTransport::fromManager(const sockaddr_un& from, socklen_t length) const {
+  // A path-bound sender's address is its path; an autobind or unnamed one never matches.
+  const size_t path_offset = offsetof(sockaddr_un, sun_path);
+  if (from.sun_family != AF_UNIX || length <= path_offset) return false;
+  const absl::string_view path(from.sun_path, strnlen(from.sun_path, length - path_offset));
+  return from.sun_path[0] != '\0' && path == options_.queue_path;
 }
 
 UnixDatagramTransport::~UnixDatagramTransport() {
@@ -92,16 +117,26 @@ absl::Status UnixDatagramTransport::send(absl::string_view module, absl::string_
   const auto give_up = std::chrono::steady_clock::now() +
                        absl::ToChronoNanoseconds(options_.send_timeout);
   bool waited = false;
+  bool reconnected = false;
   while (true) {
     if (interrupted_) return absl::CancelledError("send interrupted (stopped)");
-    // Addressed by path each time, so a restarted manager (a new socket at the same
-    // path) is reached without reconnecting. SO_SNDTIMEO bounds each blocking attempt.
-    const ssize_t n = sendto(fd_, frame->data(), frame->size(), MSG_NOSIGNAL,
-                             reinterpret_cast<const sockaddr*>(&peer_), sizeof(peer_));
-    if (n == static_cast<ssize_t>(frame->size())) break;
-    const int error = n < 0 ? errno : EIO;
+    // Connected to the manager's path, so the kernel delivers answers from it alone.
+    // A restarted manager is a new socket at the same path: the old peer refuses, and
+    // connecting again reaches the new one. SO_SNDTIMEO bounds each blocking attempt.
+    int error = connected_ ? 0 : connectToManager();
+    if (error == 0) {
+      const ssize_t n = ::send(fd_, frame->data(), frame->size(), MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(frame->size())) break;
+      error = n < 0 ? errno : EIO;
+    }
     if (error == EINTR) continue;
+    if ((error == ECONNREFUSED || error == ENOTCONN || error == EPIPE) && !reconnected) {
+      reconnected = true;
+      connected_ = false;
+      continue;
+    }
     if (error != EAGAIN && error != EWOULDBLOCK) {
+      connected_ = false;
       return errnoStatus(absl::StatusCode::kUnavailable,
                          absl::StrCat("manager queue '", options_.queue_path, "' is not reachable"),
                          error);
@@ -126,18 +161,27 @@ void UnixDatagramTransport::receive() {
   while (!stopping_) {
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
-    const ssize_t n = recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+    sockaddr_un from;
+    socklen_t from_length = sizeof(from);
+    const ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                               reinterpret_cast<sockaddr*>(&from), &from_length);
     if (n < 0) continue;
+    // The kernel already drops other senders while connected; this also covers the
+    // moments before the first connect and after the manager went away.
+    if (!fromManager(from, from_length)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++counters_.answers_from_strangers;
+      continue;
+    }
     absl::StatusOr<absl::string_view> message = framing::decodeManagerFrame(
         options_.module, absl::string_view(buffer.data(), static_cast<size_t>(n)));
     std::lock_guard<std::mutex> handler_lock(handler_mu_);
     const bool deliverable =
         message.ok() && static_cast<size_t>(n) <= wire::kMaxDatagramBytes && handler_;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++(deliverable ? counters_.answers : counters_.answers_dropped);
-    }
+    // Counted after the handler ran, so a count seen means the answer was handled.
     if (deliverable) handler_(reinterpret_cast<const uint8_t*>(message->data()), message->size());
+    std::lock_guard<std::mutex> lock(mu_);
+    ++(deliverable ? counters_.answers : counters_.answers_dropped);
   }
 }
 

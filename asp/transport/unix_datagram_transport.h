@@ -2,16 +2,23 @@
 // (PROTOCOL.md §4).
 //
 // One socket per protocol instance, bound to an autobind (abstract) address so the
-// manager can answer, and connected to the manager's queue socket path. send() frames
+// manager can answer, and connect()ed to the manager's queue socket path. send() frames
 // each message as "s:<module>:<message>". A receiver thread reads answers, strips the
 // "<module>_sync " header and hands the message to the answer handler (usually
 // AgentSyncProtocol::parseResponseBuffer); datagrams for another module or without the
 // header are dropped and counted.
 //
-// Failures: every datagram is addressed to the queue path, so a restarted manager (a
-// new socket at the same path) is reached again without reconnecting; when no manager
-// listens, send() returns Unavailable at once, so a session fails fast with a transport
-// error and the queue keeps its changes. A full manager queue makes send() wait (in
+// Trust (PROTOCOL.md §4): an abstract address is listed in /proc/net/unix for every
+// local user, so anyone could send "answers" to it. The socket is connected to the
+// manager's path, so the kernel delivers datagrams from that peer alone, and every
+// datagram's sender is checked again on receipt: only the socket bound at the queue path
+// is heard; anything else is dropped and counted (answers_from_strangers). Protect the
+// queue path's directory: whoever can bind that path is the manager.
+//
+// Failures: a restarted manager (a new socket at the same path) is reached again by
+// connecting again when the old peer refuses; when no manager listens, send() returns
+// Unavailable at once, so a session fails fast with a transport error and the queue
+// keeps its changes. A full manager queue makes send() wait (in
 // 20 ms slices, up to `send_timeout`, interruptible), never drop. A frame over 65,536
 // bytes is InvalidArgument, never sent truncated.
 //
@@ -51,7 +58,8 @@ class UnixDatagramTransport final : public Transport {
     uint64_t bytes_sent = 0;
     uint64_t full_buffer_waits = 0;
     uint64_t answers = 0;
-    uint64_t answers_dropped = 0;
+    uint64_t answers_dropped = 0;         // not for this module, or no header
+    uint64_t answers_from_strangers = 0;  // sent by anyone but the manager's socket
   };
 
   static absl::StatusOr<std::unique_ptr<UnixDatagramTransport>> open(Options options);
@@ -72,11 +80,16 @@ class UnixDatagramTransport final : public Transport {
   UnixDatagramTransport(Options options, int fd);
 
   void receive();
+  // Connects the socket to the queue path; 0, or the errno. Requires send_mu_.
+  int connectToManager();
+  // Whether a datagram's source address is the manager's queue path.
+  bool fromManager(const sockaddr_un& from, socklen_t length) const;
 
   const Options options_;
   const int fd_;
   sockaddr_un peer_;
-  std::mutex send_mu_;  // one datagram at a time
+  std::mutex send_mu_;  // one datagram at a time; guards connected_
+  bool connected_ = false;
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> stopping_{false};
 

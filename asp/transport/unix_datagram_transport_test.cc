@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "asp/testing/datagram_peer.h"
 #include "asp/testing/temp_dir.h"
@@ -49,6 +50,33 @@ TEST_F(UnixTransportTest, SendsFramedMessagesAndDeliversAnswers) {
   std::unique_lock<std::mutex> lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return !answer.empty(); }));
   EXPECT_EQ(answer, "hello");
+}
+
+// PROTOCOL.md §4: an abstract address is visible to every local user; only the manager
+// may answer.
+TEST_F(UnixTransportTest, AnswersFromAnyoneButTheManagerAreNeverDelivered) {
+  DatagramPeer manager(path_);
+  DatagramPeer stranger(dir_.file("stranger"));
+  ASSERT_TRUE(manager.ok() && stranger.ok());
+  auto transport = open();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> delivered;
+  transport->setAnswerHandler([&](const uint8_t* data, size_t length) {
+    std::lock_guard<std::mutex> lock(mu);
+    delivered.emplace_back(reinterpret_cast<const char*>(data), length);
+    cv.notify_all();
+  });
+  ASSERT_TRUE(transport->send("fim", "start").ok());
+  ASSERT_TRUE(manager.receive().has_value());
+  for (int i = 0; i < 100; ++i) (void)stranger.answerAs(manager, "fim_sync forged");
+  ASSERT_TRUE(manager.answer("fim_sync genuine"));
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return !delivered.empty(); }));
+  lock.unlock();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a late forgery
+  lock.lock();
+  EXPECT_EQ(delivered, std::vector<std::string>{"genuine"});
 }
 
 TEST_F(UnixTransportTest, NoManagerIsUnavailableAtOnce) {

@@ -1,0 +1,128 @@
+// What the reference manager has received for one session (PROTOCOL.md §7, "Memory").
+//
+// Nothing here is allocated in proportion to what a Start announces: a session costs a
+// few hundred bytes until data arrives, then what the data itself takes. Received data
+// is held in memory while the manager's MemoryBudget allows; the session whose data
+// would exceed it moves to the SpillStore, a private temporary SQLite database on disk,
+// so the manager's memory stays bounded by configuration whatever senders do, and a
+// confirmed session is applied from there in seq order without being read whole.
+//
+// Each seq is kept once (duplicates are reported, not stored). Not thread-safe: the
+// owner (ManagerCore, under its mutex) serializes every call, on all three classes.
+#ifndef ASP_MANAGER_SESSION_DATA_H_
+#define ASP_MANAGER_SESSION_DATA_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "asp/manager/state_store.h"
+
+namespace asp::sqlite {
+class Db;
+class Statement;
+}  // namespace asp::sqlite
+
+namespace asp::manager {
+
+// Bytes of received session data the manager may hold in memory, across sessions.
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(size_t limit) : limit_(limit) {}
+  // Takes `bytes` if they fit; false (nothing taken) otherwise.
+  bool tryTake(size_t bytes);
+  void give(size_t bytes) { used_ -= bytes < used_ ? bytes : used_; }
+  size_t used() const { return used_; }
+  size_t limit() const { return limit_; }
+
+ private:
+  const size_t limit_;
+  size_t used_ = 0;
+};
+
+// The disk side: one temporary database for every spilled session, opened on first
+// use and deleted (by SQLite) when the manager closes it. Its page cache is small and
+// fixed, so spilling costs disk, not memory.
+class SpillStore {
+ public:
+  SpillStore();
+  ~SpillStore();
+
+  // Stores `op` at (session, seq) unless that seq is held: true if stored.
+  absl::StatusOr<bool> add(uint64_t session, uint64_t seq, bool context,
+                           const SessionUpdate::Op& op);
+  // Visits the seqs held for `session` in ascending order until `visit` returns false.
+  absl::Status forEachSeq(uint64_t session, const std::function<bool(uint64_t)>& visit);
+  // The non-context ops of `session` in seq order.
+  absl::StatusOr<std::unique_ptr<OpSource>> ops(uint64_t session);
+  // Forgets `session` (its ops are applied or abandoned).
+  absl::Status drop(uint64_t session);
+  // Sessions spilled since the manager started.
+  uint64_t sessionsSpilled() const { return sessions_spilled_; }
+  void countSession() { ++sessions_spilled_; }
+
+ private:
+  absl::Status open();
+
+  std::unique_ptr<sqlite::Db> db_;
+  std::unique_ptr<sqlite::Statement> insert_;
+  uint64_t sessions_spilled_ = 0;
+};
+
+class SessionData {
+ public:
+  SessionData(uint64_t session, uint64_t size, MemoryBudget* budget, SpillStore* spill);
+  ~SessionData();  // gives back its memory and drops its spilled rows
+  SessionData(const SessionData&) = delete;
+  SessionData& operator=(const SessionData&) = delete;
+
+  // Records the data message at `seq` (< size): true if new, false if a duplicate.
+  // A context message (DataContext) counts as received and is kept apart from the ops.
+  absl::StatusOr<bool> add(uint64_t seq, SessionUpdate::Op op, bool context);
+  // Data messages received (each seq once).
+  uint64_t received() const { return received_; }
+  bool complete() const { return received_ == size_; }
+  // The seq ranges [begin, end] not received yet, ascending, at most `limit` of them.
+  absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> missing(size_t limit);
+  // Hands the non-context ops out in seq order. Call once, when complete().
+  absl::StatusOr<std::unique_ptr<OpSource>> takeOps();
+
+  bool spilled() const { return spilled_; }
+  size_t memoryBytes() const { return memory_bytes_; }
+
+ private:
+  struct Entry {
+    uint64_t seq;
+    bool context;
+    SessionUpdate::Op op;
+  };
+
+  // Moves everything held in memory to the spill store and gives the memory back.
+  absl::Status spill();
+  void markReceived(uint64_t seq);
+  bool isReceived(uint64_t seq) const;
+  void release();
+
+  const uint64_t session_;
+  const uint64_t size_;
+  MemoryBudget* const budget_;
+  SpillStore* const spill_;
+  uint64_t received_ = 0;
+  bool spilled_ = false;
+  size_t memory_bytes_ = 0;
+  // In memory: the entries in arrival order (a deque: no doubling spikes), and the
+  // received seqs as ranges (begin -> end, inclusive), usually one.
+  std::deque<Entry> entries_;
+  std::map<uint64_t, uint64_t> ranges_;
+};
+
+}  // namespace asp::manager
+
+#endif  // ASP_MANAGER_SESSION_DATA_H_
