@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "asp/base/checksum.h"
+#include "asp/base/text.h"
 #include "asp/proto/limits.h"
 #include "asp/proto/validate.h"
 
@@ -65,6 +66,15 @@ SessionConfig sessionConfig(const AgentSyncProtocol::Options& o) {
   return config;
 }
 
+// OK, or InvalidArgument naming the first index that is empty or not UTF-8.
+absl::Status validateIndices(absl::string_view call, const std::vector<std::string>& indices) {
+  for (const std::string& index : indices) {
+    if (index.empty()) return absl::InvalidArgumentError(absl::StrCat(call, ": an index name is empty"));
+    if (absl::Status s = checkUtf8(absl::StrCat(call, ": index"), index); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 bool isAnswer(const wire::v1::Message& message) {
   return message.has_start_ack() || message.has_end_ack() || message.has_req_ret();
 }
@@ -77,6 +87,9 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
     options.agent_info = [info = defaultAgentInfo()] { return info; };
   }
   if (options.clock == nullptr) options.clock = systemClock();
+  if (absl::Status s = validateAgentInfo(options.agent_info()); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("agent_info: ", s.message()));
+  }
   SqliteChangeQueue::Options queue_options;
   queue_options.path =
       options.database_path.empty() ? SqliteChangeQueue::kInMemoryPath : options.database_path;
@@ -244,6 +257,9 @@ SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
 SyncResult AgentSyncProtocol::checkIntegrity(const std::string& index,
                                              const std::string& checksum) {
   if (index.empty()) return rejected(SyncCode::kInvalidArgument, "requiresFullSync: index is empty");
+  if (absl::Status s = checkUtf8("requiresFullSync: index", index); !s.ok()) {
+    return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+  }
   if (!isChecksum(checksum)) {
     return rejected(SyncCode::kInvalidArgument,
                     absl::StrCat("requiresFullSync: checksum '", checksum, "' for index '", index,
@@ -275,6 +291,9 @@ SyncResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode,
                     absl::StrCat("synchronizeMetadataOrGroups takes a metadata or group mode, not ",
                                  modeName(mode)));
   }
+  if (absl::Status s = validateIndices("synchronizeMetadataOrGroups", indices); !s.ok()) {
+    return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+  }
   return runExclusive([&] {
     SessionPlan plan;
     plan.mode = mode;
@@ -286,10 +305,8 @@ SyncResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode,
 
 SyncResult AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& indices) {
   if (indices.empty()) return rejected(SyncCode::kInvalidArgument, "notifyDataClean: no indices");
-  for (const std::string& index : indices) {
-    if (index.empty()) {
-      return rejected(SyncCode::kInvalidArgument, "notifyDataClean: an index name is empty");
-    }
+  if (absl::Status s = validateIndices("notifyDataClean", indices); !s.ok()) {
+    return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
   }
   // Each index is cleaned once, in the order first given.
   std::vector<std::string> unique;

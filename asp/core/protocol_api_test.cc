@@ -49,6 +49,16 @@ TEST(Options, EachBadValueIsRefusedNamingIt) {
       {[](auto& o) { o.backoff.cap = absl::Milliseconds(1); }, "cap"},
       {[](auto& o) { o.max_retransmission_rounds = 0; }, "max_retransmission_rounds"},
       {[](auto& o) { o.database_path = "/nonexistent-dir/x/fim.db"; }, "/nonexistent-dir/x/fim.db"},
+      {[](auto& o) { o.max_processing_wait = absl::ZeroDuration(); }, "max_processing_wait"},
+      {[](auto& o) {
+         o.agent_info = [] {
+           AgentInfo info;
+           info.id = "001";
+           info.hostname = "h\xf6st";
+           return info;
+         };
+       },
+       "agent field 'hostname' is not valid UTF-8: byte 1 (0xf6)"},
   };
   for (const Case& c : cases) {
     absl::Status s = createWith(c.change);
@@ -69,6 +79,51 @@ TEST(PersistDifference, RejectsBadInputWithTheOffendingValue) {
                                                   std::string(70000, 'x'), 1).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(h.pending(), 0u);
+}
+
+// PROTOCOL.md §2. Before: the change was accepted, the manager rejected every frame
+// holding it, and every later session failed after 64 ReqRet rounds.
+TEST(PersistDifference, ANonUtf8IdIsRefusedAndNeverBlocksLaterChanges) {
+  ProtocolHarness h;
+  absl::Status bad = h.protocol->persistDifference("caf\xe9.txt", Operation::kCreate, kIndex, "x", 1);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("byte 3 (0xe9)"), absl::string_view::npos) << bad;
+  EXPECT_EQ(h.protocol->persistDifferenceInMemory("a", Operation::kCreate, "st\xc3", "x", 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  h.record("caf\xc3\xa9.txt", Operation::kCreate, "ok");
+  h.record("b", Operation::kCreate, "ok");
+  h.expectNextDeltaSendsAndConverges(2);
+}
+
+TEST(AgentInfo, AFieldThatTurnsNonUtf8IsRefusedBeforeAnythingIsSent) {
+  std::atomic<bool> broken{false};
+  ProtocolHarness h([&](AgentSyncProtocol::Options& o) {
+    o.agent_info = [&] {
+      AgentInfo info;
+      info.id = broken ? "0\xff" "1" : "001";
+      return info;
+    };
+  });
+  h.record("a", Operation::kCreate, "x");
+  broken = true;
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kInvalidArgument) << result.message;
+  EXPECT_NE(result.message.find("agent field 'id' is not valid UTF-8: byte 1"), std::string::npos)
+      << result.message;
+  EXPECT_EQ(h.manager.received(Message::kStart), 0) << "a Start with a wrong identity is never sent";
+  EXPECT_EQ(h.pending(), 1u);
+  broken = false;
+  h.expectNextDeltaSendsAndConverges(1);
+}
+
+TEST(Indices, ThatAreNotUtf8AreRefusedByEverySessionCall) {
+  ProtocolHarness h;
+  const std::string bad = "idx\xc0";
+  EXPECT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kMetadataDelta, {bad}, 1).code,
+            SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->notifyDataClean({bad}).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->checkIntegrity(bad, std::string(40, '0')).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.manager.received(Message::kStart), 0);
 }
 
 TEST(ParseResponseBuffer, RejectsMalformedBytesWithoutCrashing) {

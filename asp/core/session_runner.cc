@@ -1,6 +1,7 @@
 #include "asp/core/session_runner.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -198,7 +199,8 @@ class SessionRunner::Run {
     }
   }
 
-  Message buildStart() const {
+  // The Start, or nullopt (the session failed) when the agent's info cannot go on the wire.
+  std::optional<Message> buildStart() {
     Message message;
     wire::v1::Start* start = message.mutable_start();
     start->set_module(r_.config_.module);
@@ -207,12 +209,21 @@ class SessionRunner::Run {
     for (const std::string& index : plan_.indices) start->add_indices(index);
     start->set_option(toWire(plan_.option));
     start->set_global_version(plan_.global_version);
-    if (r_.config_.agent_info) fillAgent(r_.config_.agent_info(), start->mutable_agent());
+    if (r_.config_.agent_info) {
+      const AgentInfo info = r_.config_.agent_info();
+      if (absl::Status s = validateAgentInfo(info); !s.ok()) {
+        fail(SyncCode::kInvalidArgument, absl::StrCat("agent_info: ", s.message()));
+        return std::nullopt;
+      }
+      fillAgent(info, start->mutable_agent());
+    }
     return message;
   }
 
   bool start() {
-    const Message request = buildStart();
+    const std::optional<Message> built = buildStart();
+    if (!built.has_value()) return false;
+    const Message& request = *built;
     r_.channel_->open(AnswerChannel::Phase::kAwaitStartAck, 0);
     log(LogLevel::kDebug, absl::StrCat(what(), ": Start, size ", plan_.size));
     Exchange exchange(request, "Start", SyncCode::kStartTimeout);

@@ -3,7 +3,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "asp/base/text.h"
 
 namespace asp {
 
@@ -41,6 +44,33 @@ AgentInfo defaultAgentInfo() {
   }
   info.version = "asp-1";
   return info;
+}
+
+absl::Status validateAgentInfo(const AgentInfo& info) {
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"id", &info.id},
+      {"name", &info.name},
+      {"version", &info.version},
+      {"hostname", &info.hostname},
+      {"architecture", &info.architecture},
+      {"os_name", &info.os_name},
+      {"os_platform", &info.os_platform},
+      {"os_type", &info.os_type},
+      {"os_version", &info.os_version},
+      {"cluster_name", &info.cluster_name},
+      {"cluster_node", &info.cluster_node},
+  };
+  for (const auto& [name, value] : fields) {
+    if (absl::Status s = checkUtf8(absl::StrCat("agent field '", name, "'"), *value); !s.ok()) {
+      return s;
+    }
+  }
+  for (size_t i = 0; i < info.groups.size(); ++i) {
+    if (absl::Status s = checkUtf8(absl::StrCat("agent group ", i), info.groups[i]); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string syncCodeName(SyncCode code) {

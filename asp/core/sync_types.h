@@ -51,6 +51,10 @@ struct AgentInfo {
 // This host's info from uname/gethostname, with id "000" (the local agent).
 AgentInfo defaultAgentInfo();
 
+// OK, or InvalidArgument naming the first field that is not valid UTF-8 and its byte
+// (every field travels as text in every Start, PROTOCOL.md §2).
+absl::Status validateAgentInfo(const AgentInfo& info);
+
 // The outcome of a session.
 enum class SyncCode {
   kOk,

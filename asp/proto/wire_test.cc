@@ -1,6 +1,9 @@
 #include <cstdint>
+#include <random>
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "asp/base/text.h"
 #include "asp/proto/validate.h"
 #include "asp/proto/wire.pb.h"
 #include "gtest/gtest.h"
@@ -256,6 +259,32 @@ TEST(WireValidate, RejectsEmptyOrInvertedRanges) {
   absl::Status s = validate(inverted);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("[5, 4]"), absl::string_view::npos) << s;
+}
+
+// The library refuses at persist exactly the strings a peer's parser would refuse
+// (PROTOCOL.md §2): asp::firstInvalidUtf8 agrees with protobuf on every byte string.
+TEST(Utf8, TheLibrarysCheckAgreesWithProtobufsParser) {
+  std::mt19937_64 random(7);
+  const std::vector<char> interesting = {'\x00', '\x7f', '\x80', '\xbf', '\xc0', '\xc1', '\xc2',
+                                         '\xdf', '\xe0', '\xed', '\xef', '\xf0', '\xf4', '\xf5',
+                                         '\xff', '\xa0', '\x9f', '\x90', '\x8f', 'a'};
+  int invalid = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string id;
+    const size_t length = random() % 6;
+    for (size_t i = 0; i < length; ++i) id.push_back(interesting[random() % interesting.size()]);
+    Message m;
+    m.mutable_data_value()->set_id(id);
+    std::string bytes;
+    // Serializing invalid UTF-8 only logs; parsing refuses it.
+    google::protobuf::LogSilencer quiet;
+    m.SerializeToString(&bytes);
+    Message parsed;
+    const bool peer_accepts = parsed.ParseFromString(bytes);
+    EXPECT_EQ(!firstInvalidUtf8(id).has_value(), peer_accepts) << absl::CHexEscape(id);
+    invalid += peer_accepts ? 0 : 1;
+  }
+  EXPECT_GT(invalid, 1000) << "the sample must hold invalid strings";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "asp/storage/change.h"
 
 #include "absl/strings/str_cat.h"
+#include "asp/base/text.h"
 
 namespace asp {
 
@@ -26,11 +27,17 @@ ChangeLimits ChangeLimits::forModule(absl::string_view module, size_t frame_budg
 absl::Status validateChange(const Change& change, const ChangeLimits& limits) {
   if (change.id.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("change id is empty (index '", change.index, "')"));
+        absl::StrCat("change id is empty (index ", quoteValue(change.index), ")"));
   }
   if (change.index.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("index is empty for change id '", change.id, "'"));
+        absl::StrCat("index is empty for change id ", quoteValue(change.id)));
+  }
+  if (absl::Status s = checkUtf8("change id", change.id); !s.ok()) return s;
+  if (absl::Status s = checkUtf8(absl::StrCat("index of change id ", quoteValue(change.id)),
+                                 change.index);
+      !s.ok()) {
+    return s;
   }
   switch (change.operation) {
     case Operation::kCreate:
@@ -40,14 +47,14 @@ absl::Status validateChange(const Change& change, const ChangeLimits& limits) {
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("unknown operation ", static_cast<int>(change.operation),
-                       " for change id '", change.id, "'"));
+                       " for change id ", quoteValue(change.id)));
   }
   const size_t frame = limits.header_bytes + wire::singleValueMessageBytes(
                                                  change.id.size(), change.index.size(),
                                                  change.data.size());
   if (frame > limits.frame_budget_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "change id '", change.id, "' in index '", change.index, "' has ",
+        "change id ", quoteValue(change.id), " in index ", quoteValue(change.index), " has ",
         change.data.size(), " bytes of data and needs a ", frame,
         "-byte frame; the frame budget is ", limits.frame_budget_bytes, " bytes"));
   }
