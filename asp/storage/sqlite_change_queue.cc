@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "asp/base/text.h"
+#include "asp/storage/change_crc.h"
 #include "asp/storage/id_filter.h"
 #include "asp/storage/sqlite_change_queue_internal.h"
 
@@ -200,6 +202,8 @@ absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   write->bindBlob(4, change.data);
   write->bindInt(5, static_cast<int64_t>(change.version));
   write->bindInt(6, is_new ? 1 : 0);
+  write->bindInt(8, changeCrc(change.id, change.index, is_delete ? kDelete : kUpsert,
+                              change.data, change.version));
   return write->run();
 }
 
@@ -371,6 +375,16 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
     if (filtered && !frozen_.only.contains(change.index)) continue;
     if (seq++ < first_seq) continue;
     last_row = read.columnInt(0);
+    if (std::string why = damage(read); !why.empty()) {
+      const std::string id = read.columnText(1);
+      read.reset();
+      // One failed session for all of them: the rest of the session is checked now.
+      const size_t others = noteDamagedFrom(last_row);
+      return absl::DataLossError(absl::StrCat(
+          "queue database '", options_.path, "': change id ", quoteValue(id), " cannot be sent (",
+          why, ")", others > 1 ? absl::StrCat(", nor ", others - 1, " more") : "",
+          "; set aside in quarantine, the next session sends the rest"));
+    }
     change.seq = seq - 1;
     change.id = read.columnText(1);
     change.is_delete = read.columnInt(3) == kDelete;
@@ -416,10 +430,12 @@ absl::Status SqliteChangeQueue::commitSession() {
         if (absl::Status s = statements_->clear_indices.run(); !s.ok()) return s;
       }
     }
+    if (absl::Status s = quarantineDamaged(); !s.ok()) return s;
     frozen_ = Frozen{};
     return saveState();
   });
   if (!status.ok()) frozen_ = before;
+  if (status.ok()) damaged_.clear();
   // Forgotten only once durable: a known index must have its queue_index row.
   if (status.ok() && emptied) {
     known_indices_.clear();
@@ -429,7 +445,51 @@ absl::Status SqliteChangeQueue::commitSession() {
   return status;
 }
 
+size_t SqliteChangeQueue::noteDamagedFrom(int64_t first_row) {
+  sqlite::Statement& scan = statements_->read_after;
+  scan.bindInt(1, first_row - 1);
+  scan.bindInt(2, frozen_.hi);
+  absl::StatusOr<bool> row;
+  size_t found = 0;
+  while ((row = scan.step()).ok() && *row) {
+    if (!frozen_.only.empty() && !frozen_.only.contains(scan.columnText(2))) continue;
+    std::string why = damage(scan);
+    if (why.empty()) continue;
+    damaged_.emplace_back(scan.columnInt(0), std::move(why));
+    ++found;
+  }
+  scan.reset();
+  return found;
+}
+
+std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
+  // Columns of read_after: row, id, idx, op, data, version, crc.
+  const std::string id = row.columnText(1);
+  const std::string index = row.columnText(2);
+  const std::string data = row.columnBlob(4);
+  const uint32_t crc = changeCrc(id, index, row.columnInt(3), data,
+                                 static_cast<uint64_t>(row.columnInt(5)));
+  if (static_cast<int64_t>(crc) != row.columnInt(6)) return "damaged on disk: checksum mismatch";
+  if (firstInvalidUtf8(id).has_value() || firstInvalidUtf8(index).has_value()) {
+    return "its id or index is not valid UTF-8";
+  }
+  return "";
+}
+
+absl::Status SqliteChangeQueue::quarantineDamaged() {
+  for (const auto& [row, reason] : damaged_) {
+    statements_->quarantine.bindInt(1, row);
+    statements_->quarantine.bindText(2, reason);
+    if (absl::Status s = statements_->quarantine.run(); !s.ok()) return s;
+    statements_->erase_row.bindInt(1, row);
+    if (absl::Status s = statements_->erase_row.run(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SqliteChangeQueue::unfreeze() {
+  // First: a damaged row leaves, and what was recorded for its id meanwhile stays pending.
+  if (absl::Status s = quarantineDamaged(); !s.ok()) return s;
   for (sqlite::Statement* merge : {&statements_->merge_update, &statements_->merge_delete}) {
     merge->bindInt(1, frozen_.hi);
     if (absl::Status s = merge->run(); !s.ok()) return s;
@@ -444,6 +504,7 @@ absl::Status SqliteChangeQueue::abortSession() {
   const Frozen before = frozen_;
   absl::Status status = inTransaction([this] { return unfreeze(); });
   if (!status.ok()) frozen_ = before;
+  if (status.ok()) damaged_.clear();
   return status;
 }
 

@@ -55,7 +55,7 @@ enum class Durability {
 
 class SqliteChangeQueue final : public ChangeQueue {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // Options::path for a queue that lives in memory only (no file, no durability).
   static constexpr const char* kInMemoryPath = ":memory:";
 
@@ -104,6 +104,16 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::StatusOr<std::vector<IndexCounts>> counts() override;
   absl::Status deleteDatabase() override;
 
+  // Changes set aside because they cannot be sent (damaged on disk, or not UTF-8), with
+  // why. A session that meets one fails once as a storage error naming its id; the
+  // change then moves here and never blocks the others again.
+  struct QuarantinedChange {
+    std::string id;
+    std::string index;
+    std::string reason;
+  };
+  absl::StatusOr<std::vector<QuarantinedChange>> quarantined();
+
   // Visits every change (of `index`, or all when empty) in first-recorded order, one
   // row in memory at a time.
   absl::Status forEachChange(const std::string& index,
@@ -131,9 +141,17 @@ class SqliteChangeQueue final : public ChangeQueue {
   bool inFlight(int64_t row, const std::string& index) const;
   // Whether a row's stored "new" flag still holds (it was never in a session).
   bool stillNew(int64_t row, bool is_new) const { return is_new && row > sent_watermark_; }
-  // Abort / crash recovery: merges what was recorded during the session into the
-  // frozen rows and ends the session. Requires db_mu_, in a transaction.
+  // Abort / crash recovery: sets aside the damaged rows met, merges what was recorded
+  // during the session into the frozen rows and ends the session. Requires db_mu_, in
+  // a transaction.
   absl::Status unfreeze();
+  // Moves the rows in damaged_ to the quarantine table. Requires db_mu_, in a transaction.
+  absl::Status quarantineDamaged();
+  // Notes every damaged row of the session from `first_row` on; returns how many.
+  // Requires db_mu_.
+  size_t noteDamagedFrom(int64_t first_row);
+  // Why a row read for sending cannot be sent, or "" when it is sound.
+  static std::string damage(const sqlite::Statement& row);
   // Persists frozen_ and sent_watermark_ (queue_state, frozen_index). Requires db_mu_.
   absl::Status saveState();
   absl::Status loadState();
@@ -167,6 +185,9 @@ class SqliteChangeQueue final : public ChangeQueue {
   // Rows up to here have been in a DELTA session: whatever their flag says, they are
   // no longer "new" (the manager may have applied them).
   int64_t sent_watermark_ = 0;
+  // Rows of the session in flight found damaged when read (row, reason): quarantined
+  // when the session ends.
+  std::vector<std::pair<int64_t, std::string>> damaged_;
   // The number the next new row gets: above every row, frozen_.hi and sent_watermark_
   // (SQLite's own choice, max + 1, could fall back into a frozen range after deletes).
   int64_t next_row_ = 1;

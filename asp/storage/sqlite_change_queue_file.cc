@@ -21,6 +21,27 @@ using queue_internal::kSchema;
 
 namespace {
 
+// Brings a file of an older schema to kSchemaVersion, one version at a time, each step
+// in its own transaction (a crash between steps leaves a file the next open continues).
+absl::Status migrate(sqlite::Db& db, int64_t version) {
+  if (version == 1) {
+    if (absl::Status s = db.exec(queue_internal::kMigrateFrom1); !s.ok()) {
+      (void)db.exec("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("upgrading schema 1 to 2: ", s.message()));
+    }
+    version = 2;
+  }
+  if (version == 2) {
+    absl::Status s = queue_internal::registerCrcFunction(db);
+    if (s.ok()) s = db.exec(queue_internal::kMigrateFrom2);
+    if (!s.ok()) {
+      (void)db.exec("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("upgrading schema 2 to 3: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status removeFile(const std::string& path) {
   if (std::remove(path.c_str()) == 0 || errno == ENOENT) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -28,6 +49,26 @@ absl::Status removeFile(const std::string& path) {
 }
 
 }  // namespace
+
+namespace queue_internal {
+
+absl::Status registerCrcFunction(sqlite::Db& db) {
+  auto crc = [](sqlite3_context* context, int, sqlite3_value** values) {
+    auto text = [&](int i) {
+      return absl::string_view(static_cast<const char*>(sqlite3_value_blob(values[i])),
+                               static_cast<size_t>(sqlite3_value_bytes(values[i])));
+    };
+    sqlite3_result_int64(context, changeCrc(text(0), text(1), sqlite3_value_int64(values[2]),
+                                            text(3),
+                                            static_cast<uint64_t>(sqlite3_value_int64(values[4]))));
+  };
+  const int rc = sqlite3_create_function_v2(db.handle(), "asp_crc", 5,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, crc,
+                                            nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? absl::OkStatus() : db.error("registering asp_crc()", rc);
+}
+
+}  // namespace queue_internal
 
 const char* SqliteChangeQueue::schemaSql() { return kSchema; }
 
@@ -124,12 +165,8 @@ absl::Status SqliteChangeQueue::openFile() {
   if (absl::Status s = (*db)->exec("PRAGMA secure_delete = FAST"); !s.ok()) return s;
   if (*version == 0) {
     if (absl::Status s = (*db)->exec(kSchema); !s.ok()) return s;
-  } else if (*version == 1) {
-    if (absl::Status s = (*db)->exec(queue_internal::kMigrateFrom1); !s.ok()) {
-      (void)(*db)->exec("ROLLBACK");
-      return absl::Status(s.code(), absl::StrCat("queue database '", path,
-                                                 "': upgrading schema 1 to 2: ", s.message()));
-    }
+  } else if (absl::Status s = migrate(**db, *version); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("queue database '", path, "': ", s.message()));
   }
 
   auto statements = std::make_unique<Statements>();
@@ -139,15 +176,16 @@ absl::Status SqliteChangeQueue::openFile() {
       {&statements->rollback, "ROLLBACK"},
       {&statements->find, "SELECT row, op, is_new, idx FROM change WHERE id = ?1"},
       {&statements->insert,
-       "INSERT INTO change (id, idx, op, data, version, is_new, row) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+       "INSERT INTO change (id, idx, op, data, version, is_new, row, crc) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
       {&statements->update,
-       "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6 WHERE row = ?1"},
+       "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6, crc = ?8 "
+       "WHERE row = ?1"},
       {&statements->erase, "DELETE FROM change WHERE row = ?1"},
       {&statements->max_row, "SELECT coalesce(max(row), 0) FROM change"},
       {&statements->count_all, "SELECT count(*) FROM change"},
       {&statements->read_after,
-       "SELECT row, id, idx, op, data, version FROM change WHERE row > ?1 AND row <= ?2 "
+       "SELECT row, id, idx, op, data, version, crc FROM change WHERE row > ?1 AND row <= ?2 "
        "ORDER BY row"},
       {&statements->locate, "SELECT row FROM change WHERE row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2"},
       {&statements->rows_after, "SELECT EXISTS (SELECT 1 FROM change WHERE row > ?1)"},
@@ -156,8 +194,8 @@ absl::Status SqliteChangeQueue::openFile() {
       // Abort or crash: each frozen change takes the newest content recorded for its id
       // meanwhile (keeping its first-recorded row), and the newer row goes.
       {&statements->merge_update,
-       "UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version "
-       "FROM change AS p WHERE p.row > ?1 AND f.id = p.id AND f.row <= ?1"},
+       "UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version, "
+       "crc = p.crc FROM change AS p WHERE p.row > ?1 AND f.id = p.id AND f.row <= ?1"},
       {&statements->merge_delete,
        "DELETE FROM change AS p WHERE p.row > ?1 AND EXISTS "
        "(SELECT 1 FROM change AS f WHERE f.id = p.id AND f.row <= ?1)"},
@@ -168,6 +206,11 @@ absl::Status SqliteChangeQueue::openFile() {
       // Streams each index the first time the scan meets it (no sort): the caller
       // stops as soon as it has seen every index it expects.
       {&statements->distinct_indices, "SELECT DISTINCT idx FROM change"},
+      {&statements->quarantine,
+       "INSERT OR REPLACE INTO quarantine (row, id, idx, op, data, version, reason) "
+       "SELECT row, CAST(id AS BLOB), CAST(idx AS BLOB), op, data, version, ?2 FROM change "
+       "WHERE row = ?1"},
+      {&statements->erase_row, "DELETE FROM change WHERE row = ?1"},
   };
   for (const auto& [statement, text] : sql) {
     absl::StatusOr<sqlite::Statement> prepared = (*db)->prepare(text);
@@ -283,6 +326,25 @@ absl::Status SqliteChangeQueue::forEachChange(
   return row.status();
 }
 
+absl::StatusOr<std::vector<SqliteChangeQueue::QuarantinedChange>> SqliteChangeQueue::quarantined() {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
+  std::vector<QuarantinedChange> found;
+  absl::StatusOr<int64_t> has_table = db_->queryInt(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'");
+  if (!has_table.ok()) return has_table.status();
+  if (*has_table == 0) return found;  // a version 2 file, opened for inspection
+  absl::StatusOr<sqlite::Statement> query =
+      db_->prepare("SELECT id, idx, reason FROM quarantine ORDER BY row");
+  if (!query.ok()) return query.status();
+  absl::StatusOr<bool> row;
+  while ((row = query->step()).ok() && *row) {
+    found.push_back({query->columnBlob(0), query->columnBlob(1), query->columnText(2)});
+  }
+  if (!row.ok()) return row.status();
+  return found;
+}
+
 absl::Status SqliteChangeQueue::deleteDatabase() {
   if (options_.read_only) return absl::FailedPreconditionError("queue opened read-only");
   if (absl::Status s = flush(); !s.ok()) return s;
@@ -290,6 +352,7 @@ absl::Status SqliteChangeQueue::deleteDatabase() {
   (void)closeFile();
   frozen_ = Frozen{};
   sent_watermark_ = 0;
+  damaged_.clear();
   if (options_.path != kInMemoryPath) {
     for (const char* suffix : {"", "-wal", "-shm"}) {
       if (absl::Status s = removeFile(options_.path + suffix); !s.ok()) return s;

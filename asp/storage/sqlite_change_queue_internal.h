@@ -4,7 +4,11 @@
 #ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_INTERNAL_H_
 #define ASP_STORAGE_SQLITE_CHANGE_QUEUE_INTERNAL_H_
 
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "asp/storage/change_crc.h"
 #include "asp/storage/sqlite_change_queue.h"
 #include "asp/storage/sqlite_db.h"
 
@@ -31,7 +35,8 @@ CREATE TABLE change (
   op      INTEGER NOT NULL CHECK (op IN (1, 2)),
   data    BLOB    NOT NULL,
   version INTEGER NOT NULL,
-  is_new  INTEGER NOT NULL   -- created since the last confirmed sync (see sent_watermark)
+  is_new  INTEGER NOT NULL,  -- created since the last confirmed sync (see sent_watermark)
+  crc     INTEGER NOT NULL   -- CRC-32 of the change (changeCrc), checked when it is read to send
 );
 CREATE INDEX change_by_id ON change(id);
 -- frozen_hi: the session in flight holds the rows up to it (-1: none);
@@ -43,7 +48,18 @@ CREATE TABLE frozen_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
 -- Every index that may have rows in `change` (a superset): what beginSession() lists
 -- without scanning the table.
 CREATE TABLE queue_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
-PRAGMA user_version = 2;
+-- Changes that cannot be sent (damaged on disk, or not encodable): set aside, never
+-- sent, never blocking the others; kept for inspection (aspctl) and recovery (a FULL).
+CREATE TABLE quarantine (
+  row     INTEGER PRIMARY KEY,
+  id      BLOB    NOT NULL,
+  idx     BLOB    NOT NULL,
+  op      INTEGER NOT NULL,
+  data    BLOB    NOT NULL,
+  version INTEGER NOT NULL,
+  reason  TEXT    NOT NULL
+);
+PRAGMA user_version = 3;
 COMMIT;
 )sql";
 
@@ -56,6 +72,28 @@ PRAGMA user_version = 2;
 COMMIT;
 )sql";
 
+// Version 2 had no checksum per change and no quarantine. asp_crc() is registered by
+// the migration (changeCrc()).
+inline constexpr char kMigrateFrom2[] = R"sql(
+BEGIN IMMEDIATE;
+ALTER TABLE change ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;
+UPDATE change SET crc = asp_crc(id, idx, op, data, version);
+CREATE TABLE quarantine (
+  row     INTEGER PRIMARY KEY,
+  id      BLOB    NOT NULL,
+  idx     BLOB    NOT NULL,
+  op      INTEGER NOT NULL,
+  data    BLOB    NOT NULL,
+  version INTEGER NOT NULL,
+  reason  TEXT    NOT NULL
+);
+PRAGMA user_version = 3;
+COMMIT;
+)sql";
+
+// Registers asp_crc(id, idx, op, data, version) on `db`, for the migration.
+absl::Status registerCrcFunction(sqlite::Db& db);
+
 }  // namespace queue_internal
 
 struct SqliteChangeQueue::Statements {
@@ -64,6 +102,7 @@ struct SqliteChangeQueue::Statements {
   sqlite::Statement max_row, count_all, read_after, locate, rows_after;
   sqlite::Statement delete_upto, delete_all, merge_update, merge_delete, set_state;
   sqlite::Statement add_index, drop_index, clear_indices, distinct_indices;
+  sqlite::Statement quarantine, erase_row;
 };
 
 template <typename Body>

@@ -111,22 +111,50 @@ TEST_F(SqliteFileTest, RefusesANewerSchemaVersionAndLeavesTheFileAlone) {
   EXPECT_EQ(readFile(path_), before);
 }
 
-TEST_F(SqliteFileTest, UpgradesASchemaOneFileKeepingItsChanges) {
-  {
-    auto queue = testing::openQueue(path_);
-    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x", 0, "idx-a")).ok());
-    ASSERT_TRUE(queue->record(makeChange("b", Operation::kCreate, "y", 0, "idx-b")).ok());
-  }
-  // What version 1 wrote: the same tables but queue_index.
-  ASSERT_EQ(queryOutside(path_, "DROP TABLE queue_index"), "<error>");  // no row, applied
-  ASSERT_EQ(queryOutside(path_, "PRAGMA user_version = 1"), "<error>");
-  auto queue = testing::openQueue(path_);
+// The tables versions 1 and 2 wrote, with two pending changes.
+constexpr char kVersion2File[] = R"sql(
+CREATE TABLE change (row INTEGER PRIMARY KEY, id TEXT NOT NULL, idx TEXT NOT NULL,
+  op INTEGER NOT NULL CHECK (op IN (1, 2)), data BLOB NOT NULL, version INTEGER NOT NULL,
+  is_new INTEGER NOT NULL);
+CREATE INDEX change_by_id ON change(id);
+CREATE TABLE queue_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO queue_state VALUES ('frozen_hi', -1), ('sent_watermark', 0);
+CREATE TABLE frozen_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO change VALUES (1, 'a', 'idx-a', 1, CAST('x' AS BLOB), 3, 1);
+INSERT INTO change VALUES (2, 'b', 'idx-b', 2, CAST('' AS BLOB), 4, 0);
+)sql";
+
+void expectUpgradedWithBothChanges(const std::string& path) {
+  auto queue = testing::openQueue(path);
   ASSERT_NE(queue, nullptr);
-  EXPECT_EQ(queryOutside(path_, "PRAGMA user_version"), "2");
+  EXPECT_EQ(queryOutside(path, "PRAGMA user_version"),
+            std::to_string(SqliteChangeQueue::kSchemaVersion));
   absl::StatusOr<SessionInfo> info = queue->beginSession({});
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->size, 2u);
   EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-a", "idx-b"}));
+  // Every row got its checksum: reading them for sending finds nothing damaged.
+  absl::StatusOr<SessionPage> page = queue->readInFlight(0, 1, 1 << 20);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->changes.size(), 2u);
+  EXPECT_EQ(page->changes[0].data, "x");
+  EXPECT_EQ(page->changes[0].version, 3u);
+  EXPECT_TRUE(page->changes[1].is_delete);
+}
+
+TEST_F(SqliteFileTest, UpgradesASchemaTwoFileKeepingItsChanges) {
+  ASSERT_EQ(testing::execAll(path_, std::string(kVersion2File) +
+                                         "CREATE TABLE queue_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;"
+                                         "INSERT INTO queue_index VALUES ('idx-a'), ('idx-b');"
+                                         "PRAGMA user_version = 2;"),
+            "");
+  expectUpgradedWithBothChanges(path_);
+}
+
+TEST_F(SqliteFileTest, UpgradesASchemaOneFileKeepingItsChanges) {
+  // Version 1: version 2 but queue_index.
+  ASSERT_EQ(testing::execAll(path_, std::string(kVersion2File) + "PRAGMA user_version = 1;"), "");
+  expectUpgradedWithBothChanges(path_);
 }
 
 TEST_F(SqliteFileTest, AnIndexFirstSeenInAFailedWriteIsStillListedAfterReopen) {

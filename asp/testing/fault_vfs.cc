@@ -25,7 +25,9 @@ int shimClose(sqlite3_file* f) {
 }
 int shimRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   if (FaultVfs::get().shouldFailRead()) return SQLITE_IOERR_READ;
-  return real(f)->pMethods->xRead(real(f), buf, n, off);
+  const int rc = real(f)->pMethods->xRead(real(f), buf, n, off);
+  if (rc == SQLITE_OK) FaultVfs::get().damageRead(buf, n);
+  return rc;
 }
 int shimWrite(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   FaultVfs& vfs = FaultVfs::get();
@@ -201,7 +203,30 @@ void FaultVfs::failReadsAfter(int64_t successes) { reads_left_ = successes; }
 
 void FaultVfs::failOpens(bool fail) { fail_opens_ = fail; }
 
+void FaultVfs::flipOnRead(const std::string& pattern) {
+  std::lock_guard<std::mutex> lock(flip_mu_);
+  flip_pattern_ = pattern;
+  flipping_ = !pattern.empty();
+}
+
+void FaultVfs::damageRead(void* buffer, int length) {
+  if (!flipping_) return;
+  std::lock_guard<std::mutex> lock(flip_mu_);
+  if (flip_pattern_.empty() || length <= 0) return;
+  unsigned char* bytes = static_cast<unsigned char*>(buffer);
+  size_t offset = 0;
+  while (offset < static_cast<size_t>(length)) {
+    void* at = memmem(bytes + offset, static_cast<size_t>(length) - offset, flip_pattern_.data(),
+                      flip_pattern_.size());
+    if (at == nullptr) return;
+    *static_cast<unsigned char*>(at) ^= 0x01;
+    ++faults_;
+    offset = static_cast<size_t>(static_cast<unsigned char*>(at) - bytes) + flip_pattern_.size();
+  }
+}
+
 void FaultVfs::reset() {
+  flipOnRead("");
   writes_left_ = -1;
   syncs_left_ = -1;
   reads_left_ = -1;

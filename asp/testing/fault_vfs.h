@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
 
 namespace asp::testing {
 
@@ -32,6 +34,9 @@ class FaultVfs {
   void failReadsAfter(int64_t successes);
   // Every open through the VFS fails while set.
   void failOpens(bool fail);
+  // Bit rot: every read comes back with the first byte of each occurrence of `pattern`
+  // flipped (the file itself is unchanged). Empty: off.
+  void flipOnRead(const std::string& pattern);
   // Clears faults and counters.
   void reset();
 
@@ -46,6 +51,8 @@ class FaultVfs {
   bool shouldFailWrite();
   bool shouldFailSync();
   bool shouldFailOpen();
+  // Applies flipOnRead() to a buffer just read.
+  void damageRead(void* buffer, int length);
   int writeError() const;
   int syncError() const;
 
@@ -57,6 +64,9 @@ class FaultVfs {
   std::atomic<int64_t> writes_left_{-1}, syncs_left_{-1}, reads_left_{-1};
   std::atomic<bool> fail_opens_{false};
   std::atomic<int> write_error_{0}, sync_error_{0};
+  std::mutex flip_mu_;
+  std::string flip_pattern_;
+  std::atomic<bool> flipping_{false};
 };
 
 }  // namespace asp::testing

@@ -21,4 +21,21 @@ std::string queryOnce(const std::string& path, const std::string& sql, bool read
   return result;
 }
 
+std::string execAll(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string result;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    result = "cannot open " + path;
+  } else {
+    char* error = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      result = error != nullptr ? error : "error";
+    }
+    sqlite3_free(error);
+  }
+  sqlite3_close(db);
+  return result;
+}
+
 }  // namespace asp::testing

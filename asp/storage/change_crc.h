@@ -1,0 +1,20 @@
+// The checksum each stored change carries (PROTOCOL.md §6): a change damaged on disk
+// is found when it is read for sending, and never reaches the manager as good data.
+//
+// zlib's CRC-32 over the change's id, index, stored operation, version and data, with
+// the lengths mixed in so that no two different changes share an encoding. Thread-safe.
+#ifndef ASP_STORAGE_CHANGE_CRC_H_
+#define ASP_STORAGE_CHANGE_CRC_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+
+namespace asp {
+
+uint32_t changeCrc(absl::string_view id, absl::string_view index, int64_t op,
+                   absl::string_view data, uint64_t version);
+
+}  // namespace asp
+
+#endif  // ASP_STORAGE_CHANGE_CRC_H_
