@@ -1,5 +1,9 @@
 // SqliteChangeQueue, the file side: opening (schema, version checks, crash recovery),
 // inspection and deletion. Recording and sessions are in sqlite_change_queue.cc.
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -40,6 +44,44 @@ absl::Status migrate(sqlite::Db& db, int64_t version) {
     }
   }
   return absl::OkStatus();
+}
+
+// Why opening `path` failed, in terms a person can act on: SQLite's own words ("unable
+// to open", "disk I/O error") say nothing of a read-only directory or a full disk.
+absl::Status explainOpenFailure(const std::string& path, const absl::Status& failure) {
+  const std::string dir = path.find('/') == std::string::npos
+                              ? std::string(".")
+                              : (path.rfind('/') == 0 ? std::string("/")
+                                                       : path.substr(0, path.rfind('/')));
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' is a directory, not a queue file"));
+  }
+  if (access(path.c_str(), F_OK) == 0 && access(path.c_str(), R_OK) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read queue database '", path, "': ", std::strerror(errno)));
+  }
+  const std::string shm = path + "-shm";
+  if (access(dir.c_str(), W_OK) != 0 && access(shm.c_str(), F_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the directory '", dir, "' is not writable (", std::strerror(errno), "): SQLite must ",
+        "create '", shm, "' beside the queue file to read it (WAL mode). Run as the queue's owner, ",
+        "or inspect a copy; the file itself was not touched"));
+  }
+  struct statvfs fs;
+  constexpr uint64_t kRoomBytes = 1 << 20;
+  if (statvfs(dir.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kRoomBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the file system holding '", path, "' is full (",
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize, " bytes free): SQLite needs room for '",
+        path, "-wal' and '", shm, "'; the file itself was not touched"));
+  }
+  return absl::Status(failure.code(),
+                      absl::StrCat("queue database '", path,
+                                   "' is unreadable or not a database (left untouched): ",
+                                   failure.message()));
 }
 
 absl::Status removeFile(const std::string& path) {
@@ -114,19 +156,19 @@ absl::Status SqliteChangeQueue::openFile() {
                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   absl::StatusOr<std::unique_ptr<sqlite::Db>> db =
       sqlite::Db::open(path, mode | SQLITE_OPEN_NOMUTEX, options_.vfs);
-  if (!db.ok()) return db.status();
+  if (!db.ok()) {
+    if (options_.read_only && access(path.c_str(), F_OK) != 0) {
+      return absl::NotFoundError(absl::StrCat("queue database '", path, "' does not exist"));
+    }
+    return explainOpenFailure(path, db.status());
+  }
   if (!options_.read_only && sqlite3_db_readonly((*db)->handle(), "main") == 1) {
     return absl::FailedPreconditionError(
         absl::StrCat("queue database '", path, "' can only be opened read-only"));
   }
   if (absl::Status s = (*db)->exec("PRAGMA busy_timeout = 5000"); !s.ok()) return s;
   absl::StatusOr<int64_t> version = (*db)->queryInt("PRAGMA user_version");
-  if (!version.ok()) {
-    return absl::Status(version.status().code(),
-                        absl::StrCat("queue database '", path,
-                                     "' is unreadable or not a database (left untouched): ",
-                                     version.status().message()));
-  }
+  if (!version.ok()) return explainOpenFailure(path, version.status());
   if (*version > kSchemaVersion || *version < 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "queue database '", path, "' has schema version ", *version,
