@@ -87,7 +87,9 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
     options.agent_info = [info = defaultAgentInfo()] { return info; };
   }
   if (options.clock == nullptr) options.clock = systemClock();
-  if (absl::Status s = validateAgentInfo(options.agent_info()); !s.ok()) {
+  absl::StatusOr<AgentInfo> info = askAgentInfo(options.agent_info);
+  if (!info.ok()) return info.status();
+  if (absl::Status s = validateAgentInfo(*info); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("agent_info: ", s.message()));
   }
   SqliteChangeQueue::Options queue_options;
@@ -132,7 +134,7 @@ AgentSyncProtocol::AgentSyncProtocol(Options options, std::unique_ptr<SqliteChan
 AgentSyncProtocol::~AgentSyncProtocol() { channel_.stop(); }
 
 void AgentSyncProtocol::log(LogLevel level, const std::string& message) const {
-  if (options_.logger) options_.logger(level, message);
+  logSafely(options_.logger, level, message);
 }
 
 absl::Status AgentSyncProtocol::persistDifference(const std::string& id, Operation operation,
@@ -174,24 +176,44 @@ void AgentSyncProtocol::record(const SyncResult& result, bool succeeded) {
   }
 }
 
+// Holds the "a session runs" flag for one scope, whatever leaves it (an exception too):
+// an instance must never be left refusing every later sync as "already running".
+class AgentSyncProtocol::RunningFlag {
+ public:
+  explicit RunningFlag(std::atomic<bool>* running) : running_(running) {
+    bool idle = false;
+    held_ = running_->compare_exchange_strong(idle, true);
+  }
+  ~RunningFlag() {
+    if (held_) *running_ = false;
+  }
+  bool held() const { return held_; }
+
+ private:
+  std::atomic<bool>* running_;
+  bool held_ = false;
+};
+
 SyncResult AgentSyncProtocol::runExclusive(const std::function<SyncResult()>& session) {
-  bool idle = false;
-  if (!running_.compare_exchange_strong(idle, true)) {
+  RunningFlag running(&running_);
+  if (!running.held()) {
     return rejected(SyncCode::kAlreadyRunning,
                     absl::StrCat("module '", options_.module, "' already runs a session"));
   }
-  SyncResult result;
-  if (channel_.stopped()) {
-    result = rejected(SyncCode::kStopped, "stopped; call reset() to sync again");
-  } else {
-    result = session();
-  }
-  running_ = false;
-  return result;
+  if (channel_.stopped()) return rejected(SyncCode::kStopped, "stopped; call reset() to sync again");
+  return session();
 }
 
 SyncResult AgentSyncProtocol::runSession(const SessionPlan& plan, SessionSource* source) {
-  SyncResult result = runner_.run(plan);
+  SyncResult result;
+  try {
+    result = runner_.run(plan);
+  } catch (...) {
+    // Not one of the module's callbacks (those are caught where they are called): put
+    // the changes back before the exception goes on.
+    if (source != nullptr && !source->abortSession().ok()) needs_recovery_ = true;
+    throw;
+  }
   if (source != nullptr) {
     absl::Status finished = result.ok() ? source->commitSession() : source->abortSession();
     if (!finished.ok() && result.ok()) {
@@ -361,14 +383,13 @@ absl::Status AgentSyncProtocol::parseResponseBuffer(const uint8_t* data, size_t 
 }
 
 absl::Status AgentSyncProtocol::deleteDatabase() {
-  bool idle = false;
-  if (!running_.compare_exchange_strong(idle, true)) {
+  RunningFlag running(&running_);
+  if (!running.held()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "module '", options_.module, "' runs a session; stop() it before deleteDatabase()"));
   }
   absl::Status status = queue_->deleteDatabase();
   needs_recovery_ = false;
-  running_ = false;
   return status;
 }
 

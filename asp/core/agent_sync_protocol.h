@@ -103,6 +103,8 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
   absl::Status flush() { return queue_->flush(); }
 
  private:
+  class RunningFlag;
+
   AgentSyncProtocol(Options options, std::unique_ptr<SqliteChangeQueue> queue);
 
   // Runs `plan` once no other session runs; commits or aborts `source` by the result.

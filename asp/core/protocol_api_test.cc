@@ -1,6 +1,7 @@
 // The public API's edges: options, bad arguments, malformed answers, deleteDatabase,
 // stats, and the gmock mock module authors use.
 #include <atomic>
+#include <stdexcept>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -124,6 +125,70 @@ TEST(Indices, ThatAreNotUtf8AreRefusedByEverySessionCall) {
   EXPECT_EQ(h.protocol->notifyDataClean({bad}).code, SyncCode::kInvalidArgument);
   EXPECT_EQ(h.protocol->checkIntegrity(bad, std::string(40, '0')).code, SyncCode::kInvalidArgument);
   EXPECT_EQ(h.manager.received(Message::kStart), 0);
+}
+
+// A transport that throws from send() while `throwing` is set, else passes through.
+class ThrowingTransport final : public Transport {
+ public:
+  explicit ThrowingTransport(Transport* inner) : inner_(inner) {}
+  absl::Status send(absl::string_view module, absl::string_view message) override {
+    if (throwing) throw std::runtime_error("boom");
+    return inner_->send(module, message);
+  }
+  std::atomic<bool> throwing{false};
+
+ private:
+  Transport* inner_;
+};
+
+// Before: the exception left the instance refusing every later sync as "already
+// running", with the changes frozen in flight.
+TEST(Callbacks, ATransportThatThrowsFailsOneSessionAndTheNextOneRuns) {
+  ThrowingTransport* throwing = nullptr;
+  std::unique_ptr<ThrowingTransport> owned;
+  ProtocolHarness h([&](AgentSyncProtocol::Options& o) {
+    owned = std::make_unique<ThrowingTransport>(o.transport);
+    throwing = owned.get();
+    o.transport = owned.get();
+  });
+  h.record("a", Operation::kCreate, "x");
+  throwing->throwing = true;
+  SyncResult failed = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(failed.code, SyncCode::kTransportError);
+  EXPECT_NE(failed.message.find("the transport threw: boom"), std::string::npos) << failed.message;
+  EXPECT_EQ(h.pending(), 1u) << "the changes are pending again, not frozen";
+  throwing->throwing = false;
+  h.expectNextDeltaSendsAndConverges(1);
+}
+
+TEST(Callbacks, ALoggerThatThrowsBreaksNothing) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.logger = [](LogLevel, absl::string_view) { throw std::runtime_error("log full"); };
+  });
+  h.record("a", Operation::kCreate, "x");
+  h.expectNextDeltaSendsAndConverges(1);
+  h.record("b", Operation::kCreate, "y");
+  h.expectNextDeltaSendsAndConverges(1);
+}
+
+TEST(Callbacks, AnAgentInfoThatThrowsFailsOneSessionAndTheNextOneRuns) {
+  std::atomic<bool> throwing{false};
+  ProtocolHarness h([&](AgentSyncProtocol::Options& o) {
+    o.agent_info = [&] {
+      if (throwing) throw std::runtime_error("no identity yet");
+      AgentInfo info;
+      info.id = testing::kAgent;
+      return info;
+    };
+  });
+  h.record("a", Operation::kCreate, "x");
+  throwing = true;
+  SyncResult failed = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(failed.code, SyncCode::kInvalidArgument);
+  EXPECT_NE(failed.message.find("agent_info threw: no identity yet"), std::string::npos)
+      << failed.message;
+  throwing = false;
+  h.expectNextDeltaSendsAndConverges(1);
 }
 
 TEST(ParseResponseBuffer, RejectsMalformedBytesWithoutCrashing) {

@@ -95,9 +95,7 @@ class SessionRunner::Run {
     return false;
   }
 
-  void log(LogLevel level, const std::string& message) {
-    if (r_.logger_) r_.logger_(level, message);
-  }
+  void log(LogLevel level, const std::string& message) { logSafely(r_.logger_, level, message); }
 
   std::string what() const {
     return absl::StrCat(modeName(plan_.mode), " session of module '", r_.config_.module, "'");
@@ -109,7 +107,7 @@ class SessionRunner::Run {
     if (at > r_.clock_->now() && !r_.channel_->sleepUntil(at)) {
       return fail(SyncCode::kStopped, "stopped");
     }
-    if (absl::Status s = r_.transport_->send(r_.config_.module, bytes); !s.ok()) {
+    if (absl::Status s = sendThroughTransport(bytes); !s.ok()) {
       // stop() interrupts a send blocked in the transport: that is a stop, not a fault.
       if (r_.channel_->stopped()) return fail(SyncCode::kStopped, "stopped");
       return fail(SyncCode::kTransportError, std::string(s.message()));
@@ -118,6 +116,17 @@ class SessionRunner::Run {
     result_.bytes_sent += bytes.size();
     if (r_.counters_.sent) r_.counters_.sent(1, bytes.size());
     return true;
+  }
+
+  // The module's transport may throw: that is a failed send, not a broken instance.
+  absl::Status sendThroughTransport(const std::string& bytes) {
+    try {
+      return r_.transport_->send(r_.config_.module, bytes);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(absl::StrCat("the transport threw: ", e.what()));
+    } catch (...) {
+      return absl::UnavailableError("the transport threw an exception");
+    }
   }
 
   bool send(const Message& message) { return sendBytes(message.SerializeAsString()); }
@@ -210,7 +219,12 @@ class SessionRunner::Run {
     start->set_option(toWire(plan_.option));
     start->set_global_version(plan_.global_version);
     if (r_.config_.agent_info) {
-      const AgentInfo info = r_.config_.agent_info();
+      absl::StatusOr<AgentInfo> asked = askAgentInfo(r_.config_.agent_info);
+      if (!asked.ok()) {
+        fail(SyncCode::kInvalidArgument, std::string(asked.status().message()));
+        return std::nullopt;
+      }
+      const AgentInfo& info = *asked;
       if (absl::Status s = validateAgentInfo(info); !s.ok()) {
         fail(SyncCode::kInvalidArgument, absl::StrCat("agent_info: ", s.message()));
         return std::nullopt;

@@ -73,6 +73,25 @@ absl::Status validateAgentInfo(const AgentInfo& info) {
   return absl::OkStatus();
 }
 
+void logSafely(const Logger& logger, LogLevel level, absl::string_view message) {
+  if (!logger) return;
+  try {
+    logger(level, message);
+  } catch (...) {
+    // A broken logger must not break a session.
+  }
+}
+
+absl::StatusOr<AgentInfo> askAgentInfo(const std::function<AgentInfo()>& provider) {
+  try {
+    return provider();
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("agent_info threw: ", e.what()));
+  } catch (...) {
+    return absl::InvalidArgumentError("agent_info threw an exception");
+  }
+}
+
 std::string syncCodeName(SyncCode code) {
   switch (code) {
     case SyncCode::kOk:

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -117,6 +118,13 @@ std::string logLevelName(LogLevel level);
 // Receives the library's log lines. Called from the thread doing the work; must be
 // thread-safe and must not call back into the protocol instance.
 using Logger = std::function<void(LogLevel, absl::string_view)>;
+
+// Calls `logger` if set; a logger that throws loses that line, nothing else.
+void logSafely(const Logger& logger, LogLevel level, absl::string_view message);
+
+// Calls the module's agent-info provider; an exception it throws becomes
+// InvalidArgument ("agent_info threw: ...").
+absl::StatusOr<AgentInfo> askAgentInfo(const std::function<AgentInfo()>& provider);
 
 }  // namespace asp
 
