@@ -47,17 +47,18 @@ bool sameStart(const wire::v1::Start& a, const wire::v1::Start& b) {
                     b.indices().end());
 }
 
-// glibc keeps freed memory for reuse; a manager that just dropped a large session gives
-// it back, so its footprint follows its load.
-void giveMemoryBack(size_t freed) {
+}  // namespace
+
+// glibc keeps freed memory for reuse; once sessions have given back enough of it, the
+// manager hands it to the operating system, so its footprint follows its load.
+void ManagerCore::giveMemoryBack(size_t freed) {
+  freed_since_trim_ += freed;
+  if (freed_since_trim_ < kTrimThresholdBytes) return;
+  freed_since_trim_ = 0;
 #if defined(__GLIBC__)
-  if (freed >= kTrimThresholdBytes) malloc_trim(0);
-#else
-  (void)freed;
+  malloc_trim(0);
 #endif
 }
-
-}  // namespace
 
 struct ManagerCore::Session {
   uint64_t id = 0;

@@ -136,6 +136,8 @@ class ManagerCore {
   // Removes the session idle longest, if idle long enough (never `keep`).
   bool evictOneIdle(const Session* keep);
   void logError(const std::string& line);
+  // Counts memory sessions gave back; trims the heap every 16 MiB of it.
+  void giveMemoryBack(size_t freed);
 
   const Options options_;
   StateStore* const store_;
@@ -150,6 +152,7 @@ class ManagerCore {
   std::map<uint64_t, wire::v1::Message> outcomes_;   // session -> EndAck
   std::deque<uint64_t> outcome_order_;
   Counters counters_;
+  size_t freed_since_trim_ = 0;
 };
 
 }  // namespace asp::manager
