@@ -3,14 +3,20 @@
 // changes per module comes from ASP_LOAD_CHANGES (the short form runs in CI; the long
 // form, :load_campaign_test, 100,000 per module).
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/proto/wire.pb.h"
 #include "asp/testing/local_agent.h"
 #include "asp/testing/process.h"
 #include "asp/testing/temp_dir.h"
@@ -30,14 +36,47 @@ struct Module {
   int sessions = 0, failed = 0;
 };
 
-TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
-  const char* env = std::getenv("ASP_LOAD_CHANGES");
-  const uint64_t changes = env != nullptr ? std::strtoull(env, nullptr, 10) : 10000;
+// What a load run faces besides its own work.
+struct Hostility {
+  std::vector<std::string> manager_flags;  // faults of the manager (duplicates, delays)
+  bool forged_answers = false;             // a forger floods every agent's socket
+  int huge_starts = 0;                     // Starts of 10M values from made-up agents
+  absl::Duration timeout = absl::Seconds(5);
+};
+
+int64_t peakMib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) / 1024;
+  }
+  return -1;
+}
+
+void floodHugeStarts(const std::string& socket, int starts) {
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un to;
+  std::memset(&to, 0, sizeof(to));
+  to.sun_family = AF_UNIX;
+  std::strncpy(to.sun_path, socket.c_str(), sizeof(to.sun_path) - 1);
+  for (int i = 0; i < starts; ++i) {
+    wire::v1::Message m;
+    m.mutable_start()->set_module("load0");
+    m.mutable_start()->set_mode(wire::v1::MODE_DELTA);
+    m.mutable_start()->set_size(10'000'000);
+    m.mutable_start()->mutable_agent()->set_id("made-up-" + std::to_string(i));
+    const std::string datagram = "s:load0:" + m.SerializeAsString();
+    (void)sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  }
+  close(fd);
+}
+
+void runLoad(uint64_t changes, const Hostility& hostility) {
   testing::TempDir dir;
   const std::string socket = dir.file("queue");
-  testing::Process manager(testing::runfile("asp/tools/asp_manager"),
-                           {"--socket=" + socket, "--state_dir=" + dir.file("manager")},
-                           dir.file("manager"));
+  std::vector<std::string> flags = {"--socket=" + socket, "--state_dir=" + dir.file("manager")};
+  flags.insert(flags.end(), hostility.manager_flags.begin(), hostility.manager_flags.end());
+  testing::Process manager(testing::runfile("asp/tools/asp_manager"), flags, dir.file("manager"));
   while (manager.out().find("listening") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -47,12 +86,20 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
     Module& module = modules[m];
     module.name = "load" + std::to_string(m);
     AgentSyncProtocol::Options o = testing::localAgentOptions(
-        module.name, dir.file(module.name + ".db"), kAgent, absl::Seconds(5));
+        module.name, dir.file(module.name + ".db"), kAgent, hostility.timeout);
     auto agent = SocketSyncProtocol::create(o, socket);
     ASSERT_TRUE(agent.ok()) << agent.status();
     module.agent = *std::move(agent);
     module.protocol = &module.agent->protocol();
   }
+  std::unique_ptr<testing::Process> forger;
+  if (hostility.forged_answers) {
+    forger = std::make_unique<testing::Process>(
+        testing::runfile("tests/trust/forger"),
+        std::vector<std::string>{"--pid=" + std::to_string(getpid()), "--module=load0"},
+        dir.file("forger"));
+  }
+  if (hostility.huge_starts > 0) floodHugeStarts(socket, hostility.huge_starts);
 
   const auto began = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
@@ -82,9 +129,16 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
     ASSERT_TRUE(last.ok()) << module.name << ": " << last.message;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  if (forger != nullptr) {
+    forger->signal(SIGTERM);
+    forger->wait();
+    std::cout << forger->out();
+  }
   for (Module& module : modules) module.agent.reset();
+  const int64_t manager_peak = peakMib(manager.pid());
   manager.signal(SIGTERM);
   ASSERT_EQ(manager.wait(), 0);
+  EXPECT_LT(manager_peak, 256) << "the manager's memory stays bounded";
 
   auto store = manager::SqliteStateStore::open(dir.file("manager/state.db"));
   ASSERT_TRUE(store.ok());
@@ -101,8 +155,34 @@ TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
   }
   std::cout << kModules << " modules x " << changes << " changes converged exactly in " << seconds << " s ("
             << static_cast<uint64_t>(kModules * changes / seconds) << " changes/s recorded and synced), "
-            << sessions << " sessions during recording, " << failed << " of them failed and were retried"
-            << std::endl;
+            << sessions << " sessions during recording, " << failed << " of them failed and were retried; "
+            << "manager peak " << manager_peak << " MiB" << std::endl;
+}
+
+uint64_t changesFromEnvironment(uint64_t otherwise) {
+  const char* env = std::getenv("ASP_LOAD_CHANGES");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : otherwise;
+}
+
+TEST(Load, EightModulesSyncingAtOnceWhileRecordingConvergeExactly) {
+  runLoad(changesFromEnvironment(10000), Hostility{});
+}
+
+// Issue "Trust boundaries" item 4: before, 1 of 8 modules syncing at once failed with
+// 10 % of the datagrams duplicated.
+TEST(Load, WithTenPercentDuplicatesAndAnswersLaterThanTheTimeoutTheyConvergeExactly) {
+  Hostility h;
+  h.manager_flags = {"--duplicate_rate=0.1", "--answer_delay=400ms"};
+  h.timeout = absl::Milliseconds(250);
+  runLoad(changesFromEnvironment(10000) / 4, h);
+}
+
+// Forged answers flood every agent, and made-up agents announce huge sessions.
+TEST(Load, UnderForgedAnswersAndAFloodOfHugeStartsTheyConvergeExactly) {
+  Hostility h;
+  h.forged_answers = true;
+  h.huge_starts = 500;
+  runLoad(changesFromEnvironment(10000) / 4, h);
 }
 
 }  // namespace
