@@ -73,6 +73,8 @@ UnixDatagramTransport::UnixDatagramTransport(Options options, int fd)
 int UnixDatagramTransport::connectToManager() {
   const socklen_t length =
       static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + options_.queue_path.size() + 1);
+  // Not while the receiver reads: connect() changes who the socket hears from.
+  std::lock_guard<std::mutex> lock(fd_mu_);
   if (connect(fd_, reinterpret_cast<const sockaddr*>(&peer_), length) == 0) {
     connected_ = true;
     return 0;
@@ -163,8 +165,12 @@ void UnixDatagramTransport::receive() {
     if (poll(&p, 1, 100) <= 0) continue;
     sockaddr_un from;
     socklen_t from_length = sizeof(from);
-    const ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
-                               reinterpret_cast<sockaddr*>(&from), &from_length);
+    ssize_t n;
+    {
+      std::lock_guard<std::mutex> lock(fd_mu_);
+      n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                   reinterpret_cast<sockaddr*>(&from), &from_length);
+    }
     if (n < 0) continue;
     // The kernel already drops other senders while connected; this also covers the
     // moments before the first connect and after the manager went away.
