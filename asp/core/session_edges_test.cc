@@ -498,6 +498,23 @@ TEST(LateAnswers, AManagerAnsweringEachEndWithProcessingOnceStillSucceeds) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
+// PROTOCOL.md §5 step 4: the wait is bounded from the first PROCESSING even when the
+// manager keeps answering PROCESSING within every timeout.
+TEST(LateAnswers, AManagerForeverProcessingIsGivenUpAfterMaxProcessingWait) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    oneRetry(o);
+    o.max_processing_wait = absl::Minutes(1);
+  });
+  h.record("a", Operation::kCreate, "1");
+  h.manager.answerEndsWith(wire::v1::STATUS_PROCESSING, 1000, absl::Seconds(10));
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kEndTimeout) << result.message;
+  EXPECT_NE(result.message.find("still applying 1m"), std::string::npos) << result.message;
+  EXPECT_LE(result.duration, absl::Seconds(1) + absl::Minutes(1) + absl::Milliseconds(10));
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "answered all along: End never resent";
+  EXPECT_EQ(h.pending(), 1u);
+}
+
 // PROCESSING followed by ERROR: the reason names both.
 TEST(LateAnswers, ProcessingThenErrorNamesBoth) {
   ProtocolHarness h;

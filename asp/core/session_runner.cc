@@ -157,16 +157,33 @@ class SessionRunner::Run {
                         " after ", attempts);
   }
 
+  // Whether max_processing_wait has passed since the first PROCESSING.
+  bool processingExpired(const Exchange& x) const {
+    return x.processing() &&
+           r_.clock_->now() - x.processing_since >= r_.config_.max_processing_wait;
+  }
+
+  // The session gives up on a manager that keeps "still applying" too long, answering
+  // or not (`silent`: the last wait heard nothing).
+  bool failProcessing(const Exchange& x, bool silent) {
+    const std::string waited = absl::FormatDuration(r_.clock_->now() - x.processing_since);
+    return fail(x.timeout_code,
+                absl::StrCat(x.processing_answers, " ", x.name, "s answered PROCESSING",
+                             silent ? ", then silence; gave up " : "; still applying ", waited,
+                             " after the first (max_processing_wait)"));
+  }
+
+  // When the current wait ends: after `timeout`, and never past max_processing_wait.
+  absl::Time waitDeadline(const Exchange& x) const {
+    const absl::Time deadline = r_.clock_->now() + r_.config_.timeout;
+    if (!x.processing()) return deadline;
+    return std::min(deadline, x.processing_since + r_.config_.max_processing_wait);
+  }
+
   // A silence after PROCESSING: resend after `timeout`, spending no retry, until
   // max_processing_wait has passed since the first PROCESSING.
   bool awaitProcessing(Exchange& x) {
-    const absl::Duration waited = r_.clock_->now() - x.processing_since;
-    if (waited >= r_.config_.max_processing_wait) {
-      return fail(x.timeout_code,
-                  absl::StrCat(x.processing_answers, " ", x.name, "s answered PROCESSING, then ",
-                               "silence; gave up ", absl::FormatDuration(waited),
-                               " after the first (max_processing_wait)"));
-    }
+    if (processingExpired(x)) return failProcessing(x, /*silent=*/true);
     r_.channel_->newRound();
     return send(x.request);
   }
@@ -178,7 +195,7 @@ class SessionRunner::Run {
   bool await(Exchange& x, Message* answer) {
     const SessionConfig& config = r_.config_;
     while (true) {
-      AnswerChannel::Wait w = r_.channel_->wait(r_.clock_->now() + config.timeout, answer);
+      AnswerChannel::Wait w = r_.channel_->wait(waitDeadline(x), answer);
       if (w == AnswerChannel::Wait::kTimeout && x.processing()) {
         if (!awaitProcessing(x)) return false;
         continue;
@@ -430,6 +447,7 @@ class SessionRunner::Run {
           // Keep waiting; neither this answer nor a silence after it spends a retry.
           if (!exchange.processing()) exchange.processing_since = r_.clock_->now();
           ++exchange.processing_answers;
+          if (processingExpired(exchange)) return failProcessing(exchange, /*silent=*/false);
           continue;
         case wire::v1::STATUS_OFFLINE:
           return fail(SyncCode::kManagerNotReady, "the manager answered OFFLINE to End");

@@ -63,6 +63,10 @@ absl::Status explainOpenFailure(const std::string& path, const absl::Status& fai
         absl::StrCat("cannot read queue database '", path, "': ", std::strerror(errno)));
   }
   const std::string shm = path + "-shm";
+  if (access(dir.c_str(), F_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("the directory '", dir, "' of queue database '",
+                                            path, "' does not exist"));
+  }
   if (access(dir.c_str(), W_OK) != 0 && access(shm.c_str(), F_OK) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the directory '", dir, "' is not writable (", std::strerror(errno), "): SQLite must ",

@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(session_answers_fuzzer frame_fuzzer manager_fuzzer)
+[ ${#targets[@]} -gt 0 ] || targets=(session_answers_fuzzer frame_fuzzer manager_fuzzer agent_manager_fuzzer)
 
 # Seeds come from the regression binaries (default toolchain)...
 ./bazelw build "${targets[@]/#/\/\/tests\/fuzz:}" >/dev/null 2>&1 || true

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
-#include <regex>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -80,11 +80,11 @@ class Forger {
     return process_.out();
   }
 
-  // The number after `word` in the summary.
+  // The number after `word` in the summary (0 if absent).
   static uint64_t count(const std::string& summary, const std::string& word) {
-    std::smatch m;
-    if (!std::regex_search(summary, m, std::regex(word + " ([0-9]+)"))) return 0;
-    return std::stoull(m[1]);
+    const size_t at = summary.find(word + " ");
+    if (at == std::string::npos) return 0;
+    return std::strtoull(summary.c_str() + at + word.size() + 1, nullptr, 10);
   }
 
  private:
