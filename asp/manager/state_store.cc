@@ -63,7 +63,7 @@ std::string indexChecksum(const IndexState& documents) {
   return checksum.finish();
 }
 
-absl::Status InMemoryStateStore::apply(const std::string& agent,
+absl::Status InMemoryStateStore::apply(const ModuleKey& key,
                                        const std::vector<std::string>& replaced_indices,
                                        OpSource& ops) {
   // Everything is read before anything changes: a failing source leaves the state alone.
@@ -77,58 +77,60 @@ absl::Status InMemoryStateStore::apply(const std::string& agent,
     update.ops.push_back(std::move(op));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  applyUpdate(std::move(update), &agents_[agent]);
+  applyUpdate(std::move(update), &modules_[key]);
   return absl::OkStatus();
 }
 
-absl::StatusOr<IndexState> InMemoryStateStore::documents(const std::string& agent,
+absl::StatusOr<IndexState> InMemoryStateStore::documents(const ModuleKey& key,
                                                          const std::string& index) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto a = agents_.find(agent);
-  if (a == agents_.end()) return IndexState{};
-  auto i = a->second.find(index);
-  return i == a->second.end() ? IndexState{} : i->second;
+  auto m = modules_.find(key);
+  if (m == modules_.end()) return IndexState{};
+  auto i = m->second.find(index);
+  return i == m->second.end() ? IndexState{} : i->second;
 }
 
-absl::StatusOr<std::vector<std::string>> InMemoryStateStore::indices(const std::string& agent) {
+absl::StatusOr<std::vector<std::string>> InMemoryStateStore::indices(const ModuleKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> names;
-  auto a = agents_.find(agent);
-  if (a == agents_.end()) return names;
-  for (const auto& [index, documents] : a->second) {
+  auto m = modules_.find(key);
+  if (m == modules_.end()) return names;
+  for (const auto& [index, documents] : m->second) {
     if (!documents.empty()) names.push_back(index);
   }
   return names;
 }
 
-absl::StatusOr<std::string> InMemoryStateStore::checksum(const std::string& agent,
+absl::StatusOr<std::string> InMemoryStateStore::checksum(const ModuleKey& key,
                                                          const std::string& index) {
-  absl::StatusOr<IndexState> docs = documents(agent, index);
+  absl::StatusOr<IndexState> docs = documents(key, index);
   if (!docs.ok()) return docs.status();
   return indexChecksum(*docs);
 }
 
-absl::Status InMemoryStateStore::putMetadata(const std::string& agent,
-                                             const AgentMetadata& metadata) {
+absl::Status InMemoryStateStore::putMetadata(const ModuleKey& key, const AgentMetadata& metadata) {
   std::lock_guard<std::mutex> lock(mu_);
-  metadata_[agent] = metadata;
+  metadata_[key] = metadata;
   return absl::OkStatus();
 }
 
-absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const std::string& agent) {
+absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const ModuleKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = metadata_.find(agent);
-  if (it == metadata_.end()) return absl::NotFoundError("no metadata for agent '" + agent + "'");
+  auto it = metadata_.find(key);
+  if (it == metadata_.end()) {
+    return absl::NotFoundError("no metadata for agent '" + key.agent + "', module '" +
+                               key.module + "'");
+  }
   return it->second;
 }
 
-void InMemoryStateStore::tamper(const std::string& agent, const std::string& index,
+void InMemoryStateStore::tamper(const ModuleKey& key, const std::string& index,
                                 const std::string& id, const Document& document, bool remove) {
   std::lock_guard<std::mutex> lock(mu_);
   if (remove) {
-    agents_[agent][index].erase(id);
+    modules_[key][index].erase(id);
   } else {
-    agents_[agent][index][id] = document;
+    modules_[key][index][id] = document;
   }
 }
 
