@@ -1,7 +1,6 @@
 #include "asp/manager/sqlite_state_store.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/numbers.h"
 #include "asp/base/checksum.h"
 
 namespace asp::manager {
@@ -41,29 +40,6 @@ absl::Status run(sqlite::Db& db, const std::string& sql,
   if (!statement.ok()) return statement.status();
   bind(*statement);
   return statement->run();
-}
-
-// Names as "<length>:<bytes>" each: an index name may hold any character, a newline too.
-std::string encodeNames(const std::vector<std::string>& names) {
-  std::string encoded;
-  for (const std::string& name : names) absl::StrAppend(&encoded, name.size(), ":", name);
-  return encoded;
-}
-
-absl::StatusOr<std::vector<std::string>> decodeNames(absl::string_view encoded) {
-  std::vector<std::string> names;
-  while (!encoded.empty()) {
-    const size_t colon = encoded.find(':');
-    size_t length = 0;
-    if (colon == absl::string_view::npos || !absl::SimpleAtoi(encoded.substr(0, colon), &length) ||
-        length > encoded.size() - colon - 1) {
-      return absl::DataLossError(
-          absl::StrCat("stored index list is damaged near '", encoded.substr(0, 32), "'"));
-    }
-    names.emplace_back(encoded.substr(colon + 1, length));
-    encoded.remove_prefix(colon + 1 + length);
-  }
-  return names;
 }
 
 }  // namespace

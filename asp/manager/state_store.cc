@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "asp/base/checksum.h"
 
@@ -55,6 +57,28 @@ void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state)
         break;
     }
   }
+}
+
+std::string encodeNames(const std::vector<std::string>& names) {
+  std::string encoded;
+  for (const std::string& name : names) absl::StrAppend(&encoded, name.size(), ":", name);
+  return encoded;
+}
+
+absl::StatusOr<std::vector<std::string>> decodeNames(absl::string_view encoded) {
+  std::vector<std::string> names;
+  while (!encoded.empty()) {
+    const size_t colon = encoded.find(':');
+    size_t length = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(encoded.substr(0, colon), &length) ||
+        length > encoded.size() - colon - 1) {
+      return absl::DataLossError(
+          absl::StrCat("stored index list is damaged near '", encoded.substr(0, 32), "'"));
+    }
+    names.emplace_back(encoded.substr(colon + 1, length));
+    encoded.remove_prefix(colon + 1 + length);
+  }
+  return names;
 }
 
 std::string indexChecksum(const IndexState& documents) {

@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace asp::manager {
 
@@ -140,6 +141,12 @@ class InMemoryStateStore final : public StateStore {
 
 // Applies `update` to `state` (one module's indices), moving its strings in.
 void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state);
+
+// A list of index names as one string, each "<decimal length>:<bytes>" (a name may hold
+// any character, a newline too), for stores that keep AgentMetadata::indices in a column.
+std::string encodeNames(const std::vector<std::string>& names);
+// DataLoss naming the damaged spot when `encoded` is not such a list.
+absl::StatusOr<std::vector<std::string>> decodeNames(absl::string_view encoded);
 
 // The §5.1 checksum of an index's documents.
 std::string indexChecksum(const IndexState& documents);

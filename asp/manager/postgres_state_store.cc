@@ -1,0 +1,377 @@
+#include "asp/manager/postgres_state_store.h"
+
+#include <openssl/sha.h>
+
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "asp/base/checksum.h"
+
+namespace asp::manager {
+namespace {
+
+using pg::BinaryCopyWriter;
+using pg::Param;
+
+// Taken (per transaction) by a manager that creates or checks the schema, so two
+// managers starting on an empty database do not both create it. An arbitrary constant
+// ("asp" schema) that other users of the database are unlikely to pick.
+constexpr int64_t kSchemaLockKey = 0x6173705f736368;
+
+// Schema version 1. Identifiers and document bytes are bytea: proto3 strings may hold
+// U+0000, which PostgreSQL's text cannot, and bytea compares bytewise, the order the
+// other stores use. No foreign key from document to module: it would cost a lookup per
+// written row, and this store is the tables' only writer.
+constexpr char kSchema[] = R"sql(
+CREATE SCHEMA IF NOT EXISTS asp;
+CREATE TABLE asp.schema_version (version integer NOT NULL);
+INSERT INTO asp.schema_version VALUES (1);
+CREATE TABLE asp.module (
+  id                      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  agent                   bytea NOT NULL,
+  module                  bytea NOT NULL,
+  applied_at              timestamptz,
+  metadata_mode           text,
+  metadata_indices        bytea,
+  metadata_global_version bigint,
+  UNIQUE (agent, module)
+);
+CREATE TABLE asp.document (
+  module_id bigint NOT NULL,
+  idx       bytea NOT NULL,
+  id        bytea NOT NULL,
+  version   bigint NOT NULL,
+  checksum  bytea NOT NULL,
+  data      bytea NOT NULL,
+  PRIMARY KEY (module_id, idx, id)
+);
+CREATE INDEX document_checksum ON asp.document (module_id, idx, checksum);
+)sql";
+
+// Per connection: a session's net changes go here first (COPY), then one merge each.
+constexpr char kStaging[] = R"sql(
+CREATE TEMPORARY TABLE asp_staging (
+  deleted  boolean NOT NULL,
+  idx      bytea NOT NULL,
+  id       bytea NOT NULL,
+  version  bigint NOT NULL,
+  checksum bytea NOT NULL,
+  data     bytea NOT NULL
+) ON COMMIT DELETE ROWS
+)sql";
+
+constexpr char kModuleRow[] =
+    "INSERT INTO asp.module (agent, module, applied_at) VALUES ($1, $2, now()) "
+    "ON CONFLICT (agent, module) DO UPDATE SET applied_at = EXCLUDED.applied_at RETURNING id";
+constexpr char kModuleId[] = "(SELECT id FROM asp.module WHERE agent = $1 AND module = $2)";
+
+constexpr size_t kCopyChunk = 1 << 20;
+
+// What a session does, reduced to its net effect: the indices it empties (FULL's
+// replaced indices, DataCleans) and, per document, its last upsert or delete after the
+// last clean of its index. Applying that in the order cleans, deletes, upserts gives
+// the state the ops would give one by one. Views into the update's strings.
+struct NetChanges {
+  std::vector<absl::string_view> cleaned;
+  std::vector<const SessionUpdate::Op*> changes;
+  size_t deletes = 0;
+  size_t upserts = 0;
+};
+
+NetChanges reduce(const SessionUpdate& update) {
+  NetChanges net;
+  absl::flat_hash_set<absl::string_view> cleaned;
+  // index -> id -> op
+  absl::flat_hash_map<absl::string_view, absl::flat_hash_map<absl::string_view, const SessionUpdate::Op*>> last;
+  auto clean = [&](absl::string_view index) {
+    last.erase(index);
+    if (cleaned.insert(index).second) net.cleaned.push_back(index);
+  };
+  for (const std::string& index : update.replaced_indices) clean(index);
+  for (const SessionUpdate::Op& op : update.ops) {
+    if (op.kind == SessionUpdate::Op::Kind::kClean) {
+      clean(op.index);
+    } else {
+      last[op.index][op.id] = &op;
+    }
+  }
+  for (const auto& [index, documents] : last) {
+    const bool emptied = cleaned.contains(index);
+    for (const auto& [id, op] : documents) {
+      if (op->kind == SessionUpdate::Op::Kind::kDelete) {
+        if (emptied) continue;  // already gone with its index
+        ++net.deletes;
+      } else {
+        ++net.upserts;
+      }
+      net.changes.push_back(op);
+    }
+  }
+  return net;
+}
+
+std::string rawSha1(absl::string_view data) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
+absl::Status copyChanges(pg::Connection& conn, const NetChanges& net) {
+  return conn.copyIn(
+      "COPY asp_staging (deleted, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)",
+      [&net](const std::function<absl::Status(absl::string_view)>& sink) -> absl::Status {
+        std::string buffer;
+        buffer.reserve(kCopyChunk + 4096);
+        BinaryCopyWriter::header(&buffer);
+        for (const SessionUpdate::Op* op : net.changes) {
+          const bool deleted = op->kind == SessionUpdate::Op::Kind::kDelete;
+          BinaryCopyWriter::tupleStart(6, &buffer);
+          BinaryCopyWriter::boolField(deleted, &buffer);
+          BinaryCopyWriter::field(op->index, &buffer);
+          BinaryCopyWriter::field(op->id, &buffer);
+          BinaryCopyWriter::int8Field(static_cast<int64_t>(op->version), &buffer);
+          BinaryCopyWriter::field(deleted ? std::string() : rawSha1(op->data), &buffer);
+          BinaryCopyWriter::field(deleted ? absl::string_view() : op->data, &buffer);
+          if (buffer.size() >= kCopyChunk) {
+            if (absl::Status s = sink(buffer); !s.ok()) return s;
+            buffer.clear();
+          }
+        }
+        BinaryCopyWriter::trailer(&buffer);
+        return sink(buffer);
+      });
+}
+
+absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChanges& net) {
+  absl::StatusOr<pg::Result> row = conn.exec(kModuleRow, {{key.agent}, {key.module}}, true);
+  if (!row.ok()) return row.status();
+  const std::string module_id(row->value(0, 0));
+  for (absl::string_view index : net.cleaned) {
+    absl::StatusOr<pg::Result> cleaned =
+        conn.exec("DELETE FROM asp.document WHERE module_id = $1 AND idx = $2",
+                  {{module_id}, {index}});
+    if (!cleaned.ok()) return cleaned.status();
+  }
+  if (net.changes.empty()) return absl::OkStatus();
+  if (absl::Status s = copyChanges(conn, net); !s.ok()) return s;
+  if (net.deletes > 0) {
+    absl::StatusOr<pg::Result> deleted = conn.exec(
+        "DELETE FROM asp.document d USING asp_staging s WHERE s.deleted AND d.module_id = $1 "
+        "AND d.idx = s.idx AND d.id = s.id",
+        {{module_id}});
+    if (!deleted.ok()) return deleted.status();
+  }
+  if (net.upserts > 0) {
+    absl::StatusOr<pg::Result> upserted = conn.exec(
+        "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
+        "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE NOT deleted "
+        "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
+        "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
+        {{module_id}});
+    if (!upserted.ok()) return upserted.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status checkOrCreateSchema(pg::Connection& conn) {
+  absl::StatusOr<pg::Result> lock =
+      conn.exec("SELECT pg_advisory_xact_lock($1)", {{pg::int8(kSchemaLockKey)}});
+  if (!lock.ok()) return lock.status();
+  absl::StatusOr<pg::Result> exists =
+      conn.exec("SELECT to_regclass('asp.schema_version') IS NOT NULL");
+  if (!exists.ok()) return exists.status();
+  if (exists->value(0, 0) != "t") {
+    absl::StatusOr<pg::Result> created = conn.exec(kSchema);
+    return created.status();
+  }
+  absl::StatusOr<pg::Result> versions = conn.exec("SELECT version FROM asp.schema_version");
+  if (!versions.ok()) return versions.status();
+  if (versions->rows() != 1) {
+    return absl::DataLossError(absl::StrCat("the PostgreSQL state store on ", conn.describe(),
+                                            " has ", versions->rows(),
+                                            " rows in asp.schema_version; expected 1"));
+  }
+  const std::string version(versions->value(0, 0));
+  if (version != std::to_string(PostgresStateStore::kSchemaVersion)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the PostgreSQL state store on ", conn.describe(), " has schema version ", version,
+        "; this manager knows version ", PostgresStateStore::kSchemaVersion,
+        " only and leaves it untouched"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(
+    const std::string& uri) {
+  std::unique_ptr<PostgresStateStore> store(new PostgresStateStore(uri));
+  absl::Status schema = store->transaction(checkOrCreateSchema);
+  if (!schema.ok()) return schema;
+  return store;
+}
+
+absl::StatusOr<pg::Connection*> PostgresStateStore::connection() {
+  if (conn_ != nullptr && !conn_->broken()) return conn_.get();
+  conn_.reset();
+  absl::StatusOr<std::unique_ptr<pg::Connection>> conn = pg::Connection::connect(uri_);
+  if (!conn.ok()) return conn.status();
+  if (absl::StatusOr<pg::Result> staging = (*conn)->exec(kStaging); !staging.ok()) {
+    return staging.status();
+  }
+  conn_ = *std::move(conn);
+  return conn_.get();
+}
+
+absl::Status PostgresStateStore::transaction(
+    const std::function<absl::Status(pg::Connection&)>& work) {
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<pg::Connection*> conn = connection();
+    if (!conn.ok()) return conn.status();
+    absl::StatusOr<pg::Result> begin = (*conn)->exec("BEGIN");
+    if (!begin.ok()) {
+      // A connection the server closed while idle (a restart between sessions) fails
+      // here, before anything of this transaction reached the server: go again once.
+      if ((*conn)->broken() && attempt == 0) continue;
+      return begin.status();
+    }
+    absl::Status status = work(**conn);
+    if (status.ok()) {
+      absl::StatusOr<pg::Result> commit = (*conn)->exec("COMMIT");
+      status = commit.status();
+    }
+    if (!status.ok() && !(*conn)->broken()) (void)(*conn)->exec("ROLLBACK");
+    return status;
+  }
+}
+
+absl::Status PostgresStateStore::read(const std::function<absl::Status(pg::Connection&)>& work) {
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<pg::Connection*> conn = connection();
+    if (!conn.ok()) return conn.status();
+    absl::Status status = work(**conn);
+    if (!status.ok() && (*conn)->broken() && attempt == 0) continue;  // reads repeat safely
+    return status;
+  }
+}
+
+absl::Status PostgresStateStore::apply(const ModuleKey& key, SessionUpdate update) {
+  const NetChanges net = reduce(update);
+  std::lock_guard<std::mutex> lock(mu_);
+  return transaction([&](pg::Connection& conn) { return applyNet(conn, key, net); });
+}
+
+absl::StatusOr<IndexState> PostgresStateStore::documents(const ModuleKey& key,
+                                                         const std::string& index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IndexState state;
+  absl::Status status = read([&](pg::Connection& conn) {
+    state.clear();
+    return conn.stream(absl::StrCat("SELECT id, data, version FROM asp.document WHERE module_id = ",
+                                    kModuleId, " AND idx = $3"),
+                       {{key.agent}, {key.module}, {index}}, [&](const pg::Result& row) {
+                         state[std::string(row.value(0, 0))] =
+                             Document{std::string(row.value(0, 1)),
+                                      static_cast<uint64_t>(pg::readInt8(row.value(0, 2)))};
+                         return absl::OkStatus();
+                       });
+  });
+  if (!status.ok()) return status;
+  return state;
+}
+
+absl::StatusOr<std::vector<std::string>> PostgresStateStore::indices(const ModuleKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> names;
+  absl::Status status = read([&](pg::Connection& conn) {
+    names.clear();
+    return conn.stream(absl::StrCat("SELECT DISTINCT idx FROM asp.document WHERE module_id = ",
+                                    kModuleId, " ORDER BY idx"),
+                       {{key.agent}, {key.module}}, [&](const pg::Result& row) {
+                         names.emplace_back(row.value(0, 0));
+                         return absl::OkStatus();
+                       });
+  });
+  if (!status.ok()) return status;
+  return names;
+}
+
+absl::StatusOr<std::string> PostgresStateStore::checksum(const ModuleKey& key,
+                                                         const std::string& index) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_ptr<OrderedIndexChecksum> checksum;
+  absl::Status status = read([&](pg::Connection& conn) {
+    checksum = std::make_unique<OrderedIndexChecksum>();
+    // bytea orders bytewise, and raw digests order as their lowercase hex does.
+    return conn.stream(absl::StrCat("SELECT checksum FROM asp.document WHERE module_id = ",
+                                    kModuleId, " AND idx = $3 ORDER BY checksum"),
+                       {{key.agent}, {key.module}, {index}}, [&](const pg::Result& row) {
+                         return checksum->add(absl::BytesToHexString(row.value(0, 0)));
+                       });
+  });
+  if (!status.ok()) return status;
+  return checksum->finish();
+}
+
+absl::Status PostgresStateStore::putMetadata(const ModuleKey& key, const AgentMetadata& metadata) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string indices = encodeNames(metadata.indices);
+  const std::string version = pg::int8(static_cast<int64_t>(metadata.global_version));
+  return transaction([&](pg::Connection& conn) {
+    return conn
+        .exec("INSERT INTO asp.module (agent, module, metadata_mode, metadata_indices, "
+              "metadata_global_version) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agent, module) "
+              "DO UPDATE SET metadata_mode = EXCLUDED.metadata_mode, metadata_indices = "
+              "EXCLUDED.metadata_indices, metadata_global_version = "
+              "EXCLUDED.metadata_global_version",
+              {{key.agent}, {key.module}, {metadata.mode}, {indices}, {version}})
+        .status();
+  });
+}
+
+absl::StatusOr<AgentMetadata> PostgresStateStore::metadata(const ModuleKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<AgentMetadata> found;
+  absl::Status status = read([&](pg::Connection& conn) -> absl::Status {
+    absl::StatusOr<pg::Result> row = conn.exec(
+        "SELECT metadata_mode, metadata_indices, metadata_global_version FROM asp.module "
+        "WHERE agent = $1 AND module = $2 AND metadata_mode IS NOT NULL",
+        {{key.agent}, {key.module}}, true);
+    if (!row.ok()) return row.status();
+    if (row->rows() == 0) return absl::OkStatus();
+    absl::StatusOr<std::vector<std::string>> indices = decodeNames(row->value(0, 1));
+    if (!indices.ok()) {
+      return absl::DataLossError(absl::StrCat("metadata of agent '", key.agent, "', module '",
+                                              key.module, "': ", indices.status().message()));
+    }
+    found = AgentMetadata{std::string(row->value(0, 0)), *std::move(indices),
+                          static_cast<uint64_t>(pg::readInt8(row->value(0, 2)))};
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (!found.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("no metadata for agent '", key.agent, "', module '", key.module, "'"));
+  }
+  return *std::move(found);
+}
+
+absl::Status PostgresStateStore::tamper(const ModuleKey& key, const std::string& index,
+                                        const std::string& id, const Document& document,
+                                        bool remove) {
+  SessionUpdate update;
+  SessionUpdate::Op op;
+  op.kind = remove ? SessionUpdate::Op::Kind::kDelete : SessionUpdate::Op::Kind::kUpsert;
+  op.index = index;
+  op.id = id;
+  op.data = document.data;
+  op.version = document.version;
+  update.ops.push_back(op);
+  return apply(key, std::move(update));
+}
+
+}  // namespace asp::manager

@@ -1,0 +1,71 @@
+// PostgresStateStore: the manager's state on a PostgreSQL server that several manager
+// processes share (PROTOCOL.md §9 "Managers scale out"). docs/manager.md describes the
+// schema and why it is shaped so.
+//
+//  - The schema (PostgreSQL schema `asp`) is created by the first manager that opens an
+//    empty database and carries a version (asp.schema_version); a version this code does
+//    not know is refused with an error naming it, never altered.
+//  - apply() runs one transaction: it locks the (agent, module) row (so sessions of one
+//    agent and module are serialized across processes), COPYs the session's net changes
+//    into a temporary staging table and merges them with one DELETE and one
+//    INSERT ... ON CONFLICT. It returns OK only after COMMIT succeeded.
+//  - Each document keeps the SHA-1 of its data (binary, 20 bytes), indexed with its
+//    index, so checksum() is one ordered read streamed into the §5.1 digest.
+//  - A broken connection (server restarted, network cut) is an error status; the next
+//    call connects again. A call whose very first statement finds the connection broken
+//    reconnects and runs once more at once: nothing of it had reached the server.
+//
+// Thread-safe: one connection, calls serialized.
+#ifndef ASP_MANAGER_POSTGRES_STATE_STORE_H_
+#define ASP_MANAGER_POSTGRES_STATE_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "asp/manager/postgres_connection.h"
+#include "asp/manager/state_store.h"
+
+namespace asp::manager {
+
+class PostgresStateStore final : public StateStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Connects to `uri` (e.g. postgresql:///asp?host=/run/postgresql) and creates or checks
+  // the schema. FailedPrecondition for a schema version it does not know; Unavailable
+  // when the server cannot be reached.
+  static absl::StatusOr<std::unique_ptr<PostgresStateStore>> open(const std::string& uri);
+
+  absl::Status apply(const ModuleKey& key, SessionUpdate update) override;
+  absl::StatusOr<IndexState> documents(const ModuleKey& key, const std::string& index) override;
+  absl::StatusOr<std::vector<std::string>> indices(const ModuleKey& key) override;
+  absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) override;
+  absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
+  absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
+
+  // Test and demo hook: overwrite (or remove) one document, as damage would.
+  absl::Status tamper(const ModuleKey& key, const std::string& index, const std::string& id,
+                      const Document& document, bool remove = false);
+
+ private:
+  explicit PostgresStateStore(std::string uri) : uri_(std::move(uri)) {}
+
+  // A usable connection: the current one, or a new one (with its staging table).
+  absl::StatusOr<pg::Connection*> connection();
+  // Runs `work` in a transaction (BEGIN ... COMMIT; ROLLBACK on failure). A BEGIN that
+  // finds the connection broken is retried once on a new connection.
+  absl::Status transaction(const std::function<absl::Status(pg::Connection&)>& work);
+  // Runs a read; retried once on a new connection when the connection was broken.
+  absl::Status read(const std::function<absl::Status(pg::Connection&)>& work);
+
+  const std::string uri_;
+  std::mutex mu_;
+  std::unique_ptr<pg::Connection> conn_;
+};
+
+}  // namespace asp::manager
+
+#endif  // ASP_MANAGER_POSTGRES_STATE_STORE_H_
