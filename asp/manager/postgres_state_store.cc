@@ -212,6 +212,7 @@ absl::StatusOr<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(
   std::unique_ptr<PostgresStateStore> store(new PostgresStateStore(uri));
   absl::Status schema = store->transaction(checkOrCreateSchema);
   if (!schema.ok()) return schema;
+  store->description_ = store->conn_->describe();
   return store;
 }
 

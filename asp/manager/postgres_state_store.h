@@ -46,6 +46,9 @@ class PostgresStateStore final : public StateStore {
   absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
 
+  // "database 'asp' on /run/postgresql" (never a password), for messages.
+  const std::string& description() const { return description_; }
+
   // Test and demo hook: overwrite (or remove) one document, as damage would.
   absl::Status tamper(const ModuleKey& key, const std::string& index, const std::string& id,
                       const Document& document, bool remove = false);
@@ -62,6 +65,7 @@ class PostgresStateStore final : public StateStore {
   absl::Status read(const std::function<absl::Status(pg::Connection&)>& work);
 
   const std::string uri_;
+  std::string description_;
   std::mutex mu_;
   std::unique_ptr<pg::Connection> conn_;
 };
