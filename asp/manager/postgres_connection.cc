@@ -15,7 +15,8 @@ namespace {
 constexpr char kSerializationFailure[] = "40001";
 constexpr char kDeadlock[] = "40P01";
 constexpr char kQueryCanceled[] = "57014";
-constexpr char kAdminShutdown[] = "57P01";
+// 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now.
+constexpr char kOperatorInterventionShutdown[] = "57P0";
 constexpr char kConnectionExceptionClass[] = "08";
 
 void putInt16(int16_t value, std::string* out) {
@@ -111,7 +112,8 @@ absl::Status Connection::error(absl::string_view action, const PGresult* result)
   const std::string message =
       absl::StrCat(action, " on ", describe(), ": ", absl::StripAsciiWhitespace(text),
                    sqlstate.empty() ? "" : absl::StrCat(" (SQLSTATE ", sqlstate, ")"));
-  if (broken() || sqlstate == kAdminShutdown ||
+  // No SQLSTATE: libpq's own failure (the connection was lost, or never there).
+  if (broken() || sqlstate.empty() || absl::StartsWith(sqlstate, kOperatorInterventionShutdown) ||
       absl::StartsWith(sqlstate, kConnectionExceptionClass)) {
     return absl::UnavailableError(message);
   }

@@ -6,7 +6,8 @@
 // A connection that broke (server restarted, network cut) reports broken(); its owner
 // opens a new one.
 //
-// Errors: Unavailable when the connection is (or became) broken, Aborted for a
+// Errors: Unavailable when the connection is (or became) broken or the server is shutting
+// down (the owner should drop the connection and connect again), Aborted for a
 // serialization failure or deadlock, FailedPrecondition for a query canceled by an
 // administrator, Internal otherwise.
 //

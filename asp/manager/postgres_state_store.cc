@@ -54,6 +54,7 @@ CREATE INDEX document_checksum ON asp.document (module_id, idx, checksum);
 
 // Per connection: a session's net changes go here first (COPY), then one merge each.
 constexpr char kStaging[] = R"sql(
+SET temp_buffers = '64MB';
 CREATE TEMPORARY TABLE asp_staging (
   deleted  boolean NOT NULL,
   idx      bytea NOT NULL,
@@ -77,9 +78,11 @@ constexpr size_t kCopyChunk = 1 << 20;
 // the state the ops would give one by one. Views into the update's strings.
 struct NetChanges {
   std::vector<absl::string_view> cleaned;
-  std::vector<const SessionUpdate::Op*> changes;
-  size_t deletes = 0;
-  size_t upserts = 0;
+  // Upserts into an index this session empties: no stored document can conflict.
+  std::vector<const SessionUpdate::Op*> into_emptied;
+  // Everything else, grouped by index (the order of `touched`).
+  std::vector<absl::string_view> touched;
+  std::vector<std::vector<const SessionUpdate::Op*>> by_index;
 };
 
 NetChanges reduce(const SessionUpdate& update) {
@@ -100,16 +103,16 @@ NetChanges reduce(const SessionUpdate& update) {
     }
   }
   for (const auto& [index, documents] : last) {
-    const bool emptied = cleaned.contains(index);
-    for (const auto& [id, op] : documents) {
-      if (op->kind == SessionUpdate::Op::Kind::kDelete) {
-        if (emptied) continue;  // already gone with its index
-        ++net.deletes;
-      } else {
-        ++net.upserts;
+    if (cleaned.contains(index)) {
+      for (const auto& [id, op] : documents) {
+        // A delete there is already done by the clean.
+        if (op->kind == SessionUpdate::Op::Kind::kUpsert) net.into_emptied.push_back(op);
       }
-      net.changes.push_back(op);
+      continue;
     }
+    net.touched.push_back(index);
+    net.by_index.emplace_back();
+    for (const auto& [id, op] : documents) net.by_index.back().push_back(op);
   }
   return net;
 }
@@ -120,30 +123,80 @@ std::string rawSha1(absl::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
-absl::Status copyChanges(pg::Connection& conn, const NetChanges& net) {
-  return conn.copyIn(
-      "COPY asp_staging (deleted, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)",
-      [&net](const std::function<absl::Status(absl::string_view)>& sink) -> absl::Status {
-        std::string buffer;
-        buffer.reserve(kCopyChunk + 4096);
-        BinaryCopyWriter::header(&buffer);
-        for (const SessionUpdate::Op* op : net.changes) {
-          const bool deleted = op->kind == SessionUpdate::Op::Kind::kDelete;
-          BinaryCopyWriter::tupleStart(6, &buffer);
-          BinaryCopyWriter::boolField(deleted, &buffer);
-          BinaryCopyWriter::field(op->index, &buffer);
-          BinaryCopyWriter::field(op->id, &buffer);
-          BinaryCopyWriter::int8Field(static_cast<int64_t>(op->version), &buffer);
-          BinaryCopyWriter::field(deleted ? std::string() : rawSha1(op->data), &buffer);
-          BinaryCopyWriter::field(deleted ? absl::string_view() : op->data, &buffer);
-          if (buffer.size() >= kCopyChunk) {
-            if (absl::Status s = sink(buffer); !s.ok()) return s;
-            buffer.clear();
-          }
-        }
-        BinaryCopyWriter::trailer(&buffer);
-        return sink(buffer);
+// Streams `ops` as binary COPY rows of `columns` (see writeRow) in chunks.
+absl::Status copyRows(pg::Connection& conn, const std::string& copy_sql,
+                      const std::vector<const SessionUpdate::Op*>& ops,
+                      const std::function<void(const SessionUpdate::Op&, std::string*)>& write_row) {
+  return conn.copyIn(copy_sql, [&](const std::function<absl::Status(absl::string_view)>& sink)
+                                   -> absl::Status {
+    std::string buffer;
+    buffer.reserve(kCopyChunk + 4096);
+    BinaryCopyWriter::header(&buffer);
+    for (const SessionUpdate::Op* op : ops) {
+      write_row(*op, &buffer);
+      if (buffer.size() >= kCopyChunk) {
+        if (absl::Status s = sink(buffer); !s.ok()) return s;
+        buffer.clear();
+      }
+    }
+    BinaryCopyWriter::trailer(&buffer);
+    return sink(buffer);
+  });
+}
+
+// Upserts that cannot conflict go straight into asp.document: one COPY, no merge.
+absl::Status copyIntoDocuments(pg::Connection& conn, int64_t module_id,
+                               const std::vector<const SessionUpdate::Op*>& ops) {
+  return copyRows(
+      conn,
+      "COPY asp.document (module_id, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)",
+      ops, [module_id](const SessionUpdate::Op& op, std::string* out) {
+        BinaryCopyWriter::tupleStart(6, out);
+        BinaryCopyWriter::int8Field(module_id, out);
+        BinaryCopyWriter::field(op.index, out);
+        BinaryCopyWriter::field(op.id, out);
+        BinaryCopyWriter::int8Field(static_cast<int64_t>(op.version), out);
+        BinaryCopyWriter::field(rawSha1(op.data), out);
+        BinaryCopyWriter::field(op.data, out);
       });
+}
+
+// The rest through the staging table, then one DELETE and one INSERT ... ON CONFLICT.
+absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module_id,
+                                 const std::vector<const SessionUpdate::Op*>& ops) {
+  size_t deletes = 0;
+  for (const SessionUpdate::Op* op : ops) deletes += op->kind == SessionUpdate::Op::Kind::kDelete;
+  absl::Status copied = copyRows(
+      conn,
+      "COPY asp_staging (deleted, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)",
+      ops, [](const SessionUpdate::Op& op, std::string* out) {
+        const bool deleted = op.kind == SessionUpdate::Op::Kind::kDelete;
+        BinaryCopyWriter::tupleStart(6, out);
+        BinaryCopyWriter::boolField(deleted, out);
+        BinaryCopyWriter::field(op.index, out);
+        BinaryCopyWriter::field(op.id, out);
+        BinaryCopyWriter::int8Field(static_cast<int64_t>(op.version), out);
+        BinaryCopyWriter::field(deleted ? std::string() : rawSha1(op.data), out);
+        BinaryCopyWriter::field(deleted ? absl::string_view() : absl::string_view(op.data), out);
+      });
+  if (!copied.ok()) return copied;
+  if (deletes > 0) {
+    absl::StatusOr<pg::Result> deleted = conn.exec(
+        "DELETE FROM asp.document d USING asp_staging s WHERE s.deleted AND d.module_id = $1 "
+        "AND d.idx = s.idx AND d.id = s.id",
+        {{module_id}});
+    if (!deleted.ok()) return deleted.status();
+  }
+  if (deletes < ops.size()) {
+    absl::StatusOr<pg::Result> upserted = conn.exec(
+        "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
+        "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE NOT deleted "
+        "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
+        "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
+        {{module_id}});
+    if (!upserted.ok()) return upserted.status();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChanges& net) {
@@ -156,24 +209,29 @@ absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChang
                   {{module_id}, {index}});
     if (!cleaned.ok()) return cleaned.status();
   }
-  if (net.changes.empty()) return absl::OkStatus();
-  if (absl::Status s = copyChanges(conn, net); !s.ok()) return s;
-  if (net.deletes > 0) {
-    absl::StatusOr<pg::Result> deleted = conn.exec(
-        "DELETE FROM asp.document d USING asp_staging s WHERE s.deleted AND d.module_id = $1 "
-        "AND d.idx = s.idx AND d.id = s.id",
-        {{module_id}});
-    if (!deleted.ok()) return deleted.status();
+  // An index the module holds nothing of yet (a first sync) cannot conflict either: its
+  // upserts join the direct COPY and its deletes have nothing to do. The module's row
+  // lock keeps it so until COMMIT.
+  std::vector<const SessionUpdate::Op*> direct = net.into_emptied;
+  std::vector<const SessionUpdate::Op*> staged;
+  for (size_t i = 0; i < net.touched.size(); ++i) {
+    absl::StatusOr<pg::Result> holds = conn.exec(
+        "SELECT EXISTS (SELECT 1 FROM asp.document WHERE module_id = $1 AND idx = $2)",
+        {{module_id}, {net.touched[i]}});
+    if (!holds.ok()) return holds.status();
+    const bool empty = holds->value(0, 0) == "f";
+    for (const SessionUpdate::Op* op : net.by_index[i]) {
+      if (!empty) {
+        staged.push_back(op);
+      } else if (op->kind == SessionUpdate::Op::Kind::kUpsert) {
+        direct.push_back(op);
+      }
+    }
   }
-  if (net.upserts > 0) {
-    absl::StatusOr<pg::Result> upserted = conn.exec(
-        "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
-        "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE NOT deleted "
-        "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
-        "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
-        {{module_id}});
-    if (!upserted.ok()) return upserted.status();
+  if (!direct.empty()) {
+    if (absl::Status s = copyIntoDocuments(conn, pg::readInt8(module_id), direct); !s.ok()) return s;
   }
+  if (!staged.empty()) return mergeThroughStaging(conn, module_id, staged);
   return absl::OkStatus();
 }
 
@@ -235,9 +293,10 @@ absl::Status PostgresStateStore::transaction(
     if (!conn.ok()) return conn.status();
     absl::StatusOr<pg::Result> begin = (*conn)->exec("BEGIN");
     if (!begin.ok()) {
+      conn_.reset();
       // A connection the server closed while idle (a restart between sessions) fails
       // here, before anything of this transaction reached the server: go again once.
-      if ((*conn)->broken() && attempt == 0) continue;
+      if (begin.status().code() == absl::StatusCode::kUnavailable && attempt == 0) continue;
       return begin.status();
     }
     absl::Status status = work(**conn);
@@ -245,7 +304,11 @@ absl::Status PostgresStateStore::transaction(
       absl::StatusOr<pg::Result> commit = (*conn)->exec("COMMIT");
       status = commit.status();
     }
-    if (!status.ok() && !(*conn)->broken()) (void)(*conn)->exec("ROLLBACK");
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      conn_.reset();  // the next call connects again
+    } else if (!status.ok()) {
+      (void)(*conn)->exec("ROLLBACK");
+    }
     return status;
   }
 }
@@ -255,7 +318,10 @@ absl::Status PostgresStateStore::read(const std::function<absl::Status(pg::Conne
     absl::StatusOr<pg::Connection*> conn = connection();
     if (!conn.ok()) return conn.status();
     absl::Status status = work(**conn);
-    if (!status.ok() && (*conn)->broken() && attempt == 0) continue;  // reads repeat safely
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      conn_.reset();
+      if (attempt == 0) continue;  // reads repeat safely
+    }
     return status;
   }
 }

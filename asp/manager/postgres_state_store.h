@@ -6,9 +6,11 @@
 //    empty database and carries a version (asp.schema_version); a version this code does
 //    not know is refused with an error naming it, never altered.
 //  - apply() runs one transaction: it locks the (agent, module) row (so sessions of one
-//    agent and module are serialized across processes), COPYs the session's net changes
-//    into a temporary staging table and merges them with one DELETE and one
-//    INSERT ... ON CONFLICT. It returns OK only after COMMIT succeeded.
+//    agent and module are serialized across processes) and reduces the session to its
+//    net changes. Upserts into indices that hold nothing of the module (a first sync, a
+//    FULL) are COPYed straight into asp.document; the rest are COPYed into a temporary
+//    staging table and merged with one DELETE and one INSERT ... ON CONFLICT. It
+//    returns OK only after COMMIT succeeded.
 //  - Each document keeps the SHA-1 of its data (binary, 20 bytes), indexed with its
 //    index, so checksum() is one ordered read streamed into the §5.1 digest.
 //  - A broken connection (server restarted, network cut) is an error status; the next

@@ -98,6 +98,15 @@ TEST_P(StateStoreSuite, OpsOfOneSessionApplyInSeqOrder) {
             (IndexState{{"a", {"A3", 3}}, {"b", {"B4", 4}}, {"c", {"C2", 2}}}));
 }
 
+TEST_P(StateStoreSuite, ASessionOverNewAndStoredIndicesAppliesToBoth) {
+  apply(kFim, session({upsert("stored", "a", "A"), upsert("stored", "b", "B")}));
+  apply(kFim, session({upsert("new", "x", "X"), remove("new", "y"), upsert("stored", "a", "A2", 2),
+                       remove("stored", "b"), upsert("stored", "c", "C"), upsert("new", "y", "Y"),
+                       remove("new", "x")}));
+  EXPECT_EQ(documents(kFim, "new"), (IndexState{{"y", {"Y", 1}}}));
+  EXPECT_EQ(documents(kFim, "stored"), (IndexState{{"a", {"A2", 2}}, {"c", {"C", 1}}}));
+}
+
 TEST_P(StateStoreSuite, AFullReplacesOnlyItsListedIndices) {
   apply(kFim, session({upsert("idx", "old", "O"), upsert("other", "keep", "K")}));
   apply(kFim, session({upsert("idx", "new", "N"), upsert("idx", "new", "N2", 2)}, {"idx"}));
