@@ -215,6 +215,11 @@ void BinaryCopyWriter::int8Field(int64_t value, std::string* out) {
   out->append(int8(value));
 }
 
+void BinaryCopyWriter::int2Field(int16_t value, std::string* out) {
+  putInt32(2, out);
+  putInt16(value, out);
+}
+
 void BinaryCopyWriter::boolField(bool value, std::string* out) {
   putInt32(1, out);
   out->push_back(value ? 1 : 0);

@@ -99,6 +99,7 @@ class BinaryCopyWriter {
   static void tupleStart(int16_t fields, std::string* out);
   static void field(absl::string_view bytes, std::string* out);
   static void int8Field(int64_t value, std::string* out);
+  static void int2Field(int16_t value, std::string* out);
   static void boolField(bool value, std::string* out);
 };
 

@@ -2,7 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -55,8 +57,10 @@ CREATE INDEX document_checksum ON asp.document (module_id, idx, checksum);
 // Per connection: a session's net changes go here first (COPY), then one merge each.
 constexpr char kStaging[] = R"sql(
 SET temp_buffers = '64MB';
+SET work_mem = '64MB';
 CREATE TEMPORARY TABLE asp_staging (
-  deleted  boolean NOT NULL,
+  seq      bigint NOT NULL,    -- the op's rank in the session
+  kind     smallint NOT NULL,  -- Kind below
   idx      bytea NOT NULL,
   id       bytea NOT NULL,
   version  bigint NOT NULL,
@@ -72,6 +76,26 @@ constexpr char kModuleId[] = "(SELECT id FROM asp.module WHERE agent = $1 AND mo
 
 constexpr size_t kCopyChunk = 1 << 20;
 
+// asp_staging.kind
+enum StagedKind : int16_t { kStagedUpsert = 0, kStagedDelete = 1, kStagedClean = 2 };
+
+int16_t stagedKind(SessionUpdate::Op::Kind kind) {
+  switch (kind) {
+    case SessionUpdate::Op::Kind::kUpsert:
+      return kStagedUpsert;
+    case SessionUpdate::Op::Kind::kDelete:
+      return kStagedDelete;
+    case SessionUpdate::Op::Kind::kClean:
+      return kStagedClean;
+  }
+  return kStagedClean;
+}
+
+// Bytes an op holds, for the in-memory budget.
+size_t opBytes(const SessionUpdate::Op& op) {
+  return sizeof(op) + op.index.size() + op.id.size() + op.data.size();
+}
+
 // What a session does, reduced to its net effect: the indices it empties (FULL's
 // replaced indices, DataCleans) and, per document, its last upsert or delete after the
 // last clean of its index. Applying that in the order cleans, deletes, upserts gives
@@ -85,7 +109,8 @@ struct NetChanges {
   std::vector<std::vector<const SessionUpdate::Op*>> by_index;
 };
 
-NetChanges reduce(const SessionUpdate& update) {
+NetChanges reduce(const std::vector<std::string>& replaced_indices,
+                  const std::vector<SessionUpdate::Op>& ops) {
   NetChanges net;
   absl::flat_hash_set<absl::string_view> cleaned;
   // index -> id -> op
@@ -94,8 +119,8 @@ NetChanges reduce(const SessionUpdate& update) {
     last.erase(index);
     if (cleaned.insert(index).second) net.cleaned.push_back(index);
   };
-  for (const std::string& index : update.replaced_indices) clean(index);
-  for (const SessionUpdate::Op& op : update.ops) {
+  for (const std::string& index : replaced_indices) clean(index);
+  for (const SessionUpdate::Op& op : ops) {
     if (op.kind == SessionUpdate::Op::Kind::kClean) {
       clean(op.index);
     } else {
@@ -123,17 +148,23 @@ std::string rawSha1(absl::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
-// Streams `ops` as binary COPY rows of `columns` (see writeRow) in chunks.
-absl::Status copyRows(pg::Connection& conn, const std::string& copy_sql,
-                      const std::vector<const SessionUpdate::Op*>& ops,
+// Hands out the ops to COPY one at a time; false when done.
+using NextOp = std::function<absl::StatusOr<const SessionUpdate::Op*>()>;
+
+// Streams the ops `next` hands out as binary COPY rows (`write_row`), in chunks: the
+// whole session never sits in one buffer.
+absl::Status copyRows(pg::Connection& conn, const std::string& copy_sql, const NextOp& next,
                       const std::function<void(const SessionUpdate::Op&, std::string*)>& write_row) {
   return conn.copyIn(copy_sql, [&](const std::function<absl::Status(absl::string_view)>& sink)
                                    -> absl::Status {
     std::string buffer;
     buffer.reserve(kCopyChunk + 4096);
     BinaryCopyWriter::header(&buffer);
-    for (const SessionUpdate::Op* op : ops) {
-      write_row(*op, &buffer);
+    while (true) {
+      absl::StatusOr<const SessionUpdate::Op*> op = next();
+      if (!op.ok()) return op.status();
+      if (*op == nullptr) break;
+      write_row(**op, &buffer);
       if (buffer.size() >= kCopyChunk) {
         if (absl::Status s = sink(buffer); !s.ok()) return s;
         buffer.clear();
@@ -144,13 +175,35 @@ absl::Status copyRows(pg::Connection& conn, const std::string& copy_sql,
   });
 }
 
+NextOp over(const std::vector<const SessionUpdate::Op*>& ops) {
+  return [&ops, i = size_t{0}]() mutable -> absl::StatusOr<const SessionUpdate::Op*> {
+    return i < ops.size() ? ops[i++] : nullptr;
+  };
+}
+
+// One asp_staging row, numbered `seq`.
+void writeStagedRow(int64_t seq, const SessionUpdate::Op& op, std::string* out) {
+  const bool upsert = op.kind == SessionUpdate::Op::Kind::kUpsert;
+  BinaryCopyWriter::tupleStart(7, out);
+  BinaryCopyWriter::int8Field(seq, out);
+  BinaryCopyWriter::int2Field(stagedKind(op.kind), out);
+  BinaryCopyWriter::field(op.index, out);
+  BinaryCopyWriter::field(op.id, out);
+  BinaryCopyWriter::int8Field(static_cast<int64_t>(op.version), out);
+  BinaryCopyWriter::field(upsert ? rawSha1(op.data) : std::string(), out);
+  BinaryCopyWriter::field(upsert ? absl::string_view(op.data) : absl::string_view(), out);
+}
+
+constexpr char kCopyStaging[] =
+    "COPY asp_staging (seq, kind, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)";
+
 // Upserts that cannot conflict go straight into asp.document: one COPY, no merge.
 absl::Status copyIntoDocuments(pg::Connection& conn, int64_t module_id,
                                const std::vector<const SessionUpdate::Op*>& ops) {
   return copyRows(
       conn,
       "COPY asp.document (module_id, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)",
-      ops, [module_id](const SessionUpdate::Op& op, std::string* out) {
+      over(ops), [module_id](const SessionUpdate::Op& op, std::string* out) {
         BinaryCopyWriter::tupleStart(6, out);
         BinaryCopyWriter::int8Field(module_id, out);
         BinaryCopyWriter::field(op.index, out);
@@ -166,23 +219,15 @@ absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module
                                  const std::vector<const SessionUpdate::Op*>& ops) {
   size_t deletes = 0;
   for (const SessionUpdate::Op* op : ops) deletes += op->kind == SessionUpdate::Op::Kind::kDelete;
-  absl::Status copied = copyRows(
-      conn,
-      "COPY asp_staging (deleted, idx, id, version, checksum, data) FROM STDIN (FORMAT binary)",
-      ops, [](const SessionUpdate::Op& op, std::string* out) {
-        const bool deleted = op.kind == SessionUpdate::Op::Kind::kDelete;
-        BinaryCopyWriter::tupleStart(6, out);
-        BinaryCopyWriter::boolField(deleted, out);
-        BinaryCopyWriter::field(op.index, out);
-        BinaryCopyWriter::field(op.id, out);
-        BinaryCopyWriter::int8Field(static_cast<int64_t>(op.version), out);
-        BinaryCopyWriter::field(deleted ? std::string() : rawSha1(op.data), out);
-        BinaryCopyWriter::field(deleted ? absl::string_view() : absl::string_view(op.data), out);
-      });
+  int64_t seq = 0;
+  absl::Status copied = copyRows(conn, kCopyStaging, over(ops),
+                                 [&seq](const SessionUpdate::Op& op, std::string* out) {
+                                   writeStagedRow(seq++, op, out);
+                                 });
   if (!copied.ok()) return copied;
   if (deletes > 0) {
     absl::StatusOr<pg::Result> deleted = conn.exec(
-        "DELETE FROM asp.document d USING asp_staging s WHERE s.deleted AND d.module_id = $1 "
+        "DELETE FROM asp.document d USING asp_staging s WHERE s.kind = 1 AND d.module_id = $1 "
         "AND d.idx = s.idx AND d.id = s.id",
         {{module_id}});
     if (!deleted.ok()) return deleted.status();
@@ -190,7 +235,7 @@ absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module
   if (deletes < ops.size()) {
     absl::StatusOr<pg::Result> upserted = conn.exec(
         "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
-        "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE NOT deleted "
+        "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE kind = 0 "
         "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
         "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
         {{module_id}});
@@ -199,10 +244,18 @@ absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module
   return absl::OkStatus();
 }
 
-absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChanges& net) {
+// Finds or creates the module's row and locks it until COMMIT: sessions of one agent
+// and module wait for each other, in every manager process. Its id (binary int8).
+absl::StatusOr<std::string> lockModule(pg::Connection& conn, const ModuleKey& key) {
   absl::StatusOr<pg::Result> row = conn.exec(kModuleRow, {{key.agent}, {key.module}}, true);
   if (!row.ok()) return row.status();
-  const std::string module_id(row->value(0, 0));
+  return std::string(row->value(0, 0));
+}
+
+absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChanges& net) {
+  absl::StatusOr<std::string> locked = lockModule(conn, key);
+  if (!locked.ok()) return locked.status();
+  const std::string& module_id = *locked;
   for (absl::string_view index : net.cleaned) {
     absl::StatusOr<pg::Result> cleaned =
         conn.exec("DELETE FROM asp.document WHERE module_id = $1 AND idx = $2",
@@ -228,11 +281,72 @@ absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChang
       }
     }
   }
+  // In key order: rows then reach the primary key's B-tree page after page, not at
+  // random (reduce() hands them out in hash order).
+  auto by_key = [](const SessionUpdate::Op* a, const SessionUpdate::Op* b) {
+    return std::tie(a->index, a->id) < std::tie(b->index, b->id);
+  };
+  std::sort(direct.begin(), direct.end(), by_key);
+  std::sort(staged.begin(), staged.end(), by_key);
   if (!direct.empty()) {
     if (absl::Status s = copyIntoDocuments(conn, pg::readInt8(module_id), direct); !s.ok()) return s;
   }
   if (!staged.empty()) return mergeThroughStaging(conn, module_id, staged);
   return absl::OkStatus();
+}
+
+// A session larger than the memory budget: every op goes to asp_staging as it comes (the
+// ones already read first), numbered in seq order, and SQL reduces them to their net
+// effect: a document's last op counts unless its index was cleaned after it.
+constexpr char kMergeStaged[] = R"sql(
+WITH cleans AS (
+  SELECT idx, max(seq) AS seq FROM asp_staging WHERE kind = 2 GROUP BY idx
+), last AS (
+  SELECT DISTINCT ON (idx, id) seq, kind, idx, id, version, checksum, data
+  FROM asp_staging WHERE kind <> 2 ORDER BY idx, id, seq DESC
+), net AS (
+  SELECT l.* FROM last l LEFT JOIN cleans c ON c.idx = l.idx WHERE c.seq IS NULL OR l.seq > c.seq
+), gone AS (
+  DELETE FROM asp.document d USING net n
+  WHERE n.kind = 1 AND d.module_id = $1 AND d.idx = n.idx AND d.id = n.id
+)
+INSERT INTO asp.document (module_id, idx, id, version, checksum, data)
+SELECT $1, idx, id, version, checksum, data FROM net WHERE kind = 0
+ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version,
+  checksum = EXCLUDED.checksum, data = EXCLUDED.data
+)sql";
+
+absl::Status applyStreamed(pg::Connection& conn, const ModuleKey& key,
+                           const std::vector<std::string>& replaced_indices,
+                           const std::vector<SessionUpdate::Op>& read, OpSource& rest) {
+  absl::StatusOr<std::string> module_id = lockModule(conn, key);
+  if (!module_id.ok()) return module_id.status();
+  for (const std::string& index : replaced_indices) {
+    absl::StatusOr<pg::Result> cleaned =
+        conn.exec("DELETE FROM asp.document WHERE module_id = $1 AND idx = $2",
+                  {{*module_id}, {index}});
+    if (!cleaned.ok()) return cleaned.status();
+  }
+  size_t next_read = 0;
+  SessionUpdate::Op op;
+  NextOp next = [&]() -> absl::StatusOr<const SessionUpdate::Op*> {
+    if (next_read < read.size()) return &read[next_read++];
+    absl::StatusOr<bool> more = rest.next(&op);
+    if (!more.ok()) return more.status();
+    return *more ? &op : nullptr;
+  };
+  int64_t seq = 0;
+  absl::Status copied = copyRows(conn, kCopyStaging, next,
+                                 [&seq](const SessionUpdate::Op& staged, std::string* out) {
+                                   writeStagedRow(seq++, staged, out);
+                                 });
+  if (!copied.ok()) return copied;
+  absl::StatusOr<pg::Result> cleaned = conn.exec(
+      "DELETE FROM asp.document d USING (SELECT DISTINCT idx FROM asp_staging WHERE kind = 2) c "
+      "WHERE d.module_id = $1 AND d.idx = c.idx",
+      {{*module_id}});
+  if (!cleaned.ok()) return cleaned.status();
+  return conn.exec(kMergeStaged, {{*module_id}}).status();
 }
 
 absl::Status checkOrCreateSchema(pg::Connection& conn) {
@@ -266,8 +380,8 @@ absl::Status checkOrCreateSchema(pg::Connection& conn) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(
-    const std::string& uri) {
-  std::unique_ptr<PostgresStateStore> store(new PostgresStateStore(uri));
+    const std::string& uri, Options options) {
+  std::unique_ptr<PostgresStateStore> store(new PostgresStateStore(uri, options));
   absl::Status schema = store->transaction(checkOrCreateSchema);
   if (!schema.ok()) return schema;
   store->description_ = store->conn_->describe();
@@ -326,9 +440,30 @@ absl::Status PostgresStateStore::read(const std::function<absl::Status(pg::Conne
   }
 }
 
-absl::Status PostgresStateStore::apply(const ModuleKey& key, SessionUpdate update) {
-  const NetChanges net = reduce(update);
+absl::Status PostgresStateStore::apply(const ModuleKey& key,
+                                       const std::vector<std::string>& replaced_indices,
+                                       OpSource& ops) {
+  // Up to the budget, the session is read whole and reduced here (a first sync then goes
+  // straight into asp.document); past it, it streams into the staging table.
+  std::vector<SessionUpdate::Op> read;
+  size_t bytes = 0;
+  bool larger_than_budget = false;
+  SessionUpdate::Op op;
+  while (!larger_than_budget) {
+    absl::StatusOr<bool> more = ops.next(&op);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    bytes += opBytes(op);
+    read.push_back(std::move(op));
+    larger_than_budget = bytes > options_.memory_budget_bytes;
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  if (larger_than_budget) {
+    return transaction([&](pg::Connection& conn) {
+      return applyStreamed(conn, key, replaced_indices, read, ops);
+    });
+  }
+  const NetChanges net = reduce(replaced_indices, read);
   return transaction([&](pg::Connection& conn) { return applyNet(conn, key, net); });
 }
 

@@ -9,8 +9,10 @@
 //    agent and module are serialized across processes) and reduces the session to its
 //    net changes. Upserts into indices that hold nothing of the module (a first sync, a
 //    FULL) are COPYed straight into asp.document; the rest are COPYed into a temporary
-//    staging table and merged with one DELETE and one INSERT ... ON CONFLICT. It
-//    returns OK only after COMMIT succeeded.
+//    staging table and merged with one DELETE and one INSERT ... ON CONFLICT. A session
+//    larger than Options::memory_budget_bytes is not held whole: its ops stream into the
+//    staging table as the OpSource hands them out and SQL reduces them. apply() returns
+//    OK only after COMMIT succeeded.
 //  - Each document keeps the SHA-1 of its data (binary, 20 bytes), indexed with its
 //    index, so checksum() is one ordered read streamed into the §5.1 digest.
 //  - A broken connection (server restarted, network cut) is an error status; the next
@@ -36,12 +38,24 @@ class PostgresStateStore final : public StateStore {
  public:
   static constexpr int kSchemaVersion = 1;
 
+  struct Options {
+    // A session whose ops take more memory than this is not read whole: it streams into
+    // the staging table and is reduced there (slower, bounded memory).
+    size_t memory_budget_bytes = 64 << 20;
+  };
+
   // Connects to `uri` (e.g. postgresql:///asp?host=/run/postgresql) and creates or checks
   // the schema. FailedPrecondition for a schema version it does not know; Unavailable
   // when the server cannot be reached.
-  static absl::StatusOr<std::unique_ptr<PostgresStateStore>> open(const std::string& uri);
+  static absl::StatusOr<std::unique_ptr<PostgresStateStore>> open(const std::string& uri,
+                                                                   Options options);
+  static absl::StatusOr<std::unique_ptr<PostgresStateStore>> open(const std::string& uri) {
+    return open(uri, Options());
+  }
 
-  absl::Status apply(const ModuleKey& key, SessionUpdate update) override;
+  using StateStore::apply;
+  absl::Status apply(const ModuleKey& key, const std::vector<std::string>& replaced_indices,
+                     OpSource& ops) override;
   absl::StatusOr<IndexState> documents(const ModuleKey& key, const std::string& index) override;
   absl::StatusOr<std::vector<std::string>> indices(const ModuleKey& key) override;
   absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) override;
@@ -56,7 +70,8 @@ class PostgresStateStore final : public StateStore {
                       const Document& document, bool remove = false);
 
  private:
-  explicit PostgresStateStore(std::string uri) : uri_(std::move(uri)) {}
+  PostgresStateStore(std::string uri, Options options)
+      : uri_(std::move(uri)), options_(options) {}
 
   // A usable connection: the current one, or a new one (with its staging table).
   absl::StatusOr<pg::Connection*> connection();
@@ -67,6 +82,7 @@ class PostgresStateStore final : public StateStore {
   absl::Status read(const std::function<absl::Status(pg::Connection&)>& work);
 
   const std::string uri_;
+  const Options options_;
   std::string description_;
   std::mutex mu_;
   std::unique_ptr<pg::Connection> conn_;

@@ -27,14 +27,23 @@ struct StoreKind {
   std::function<absl::StatusOr<std::unique_ptr<StateStore>>(const testing::TempDir&)> open;
 };
 
-absl::StatusOr<std::unique_ptr<StateStore>> openPostgres(const testing::TempDir&) {
+absl::StatusOr<std::unique_ptr<StateStore>> openPostgres(PostgresStateStore::Options options) {
   absl::StatusOr<testing::PostgresCluster*> cluster = testing::PostgresCluster::shared();
   if (!cluster.ok()) return cluster.status();
   absl::StatusOr<std::string> uri = (*cluster)->createDatabase();
   if (!uri.ok()) return uri.status();
-  absl::StatusOr<std::unique_ptr<PostgresStateStore>> store = PostgresStateStore::open(*uri);
+  absl::StatusOr<std::unique_ptr<PostgresStateStore>> store =
+      PostgresStateStore::open(*uri, options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<StateStore>(*std::move(store));
+}
+
+// A memory budget of 0: every session with an op streams through the staging table and
+// is reduced by SQL, the path of sessions larger than the manager's memory.
+PostgresStateStore::Options streaming() {
+  PostgresStateStore::Options options;
+  options.memory_budget_bytes = 0;
+  return options;
 }
 
 SessionUpdate::Op upsert(const std::string& index, const std::string& id, const std::string& data,
@@ -105,6 +114,30 @@ TEST_P(StateStoreSuite, ASessionOverNewAndStoredIndicesAppliesToBoth) {
                        remove("new", "x")}));
   EXPECT_EQ(documents(kFim, "new"), (IndexState{{"y", {"Y", 1}}}));
   EXPECT_EQ(documents(kFim, "stored"), (IndexState{{"a", {"A2", 2}}, {"c", {"C", 1}}}));
+}
+
+// Hands out `good` ops, then fails: a session whose spilled data cannot be read back.
+class FailingOpSource final : public OpSource {
+ public:
+  explicit FailingOpSource(int good) : good_(good) {}
+  absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
+    if (handed_ == good_) return absl::DataLossError("spill file damaged at op " + std::to_string(handed_));
+    *op = upsert("idx", "new-" + std::to_string(handed_++), "N");
+    return true;
+  }
+
+ private:
+  const int good_;
+  int handed_ = 0;
+};
+
+TEST_P(StateStoreSuite, ASessionWhoseOpsCannotBeReadChangesNothing) {
+  apply(kFim, session({upsert("idx", "kept", "K")}));
+  FailingOpSource ops(50);
+  absl::Status status = store_->apply(kFim, {"idx"}, ops);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(documents(kFim, "idx"), (IndexState{{"kept", {"K", 1}}}))
+      << "neither the FULL's emptying nor any of its 50 readable upserts is visible";
 }
 
 TEST_P(StateStoreSuite, AFullReplacesOnlyItsListedIndices) {
@@ -231,7 +264,10 @@ INSTANTIATE_TEST_SUITE_P(
                     if (!store.ok()) return store.status();
                     return std::unique_ptr<StateStore>(*std::move(store));
                   }},
-        StoreKind{"Postgres", openPostgres}),
+        StoreKind{"Postgres",
+                  [](const testing::TempDir&) { return openPostgres(PostgresStateStore::Options()); }},
+        StoreKind{"PostgresStreaming",
+                  [](const testing::TempDir&) { return openPostgres(streaming()); }}),
     [](const ::testing::TestParamInfo<StoreKind>& info) { return info.param.name; });
 
 }  // namespace
