@@ -87,8 +87,8 @@ SocketDeployment::~SocketDeployment() {
 }
 
 absl::Status SocketDeployment::verifyBacklogDelivered(uint64_t changes) {
-  const std::string agent = benchAgentInfo().id;
-  absl::StatusOr<std::vector<std::string>> indices = store_.indices(agent);
+  const manager::ModuleKey key{benchAgentInfo().id, kModule};
+  absl::StatusOr<std::vector<std::string>> indices = store_.indices(key);
   if (!indices.ok()) return indices.status();
   std::vector<Change> expected;
   for (uint64_t n : spotChecks(changes)) {
@@ -99,7 +99,7 @@ absl::Status SocketDeployment::verifyBacklogDelivered(uint64_t changes) {
   size_t checked = 0;
   for (const std::string& index : *indices) {
     // One index at a time: documents() returns a copy.
-    absl::StatusOr<manager::IndexState> documents = store_.documents(agent, index);
+    absl::StatusOr<manager::IndexState> documents = store_.documents(key, index);
     if (!documents.ok()) return documents.status();
     total += documents->size();
     for (const Change& change : expected) {

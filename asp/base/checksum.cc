@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace asp {
 namespace {
@@ -52,6 +53,42 @@ std::string IndexChecksum::finish() {
     EVP_DigestUpdate(context.get(), checksum.data(), checksum.size());
   }
   EVP_DigestFinal_ex(context.get(), digest, &length);
+  return toHex(digest, length);
+}
+
+struct OrderedIndexChecksum::Digest {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context{EVP_MD_CTX_new(),
+                                                                  &EVP_MD_CTX_free};
+};
+
+OrderedIndexChecksum::OrderedIndexChecksum() : digest_(std::make_unique<Digest>()) {
+  // Fails only on allocation failure or a broken libcrypto, as in IndexChecksum.
+  if (digest_->context == nullptr ||
+      EVP_DigestInit_ex(digest_->context.get(), EVP_sha1(), nullptr) != 1) {
+    std::abort();
+  }
+}
+
+OrderedIndexChecksum::~OrderedIndexChecksum() = default;
+
+absl::Status OrderedIndexChecksum::add(absl::string_view checksum) {
+  if (!isChecksum(checksum)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", checksum, "' is not a document checksum"));
+  }
+  if (checksum < last_) {
+    return absl::InvalidArgumentError(absl::StrCat("document checksum ", checksum,
+                                                   " arrived after ", last_,
+                                                   ": the read is not in ascending order"));
+  }
+  EVP_DigestUpdate(digest_->context.get(), checksum.data(), checksum.size());
+  last_.assign(checksum.data(), checksum.size());
+  return absl::OkStatus();
+}
+
+std::string OrderedIndexChecksum::finish() {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(digest_->context.get(), digest, &length);
   return toHex(digest, length);
 }
 

@@ -7,13 +7,17 @@
 //
 // IndexChecksum accumulates document checksums without keeping documents; it keeps
 // the 40-byte checksums (to sort them), so memory grows with the document count.
+// OrderedIndexChecksum takes them already in ascending order (a database's ordered
+// read) and keeps only the last one: constant memory.
 // Thread-safety: functions are pure; an IndexChecksum is used by one thread.
 #ifndef ASP_BASE_CHECKSUM_H_
 #define ASP_BASE_CHECKSUM_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace asp {
@@ -36,6 +40,22 @@ class IndexChecksum {
 
  private:
   std::vector<std::string> checksums_;
+};
+
+// The same index checksum from document checksums given in ascending order.
+class OrderedIndexChecksum {
+ public:
+  OrderedIndexChecksum();
+  ~OrderedIndexChecksum();
+  // InvalidArgument when `checksum` is not a checksum or sorts before the previous one
+  // (a reader whose order is not bytewise would otherwise give a wrong answer).
+  absl::Status add(absl::string_view checksum);
+  std::string finish();
+
+ private:
+  struct Digest;
+  std::unique_ptr<Digest> digest_;
+  std::string last_;
 };
 
 }  // namespace asp

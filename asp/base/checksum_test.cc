@@ -1,5 +1,7 @@
 #include "asp/base/checksum.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace asp {
@@ -21,6 +23,27 @@ TEST(Checksum, IndexChecksumIsShaOfSortedDocumentChecksums) {
   const std::string expected = sha1Hex(sha1Hex("a") + sha1Hex("b"));
   EXPECT_EQ(forward.finish(), expected);
   EXPECT_EQ(backward.finish(), expected);
+}
+
+TEST(Checksum, OrderedIndexChecksumEqualsIndexChecksumAndRefusesDisorder) {
+  IndexChecksum sorted_here;
+  std::vector<std::string> checksums;
+  for (const char* data : {"a", "b", "c", "d"}) {
+    sorted_here.addDocument(data);
+    checksums.push_back(sha1Hex(data));
+  }
+  std::sort(checksums.begin(), checksums.end());
+  OrderedIndexChecksum streamed;
+  for (const std::string& checksum : checksums) ASSERT_TRUE(streamed.add(checksum).ok());
+  EXPECT_EQ(streamed.finish(), sorted_here.finish());
+
+  OrderedIndexChecksum disordered;
+  ASSERT_TRUE(disordered.add(checksums[1]).ok());
+  absl::Status status = disordered.add(checksums[0]);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find(checksums[0]), std::string::npos) << status;
+  EXPECT_FALSE(OrderedIndexChecksum().add("not hex").ok());
+  EXPECT_EQ(OrderedIndexChecksum().finish(), sha1Hex(""));
 }
 
 TEST(Checksum, EmptyIndexIsShaOfNothing) {

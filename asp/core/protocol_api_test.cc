@@ -250,7 +250,7 @@ TEST(Queue, RecordsBatchesAndCountsThemForTheProtocolsSessions) {
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(result.changes, 3u);
-  EXPECT_EQ(h.manager.documents(testing::kAgent, testing::kIndex).size(), 3u);
+  EXPECT_EQ(h.manager.documents({testing::kAgent, testing::kModule}, testing::kIndex).size(), 3u);
 }
 
 // A transport that fails the test if it is used after its owner said it is gone.

@@ -22,6 +22,7 @@ namespace asp::testing {
 
 inline constexpr char kAgent[] = "001";
 inline constexpr char kIndex[] = "states-fim-files";
+inline constexpr char kModule[] = "fim";
 
 // The bytes of a ReqRet for `session` asking for the seq ranges [begin, end] given.
 inline std::string reqRet(uint64_t session,
@@ -45,7 +46,7 @@ class ProtocolHarness {
       : clock(mode), manager(&clock) {
     manager.attach(transport);
     AgentSyncProtocol::Options options;
-    options.module = "fim";
+    options.module = kModule;
     options.database_path = dir.file("fim_sync.db");
     options.transport = &transport;
     options.clock = &clock;
@@ -84,8 +85,8 @@ class ProtocolHarness {
   // What the manager holds for our agent, in the same shape as `module`.
   std::map<std::string, manager::IndexState> managerState() {
     std::map<std::string, manager::IndexState> state;
-    for (const std::string& index : manager.indices(kAgent)) {
-      state[index] = manager.documents(kAgent, index);
+    for (const std::string& index : manager.indices({kAgent, kModule})) {
+      state[index] = manager.documents({kAgent, kModule}, index);
     }
     return state;
   }

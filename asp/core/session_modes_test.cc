@@ -9,6 +9,7 @@ namespace {
 
 using testing::kAgent;
 using testing::kIndex;
+using testing::kModule;
 using testing::ProtocolHarness;
 using wire::v1::Message;
 
@@ -45,9 +46,9 @@ TEST(IntegrityCheck, FullRecoveryAfterChecksumMismatch) {
   for (int i = 0; i < 50; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v" + std::to_string(i));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   // The manager's copy drifts: one document altered, one lost, one extra.
-  h.manager.store().tamper(kAgent, kIndex, "id3", {"damaged", 9});
-  h.manager.store().tamper(kAgent, kIndex, "id4", {}, /*remove=*/true);
-  h.manager.store().tamper(kAgent, kIndex, "ghost", {"boo", 1});
+  h.manager.store().tamper({kAgent, kModule}, kIndex, "id3", {"damaged", 9});
+  h.manager.store().tamper({kAgent, kModule}, kIndex, "id4", {}, /*remove=*/true);
+  h.manager.store().tamper({kAgent, kModule}, kIndex, "ghost", {"boo", 1});
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok()) << full.status();
   ASSERT_TRUE(*full);
@@ -177,7 +178,7 @@ TEST(DataClean, RejectsEmptyArguments) {
 
 TEST(DataClean, ModuleWithNoDocumentsRecoversWithACleanInsteadOfAFullSync) {
   ProtocolHarness h;
-  h.manager.store().tamper(kAgent, kIndex, "stale", {"x", 1});
+  h.manager.store().tamper({kAgent, kModule}, kIndex, "stale", {"x", 1});
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok());
   ASSERT_TRUE(*full);
@@ -200,7 +201,7 @@ TEST_P(MetadataOrGroups, StartAckEndEndAckWithAgentInfoAndGlobalVersion) {
   EXPECT_EQ(sent[0].start().indices_size(), 2);
   EXPECT_EQ(sent[0].start().agent().id(), kAgent);
   EXPECT_TRUE(sent[1].has_end());
-  absl::StatusOr<manager::AgentMetadata> stored = h.manager.store().metadata(kAgent);
+  absl::StatusOr<manager::AgentMetadata> stored = h.manager.store().metadata({kAgent, kModule});
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->global_version, 42u);
   EXPECT_EQ(stored->mode, wire::v1::Mode_Name(wire_mode));

@@ -344,7 +344,8 @@ Message ManagerCore::finish(Session& session) {
   const std::string& agent = session.agent();
   if (session.start.mode() == wire::v1::MODE_CHECK) {
     if (!session.has_checksum) return endAck(wire::v1::STATUS_ERROR, id);
-    absl::StatusOr<std::string> ours = store_->checksum(agent, session.checksum_index);
+    absl::StatusOr<std::string> ours = store_->checksum({agent, session.start.module()},
+                                                       session.checksum_index);
     if (!ours.ok()) {
       logError(absl::StrCat("CHECK session ", id, " of agent '", agent, "': ",
                             ours.status().message()));
@@ -358,7 +359,7 @@ Message ManagerCore::finish(Session& session) {
     AgentMetadata metadata{wire::v1::Mode_Name(session.start.mode()),
                            {session.start.indices().begin(), session.start.indices().end()},
                            session.start.global_version()};
-    if (absl::Status s = store_->putMetadata(agent, metadata); !s.ok()) {
+    if (absl::Status s = store_->putMetadata({agent, session.start.module()}, metadata); !s.ok()) {
       ++counters_.apply_failures;
       counters_.last_apply_error = std::string(s.message());
       logError(absl::StrCat("cannot store the metadata of agent '", agent, "': ", s.message()));
@@ -377,7 +378,8 @@ Message ManagerCore::applyData(Session& session) {
     replaced.assign(session.start.indices().begin(), session.start.indices().end());
   }
   absl::StatusOr<std::unique_ptr<OpSource>> ops = session.data->takeOps();
-  absl::Status applied = ops.ok() ? store_->apply(session.agent(), replaced, **ops) : ops.status();
+  const ModuleKey key{session.agent(), session.start.module()};
+  absl::Status applied = ops.ok() ? store_->apply(key, replaced, **ops) : ops.status();
   if (ops.ok()) ops->reset();
   giveMemoryBack(held);
   if (!applied.ok()) {

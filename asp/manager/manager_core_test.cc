@@ -75,12 +75,12 @@ TEST_F(ManagerCoreTest, DeltaIsAppliedAtEndWhenEverySeqArrived) {
   const uint64_t s = open("001", wire::v1::MODE_DELTA, 2);
   EXPECT_NE(s, 0u);
   value(s, 0, "a", "A");
-  EXPECT_TRUE(store_.documents("001", "idx")->empty()) << "nothing applied before End";
+  EXPECT_TRUE(store_.documents({"001", "fim"}, "idx")->empty()) << "nothing applied before End";
   value(s, 1, "b", "B");
   Message ack = end(s);
   EXPECT_EQ(ack.end_ack().status(), wire::v1::STATUS_OK);
   EXPECT_EQ(ack.end_ack().session(), s);
-  EXPECT_EQ(store_.documents("001", "idx")->size(), 2u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->size(), 2u);
 }
 
 TEST_F(ManagerCoreTest, MissingSeqsAreRequestedInCoalescedRanges) {
@@ -101,7 +101,7 @@ TEST_F(ManagerCoreTest, DuplicatesAreHarmlessAndOutOfRangeSeqsIgnored) {
   value(s, 0, "a", "again");
   value(s, 5, "z", "out of range");
   EXPECT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(store_.documents("001", "idx")->at("a").data, "first");
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->at("a").data, "first");
   EXPECT_EQ(core_.counters().duplicate_data, 1u);
 }
 
@@ -115,14 +115,14 @@ TEST_F(ManagerCoreTest, ARepeatedEndGetsTheSameAnswerAndAnUnknownOneAnError) {
 }
 
 TEST_F(ManagerCoreTest, FullReplacesTheListedIndices) {
-  store_.tamper("001", "idx", "old", {"x", 1});
-  store_.tamper("001", "other", "keep", {"x", 1});
+  store_.tamper({"001", "fim"}, "idx", "old", {"x", 1});
+  store_.tamper({"001", "fim"}, "other", "keep", {"x", 1});
   const uint64_t s = open("001", wire::v1::MODE_FULL, 1);
   value(s, 0, "new", "N");
   EXPECT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(store_.documents("001", "idx")->size(), 1u);
-  EXPECT_EQ(store_.documents("001", "idx")->count("new"), 1u);
-  EXPECT_EQ(store_.documents("001", "other")->size(), 1u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->size(), 1u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->count("new"), 1u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "other")->size(), 1u);
 }
 
 TEST_F(ManagerCoreTest, CleansEmptyAnIndexInSeqOrder) {
@@ -131,16 +131,16 @@ TEST_F(ManagerCoreTest, CleansEmptyAnIndexInSeqOrder) {
   clean.mutable_data_clean()->set_session(s);
   clean.mutable_data_clean()->set_seq(0);
   clean.mutable_data_clean()->set_index("idx");
-  store_.tamper("001", "idx", "old", {"x", 1});
+  store_.tamper({"001", "fim"}, "idx", "old", {"x", 1});
   core_.handle(clean);
   value(s, 1, "after", "A");
   EXPECT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(store_.documents("001", "idx")->size(), 1u);
-  EXPECT_EQ(store_.documents("001", "idx")->count("after"), 1u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->size(), 1u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->count("after"), 1u);
 }
 
 TEST_F(ManagerCoreTest, CheckComparesChecksums) {
-  store_.tamper("001", "idx", "a", {"A", 1});
+  store_.tamper({"001", "fim"}, "idx", "a", {"A", 1});
   for (const auto& [checksum, expected] :
        std::vector<std::pair<std::string, wire::v1::Status>>{
            {sha1Hex(sha1Hex("A")), wire::v1::STATUS_OK},
@@ -196,8 +196,8 @@ TEST_F(ManagerCoreTest, MetadataSessionsRecordTheGlobalVersion) {
   m.mutable_start()->set_global_version(7);
   const uint64_t s = core_.handle(m)[0].start_ack().session();
   EXPECT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(store_.metadata("001")->global_version, 7u);
-  EXPECT_EQ(store_.metadata("001")->indices, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(store_.metadata({"001", "fim"})->global_version, 7u);
+  EXPECT_EQ(store_.metadata({"001", "fim"})->indices, (std::vector<std::string>{"a", "b"}));
 }
 
 TEST_F(ManagerCoreTest, MalformedBytesAreRejectedAndAnInvalidStartGetsError) {
@@ -219,7 +219,7 @@ TEST_F(ManagerCoreTest, AnIdenticalStartBeforeAnyDataIsAResendAndGetsTheSameSess
   value(first, 0, "a", "A");
   value(first, 1, "b", "B");
   EXPECT_EQ(end(first).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(store_.documents("001", "idx")->size(), 2u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->size(), 2u);
 }
 
 TEST_F(ManagerCoreTest, AnIdenticalStartAfterDataBeganOpensANewSession) {
@@ -238,7 +238,7 @@ TEST_F(ManagerCoreTest, ARefusedStartLeavesTheLiveSessionAlone) {
   EXPECT_EQ(invalid[0].start_ack().status(), wire::v1::STATUS_ERROR);
   value(live, 0, "a", "A");
   EXPECT_EQ(end(live).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(store_.documents("001", "idx")->size(), 1u);
+  EXPECT_EQ(store_.documents({"001", "fim"}, "idx")->size(), 1u);
   EXPECT_EQ(core_.counters().refused_too_large, 1u);
   EXPECT_EQ(core_.counters().refused_invalid, 1u);
 }
@@ -278,7 +278,7 @@ TEST_F(ManagerCoreTest, DataBeyondTheMemoryBudgetGoesToDiskAndIsAppliedExactly) 
   EXPECT_EQ(core.handle(e)[0].end_ack().status(), wire::v1::STATUS_OK);
   EXPECT_EQ(core.counters().sessions_spilled, 1u);
   EXPECT_EQ(core.counters().duplicate_data, 1000u);
-  absl::StatusOr<IndexState> docs = store_.documents("001", "idx");
+  absl::StatusOr<IndexState> docs = store_.documents({"001", "fim"}, "idx");
   ASSERT_EQ(docs->size(), 1000u);
   EXPECT_EQ(docs->at("id999").data, std::string(100, 'x') + "999");
   EXPECT_EQ(core.bufferedBytes(), 0u);
@@ -344,22 +344,22 @@ TEST_F(ManagerCoreTest, WithTheTableFullASessionIdleLongEnoughGivesItsPlace) {
 class FullStore final : public StateStore {
  public:
   using StateStore::apply;
-  absl::Status apply(const std::string&, const std::vector<std::string>&, OpSource&) override {
+  absl::Status apply(const ModuleKey&, const std::vector<std::string>&, OpSource&) override {
     return absl::ResourceExhaustedError("database or disk is full");
   }
-  absl::StatusOr<IndexState> documents(const std::string&, const std::string&) override {
+  absl::StatusOr<IndexState> documents(const ModuleKey&, const std::string&) override {
     return IndexState{};
   }
-  absl::StatusOr<std::vector<std::string>> indices(const std::string&) override {
+  absl::StatusOr<std::vector<std::string>> indices(const ModuleKey&) override {
     return std::vector<std::string>{};
   }
-  absl::StatusOr<std::string> checksum(const std::string&, const std::string&) override {
+  absl::StatusOr<std::string> checksum(const ModuleKey&, const std::string&) override {
     return std::string();
   }
-  absl::Status putMetadata(const std::string&, const AgentMetadata&) override {
+  absl::Status putMetadata(const ModuleKey&, const AgentMetadata&) override {
     return absl::ResourceExhaustedError("database or disk is full");
   }
-  absl::StatusOr<AgentMetadata> metadata(const std::string&) override {
+  absl::StatusOr<AgentMetadata> metadata(const ModuleKey&) override {
     return absl::NotFoundError("none");
   }
 };

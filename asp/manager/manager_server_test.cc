@@ -58,7 +58,7 @@ TEST_F(ManagerServerTest, ADeltaOverTheSocketLeavesTheManagerEqualToTheModule) {
   const IndexState expected = record(2000);
   SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
-  EXPECT_EQ(*store_.documents("007", "states-fim"), expected);
+  EXPECT_EQ(*store_.documents({"007", "fim"}, "states-fim"), expected);
   EXPECT_EQ(server->counters().bad_datagrams, 0u);
 }
 
@@ -71,7 +71,7 @@ TEST_F(ManagerServerTest, DropsAndDuplicatesStillConvergeAndOnlyTheDroppedAreRes
   const IndexState expected = record(3000);
   SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
-  EXPECT_EQ(*store_.documents("007", "states-fim"), expected);
+  EXPECT_EQ(*store_.documents({"007", "fim"}, "states-fim"), expected);
   EXPECT_GT(server->counters().dropped_values, 0u);
   EXPECT_EQ(result.retransmitted, server->counters().dropped_values);
 }
@@ -83,7 +83,7 @@ TEST_F(ManagerServerTest, DelayedAnswersAreWaitedFor) {
   connectAgent();
   const IndexState expected = record(10);
   ASSERT_EQ(protocol_->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
-  EXPECT_EQ(*store_.documents("007", "states-fim"), expected);
+  EXPECT_EQ(*store_.documents({"007", "fim"}, "states-fim"), expected);
 }
 
 TEST_F(ManagerServerTest, ASocketInUseIsRefusedAndAStaleOneReplaced) {

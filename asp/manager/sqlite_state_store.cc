@@ -1,8 +1,6 @@
 #include "asp/manager/sqlite_state_store.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "asp/base/checksum.h"
 
 namespace asp::manager {
@@ -12,22 +10,28 @@ constexpr char kSchema[] = R"sql(
 BEGIN IMMEDIATE;
 CREATE TABLE document (
   agent    TEXT NOT NULL,
+  module   TEXT NOT NULL,
   idx      TEXT NOT NULL,
   id       TEXT NOT NULL,
   data     BLOB NOT NULL,
   version  INTEGER NOT NULL,
   checksum TEXT NOT NULL,  -- sha1 of data, kept for cheap index checksums
-  PRIMARY KEY (agent, idx, id)
+  PRIMARY KEY (agent, module, idx, id)
 ) WITHOUT ROWID;
 CREATE TABLE metadata (
-  agent          TEXT PRIMARY KEY,
+  agent          TEXT NOT NULL,
+  module         TEXT NOT NULL,
   mode           TEXT NOT NULL,
-  indices        TEXT NOT NULL,
-  global_version INTEGER NOT NULL
+  indices        BLOB NOT NULL,  -- each name as <decimal length>:<bytes>
+  global_version INTEGER NOT NULL,
+  PRIMARY KEY (agent, module)
 );
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 COMMIT;
 )sql";
+
+// Version 1 kept state per (agent, index); see docs/manager.md.
+constexpr int kPerAgentSchemaVersion = 1;
 
 // Runs `statement` with text/blob/int binds given as a list of lambdas' worth of work.
 absl::Status run(sqlite::Db& db, const std::string& sql,
@@ -46,6 +50,13 @@ absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const s
   if (!db.ok()) return db.status();
   absl::StatusOr<int64_t> version = (*db)->queryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
+  if (*version == kPerAgentSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "manager state '", path, "' has schema version 1 (state per agent and index); this "
+        "manager keeps state per agent, module and index (version ", kSchemaVersion,
+        ") and cannot tell which module a version 1 document came from. Move the file "
+        "aside: agents send their state again after their next integrity check"));
+  }
   if (*version != 0 && *version != kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat("manager state '", path,
                                                       "' has schema version ", *version,
@@ -62,69 +73,80 @@ absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const s
   return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(*std::move(db)));
 }
 
-absl::Status SqliteStateStore::applyOp(const std::string& agent, const SessionUpdate::Op& op) {
-  switch (op.kind) {
-    case SessionUpdate::Op::Kind::kUpsert: {
-      const std::string checksum = documentChecksum(op.data);
-      return run(*db_, "INSERT OR REPLACE INTO document VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                 [&](sqlite::Statement& s) {
-                   s.bindText(1, agent);
-                   s.bindText(2, op.index);
-                   s.bindText(3, op.id);
-                   s.bindBlob(4, op.data);
-                   s.bindInt(5, static_cast<int64_t>(op.version));
-                   s.bindText(6, checksum);
-                 });
-    }
-    case SessionUpdate::Op::Kind::kDelete:
-      return run(*db_, "DELETE FROM document WHERE agent = ?1 AND idx = ?2 AND id = ?3",
-                 [&](sqlite::Statement& s) {
-                   s.bindText(1, agent);
-                   s.bindText(2, op.index);
-                   s.bindText(3, op.id);
-                 });
-    case SessionUpdate::Op::Kind::kClean:
-      return run(*db_, "DELETE FROM document WHERE agent = ?1 AND idx = ?2",
-                 [&](sqlite::Statement& s) {
-                   s.bindText(1, agent);
-                   s.bindText(2, op.index);
-                 });
+absl::Status SqliteStateStore::applyLocked(const ModuleKey& key,
+                                           const std::vector<std::string>& replaced_indices,
+                                           OpSource& ops) {
+  // One prepared statement per kind for the whole session: preparing one per op costs
+  // more than the write itself.
+  absl::StatusOr<sqlite::Statement> upsert =
+      db_->prepare("INSERT OR REPLACE INTO document VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!upsert.ok()) return upsert.status();
+  absl::StatusOr<sqlite::Statement> remove =
+      db_->prepare("DELETE FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3 AND id = ?4");
+  if (!remove.ok()) return remove.status();
+  absl::StatusOr<sqlite::Statement> clean =
+      db_->prepare("DELETE FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3");
+  if (!clean.ok()) return clean.status();
+  for (sqlite::Statement* s : {&*upsert, &*remove, &*clean}) {
+    s->bindText(1, key.agent);
+    s->bindText(2, key.module);
   }
-  return absl::InternalError("unknown operation");
+  for (const std::string& index : replaced_indices) {
+    clean->bindText(3, index);
+    if (absl::Status s = clean->run(); !s.ok()) return s;
+  }
+  std::string checksum;
+  SessionUpdate::Op op;
+  while (true) {
+    absl::StatusOr<bool> more = ops.next(&op);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    absl::Status status;
+    switch (op.kind) {
+      case SessionUpdate::Op::Kind::kUpsert:
+        checksum = documentChecksum(op.data);
+        upsert->bindText(3, op.index);
+        upsert->bindText(4, op.id);
+        upsert->bindBlob(5, op.data);
+        upsert->bindInt(6, static_cast<int64_t>(op.version));
+        upsert->bindText(7, checksum);
+        status = upsert->run();
+        break;
+      case SessionUpdate::Op::Kind::kDelete:
+        remove->bindText(3, op.index);
+        remove->bindText(4, op.id);
+        status = remove->run();
+        break;
+      case SessionUpdate::Op::Kind::kClean:
+        clean->bindText(3, op.index);
+        status = clean->run();
+        break;
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
 }
 
-absl::Status SqliteStateStore::apply(const std::string& agent,
+absl::Status SqliteStateStore::apply(const ModuleKey& key,
                                      const std::vector<std::string>& replaced_indices,
                                      OpSource& ops) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = db_->exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  absl::Status status;
-  for (const std::string& index : replaced_indices) {
-    SessionUpdate::Op clean;
-    clean.kind = SessionUpdate::Op::Kind::kClean;
-    clean.index = index;
-    if (status = applyOp(agent, clean); !status.ok()) break;
-  }
-  SessionUpdate::Op op;
-  while (status.ok()) {
-    absl::StatusOr<bool> more = ops.next(&op);
-    if (!more.ok()) status = more.status();
-    if (!status.ok() || !*more) break;
-    status = applyOp(agent, op);
-  }
+  absl::Status status = applyLocked(key, replaced_indices, ops);
   if (status.ok()) status = db_->exec("COMMIT");
   if (!status.ok()) (void)db_->exec("ROLLBACK");
   return status;
 }
 
-absl::StatusOr<IndexState> SqliteStateStore::documents(const std::string& agent,
+absl::StatusOr<IndexState> SqliteStateStore::documents(const ModuleKey& key,
                                                        const std::string& index) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<sqlite::Statement> query =
-      db_->prepare("SELECT id, data, version FROM document WHERE agent = ?1 AND idx = ?2");
+  absl::StatusOr<sqlite::Statement> query = db_->prepare(
+      "SELECT id, data, version FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3");
   if (!query.ok()) return query.status();
-  query->bindText(1, agent);
-  query->bindText(2, index);
+  query->bindText(1, key.agent);
+  query->bindText(2, key.module);
+  query->bindText(3, index);
   IndexState state;
   absl::StatusOr<bool> row;
   while ((row = query->step()).ok() && *row) {
@@ -135,12 +157,13 @@ absl::StatusOr<IndexState> SqliteStateStore::documents(const std::string& agent,
   return state;
 }
 
-absl::StatusOr<std::vector<std::string>> SqliteStateStore::indices(const std::string& agent) {
+absl::StatusOr<std::vector<std::string>> SqliteStateStore::indices(const ModuleKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<sqlite::Statement> query =
-      db_->prepare("SELECT DISTINCT idx FROM document WHERE agent = ?1 ORDER BY idx");
+  absl::StatusOr<sqlite::Statement> query = db_->prepare(
+      "SELECT DISTINCT idx FROM document WHERE agent = ?1 AND module = ?2 ORDER BY idx");
   if (!query.ok()) return query.status();
-  query->bindText(1, agent);
+  query->bindText(1, key.agent);
+  query->bindText(2, key.module);
   std::vector<std::string> names;
   absl::StatusOr<bool> row;
   while ((row = query->step()).ok() && *row) names.push_back(query->columnText(0));
@@ -148,14 +171,15 @@ absl::StatusOr<std::vector<std::string>> SqliteStateStore::indices(const std::st
   return names;
 }
 
-absl::StatusOr<std::string> SqliteStateStore::checksum(const std::string& agent,
+absl::StatusOr<std::string> SqliteStateStore::checksum(const ModuleKey& key,
                                                        const std::string& index) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<sqlite::Statement> query =
-      db_->prepare("SELECT checksum FROM document WHERE agent = ?1 AND idx = ?2");
+  absl::StatusOr<sqlite::Statement> query = db_->prepare(
+      "SELECT checksum FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3");
   if (!query.ok()) return query.status();
-  query->bindText(1, agent);
-  query->bindText(2, index);
+  query->bindText(1, key.agent);
+  query->bindText(2, key.module);
+  query->bindText(3, index);
   IndexChecksum checksum;
   absl::StatusOr<bool> row;
   while ((row = query->step()).ok() && *row) checksum.addDocumentChecksum(query->columnText(0));
@@ -163,37 +187,45 @@ absl::StatusOr<std::string> SqliteStateStore::checksum(const std::string& agent,
   return checksum.finish();
 }
 
-absl::Status SqliteStateStore::putMetadata(const std::string& agent,
-                                           const AgentMetadata& metadata) {
+absl::Status SqliteStateStore::putMetadata(const ModuleKey& key, const AgentMetadata& metadata) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string indices = absl::StrJoin(metadata.indices, "\n");
-  return run(*db_, "INSERT OR REPLACE INTO metadata VALUES (?1, ?2, ?3, ?4)",
+  const std::string indices = encodeNames(metadata.indices);
+  return run(*db_, "INSERT OR REPLACE INTO metadata VALUES (?1, ?2, ?3, ?4, ?5)",
              [&](sqlite::Statement& s) {
-               s.bindText(1, agent);
-               s.bindText(2, metadata.mode);
-               s.bindText(3, indices);
-               s.bindInt(4, static_cast<int64_t>(metadata.global_version));
+               s.bindText(1, key.agent);
+               s.bindText(2, key.module);
+               s.bindText(3, metadata.mode);
+               s.bindBlob(4, indices);
+               s.bindInt(5, static_cast<int64_t>(metadata.global_version));
              });
 }
 
-absl::StatusOr<AgentMetadata> SqliteStateStore::metadata(const std::string& agent) {
+absl::StatusOr<AgentMetadata> SqliteStateStore::metadata(const ModuleKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<sqlite::Statement> query =
-      db_->prepare("SELECT mode, indices, global_version FROM metadata WHERE agent = ?1");
+  absl::StatusOr<sqlite::Statement> query = db_->prepare(
+      "SELECT mode, indices, global_version FROM metadata WHERE agent = ?1 AND module = ?2");
   if (!query.ok()) return query.status();
-  query->bindText(1, agent);
+  query->bindText(1, key.agent);
+  query->bindText(2, key.module);
   absl::StatusOr<bool> row = query->step();
   if (!row.ok()) return row.status();
-  if (!*row) return absl::NotFoundError(absl::StrCat("no metadata for agent '", agent, "'"));
+  if (!*row) {
+    return absl::NotFoundError(
+        absl::StrCat("no metadata for agent '", key.agent, "', module '", key.module, "'"));
+  }
   AgentMetadata metadata;
   metadata.mode = query->columnText(0);
-  const std::string indices = query->columnText(1);
-  if (!indices.empty()) metadata.indices = absl::StrSplit(indices, '\n');
+  absl::StatusOr<std::vector<std::string>> indices = decodeNames(query->columnBlob(1));
+  if (!indices.ok()) {
+    return absl::DataLossError(absl::StrCat("metadata of agent '", key.agent, "', module '",
+                                            key.module, "': ", indices.status().message()));
+  }
+  metadata.indices = *std::move(indices);
   metadata.global_version = static_cast<uint64_t>(query->columnInt(2));
   return metadata;
 }
 
-absl::Status SqliteStateStore::tamper(const std::string& agent, const std::string& index,
+absl::Status SqliteStateStore::tamper(const ModuleKey& key, const std::string& index,
                                       const std::string& id, const Document& document,
                                       bool remove) {
   SessionUpdate update;
@@ -204,7 +236,7 @@ absl::Status SqliteStateStore::tamper(const std::string& agent, const std::strin
   op.data = document.data;
   op.version = document.version;
   update.ops.push_back(op);
-  return apply(agent, std::move(update));
+  return apply(key, std::move(update));
 }
 
 }  // namespace asp::manager

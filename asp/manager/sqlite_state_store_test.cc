@@ -6,6 +6,8 @@
 namespace asp::manager {
 namespace {
 
+const ModuleKey kFim{"001", "fim"};
+
 SessionUpdate upserts(std::vector<std::pair<std::string, std::string>> docs) {
   SessionUpdate update;
   for (auto& [id, data] : docs) {
@@ -28,35 +30,35 @@ TEST(SqliteStateStore, SurvivesReopenAndMatchesTheInMemoryStore) {
   {
     auto store = SqliteStateStore::open(dir.file("state.db"));
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->apply("001", update).ok());
-    ASSERT_TRUE((*store)->apply("001", removal).ok());
-    ASSERT_TRUE((*store)->putMetadata("001", {"MODE_GROUP_DELTA", {"x", "y"}, 9}).ok());
+    ASSERT_TRUE((*store)->apply(kFim, update).ok());
+    ASSERT_TRUE((*store)->apply(kFim, removal).ok());
+    ASSERT_TRUE((*store)->putMetadata(kFim, {"MODE_GROUP_DELTA", {"x", "y"}, 9}).ok());
   }
-  ASSERT_TRUE(memory.apply("001", update).ok());
-  ASSERT_TRUE(memory.apply("001", removal).ok());
+  ASSERT_TRUE(memory.apply(kFim, update).ok());
+  ASSERT_TRUE(memory.apply(kFim, removal).ok());
   auto store = SqliteStateStore::open(dir.file("state.db"));
   ASSERT_TRUE(store.ok());
-  EXPECT_EQ(*(*store)->documents("001", "idx"), *memory.documents("001", "idx"));
-  EXPECT_EQ(*(*store)->checksum("001", "idx"), *memory.checksum("001", "idx"));
-  EXPECT_EQ(*(*store)->indices("001"), std::vector<std::string>{"idx"});
-  EXPECT_EQ((*store)->metadata("001")->indices, (std::vector<std::string>{"x", "y"}));
-  EXPECT_TRUE((*store)->documents("002", "idx")->empty());
+  EXPECT_EQ(*(*store)->documents(kFim, "idx"), *memory.documents(kFim, "idx"));
+  EXPECT_EQ(*(*store)->checksum(kFim, "idx"), *memory.checksum(kFim, "idx"));
+  EXPECT_EQ(*(*store)->indices(kFim), std::vector<std::string>{"idx"});
+  EXPECT_EQ((*store)->metadata(kFim)->indices, (std::vector<std::string>{"x", "y"}));
+  EXPECT_TRUE((*store)->documents({"002", "fim"}, "idx")->empty());
 }
 
 TEST(SqliteStateStore, FullReplacementAndCleans) {
   testing::TempDir dir;
   auto store = SqliteStateStore::open(dir.file("state.db"));
   ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->apply("001", upserts({{"old", "1"}})).ok());
+  ASSERT_TRUE((*store)->apply(kFim, upserts({{"old", "1"}})).ok());
   SessionUpdate full = upserts({{"new", "2"}});
   full.replaced_indices = {"idx"};
-  ASSERT_TRUE((*store)->apply("001", full).ok());
-  EXPECT_EQ((*store)->documents("001", "idx")->count("old"), 0u);
-  EXPECT_EQ((*store)->documents("001", "idx")->count("new"), 1u);
+  ASSERT_TRUE((*store)->apply(kFim, full).ok());
+  EXPECT_EQ((*store)->documents(kFim, "idx")->count("old"), 0u);
+  EXPECT_EQ((*store)->documents(kFim, "idx")->count("new"), 1u);
   SessionUpdate clean;
   clean.ops.push_back({SessionUpdate::Op::Kind::kClean, "idx", "", "", 0});
-  ASSERT_TRUE((*store)->apply("001", clean).ok());
-  EXPECT_TRUE((*store)->documents("001", "idx")->empty());
+  ASSERT_TRUE((*store)->apply(kFim, clean).ok());
+  EXPECT_TRUE((*store)->documents(kFim, "idx")->empty());
 }
 
 TEST(SqliteStateStore, RefusesAnUnknownSchemaVersion) {
@@ -69,6 +71,24 @@ TEST(SqliteStateStore, RefusesAnUnknownSchemaVersion) {
   absl::Status s = SqliteStateStore::open(dir.file("state.db")).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("version 5"), absl::string_view::npos) << s;
+}
+
+TEST(SqliteStateStore, RefusesAVersionOneFileKeptPerAgentAndIndexNamingTheWayOut) {
+  testing::TempDir dir;
+  {
+    auto db = sqlite::Db::open(dir.file("state.db"), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("CREATE TABLE document (agent TEXT, idx TEXT, id TEXT, data BLOB, "
+                            "version INTEGER, checksum TEXT); PRAGMA user_version = 1")
+                    .ok());
+  }
+  absl::Status s = SqliteStateStore::open(dir.file("state.db")).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("schema version 1"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("Move the file aside"), absl::string_view::npos) << s;
+  auto reopened = sqlite::Db::open(dir.file("state.db"), SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(*(*reopened)->queryInt("PRAGMA user_version"), 1) << "the old file is left as it was";
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "asp/base/checksum.h"
 
@@ -57,13 +59,35 @@ void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state)
   }
 }
 
+std::string encodeNames(const std::vector<std::string>& names) {
+  std::string encoded;
+  for (const std::string& name : names) absl::StrAppend(&encoded, name.size(), ":", name);
+  return encoded;
+}
+
+absl::StatusOr<std::vector<std::string>> decodeNames(absl::string_view encoded) {
+  std::vector<std::string> names;
+  while (!encoded.empty()) {
+    const size_t colon = encoded.find(':');
+    size_t length = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(encoded.substr(0, colon), &length) ||
+        length > encoded.size() - colon - 1) {
+      return absl::DataLossError(
+          absl::StrCat("stored index list is damaged near '", encoded.substr(0, 32), "'"));
+    }
+    names.emplace_back(encoded.substr(colon + 1, length));
+    encoded.remove_prefix(colon + 1 + length);
+  }
+  return names;
+}
+
 std::string indexChecksum(const IndexState& documents) {
   IndexChecksum checksum;
   for (const auto& [id, document] : documents) checksum.addDocument(document.data);
   return checksum.finish();
 }
 
-absl::Status InMemoryStateStore::apply(const std::string& agent,
+absl::Status InMemoryStateStore::apply(const ModuleKey& key,
                                        const std::vector<std::string>& replaced_indices,
                                        OpSource& ops) {
   // Everything is read before anything changes: a failing source leaves the state alone.
@@ -77,58 +101,60 @@ absl::Status InMemoryStateStore::apply(const std::string& agent,
     update.ops.push_back(std::move(op));
   }
   std::lock_guard<std::mutex> lock(mu_);
-  applyUpdate(std::move(update), &agents_[agent]);
+  applyUpdate(std::move(update), &modules_[key]);
   return absl::OkStatus();
 }
 
-absl::StatusOr<IndexState> InMemoryStateStore::documents(const std::string& agent,
+absl::StatusOr<IndexState> InMemoryStateStore::documents(const ModuleKey& key,
                                                          const std::string& index) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto a = agents_.find(agent);
-  if (a == agents_.end()) return IndexState{};
-  auto i = a->second.find(index);
-  return i == a->second.end() ? IndexState{} : i->second;
+  auto m = modules_.find(key);
+  if (m == modules_.end()) return IndexState{};
+  auto i = m->second.find(index);
+  return i == m->second.end() ? IndexState{} : i->second;
 }
 
-absl::StatusOr<std::vector<std::string>> InMemoryStateStore::indices(const std::string& agent) {
+absl::StatusOr<std::vector<std::string>> InMemoryStateStore::indices(const ModuleKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> names;
-  auto a = agents_.find(agent);
-  if (a == agents_.end()) return names;
-  for (const auto& [index, documents] : a->second) {
+  auto m = modules_.find(key);
+  if (m == modules_.end()) return names;
+  for (const auto& [index, documents] : m->second) {
     if (!documents.empty()) names.push_back(index);
   }
   return names;
 }
 
-absl::StatusOr<std::string> InMemoryStateStore::checksum(const std::string& agent,
+absl::StatusOr<std::string> InMemoryStateStore::checksum(const ModuleKey& key,
                                                          const std::string& index) {
-  absl::StatusOr<IndexState> docs = documents(agent, index);
+  absl::StatusOr<IndexState> docs = documents(key, index);
   if (!docs.ok()) return docs.status();
   return indexChecksum(*docs);
 }
 
-absl::Status InMemoryStateStore::putMetadata(const std::string& agent,
-                                             const AgentMetadata& metadata) {
+absl::Status InMemoryStateStore::putMetadata(const ModuleKey& key, const AgentMetadata& metadata) {
   std::lock_guard<std::mutex> lock(mu_);
-  metadata_[agent] = metadata;
+  metadata_[key] = metadata;
   return absl::OkStatus();
 }
 
-absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const std::string& agent) {
+absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const ModuleKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = metadata_.find(agent);
-  if (it == metadata_.end()) return absl::NotFoundError("no metadata for agent '" + agent + "'");
+  auto it = metadata_.find(key);
+  if (it == metadata_.end()) {
+    return absl::NotFoundError("no metadata for agent '" + key.agent + "', module '" +
+                               key.module + "'");
+  }
   return it->second;
 }
 
-void InMemoryStateStore::tamper(const std::string& agent, const std::string& index,
+void InMemoryStateStore::tamper(const ModuleKey& key, const std::string& index,
                                 const std::string& id, const Document& document, bool remove) {
   std::lock_guard<std::mutex> lock(mu_);
   if (remove) {
-    agents_[agent][index].erase(id);
+    modules_[key][index].erase(id);
   } else {
-    agents_[agent][index][id] = document;
+    modules_[key][index][id] = document;
   }
 }
 

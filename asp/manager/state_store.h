@@ -1,4 +1,6 @@
-// StateStore: the manager's copy of each agent's state, per index (PROTOCOL.md §7).
+// StateStore: the manager's copy of each agent's state, per (agent, module, index)
+// (PROTOCOL.md §7): a FULL or a DataClean from one module never touches another module's
+// documents, even when both use the same index name.
 //
 // A confirmed session is applied with apply(), atomically: either all of its updates
 // are visible or none. InMemoryStateStore keeps everything in memory (tests, benches);
@@ -10,14 +12,16 @@
 
 #include <cstdint>
 #include <map>
-
-#include "absl/container/flat_hash_map.h"
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace asp::manager {
 
@@ -26,6 +30,19 @@ struct Document {
   uint64_t version = 0;
   bool operator==(const Document& other) const {
     return data == other.data && version == other.version;
+  }
+};
+
+// Whose state: one module of one agent. Every store keeps documents and metadata per
+// key; two modules of one agent are as separate as two agents.
+struct ModuleKey {
+  std::string agent;
+  std::string module;
+  bool operator<(const ModuleKey& other) const {
+    return std::tie(agent, module) < std::tie(other.agent, other.module);
+  }
+  bool operator==(const ModuleKey& other) const {
+    return agent == other.agent && module == other.module;
   }
 };
 
@@ -72,7 +89,7 @@ class VectorOpSource final : public OpSource {
   size_t next_ = 0;
 };
 
-// The latest metadata or groups session of an agent.
+// The latest metadata or groups session of an agent's module.
 struct AgentMetadata {
   std::string mode;
   std::vector<std::string> indices;
@@ -82,50 +99,54 @@ struct AgentMetadata {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  // Applies one confirmed session atomically: `replaced_indices` (FULL) are emptied
-  // first, then `ops` in order. Either all of it is visible afterwards or none.
-  virtual absl::Status apply(const std::string& agent,
-                             const std::vector<std::string>& replaced_indices, OpSource& ops) = 0;
+  // Applies one confirmed session of `key`'s module atomically: `replaced_indices` (FULL)
+  // are emptied first, then `ops` in order. Either all of it is visible afterwards or none.
+  virtual absl::Status apply(const ModuleKey& key, const std::vector<std::string>& replaced_indices,
+                             OpSource& ops) = 0;
   // The same for an update in memory; a store may move its strings into place.
-  absl::Status apply(const std::string& agent, SessionUpdate update) {
+  absl::Status apply(const ModuleKey& key, SessionUpdate update) {
     VectorOpSource ops(&update.ops);
-    return apply(agent, update.replaced_indices, ops);
+    return apply(key, update.replaced_indices, ops);
   }
-  virtual absl::StatusOr<IndexState> documents(const std::string& agent,
-                                               const std::string& index) = 0;
-  // Indices that hold at least one document, sorted.
-  virtual absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) = 0;
-  // PROTOCOL.md §5.1 checksum of the agent's copy of `index`.
-  virtual absl::StatusOr<std::string> checksum(const std::string& agent,
-                                               const std::string& index) = 0;
-  virtual absl::Status putMetadata(const std::string& agent, const AgentMetadata& metadata) = 0;
-  virtual absl::StatusOr<AgentMetadata> metadata(const std::string& agent) = 0;
+  virtual absl::StatusOr<IndexState> documents(const ModuleKey& key, const std::string& index) = 0;
+  // Indices of `key`'s module that hold at least one document, sorted (bytewise).
+  virtual absl::StatusOr<std::vector<std::string>> indices(const ModuleKey& key) = 0;
+  // PROTOCOL.md §5.1 checksum of `key`'s copy of `index`.
+  virtual absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) = 0;
+  virtual absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) = 0;
+  // NotFound when `key` never sent a metadata or groups session.
+  virtual absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) = 0;
 };
 
 class InMemoryStateStore final : public StateStore {
  public:
   using StateStore::apply;
-  absl::Status apply(const std::string& agent, const std::vector<std::string>& replaced_indices,
+  absl::Status apply(const ModuleKey& key, const std::vector<std::string>& replaced_indices,
                      OpSource& ops) override;
-  absl::StatusOr<IndexState> documents(const std::string& agent,
-                                       const std::string& index) override;
-  absl::StatusOr<std::vector<std::string>> indices(const std::string& agent) override;
-  absl::StatusOr<std::string> checksum(const std::string& agent, const std::string& index) override;
-  absl::Status putMetadata(const std::string& agent, const AgentMetadata& metadata) override;
-  absl::StatusOr<AgentMetadata> metadata(const std::string& agent) override;
+  absl::StatusOr<IndexState> documents(const ModuleKey& key, const std::string& index) override;
+  absl::StatusOr<std::vector<std::string>> indices(const ModuleKey& key) override;
+  absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) override;
+  absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
+  absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
 
   // Test hook: overwrite or remove (`remove`) one document, as damage would.
-  void tamper(const std::string& agent, const std::string& index, const std::string& id,
+  void tamper(const ModuleKey& key, const std::string& index, const std::string& id,
               const Document& document, bool remove = false);
 
  private:
   std::mutex mu_;
-  std::map<std::string, std::map<std::string, IndexState>> agents_;  // agent -> index -> docs
-  std::map<std::string, AgentMetadata> metadata_;
+  std::map<ModuleKey, std::map<std::string, IndexState>> modules_;  // -> index -> docs
+  std::map<ModuleKey, AgentMetadata> metadata_;
 };
 
-// Applies `update` to `state` (agent's indices), moving its strings in.
+// Applies `update` to `state` (one module's indices), moving its strings in.
 void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state);
+
+// A list of index names as one string, each "<decimal length>:<bytes>" (a name may hold
+// any character, a newline too), for stores that keep AgentMetadata::indices in a column.
+std::string encodeNames(const std::vector<std::string>& names);
+// DataLoss naming the damaged spot when `encoded` is not such a list.
+absl::StatusOr<std::vector<std::string>> decodeNames(absl::string_view encoded);
 
 // The §5.1 checksum of an index's documents.
 std::string indexChecksum(const IndexState& documents);

@@ -203,16 +203,17 @@ void FakeManager::answer(Message message, absl::Duration extra_delay) {
   }
 }
 
-manager::IndexState FakeManager::documents(const std::string& agent, const std::string& index) {
-  return store_.documents(agent, index).value_or(manager::IndexState{});
+manager::IndexState FakeManager::documents(const manager::ModuleKey& key,
+                                           const std::string& index) {
+  return store_.documents(key, index).value_or(manager::IndexState{});
 }
 
-std::vector<std::string> FakeManager::indices(const std::string& agent) {
-  return store_.indices(agent).value_or(std::vector<std::string>{});
+std::vector<std::string> FakeManager::indices(const manager::ModuleKey& key) {
+  return store_.indices(key).value_or(std::vector<std::string>{});
 }
 
-std::string FakeManager::checksum(const std::string& agent, const std::string& index) {
-  return store_.checksum(agent, index).value_or("");
+std::string FakeManager::checksum(const manager::ModuleKey& key, const std::string& index) {
+  return store_.checksum(key, index).value_or("");
 }
 
 uint64_t FakeManager::dataLost() {

@@ -1,5 +1,5 @@
 // FakeManager: the reference manager's logic (ManagerCore, PROTOCOL.md §7) in process,
-// for unit tests on the simulated clock, with per-agent state per index so tests can
+// for unit tests on the simulated clock, with state per agent, module and index so tests can
 // assert the manager ends up holding exactly what the module holds.
 //
 // Messages arrive through receive() (wire it to a FakeTransport with attach()).
@@ -80,9 +80,9 @@ class FakeManager {
   void restart();
 
   // ---- inspection ----
-  manager::IndexState documents(const std::string& agent, const std::string& index);
-  std::vector<std::string> indices(const std::string& agent);
-  std::string checksum(const std::string& agent, const std::string& index);
+  manager::IndexState documents(const manager::ModuleKey& key, const std::string& index);
+  std::vector<std::string> indices(const manager::ModuleKey& key);
+  std::string checksum(const manager::ModuleKey& key, const std::string& index);
   manager::InMemoryStateStore& store() { return store_; }
   manager::ManagerCore::Counters counters() { return core_.counters(); }
   uint64_t dataLost();

@@ -38,6 +38,7 @@ namespace {
 
 constexpr char kAgent[] = "001";
 constexpr char kIndex[] = "states-fim-files";
+constexpr char kModule[] = "fim";
 using Documents = std::map<std::string, asp::manager::Document>;
 
 struct Step {
@@ -93,7 +94,7 @@ class Demo {
     server_ = *std::move(server);
 
     asp::AgentSyncProtocol::Options o;
-    o.module = "fim";
+    o.module = kModule;
     o.database_path = dir_ + "/fim_sync.db";
     o.timeout = absl::Seconds(5);
     o.retries = 5;
@@ -225,9 +226,9 @@ class Demo {
     // The manager's copy drifts: one document altered, one lost, one that should not be there.
     const std::string first = module_.begin()->first;
     const std::string last = module_.rbegin()->first;
-    bool ok = store_->tamper(kAgent, kIndex, first, {"{\"damaged\":true}", 99}).ok() &&
-              store_->tamper(kAgent, kIndex, last, {}, /*remove=*/true).ok() &&
-              store_->tamper(kAgent, kIndex, "/var/lib/demo/ghost", {"{}", 1}).ok();
+    bool ok = store_->tamper({kAgent, kModule}, kIndex, first, {"{\"damaged\":true}", 99}).ok() &&
+              store_->tamper({kAgent, kModule}, kIndex, last, {}, /*remove=*/true).ok() &&
+              store_->tamper({kAgent, kModule}, kIndex, "/var/lib/demo/ghost", {"{}", 1}).ok();
     Step step{"damage manager copy"};
     step.changes = 3;
     step.outcome = ok ? "altered, removed, added one" : "failed";
@@ -245,7 +246,7 @@ class Demo {
   }
 
   bool verify() {
-    absl::StatusOr<asp::manager::IndexState> manager = store_->documents(kAgent, kIndex);
+    absl::StatusOr<asp::manager::IndexState> manager = store_->documents({kAgent, kModule}, kIndex);
     if (!manager.ok()) return fail(std::string(manager.status().message()));
     if (Documents(manager->begin(), manager->end()) != module_) {
       return fail(absl::StrCat("the manager holds ", manager->size(), " documents, the module ", module_.size(), "; they differ"));

@@ -3,8 +3,9 @@
 //   asp_manager --socket=/tmp/asp/queue --state_dir=/tmp/asp/state
 //
 // Listens on a Unix datagram socket, serves any number of agents and modules, keeps
-// each agent's state per index in <state_dir>/state.db (or in memory with
-// --memory_state), and stops cleanly on SIGINT or SIGTERM, printing its counters.
+// each agent's state per module and index in <state_dir>/state.db (or on a PostgreSQL
+// server several managers share with --state_uri, or in memory with --memory_state),
+// and stops cleanly on SIGINT or SIGTERM, printing its counters.
 #include <signal.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "asp/manager/manager_server.h"
+#include "asp/manager/postgres_state_store.h"
 #include "asp/manager/sqlite_state_store.h"
 
 ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on (required).");
@@ -25,6 +27,9 @@ ABSL_FLAG(std::string, socket_group, "",
           "Group allowed to send to the socket (mode 0660); empty: the manager's own group.");
 ABSL_FLAG(std::string, state_dir, "", "Directory for state.db (required unless --memory_state).");
 ABSL_FLAG(bool, memory_state, false, "Keep the state in memory only (benchmarks).");
+ABSL_FLAG(std::string, state_uri, "",
+          "Keep the state on PostgreSQL instead of in state_dir: a libpq connection URI, "
+          "e.g. postgresql:///asp?host=/run/postgresql.");
 ABSL_FLAG(int64_t, max_sessions, 1024, "Sessions open at once; more are answered OFFLINE.");
 ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; larger: OFFLINE.");
 ABSL_FLAG(int64_t, max_sessions_per_agent, 16, "Sessions one agent id may hold at once.");
@@ -53,8 +58,11 @@ int main(int argc, char** argv) {
   const std::string socket = absl::GetFlag(FLAGS_socket);
   const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
   if (socket.empty()) return fail("--socket is required");
-  if (state_dir.empty() && !absl::GetFlag(FLAGS_memory_state)) {
-    return fail("--state_dir is required (or --memory_state)");
+  const std::string state_uri = absl::GetFlag(FLAGS_state_uri);
+  const int stores = static_cast<int>(!state_dir.empty()) + static_cast<int>(!state_uri.empty()) +
+                     static_cast<int>(absl::GetFlag(FLAGS_memory_state));
+  if (stores != 1) {
+    return fail("exactly one of --state_dir, --state_uri and --memory_state is required");
   }
   if (absl::GetFlag(FLAGS_max_sessions) < 1) return fail("--max_sessions must be >= 1");
   if (absl::GetFlag(FLAGS_max_sessions_per_agent) < 1) {
@@ -63,8 +71,14 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail("--max_buffered_mib must be >= 0");
 
   std::unique_ptr<asp::manager::StateStore> store;
+  std::string state = "memory";
   if (absl::GetFlag(FLAGS_memory_state)) {
     store = std::make_unique<asp::manager::InMemoryStateStore>();
+  } else if (!state_uri.empty()) {
+    auto postgres = asp::manager::PostgresStateStore::open(state_uri);
+    if (!postgres.ok()) return fail(std::string(postgres.status().message()));
+    state = "PostgreSQL " + (*postgres)->description();
+    store = *std::move(postgres);
   } else {
     std::error_code error;
     std::filesystem::create_directories(state_dir, error);
@@ -72,6 +86,7 @@ int main(int argc, char** argv) {
     auto sqlite = asp::manager::SqliteStateStore::open(state_dir + "/state.db");
     if (!sqlite.ok()) return fail(std::string(sqlite.status().message()));
     store = *std::move(sqlite);
+    state = state_dir + "/state.db";
   }
 
   // Signals are taken synchronously by sigwait below; block them before any thread starts.
@@ -98,8 +113,7 @@ int main(int argc, char** argv) {
   options.seed = absl::GetFlag(FLAGS_seed);
   auto server = asp::manager::ManagerServer::start(options, store.get());
   if (!server.ok()) return fail(std::string(server.status().message()));
-  std::cout << "asp_manager: listening on " << socket << " (state: "
-            << (state_dir.empty() ? "memory" : state_dir + "/state.db") << ")" << std::endl;
+  std::cout << "asp_manager: listening on " << socket << " (state: " << state << ")" << std::endl;
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

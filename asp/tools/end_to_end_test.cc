@@ -94,7 +94,7 @@ class EndToEnd : public ::testing::Test {
     auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return {};
-    return (*store)->documents("042", kIndex).value_or(IndexState{});
+    return (*store)->documents({"042", "fim"}, kIndex).value_or(IndexState{});
   }
 
   std::string moduleChecksum() {

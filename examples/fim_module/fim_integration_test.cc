@@ -45,7 +45,7 @@ class FimIntegration : public ::testing::Test {
 
   // What the manager holds, as path -> document.
   std::map<std::string, std::string> managerView() {
-    absl::StatusOr<asp::manager::IndexState> documents = state_.documents("101", "states-fim-files");
+    absl::StatusOr<asp::manager::IndexState> documents = state_.documents({"101", "fim"}, "states-fim-files");
     EXPECT_TRUE(documents.ok()) << documents.status();
     std::map<std::string, std::string> view;
     for (const auto& [id, doc] : *documents) view[id] = doc.data;
@@ -78,7 +78,7 @@ TEST_F(FimIntegration, TheManagerFollowsTheFilesystemAndRecoversFromDamage) {
   EXPECT_EQ(managerView(), module_->documents());
   EXPECT_FALSE(*module_->checkAndRecover()) << "checksums match";
 
-  state_.tamper("101", "states-fim-files", watched_ + "/dir2/f2", {"damaged", 1});
+  state_.tamper({"101", "fim"}, "states-fim-files", watched_ + "/dir2/f2", {"damaged", 1});
   absl::StatusOr<bool> recovered = module_->checkAndRecover();
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_TRUE(*recovered);

@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const asp::SyncResult result = agent->synchronizeModule(asp::Mode::kDelta);
     if (!result.ok() || refused_frames != 0 || manager.counters().malformed != 0) std::abort();
     for (const auto& [index, documents] : module) {
-      absl::StatusOr<IndexState> held = store.documents("001", index);
+      absl::StatusOr<IndexState> held = store.documents({"001", "fuzz"}, index);
       if (!held.ok() || held->size() != documents.size()) std::abort();
       for (const auto& [id, value] : documents) {
         auto it = held->find(id);

@@ -154,7 +154,7 @@ class Campaign {
     ASSERT_EQ(integrityCheck(dir_.file("agent.db")), "ok");
     auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));
     ASSERT_TRUE(store.ok()) << store.status();
-    absl::StatusOr<manager::IndexState> held = (*store)->documents(kAgent, kIndex);
+    absl::StatusOr<manager::IndexState> held = (*store)->documents({kAgent, "campaign"}, kIndex);
     ASSERT_TRUE(held.ok());
     std::map<std::string, std::string> manager_view;
     for (const auto& [id, doc] : *held) manager_view[id] = doc.data;

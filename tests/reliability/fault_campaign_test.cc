@@ -102,7 +102,7 @@ TEST_P(FaultCampaign, ErrorsUnderFaultsAndNothingLostAfterwards) {
   ASSERT_TRUE(last.ok()) << syncCodeName(last.code) << ": " << last.message;
 
   std::map<std::string, std::string> manager_view;
-  for (const auto& [id, doc] : manager.documents(kAgent, kIndex)) manager_view[id] = doc.data;
+  for (const auto& [id, doc] : manager.documents({kAgent, "faults"}, kIndex)) manager_view[id] = doc.data;
   const std::map<std::string, std::string> module_view = streamState(next, kIndex);
   EXPECT_TRUE(manager_view == module_view)
       << "manager holds " << manager_view.size() << ", module " << module_view.size();

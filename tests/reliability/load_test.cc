@@ -145,7 +145,7 @@ void runLoad(uint64_t changes, const Hostility& hostility) {
   int sessions = 0, failed = 0;
   for (const Module& module : modules) {
     const std::string index = "states-" + module.name;
-    absl::StatusOr<manager::IndexState> held = (*store)->documents(kAgent, index);
+    absl::StatusOr<manager::IndexState> held = (*store)->documents({kAgent, module.name}, index);
     ASSERT_TRUE(held.ok());
     std::map<std::string, std::string> manager_view;
     for (const auto& [id, doc] : *held) manager_view[id] = doc.data;

@@ -41,13 +41,13 @@ class ManagerProcess {
     }
   }
 
-  // Stops the manager and returns what it holds for kAgent in `index`.
-  manager::IndexState stopAndRead(const std::string& index) {
+  // Stops the manager and returns what it holds for kAgent's `module` in `index`.
+  manager::IndexState stopAndRead(const std::string& module, const std::string& index) {
     process_->signal(SIGTERM);
     EXPECT_EQ(process_->wait(), 0) << process_->err();
     auto store = manager::SqliteStateStore::open(state_ + "/state.db");
     EXPECT_TRUE(store.ok()) << store.status();
-    return store.ok() ? (*store)->documents(kAgent, index).value_or(manager::IndexState{})
+    return store.ok() ? (*store)->documents({kAgent, module}, index).value_or(manager::IndexState{})
                       : manager::IndexState{};
   }
 
@@ -120,7 +120,7 @@ TEST(ForgedAnswers, NeverMakeASessionReportDataTheManagerDoesNotHold) {
   EXPECT_EQ((*counts)[0].pending, 1000u) << "every acknowledged change is still queued";
   EXPECT_GT(Forger::count(summary, "refused"), 0u) << summary;
   EXPECT_EQ(Forger::count(summary, "sent"), 0u) << "the kernel refused every forged answer";
-  EXPECT_TRUE(manager.stopAndRead("states-fim-files").empty());
+  EXPECT_TRUE(manager.stopAndRead("fim", "states-fim-files").empty());
 }
 
 // The same for a module on the C API with the built-in Unix MQ.
@@ -155,7 +155,7 @@ TEST(ForgedAnswers, NeverMakeACApiSessionReportDataTheManagerDoesNotHold) {
   asp_destroy(handle);
   EXPECT_EQ(succeeded, 0);
   EXPECT_EQ(Forger::count(summary, "sent"), 0u) << summary;
-  EXPECT_TRUE(manager.stopAndRead("states-inventory").empty());
+  EXPECT_TRUE(manager.stopAndRead("inv", "states-inventory").empty());
 }
 
 // Records `count` changes into the queue file at `db` (the file only, no session).
@@ -184,7 +184,7 @@ TEST(ForgedAnswers, AspctlSyncAgainstASlowManagerIsNotFooled) {
   Forger forger(dir, aspctl.pid(), "fim");
   const int exit_code = aspctl.wait();
   const std::string summary = forger.stop();
-  const manager::IndexState held = manager.stopAndRead("states-fim-files");
+  const manager::IndexState held = manager.stopAndRead("fim", "states-fim-files");
   EXPECT_EQ(exit_code, 0) << aspctl.err();
   EXPECT_EQ(held.size(), 500u) << "aspctl said: " << aspctl.out();
   EXPECT_EQ(Forger::count(summary, "sent"), 0u) << summary;
@@ -208,7 +208,7 @@ void expectThreeSyncsConverge(ManagerProcess& manager, const testing::TempDir& d
     EXPECT_EQ(result.code, SyncCode::kOk) << "sync " << round << ": " << result.message;
   }
   agent->reset();
-  const manager::IndexState held = manager.stopAndRead("states-fim-files");
+  const manager::IndexState held = manager.stopAndRead("fim", "states-fim-files");
   EXPECT_EQ(held.size(), 600u);
   for (const auto& [id, document] : held) EXPECT_EQ(document.data, id);
 }
