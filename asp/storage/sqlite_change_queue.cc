@@ -56,6 +56,24 @@ absl::Status SqliteChangeQueue::recordBatch(absl::Span<const Change> changes) {
   return commitShared(changes);
 }
 
+absl::Status SqliteChangeQueue::recordAllOrNone(const ChangeSource& next) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue database '", options_.path, "' is opened read-only"));
+  }
+  if (absl::Status s = flush(); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(db_mu_);
+  return inTransaction([&]() -> absl::Status {
+    while (true) {
+      absl::StatusOr<std::optional<Change>> change = next();
+      if (!change.ok()) return change.status();
+      if (!change->has_value()) return absl::OkStatus();
+      if (absl::Status s = validateChange(**change, options_.limits); !s.ok()) return s;
+      if (absl::Status s = applyOne(**change); !s.ok()) return s;
+    }
+  });
+}
+
 absl::Status SqliteChangeQueue::flush() {
   return async_ != nullptr ? async_->flush() : absl::OkStatus();
 }

@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,16 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status record(const Change& change) override;
   absl::Status recordBatch(absl::Span<const Change> changes) override;
   absl::Status flush() override;
+  // Yields the next change to record, std::nullopt after the last, or an error.
+  using ChangeSource = std::function<absl::StatusOr<std::optional<Change>>()>;
+  // Records every change `next` yields in one transaction: all of them, or none when
+  // `next` returns an error or a change is invalid (that error is returned, and the
+  // caller knows which change it was: the last one yielded). Memory stays bounded
+  // whatever the count: one change is held at a time and SQLite spills the open
+  // transaction to its WAL. The queue's write lock is held until `next` is done, so
+  // other writers (here and in other processes) wait: it is for bulk imports (aspctl
+  // persist), not a live module's hot path.
+  absl::Status recordAllOrNone(const ChangeSource& next);
   absl::StatusOr<SessionInfo> beginSession(absl::Span<const std::string> only_indices) override;
   absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
                                            size_t max_bytes) override;
