@@ -1,283 +1,268 @@
-// aspctl: inspect and drive an ASP queue from a shell, for operators and scripts.
-//
-//   aspctl status  --db F
-//   aspctl dump    --db F [--index I]
-//   aspctl persist --db F --module M            < changes.jsonl
-//   aspctl sync    --db F --module M --queue SOCKET [--mode delta|full] [--timeout S]
-//   aspctl check   --db F --module M --queue SOCKET --index I --checksum C
-//
-// Exit codes: 0 success (sync ok or nothing to do, checksums match); 1 usage error or
-// bad input; 2 checksum mismatch (check: a full sync is required); 3 manager not
-// ready; 4 timeout; 5 transport error (manager unreachable); 6 manager or protocol
-// error; 7 storage error (file missing, corrupt, unwritable); 8 anything else.
-#include <unistd.h>
-
-#include <cstdio>
-#include <functional>
-#include <iomanip>
+// aspctl: inspect and drive an ASP module's queue from a shell, for operators and scripts.
+// `aspctl --help` lists the commands; `aspctl COMMAND --help` a command's flags, defaults
+// and exit codes. docs/tools.md describes them, the JSON-lines format and exit codes.
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "asp/core/socket_sync_protocol.h"
-#include "asp/storage/sqlite_change_queue.h"
-#include "asp/tools/aspctl.pb.h"
-#include "asp/tools/jsonl.h"
+#include "absl/strings/str_join.h"
+#include "asp/base/quote.h"
+#include "asp/tools/aspctl_commands.h"
+#include "asp/tools/cli.h"
 
-ABSL_FLAG(std::string, db, "", "The module's queue database file.");
-ABSL_FLAG(std::string, module, "", "Module name (1-64 of [A-Za-z0-9_-]).");
+ABSL_FLAG(std::string, db, "", "The module's queue database file (e.g. fim_sync.db).");
+ABSL_FLAG(std::string, module, "", "Module name: 1-64 of [A-Za-z0-9_-].");
 ABSL_FLAG(std::string, queue, "", "The manager's queue socket.");
-ABSL_FLAG(std::string, index, "", "An index name.");
-ABSL_FLAG(std::string, checksum, "", "Lowercase hex SHA-1 of the index (PROTOCOL.md 5.1).");
-ABSL_FLAG(std::string, mode, "delta", "delta (the queue) or full (documents from stdin).");
-ABSL_FLAG(int32_t, timeout, 30, "Seconds to wait for each answer.");
+ABSL_FLAG(std::vector<std::string>, index, {}, "Index name; several separated by commas.");
+ABSL_FLAG(std::string, checksum, "",
+          "The index checksum (docs/protocol.md §5.1); `aspctl checksum` computes it.");
+ABSL_FLAG(std::string, mode, "delta",
+          "sync: delta (the queue) or full (documents from --input); metadata and groups: "
+          "delta or check.");
+ABSL_FLAG(std::string, input, "-", "JSON-lines file to read; - for stdin.");
+ABSL_FLAG(asp::tools::DurationFlag, timeout, asp::tools::DurationFlag{absl::Seconds(30)},
+          "Wait for each answer: 30s, 500ms, or plain seconds.");
 ABSL_FLAG(int32_t, retries, 3, "Resends of Start and End after a timeout.");
-ABSL_FLAG(absl::Duration, sync_end_delay, absl::Seconds(1), "Pause before End.");
-ABSL_FLAG(std::string, agent_id, "000", "Agent id sent in Start.");
+ABSL_FLAG(asp::tools::DurationFlag, sync_end_delay, asp::tools::DurationFlag{absl::Seconds(1)},
+          "Pause between the last data message and End: 1s, 0, 200ms, or plain seconds.");
+ABSL_FLAG(std::string, agent_id, "000", "The agent id sent in Start (manager-copy: whose copy).");
+ABSL_FLAG(uint64_t, global_version, 0, "The global version sent with metadata and groups.");
+ABSL_FLAG(std::string, state_dir, "", "The manager's --state_dir (it holds state.db).");
+ABSL_FLAG(bool, verbose, false, "Also print the library's log lines (stderr).");
 
-namespace {
+namespace asp::tools::aspctl {
 
-enum Exit { kOk = 0, kUsage = 1, kMismatch = 2, kNotReady = 3, kTimeout = 4, kTransport = 5,
-            kManager = 6, kStorage = 7, kOther = 8 };
-
-struct Command {
-  const char* usage;
-  std::vector<const char*> required;
-  std::function<int()> run;
-};
-
-int error(int code, const std::string& message) {
+int error(int code, absl::string_view message) {
   std::cerr << "aspctl: " << message << "\n";
   return code;
 }
 
-int exitFor(asp::SyncCode code) {
+int exitFor(SyncCode code) {
   switch (code) {
-    case asp::SyncCode::kOk:
-    case asp::SyncCode::kNothingToDo:
+    case SyncCode::kOk:
+    case SyncCode::kNothingToDo:
       return kOk;
-    case asp::SyncCode::kChecksumMismatch:
+    case SyncCode::kChecksumMismatch:
       return kMismatch;
-    case asp::SyncCode::kManagerNotReady:
+    case SyncCode::kManagerNotReady:
       return kNotReady;
-    case asp::SyncCode::kStartTimeout:
-    case asp::SyncCode::kEndTimeout:
+    case SyncCode::kStartTimeout:
+    case SyncCode::kEndTimeout:
       return kTimeout;
-    case asp::SyncCode::kTransportError:
+    case SyncCode::kTransportError:
       return kTransport;
-    case asp::SyncCode::kManagerError:
-    case asp::SyncCode::kProtocolError:
+    case SyncCode::kManagerError:
+    case SyncCode::kProtocolError:
       return kManager;
-    case asp::SyncCode::kStorageError:
+    case SyncCode::kStorageError:
       return kStorage;
+    case SyncCode::kInvalidArgument:
+      return kUsage;
     default:
       return kOther;
   }
 }
 
-bool fileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+namespace {
 
-absl::StatusOr<std::unique_ptr<asp::SqliteChangeQueue>> openForReading() {
-  asp::SqliteChangeQueue::Options options;
-  options.path = absl::GetFlag(FLAGS_db);
-  options.read_only = true;
-  if (!fileExists(options.path)) {
-    return absl::NotFoundError(absl::StrCat("queue database '", options.path, "' does not exist"));
-  }
-  return asp::SqliteChangeQueue::open(options);
+struct Command {
+  const char* summary;   // one line, for the overview
+  const char* synopsis;  // the command line and what it does
+  std::vector<std::string> flags;
+  std::vector<std::string> required;
+  std::vector<ExitCode> exits;
+  int (*run)();
+};
+
+const std::vector<std::string> kSessionFlags = {"timeout", "retries", "sync_end_delay", "agent_id",
+                                                "verbose"};
+
+std::vector<std::string> withSessionFlags(std::vector<std::string> flags) {
+  flags.insert(flags.end(), kSessionFlags.begin(), kSessionFlags.end());
+  return flags;
 }
 
-int status() {
-  auto queue = openForReading();
-  if (!queue.ok()) return error(kStorage, std::string(queue.status().message()));
-  auto counts = (*queue)->counts();
-  if (!counts.ok()) return error(kStorage, std::string(counts.status().message()));
-  size_t width = 5;
-  for (const asp::IndexCounts& c : *counts) width = std::max(width, c.index.size());
-  std::cout << std::left << std::setw(static_cast<int>(width)) << "INDEX" << std::right
-            << std::setw(12) << "PENDING" << std::setw(12) << "IN_FLIGHT" << "\n";
-  uint64_t pending = 0, in_flight = 0;
-  for (const asp::IndexCounts& c : *counts) {
-    std::cout << std::left << std::setw(static_cast<int>(width)) << c.index << std::right
-              << std::setw(12) << c.pending << std::setw(12) << c.in_flight << "\n";
-    pending += c.pending;
-    in_flight += c.in_flight;
-  }
-  std::cout << std::left << std::setw(static_cast<int>(width)) << "TOTAL" << std::right
-            << std::setw(12) << pending << std::setw(12) << in_flight << "\n";
-  return kOk;
-}
-
-int dump() {
-  auto queue = openForReading();
-  if (!queue.ok()) return error(kStorage, std::string(queue.status().message()));
-  absl::Status printed;
-  absl::Status s = (*queue)->forEachChange(absl::GetFlag(FLAGS_index),
-                                           [&](const asp::SqliteChangeQueue::StoredChange& c) {
-    absl::StatusOr<std::string> line = asp::tools::dumpLine(c);
-    if (!line.ok()) {
-      printed = line.status();
-      return;
-    }
-    std::cout << *line << "\n";
-  });
-  if (!s.ok()) return error(kStorage, std::string(s.message()));
-  if (!printed.ok()) return error(kOther, std::string(printed.message()));
-  return kOk;
-}
-
-int persist() {
-  absl::StatusOr<std::vector<asp::Change>> changes = asp::tools::readChangeLines(std::cin);
-  if (!changes.ok()) return error(kUsage, std::string(changes.status().message()));
-  asp::SqliteChangeQueue::Options options;
-  options.path = absl::GetFlag(FLAGS_db);
-  options.limits = asp::ChangeLimits::forModule(absl::GetFlag(FLAGS_module),
-                                                asp::wire::kDefaultFrameBudgetBytes);
-  if (absl::Status s = asp::wire::validateModuleName(absl::GetFlag(FLAGS_module)); !s.ok()) {
-    return error(kUsage, std::string(s.message()));
-  }
-  auto queue = asp::SqliteChangeQueue::open(options);
-  if (!queue.ok()) return error(kStorage, std::string(queue.status().message()));
-  absl::Status s = (*queue)->recordBatch(*changes);
-  if (s.code() == absl::StatusCode::kInvalidArgument) return error(kUsage, std::string(s.message()));
-  if (!s.ok()) return error(kStorage, std::string(s.message()));
-  std::cout << "persisted " << changes->size() << " changes to " << options.path << "\n";
-  return kOk;
-}
-
-// A protocol instance for one session over the real socket.
-absl::StatusOr<std::unique_ptr<asp::SocketSyncProtocol>> openSession() {
-  const std::string db = absl::GetFlag(FLAGS_db);
-  if (!fileExists(db)) {
-    return absl::NotFoundError(absl::StrCat("queue database '", db, "' does not exist"));
-  }
-  asp::AgentSyncProtocol::Options o;
-  o.module = absl::GetFlag(FLAGS_module);
-  o.database_path = db;
-  o.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
-  o.retries = absl::GetFlag(FLAGS_retries);
-  o.sync_end_delay = absl::GetFlag(FLAGS_sync_end_delay);
-  asp::AgentInfo agent = asp::defaultAgentInfo();
-  agent.id = absl::GetFlag(FLAGS_agent_id);
-  o.agent_info = [agent] { return agent; };
-  o.logger = [](asp::LogLevel level, absl::string_view message) {
-    if (level >= asp::LogLevel::kWarning) std::cerr << "aspctl: " << message << "\n";
-  };
-  return asp::SocketSyncProtocol::create(o, absl::GetFlag(FLAGS_queue));
-}
-
-int openError(const absl::Status& s) {
-  const int code = s.code() == absl::StatusCode::kInvalidArgument ? kUsage : kStorage;
-  return error(code, std::string(s.message()));
-}
-
-int sync() {
-  const std::string mode = absl::GetFlag(FLAGS_mode);
-  if (mode != "delta" && mode != "full") return error(kUsage, "--mode must be delta or full, not '" + mode + "'");
-  auto session = openSession();
-  if (!session.ok()) return openError(session.status());
-  asp::AgentSyncProtocol& protocol = (*session)->protocol();
-  if (mode == "full") {
-    absl::StatusOr<std::vector<asp::Change>> documents = asp::tools::readChangeLines(std::cin);
-    if (!documents.ok()) return error(kUsage, std::string(documents.status().message()));
-    for (const asp::Change& d : *documents) {
-      absl::Status s = protocol.persistDifferenceInMemory(d.id, d.operation, d.index, d.data, d.version);
-      if (!s.ok()) return error(kUsage, std::string(s.message()));
-    }
-  }
-  asp::SyncResult r = protocol.synchronizeModule(mode == "full" ? asp::Mode::kFull : asp::Mode::kDelta);
-  std::cout << mode << " sync: " << asp::syncCodeName(r.code)
-            << (r.message.empty() ? "" : " (" + r.message + ")") << "; " << r.changes
-            << " changes, " << r.frames_sent << " frames, " << r.retransmitted
-            << " retransmitted, " << absl::FormatDuration(r.duration) << "\n";
-  return exitFor(r.code);
-}
-
-int check() {
-  auto session = openSession();
-  if (!session.ok()) return openError(session.status());
-  asp::SyncResult r = (*session)->protocol().checkIntegrity(absl::GetFlag(FLAGS_index),
-                                                        absl::GetFlag(FLAGS_checksum));
-  if (r.code == asp::SyncCode::kOk) {
-    std::cout << "match\n";
-    return kOk;
-  }
-  if (r.code == asp::SyncCode::kChecksumMismatch) {
-    std::cout << "mismatch: a full sync is required\n";
-    return kMismatch;
-  }
-  std::cerr << "aspctl: check: " << asp::syncCodeName(r.code) << ": " << r.message << "\n";
-  return r.code == asp::SyncCode::kInvalidArgument ? kUsage : exitFor(r.code);
-}
+const std::vector<ExitCode> kFileExits = {{kOk, "success"},
+                                          {kUsage, "usage error, bad flag or bad input line"},
+                                          {kStorage, "storage error: file missing, a directory, corrupt, unwritable"}};
+const std::vector<ExitCode> kSessionExits = {
+    {kOk, "success (or nothing to do)"},
+    {kUsage, "usage error, bad flag or bad input line"},
+    {kMismatch, "checksum mismatch (a full sync is required)"},
+    {kNotReady, "manager not ready (it answered OFFLINE): try later"},
+    {kTimeout, "timeout: no answer after every retry"},
+    {kTransport, "transport error: the manager's socket is unreachable"},
+    {kManager, "the manager answered ERROR, or broke the protocol"},
+    {kStorage, "storage error: queue file missing, a directory, corrupt, unwritable"},
+    {kOther, "anything else (e.g. stopped)"}};
 
 const std::map<std::string, Command>& commands() {
   static const auto* table = new std::map<std::string, Command>{
-      {"status", {"aspctl status --db F\n  Pending and in-flight changes per index.", {"db"}, status}},
-      {"dump", {"aspctl dump --db F [--index I]\n  Every queued change as a JSON line.", {"db"}, dump}},
+      {"status",
+       {"pending and in-flight changes per index",
+        "aspctl status --db=F\n  Pending and in-flight changes per index. Opens the file read-only.",
+        {"db"}, {"db"}, kFileExits, status}},
+      {"dump",
+       {"every queued change as a JSON line (persist reads them back)",
+        "aspctl dump --db=F [--index=I]\n  Every queued change as a JSON line, in recorded order.",
+        {"db", "index"}, {"db"}, kFileExits, dump}},
       {"persist",
-       {"aspctl persist --db F --module M < changes.jsonl\n"
-        "  Records JSON-lines changes, all or none, e.g.\n"
-        "  {\"id\":\"/etc/hosts\",\"operation\":\"modify\",\"index\":\"states-fim\",\"data\":\"{}\",\"version\":2}",
-        {"db", "module"}, persist}},
+       {"records JSON-lines changes in a queue, all or none",
+        "aspctl persist --db=F --module=M [--input=FILE]\n"
+        "  Records JSON-lines changes, all or none, in one transaction (the queue is locked\n"
+        "  for writing meanwhile). Creates the file if needed. E.g.\n"
+        "  {\"id\":\"/etc/hosts\",\"index\":\"states-fim-files\",\"operation\":\"modify\",\"version\":2,\"data\":\"{}\"}",
+        {"db", "module", "input"}, {"db", "module"}, kFileExits, persist}},
+      {"checksum",
+       {"the index checksum of JSON-lines documents, which check needs",
+        "aspctl checksum [--index=I] [--input=FILE]\n"
+        "  The docs/protocol.md §5.1 checksum of the documents read. With one --index: the\n"
+        "  checksum alone; otherwise one line per index: checksum, index, count.",
+        {"index", "input"}, {}, {{kOk, "success"}, {kUsage, "usage error or bad input line"}}, checksum}},
       {"sync",
-       {"aspctl sync --db F --module M --queue SOCKET [--mode delta|full] [--timeout S]\n"
-        "  Runs one session. full sends the documents read from stdin (JSON lines).",
-        {"db", "module", "queue"}, sync}},
+       {"runs one session: delta (the queue) or full (documents from --input)",
+        "aspctl sync --db=F --module=M --queue=SOCKET [--mode=delta|full] [--input=FILE]\n"
+        "  Runs one session. delta sends the queue's pending changes; full sends the\n"
+        "  documents read from --input (JSON lines) and the manager replaces their indices.",
+        withSessionFlags({"db", "module", "queue", "mode", "input"}), {"db", "module", "queue"},
+        kSessionExits, sync}},
       {"check",
-       {"aspctl check --db F --module M --queue SOCKET --index I --checksum C\n"
-        "  Integrity check of one index: exit 0 match, 2 mismatch.",
-        {"db", "module", "queue", "index", "checksum"}, check}},
+       {"integrity check of one index: exit 0 match, 2 mismatch",
+        "aspctl check --module=M --queue=SOCKET --index=I --checksum=C [--db=F]\n"
+        "  Asks the manager whether its copy of the index has this checksum.",
+        withSessionFlags({"db", "module", "queue", "index", "checksum"}),
+        {"module", "queue", "index", "checksum"}, kSessionExits, check}},
+      {"clean",
+       {"the manager drops every document of the indices (DataClean)",
+        "aspctl clean --db=F --module=M --queue=SOCKET --index=I[,J...]\n"
+        "  The manager drops every document of these indices; on success the queue drops\n"
+        "  their pending changes.",
+        withSessionFlags({"db", "module", "queue", "index"}), {"db", "module", "queue", "index"},
+        kSessionExits, clean}},
+      {"metadata",
+       {"metadata session (delta or check)",
+        "aspctl metadata --module=M --queue=SOCKET --index=I[,J...] [--mode=delta|check]\n"
+        "                [--global_version=N] [--db=F]\n"
+        "  A metadata session (docs/protocol.md §5.2): no data, the agent's info and version.",
+        withSessionFlags({"db", "module", "queue", "index", "mode", "global_version"}),
+        {"module", "queue"}, kSessionExits, metadata}},
+      {"groups",
+       {"groups session (delta or check)",
+        "aspctl groups --module=M --queue=SOCKET --index=I[,J...] [--mode=delta|check]\n"
+        "              [--global_version=N] [--db=F]\n"
+        "  A groups session (docs/protocol.md §5.2): no data, the agent's groups and version.",
+        withSessionFlags({"db", "module", "queue", "index", "mode", "global_version"}),
+        {"module", "queue"}, kSessionExits, groups}},
+      {"manager-copy",
+       {"the reference manager's copy of an agent's documents, as JSON lines",
+        "aspctl manager-copy --state_dir=DIR [--agent_id=A] [--index=I]\n"
+        "  The documents asp_manager holds for one agent (the file is only read), sorted\n"
+        "  by index and id, as JSON lines that checksum reads.",
+        {"state_dir", "agent_id", "index"}, {"state_dir"}, kFileExits, managerCopy}},
   };
   return *table;
 }
 
 std::string overview() {
-  std::string text = "aspctl: inspect and drive an ASP queue.\n\n";
-  for (const auto& [name, command] : commands()) absl::StrAppend(&text, "  ", command.usage, "\n\n");
-  absl::StrAppend(&text, "aspctl COMMAND --help for one command.\n");
+  std::string text =
+      "aspctl: inspect and drive an ASP module's queue, from a shell or a script.\n\n"
+      "Commands:\n";
+  for (const auto& [name, command] : commands()) {
+    absl::StrAppend(&text, "  ", name, std::string(14 - name.size(), ' '), command.summary, "\n");
+  }
+  absl::StrAppend(
+      &text,
+      "\naspctl COMMAND --help lists a command's flags, defaults and exit codes.\n"
+      "Durations (--timeout, --sync_end_delay) read 30s, 500ms, 2m or plain seconds (1, 0.5).\n"
+      "Relative paths are relative to the directory the command was typed in, also under\n"
+      "./bazelw run //asp/tools:aspctl -- COMMAND ...\n");
   return text;
 }
 
-std::string flagValue(const char* name) {
-  const std::map<std::string, std::string> values = {
-      {"db", absl::GetFlag(FLAGS_db)},         {"module", absl::GetFlag(FLAGS_module)},
-      {"queue", absl::GetFlag(FLAGS_queue)},   {"index", absl::GetFlag(FLAGS_index)},
-      {"checksum", absl::GetFlag(FLAGS_checksum)}};
-  return values.at(name);
+std::string commandHelp(const Command& command) {
+  return absl::StrCat(command.synopsis, "\n\nFlags:\n", describeFlags(command.flags, command.required),
+                      "\n", describeExitCodes(command.exits));
+}
+
+// The aspctl flag an argument sets ("--db=F", "-db", "--verbose" -> "db", "db", "verbose"),
+// or "" for a value; `takes_value` tells whether the next argument is its value.
+std::string flagName(const std::string& arg, bool* takes_value) {
+  *takes_value = false;
+  if (arg.size() < 2 || arg[0] != '-') return "";
+  std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+  const size_t eq = name.find('=');
+  const bool has_value = eq != std::string::npos;
+  if (has_value) name.resize(eq);
+  if (name.rfind("no", 0) == 0 && name.size() > 2 && absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
+    name = name.substr(2);
+  }
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  *takes_value = !has_value && flag != nullptr && name != "verbose";
+  return name;
+}
+
+// A flag of aspctl's that `command` does not take is a usage error (not silently ignored).
+int checkFlagsBelong(const std::string& name, const Command& command, int argc, char** argv) {
+  static const std::set<std::string> ours = {"db", "module", "queue", "index", "checksum", "mode",
+                                             "input", "timeout", "retries", "sync_end_delay",
+                                             "agent_id", "global_version", "state_dir", "verbose"};
+  for (int i = 2; i < argc; ++i) {
+    bool takes_value = false;
+    const std::string flag = flagName(argv[i], &takes_value);
+    if (ours.count(flag) > 0 &&
+        std::find(command.flags.begin(), command.flags.end(), flag) == command.flags.end()) {
+      return error(kUsage, absl::StrCat(name, " does not take --", flag, "; its flags: --",
+                                        absl::StrJoin(command.flags, ", --")));
+    }
+    if (takes_value) ++i;
+  }
+  return kOk;
 }
 
 }  // namespace
+}  // namespace asp::tools::aspctl
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(overview());
-  if (argc < 2) return error(kUsage, "no command\n" + overview());
+  using namespace asp::tools::aspctl;
+  absl::SetProgramUsageMessage("aspctl COMMAND [flags]; aspctl --help lists the commands.");
+  if (argc < 2) {
+    std::cerr << "aspctl: no command\n\n" << overview();
+    return kUsage;
+  }
   const std::string name = argv[1];
-  if (name == "help" || name == "--help" || name == "-h") {
+  if (name == "help" || name == "--help" || name == "-h" || name == "-help" || name == "--helpfull") {
     std::cout << overview();
     return kOk;
   }
   auto command = commands().find(name);
-  if (command == commands().end()) return error(kUsage, "unknown command '" + name + "'\n" + overview());
-  std::vector<char*> args = {argv[0]};
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h" || arg == "-help") {
-      std::cout << command->second.usage << "\n";
-      return kOk;
-    }
-    args.push_back(argv[i]);
+  if (command == commands().end()) {
+    std::cerr << "aspctl: unknown command " << asp::quoteForMessage(name) << "\n\n" << overview();
+    return kUsage;
   }
+  if (asp::tools::asksForHelp(argc, argv)) {
+    std::cout << commandHelp(command->second);
+    return kOk;
+  }
+  if (int code = checkFlagsBelong(name, command->second, argc, argv); code != kOk) return code;
+  std::vector<char*> args = {argv[0]};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  // Bad flag values: Abseil prints the error and exits 1 (kUsage).
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
-  if (rest.size() > 1) return error(kUsage, absl::StrCat("unexpected argument '", rest[1], "'"));
-  for (const char* flag : command->second.required) {
-    if (flagValue(flag).empty()) {
-      return error(kUsage, absl::StrCat("--", flag, " is required\nusage: ", command->second.usage));
+  if (rest.size() > 1) {
+    return error(kUsage, absl::StrCat("unexpected argument ", asp::quoteForMessage(rest[1]),
+                                      " (files are given with --input=FILE or --db=FILE)"));
+  }
+  for (const std::string& flag : command->second.required) {
+    const absl::CommandLineFlag* f = absl::FindCommandLineFlag(flag);
+    if (f != nullptr && (f->CurrentValue().empty())) {
+      return error(kUsage, absl::StrCat("--", flag, " is required\nusage: ", command->second.synopsis));
     }
   }
   return command->second.run();
