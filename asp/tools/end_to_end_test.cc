@@ -1,5 +1,5 @@
 // End to end with real processes and sockets: the agent (this test process) against
-// the asp_manager binary; aspctl and asp_demo as a user runs them.
+// the asp_manager binary. aspctl_test and asp_demo_test run those tools as a user does.
 #include <signal.h>
 #include <unistd.h>
 
@@ -163,81 +163,6 @@ TEST_F(EndToEnd, NoManagerRunningIsAFastTransportErrorAndTheQueueStaysIntact) {
   EXPECT_EQ(result.code, SyncCode::kTransportError);
   EXPECT_LT(result.duration, absl::Seconds(1));
   EXPECT_EQ(pending(), 100u);
-}
-
-TEST_F(EndToEnd, AspctlPersistStatusDumpSyncAndCheck) {
-  auto manager = startManager();
-  const std::string aspctl = runfile("asp/tools/aspctl");
-  const std::string db = dir_.file("ctl.db");
-  const std::string input = dir_.file("changes.jsonl");
-  std::ofstream(input) << R"({"id":"/etc/hosts","operation":"create","index":"states-fim-files","data":"h","version":1})" "\n"
-                       << R"({"id":"/etc/passwd","operation":"modify","index":"states-fim-files","data":"p","version":2})" "\n"
-                       << R"({"id":"/etc/gone","operation":"delete","index":"states-fim-files","version":3})" "\n";
-  const std::string out = dir_.file("ctl");
-  auto stdout_of = [&] { return testing::readFile(out + ".out"); };
-  ASSERT_EQ(testing::run(aspctl, {"persist", "--db=" + db, "--module=fim"}, out, input), 0);
-  EXPECT_NE(stdout_of().find("persisted 3 changes"), std::string::npos);
-
-  ASSERT_EQ(testing::run(aspctl, {"status", "--db=" + db}, out), 0);
-  EXPECT_EQ(wordsAfter(stdout_of(), "states-fim-files", 2), (std::vector<std::string>{"3", "0"}))
-      << stdout_of();
-
-  ASSERT_EQ(testing::run(aspctl, {"dump", "--db=" + db}, out), 0);
-  EXPECT_NE(stdout_of().find(R"("id":"/etc/gone","state":"pending","operation":"delete")"), std::string::npos)
-      << stdout_of();
-
-  const std::vector<std::string> session = {"--db=" + db, "--module=fim", "--queue=" + socket_,
-                                            "--sync_end_delay=0s", "--agent_id=042"};
-  std::vector<std::string> sync = {"sync"};
-  sync.insert(sync.end(), session.begin(), session.end());
-  ASSERT_EQ(testing::run(aspctl, sync, out), 0) << testing::readFile(out + ".err");
-  EXPECT_NE(stdout_of().find("delta sync: ok; 3 changes"), std::string::npos) << stdout_of();
-
-  module_ = {{"/etc/hosts", {"h", 1}}, {"/etc/passwd", {"p", 2}}};
-  std::vector<std::string> check = {"check", "--index=states-fim-files", "--checksum=" + moduleChecksum()};
-  check.insert(check.end(), session.begin(), session.end());
-  EXPECT_EQ(testing::run(aspctl, check, out), 0) << testing::readFile(out + ".err");
-  EXPECT_NE(stdout_of().find("match"), std::string::npos);
-  check[2] = "--checksum=" + sha1Hex("other");
-  EXPECT_EQ(testing::run(aspctl, check, out), 2) << "mismatch";
-  stopManager(manager);
-  EXPECT_EQ(managerState(), module_);
-}
-
-TEST_F(EndToEnd, AspctlReportsBadInputWithClearErrorsAndExitCodes) {
-  const std::string aspctl = runfile("asp/tools/aspctl");
-  const std::string out = dir_.file("ctl");
-  auto err = [&] { return testing::readFile(out + ".err"); };
-  EXPECT_EQ(testing::run(aspctl, {"status", "--db=" + dir_.file("missing.db")}, out), 7);
-  EXPECT_NE(err().find("does not exist"), std::string::npos) << err();
-  EXPECT_EQ(testing::run(aspctl, {"status"}, out), 1);
-  EXPECT_NE(err().find("--db is required"), std::string::npos) << err();
-  EXPECT_EQ(testing::run(aspctl, {"frobnicate"}, out), 1);
-  EXPECT_EQ(testing::run(aspctl, {"status", "--no_such_flag=1"}, out), 1);
-  EXPECT_EQ(testing::run(aspctl, {"sync", "--help"}, out), 0);
-  EXPECT_NE(testing::readFile(out + ".out").find("--queue SOCKET"), std::string::npos);
-
-  const std::string bad = dir_.file("bad.jsonl");
-  std::ofstream(bad) << R"({"id":"a","operation":"create","index":"i"})" "\n" << "{not json\n";
-  EXPECT_EQ(testing::run(aspctl, {"persist", "--db=" + dir_.file("q.db"), "--module=fim"}, out, bad), 1);
-  EXPECT_NE(err().find("line 2"), std::string::npos) << err();
-
-  const std::string good = dir_.file("good.jsonl");
-  std::ofstream(good) << R"({"id":"a","operation":"create","index":"i","data":"x"})" "\n";
-  ASSERT_EQ(testing::run(aspctl, {"persist", "--db=" + dir_.file("q.db"), "--module=fim"}, out, good), 0);
-  EXPECT_EQ(testing::run(aspctl, {"sync", "--db=" + dir_.file("q.db"), "--module=fim",
-                                  "--queue=" + dir_.file("nobody")}, out), 5)
-      << "manager unreachable";
-  EXPECT_EQ(testing::run(aspctl, {"sync", "--db=" + dir_.file("q.db"), "--module=fim",
-                                  "--queue=" + socket_, "--mode=sideways"}, out), 1);
-}
-
-TEST_F(EndToEnd, TheDemoRunsWithTwoThousandItems) {
-  Process demo(runfile("asp/tools/asp_demo"), {"--items=2000"}, dir_.file("demo"));
-  ASSERT_EQ(demo.wait(), 0) << demo.out() << demo.err();
-  EXPECT_NE(demo.out().find("The manager holds exactly the module's"), std::string::npos);
-  EXPECT_NE(demo.out().find("Demo passed"), std::string::npos);
-  EXPECT_NE(demo.out().find("full recovery"), std::string::npos);
 }
 
 }  // namespace
