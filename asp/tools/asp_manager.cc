@@ -1,15 +1,22 @@
-// asp_manager: the reference manager (PROTOCOL.md §7) as a process.
+// asp_manager: the reference manager (docs/protocol.md §7) as a process.
 //
-//   asp_manager --socket=/tmp/asp/queue --state_dir=/tmp/asp/state
+//   asp_manager --socket=/run/asp/queue --state_dir=/var/lib/asp/manager
 //
 // Listens on a Unix datagram socket, serves any number of agents and modules, keeps
 // each agent's state per module and index in <state_dir>/state.db (or on a PostgreSQL
 // server several managers share with --state_uri, or in memory with --memory_state),
 // and stops cleanly on SIGINT or SIGTERM, printing its counters.
+// One manager per socket and per state directory: a second one is refused (exit 3).
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -21,8 +28,9 @@
 #include "asp/manager/manager_server.h"
 #include "asp/manager/postgres_state_store.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/tools/cli.h"
 
-ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on (required).");
+ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on.");
 ABSL_FLAG(std::string, socket_group, "",
           "Group allowed to send to the socket (mode 0660); empty: the manager's own group.");
 ABSL_FLAG(std::string, state_dir, "", "Directory for state.db (required unless --memory_state).");
@@ -35,56 +43,126 @@ ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; la
 ABSL_FLAG(int64_t, max_sessions_per_agent, 16, "Sessions one agent id may hold at once.");
 ABSL_FLAG(int64_t, max_buffered_mib, 256,
           "Received session data held in memory (MiB), all sessions together; beyond it, on disk.");
-ABSL_FLAG(absl::Duration, session_idle_timeout, absl::Minutes(5), "Idle sessions are dropped.");
-ABSL_FLAG(double, drop_rate, 0, "Fault injection: drop this fraction of data datagrams.");
-ABSL_FLAG(double, duplicate_rate, 0, "Fault injection: handle this fraction of datagrams twice.");
-ABSL_FLAG(absl::Duration, answer_delay, absl::ZeroDuration(), "Fault injection: delay answers.");
+ABSL_FLAG(asp::tools::DurationFlag, session_idle_timeout, asp::tools::DurationFlag{absl::Minutes(5)},
+          "Idle sessions are dropped: 5m, 300, 90s.");
+ABSL_FLAG(double, drop_rate, 0, "Fault injection: drop this fraction of data datagrams (0..1).");
+ABSL_FLAG(double, duplicate_rate, 0, "Fault injection: handle this fraction of datagrams twice (0..1).");
+ABSL_FLAG(asp::tools::DurationFlag, answer_delay, asp::tools::DurationFlag{absl::ZeroDuration()},
+          "Fault injection: delay every answer (e.g. 300ms).");
 ABSL_FLAG(uint64_t, seed, 0, "Seed for session ids and fault injection (0: random).");
 
 namespace {
 
-int fail(const std::string& message) {
+enum Exit { kStopped = 0, kUsage = 1, kCannotStart = 2, kInUse = 3 };
+
+int fail(int code, const std::string& message) {
   std::cerr << "asp_manager: " << message << "\n";
-  return 2;
+  return code;
 }
+
+std::string help() {
+  return absl::StrCat(
+      "asp_manager: the ASP reference manager (docs/protocol.md §7).\n\n"
+      "  asp_manager --socket=PATH --state_dir=DIR [flags]\n\n"
+      "Stops cleanly on SIGINT or SIGTERM and prints its counters. Durations read 5m, 300ms\n"
+      "or plain seconds. Relative paths are relative to where the command was typed, also\n"
+      "under ./bazelw run //asp/tools:asp_manager -- ...\n\nFlags:\n",
+      asp::tools::describeFlags({"socket", "socket_group", "state_dir", "state_uri", "memory_state",
+                                 "max_sessions", "max_session_size", "max_sessions_per_agent",
+                                 "max_buffered_mib", "session_idle_timeout", "drop_rate",
+                                 "duplicate_rate", "answer_delay", "seed"},
+                                {"socket"}),
+      "\n",
+      asp::tools::describeExitCodes({{kStopped, "stopped cleanly by SIGINT or SIGTERM"},
+                                     {kUsage, "usage error: a bad flag, a missing --socket or --state_dir"},
+                                     {kCannotStart, "cannot start: the state or the socket cannot be opened"},
+                                     {kInUse, "another manager already uses this --socket or --state_dir"}}));
+}
+
+// Holds <state_dir>/manager.lock (flock) for the life of the process, so that two
+// managers never write one state directory. The kernel releases it when the process ends,
+// however it ends: a stale lock file is never an obstacle.
+class StateDirLock {
+ public:
+  // Exit code and message when the lock cannot be taken; kStopped (0) when held.
+  int acquire(const std::string& dir, std::string* message) {
+    const std::string path = dir + "/manager.lock";
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      *message = absl::StrCat("cannot open lock file '", path, "': ", std::strerror(errno));
+      return kCannotStart;
+    }
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      std::string holder;
+      std::ifstream(path) >> holder;
+      *message = absl::StrCat("--state_dir '", dir, "' is in use by another manager",
+                              holder.empty() ? "" : absl::StrCat(" (pid ", holder, ")"),
+                              "; one manager per state directory (lock: ", path, ")");
+      return kInUse;
+    }
+    const std::string pid = std::to_string(getpid()) + "\n";
+    if (ftruncate(fd_, 0) != 0 || pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      // The pid is only a courtesy for the message above; the lock is what counts.
+    }
+    return kStopped;
+  }
+  ~StateDirLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "The ASP reference manager.\n"
-      "  asp_manager --socket=PATH --state_dir=DIR [--drop_rate=R] [--duplicate_rate=R] ...");
-  absl::ParseCommandLine(argc, argv);
-  const std::string socket = absl::GetFlag(FLAGS_socket);
-  const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
-  if (socket.empty()) return fail("--socket is required");
+  absl::SetProgramUsageMessage("asp_manager --socket=PATH --state_dir=DIR [flags]; --help for more.");
+  if (asp::tools::asksForHelp(argc, argv)) {
+    std::cout << help();
+    return kStopped;
+  }
+  // Bad flag values: Abseil prints the error and exits 1 (kUsage).
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) return fail(kUsage, absl::StrCat("unexpected argument '", rest[1], "'"));
+  const std::string socket = asp::tools::userPath(absl::GetFlag(FLAGS_socket));
+  const std::string state_dir = asp::tools::userPath(absl::GetFlag(FLAGS_state_dir));
   const std::string state_uri = absl::GetFlag(FLAGS_state_uri);
+  if (socket.empty()) return fail(kUsage, "--socket is required (asp_manager --help)");
   const int stores = static_cast<int>(!state_dir.empty()) + static_cast<int>(!state_uri.empty()) +
                      static_cast<int>(absl::GetFlag(FLAGS_memory_state));
   if (stores != 1) {
-    return fail("exactly one of --state_dir, --state_uri and --memory_state is required");
+    return fail(kUsage, "exactly one of --state_dir, --state_uri and --memory_state is required");
   }
-  if (absl::GetFlag(FLAGS_max_sessions) < 1) return fail("--max_sessions must be >= 1");
+  if (absl::GetFlag(FLAGS_max_sessions) < 1) return fail(kUsage, "--max_sessions must be >= 1");
   if (absl::GetFlag(FLAGS_max_sessions_per_agent) < 1) {
-    return fail("--max_sessions_per_agent must be >= 1");
+    return fail(kUsage, "--max_sessions_per_agent must be >= 1");
   }
-  if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail("--max_buffered_mib must be >= 0");
+  if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail(kUsage, "--max_buffered_mib must be >= 0");
+  for (const double rate : {absl::GetFlag(FLAGS_drop_rate), absl::GetFlag(FLAGS_duplicate_rate)}) {
+    if (!(rate >= 0 && rate <= 1)) {
+      return fail(kUsage, absl::StrCat("--drop_rate and --duplicate_rate are in [0, 1], not ", rate));
+    }
+  }
 
+  StateDirLock lock;
   std::unique_ptr<asp::manager::StateStore> store;
   std::string state = "memory";
   if (absl::GetFlag(FLAGS_memory_state)) {
     store = std::make_unique<asp::manager::InMemoryStateStore>();
   } else if (!state_uri.empty()) {
     auto postgres = asp::manager::PostgresStateStore::open(state_uri);
-    if (!postgres.ok()) return fail(std::string(postgres.status().message()));
+    if (!postgres.ok()) return fail(kCannotStart, std::string(postgres.status().message()));
     state = "PostgreSQL " + (*postgres)->description();
     store = *std::move(postgres);
   } else {
     std::error_code error;
     std::filesystem::create_directories(state_dir, error);
-    if (error) return fail(absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
+    if (error) return fail(kCannotStart, absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
+    std::string message;
+    if (int code = lock.acquire(state_dir, &message); code != kStopped) return fail(code, message);
     auto sqlite = asp::manager::SqliteStateStore::open(state_dir + "/state.db");
-    if (!sqlite.ok()) return fail(std::string(sqlite.status().message()));
+    if (!sqlite.ok()) return fail(kCannotStart, std::string(sqlite.status().message()));
     store = *std::move(sqlite);
     state = state_dir + "/state.db";
   }
@@ -105,14 +183,20 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
   options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
   options.core.log = [](absl::string_view line) { std::cerr << "asp_manager: " << line << std::endl; };
-  options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout);
+  options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout).value;
   options.core.seed = absl::GetFlag(FLAGS_seed);
   options.drop_rate = absl::GetFlag(FLAGS_drop_rate);
   options.duplicate_rate = absl::GetFlag(FLAGS_duplicate_rate);
-  options.answer_delay = absl::GetFlag(FLAGS_answer_delay);
+  options.answer_delay = absl::GetFlag(FLAGS_answer_delay).value;
   options.seed = absl::GetFlag(FLAGS_seed);
   auto server = asp::manager::ManagerServer::start(options, store.get());
-  if (!server.ok()) return fail(std::string(server.status().message()));
+  if (!server.ok()) {
+    const absl::StatusCode code = server.status().code();
+    return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
+                : code == absl::StatusCode::kInvalidArgument ? kUsage
+                                                             : kCannotStart,
+                std::string(server.status().message()));
+  }
   std::cout << "asp_manager: listening on " << socket << " (state: " << state << ")" << std::endl;
 
   int signal_number = 0;
@@ -125,5 +209,5 @@ int main(int argc, char** argv) {
             << core.sessions_refused << ", apply failures " << core.apply_failures
             << ", dropped values " << c.dropped_values
             << ", duplicated " << c.duplicated << ", answers " << c.answers_sent << std::endl;
-  return 0;
+  return kStopped;
 }
