@@ -1,296 +1,152 @@
 // asp_demo: the README's main job. A guided tour of ASP against a real reference
 // manager over a real Unix socket, in a temporary directory:
 //
-//   record N file-integrity changes -> DELTA sync -> change and delete some -> DELTA
-//   sync -> integrity check (match) -> damage the manager's copy -> integrity check
-//   (mismatch) -> FULL recovery -> integrity check (match)
+//   record N file-integrity changes -> initial delta sync -> change and delete some ->
+//   delta sync of the changes -> check (match) -> damage the manager's copy -> check
+//   (mismatch) -> full recovery -> check (match)
 //
-// It ends with a summary table and exits 0 only if the manager ends holding exactly
-// what the module holds. Flags: --items, --drop_rate, --eps, --keep.
-#include <stdlib.h>
+// Every step says what it does and why before it runs, and what happened after. It ends
+// with a table and exits 0 only if the manager ends holding exactly what the module
+// holds. Exit codes and flags: asp_demo --help, docs/tools.md.
+#include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <map>
-#include <memory>
-#include <random>
 #include <string>
-#include <vector>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/time/clock.h"
-#include "asp/base/checksum.h"
-#include "asp/core/socket_sync_protocol.h"
-#include "asp/manager/manager_server.h"
-#include "asp/manager/sqlite_state_store.h"
-#include "asp/tools/console.h"
+#include "asp/tools/cli.h"
+#include "asp/tools/demo_tour.h"
 
-ABSL_FLAG(int64_t, items, 100000, "Synthetic file-integrity changes to record.");
-ABSL_FLAG(double, drop_rate, 0, "Fraction of data datagrams the manager drops (0..1).");
+ABSL_FLAG(int64_t, items, 100000, "Synthetic file-integrity changes to record (1 to 10,000,000).");
+ABSL_FLAG(double, drop_rate, 0,
+          "Fraction of data datagrams the manager drops, 0 to 0.5: watch the values resent.");
 ABSL_FLAG(double, eps, 0, "Frames per second the agent may send (0 = unlimited).");
-ABSL_FLAG(bool, keep, false, "Keep the demo directory instead of deleting it.");
+ABSL_FLAG(bool, keep, false,
+          "Keep the demo directory and print commands that inspect it (module and manager).");
 
 namespace {
 
-constexpr char kAgent[] = "001";
-constexpr char kIndex[] = "states-fim-files";
-constexpr char kModule[] = "fim";
-using Documents = std::map<std::string, asp::manager::Document>;
+using asp::tools::demo::kFailed;
+using asp::tools::demo::kInterrupted;
+using asp::tools::demo::kPassed;
+using asp::tools::demo::kSetUpFailed;
+using asp::tools::demo::kUsage;
 
-struct Step {
-  explicit Step(std::string step_name) : name(std::move(step_name)) {}
-  std::string name;
-  uint64_t changes = 0;
-  uint64_t frames = 0;
-  uint64_t retransmitted = 0;
-  uint64_t bytes = 0;
-  absl::Duration time;
-  std::string outcome;
-};
+std::string help() {
+  return absl::StrCat(
+      "asp_demo: a guided tour of ASP against a real manager, in a temporary directory.\n\n"
+      "  asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep]\n\n"
+      "Ctrl-C stops it cleanly and removes its directory (--keep: leaves it, says where).\n\nFlags:\n",
+      asp::tools::describeFlags({"items", "drop_rate", "eps", "keep"}), "\n",
+      asp::tools::describeExitCodes({{kPassed, "the demo passed: the manager holds exactly the module's documents"},
+                                     {kUsage, "usage error: a bad flag or value (nothing was run)"},
+                                     {kFailed, "a step did not behave as expected (the directory is kept)"},
+                                     {kSetUpFailed, "could not set up: temporary directory or manager"},
+                                     {kInterrupted, "interrupted by Ctrl-C (SIGINT) or SIGTERM"}}));
+}
 
-class Demo {
- public:
-  explicit Demo(std::string dir) : dir_(std::move(dir)) {}
-
-  bool run() {
-    return setUp() && recordFiles() && sync("delta sync", asp::Mode::kDelta) && changeSome() &&
-           sync("delta sync", asp::Mode::kDelta) && check(false) && damage() && check(true) &&
-           recover() && check(false) && verify();
+// The flags' values, or a usage error naming the flag.
+absl::StatusOr<asp::tools::demo::Settings> settingsFromFlags() {
+  asp::tools::demo::Settings s;
+  s.items = absl::GetFlag(FLAGS_items);
+  s.drop_rate = absl::GetFlag(FLAGS_drop_rate);
+  s.eps = absl::GetFlag(FLAGS_eps);
+  s.keep = absl::GetFlag(FLAGS_keep);
+  if (s.items < 1 || s.items > 10000000) {
+    return absl::InvalidArgumentError(absl::StrCat("--items is ", s.items, "; give 1 to 10,000,000"));
   }
-
-  void summary() const {
-    std::vector<std::vector<std::string>> rows;
-    for (const Step& s : steps_) {
-      const double seconds = absl::ToDoubleSeconds(s.time);
-      const std::string rate =
-          s.changes > 0 && seconds > 0 ? asp::tools::withCommas(static_cast<uint64_t>(s.changes / seconds)) + "/s" : "-";
-      rows.push_back({s.name, asp::tools::withCommas(s.changes), asp::tools::withCommas(s.frames),
-                      asp::tools::withCommas(s.retransmitted), asp::tools::withCommas(s.bytes),
-                      absl::StrFormat("%.3f s", seconds), rate, s.outcome});
-    }
-    std::cout << "\n";
-    asp::tools::printTable({"step", "changes", "frames", "retransmitted", "bytes", "time", "rate", "outcome"}, rows);
+  if (!(s.drop_rate >= 0 && s.drop_rate <= 0.5)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--drop_rate is ", s.drop_rate,
+        "; give 0 to 0.5 (a fraction: 0.05 drops 5 %; above 0.5 a session rarely converges)"));
   }
-
- private:
-  bool fail(const std::string& message) {
-    std::cerr << "asp_demo: " << message << "\n";
-    return false;
+  if (!(s.eps >= 0 && s.eps < 1e9)) {
+    return absl::InvalidArgumentError(absl::StrCat("--eps is ", s.eps, "; give 0 (unlimited) or more"));
   }
+  return s;
+}
 
-  bool setUp() {
-    auto store = asp::manager::SqliteStateStore::open(dir_ + "/manager-state.db");
-    if (!store.ok()) return fail(std::string(store.status().message()));
-    store_ = *std::move(store);
-    asp::manager::ManagerServer::Options m;
-    m.socket_path = dir_ + "/queue";
-    m.drop_rate = absl::GetFlag(FLAGS_drop_rate);
-    auto server = asp::manager::ManagerServer::start(m, store_.get());
-    if (!server.ok()) return fail(std::string(server.status().message()));
-    server_ = *std::move(server);
-
-    asp::AgentSyncProtocol::Options o;
-    o.module = kModule;
-    o.database_path = dir_ + "/fim_sync.db";
-    o.timeout = absl::Seconds(5);
-    o.retries = 5;
-    o.backoff.initial = absl::Milliseconds(100);
-    o.sync_end_delay = absl::Milliseconds(100);
-    o.max_eps = absl::GetFlag(FLAGS_eps);
-    o.agent_info = [] {
-      asp::AgentInfo info = asp::defaultAgentInfo();
-      info.id = kAgent;
-      info.name = "demo-agent";
-      return info;
-    };
-    auto agent = asp::SocketSyncProtocol::create(o, m.socket_path);
-    if (!agent.ok()) return fail(std::string(agent.status().message()));
-    agent_ = *std::move(agent);
-    protocol_ = &agent_->protocol();
-    std::cout << "ASP demo in " << dir_ << "\n  manager: " << m.socket_path
-              << " (state " << dir_ << "/manager-state.db" << ", drop rate " << m.drop_rate
-              << ")\n  module 'fim', agent " << kAgent << ", queue " << o.database_path << "\n"
-              << std::endl;
-    return true;
-  }
-
-  std::string fileDocument(uint64_t file, uint64_t revision) {
-    const std::string path = absl::StrFormat("/var/lib/demo/dir-%03d/file-%06d.conf", file % 997, file);
-    return absl::StrFormat(
-        R"({"path":"%s","size":%d,"mode":"0644","uid":0,"mtime":%d,"sha1":"%s"})", path,
-        (file * 7919 + revision) % 65536, 1700000000 + revision,
-        asp::sha1Hex(absl::StrCat(path, revision)));
-  }
-
-  absl::Status put(const std::string& id, asp::Operation op, const std::string& data, uint64_t version) {
-    absl::Status s = protocol_->persistDifference(id, op, kIndex, data, version);
-    if (s.ok() && op == asp::Operation::kDelete) module_.erase(id);
-    if (s.ok() && op != asp::Operation::kDelete) module_[id] = asp::manager::Document{data, version};
-    return s;
-  }
-
-  static std::string fileId(uint64_t file) { return absl::StrFormat("/var/lib/demo/file-%06d", file); }
-
-  bool recordFiles() {
-    const uint64_t items = static_cast<uint64_t>(absl::GetFlag(FLAGS_items));
-    Step step{"record changes"};
-    std::atomic<uint64_t> done{0};
-    const absl::Time began = absl::Now();
-    {
-      asp::tools::ProgressBar bar(step.name, items, [&] { return done.load(); });
-      for (uint64_t i = 0; i < items; ++i, ++done) {
-        if (absl::Status s = put(fileId(i), asp::Operation::kCreate, fileDocument(i, 1), 1); !s.ok()) {
-          return fail(std::string(s.message()));
-        }
-      }
-    }
-    step.changes = items;
-    step.time = absl::Now() - began;
-    step.outcome = "durable in SQLite";
-    steps_.push_back(step);
-    return true;
-  }
-
-  bool changeSome() {
-    const uint64_t items = static_cast<uint64_t>(absl::GetFlag(FLAGS_items));
-    Step step{"change 10%, delete 5%"};
-    std::mt19937_64 random(7);
-    const absl::Time began = absl::Now();
-    for (uint64_t i = 0; i < items; ++i) {
-      const uint64_t roll = random() % 100;
-      absl::Status s;
-      if (roll < 10) {
-        s = put(fileId(i), asp::Operation::kModify, fileDocument(i, 2), 2);
-      } else if (roll < 15) {
-        s = put(fileId(i), asp::Operation::kDelete, "", 2);
-      } else {
-        continue;
-      }
-      if (!s.ok()) return fail(std::string(s.message()));
-      ++step.changes;
-    }
-    step.time = absl::Now() - began;
-    step.outcome = "recorded";
-    steps_.push_back(step);
-    return true;
-  }
-
-  bool sync(const std::string& name, asp::Mode mode) {
-    Step step{name};
-    const uint64_t before = protocol_->stats().values_sent;
-    const uint64_t total = mode == asp::Mode::kFull ? module_.size() : pendingChanges();
-    asp::SyncResult result;
-    {
-      asp::tools::ProgressBar bar(step.name, total, [&] { return protocol_->stats().values_sent - before; });
-      result = protocol_->synchronizeModule(mode);
-    }
-    record(step, result);
-    if (!result.ok()) return fail(absl::StrCat(name, " failed: ", asp::syncCodeName(result.code), ": ", result.message));
-    return true;
-  }
-
-  uint64_t pendingChanges() {
-    uint64_t n = 0;
-    absl::StatusOr<std::vector<asp::IndexCounts>> counts = protocol_->queue().counts();
-    for (const asp::IndexCounts& c : counts.value_or(std::vector<asp::IndexCounts>{})) n += c.pending;
-    return n;
-  }
-
-  void record(Step& step, const asp::SyncResult& result) {
-    step.changes = result.changes;
-    step.frames = result.frames_sent;
-    step.retransmitted = result.retransmitted;
-    step.bytes = result.bytes_sent;
-    step.time = result.duration;
-    step.outcome = asp::syncCodeName(result.code);
-    steps_.push_back(step);
-  }
-
-  bool check(bool expect_mismatch) {
-    asp::IndexChecksum checksum;
-    for (const auto& [id, doc] : module_) checksum.addDocument(doc.data);
-    Step step{"integrity check"};
-    asp::SyncResult result = protocol_->checkIntegrity(kIndex, checksum.finish());
-    record(step, result);
-    steps_.back().outcome = result.code == asp::SyncCode::kOk ? "match" : asp::syncCodeName(result.code);
-    const asp::SyncCode wanted = expect_mismatch ? asp::SyncCode::kChecksumMismatch : asp::SyncCode::kOk;
-    if (result.code != wanted) return fail(absl::StrCat("integrity check: expected ", asp::syncCodeName(wanted), ", got ", asp::syncCodeName(result.code), " ", result.message));
-    return true;
-  }
-
-  bool damage() {
-    // The manager's copy drifts: one document altered, one lost, one that should not be there.
-    const std::string first = module_.begin()->first;
-    const std::string last = module_.rbegin()->first;
-    bool ok = store_->tamper({kAgent, kModule}, kIndex, first, {"{\"damaged\":true}", 99}).ok() &&
-              store_->tamper({kAgent, kModule}, kIndex, last, {}, /*remove=*/true).ok() &&
-              store_->tamper({kAgent, kModule}, kIndex, "/var/lib/demo/ghost", {"{}", 1}).ok();
-    Step step{"damage manager copy"};
-    step.changes = 3;
-    step.outcome = ok ? "altered, removed, added one" : "failed";
-    steps_.push_back(step);
-    return ok || fail("could not damage the manager's state");
-  }
-
-  bool recover() {
-    protocol_->clearInMemoryData();
-    for (const auto& [id, doc] : module_) {
-      absl::Status s = protocol_->persistDifferenceInMemory(id, asp::Operation::kCreate, kIndex, doc.data, doc.version);
-      if (!s.ok()) return fail(std::string(s.message()));
-    }
-    return sync("full recovery", asp::Mode::kFull);
-  }
-
-  bool verify() {
-    absl::StatusOr<asp::manager::IndexState> manager = store_->documents({kAgent, kModule}, kIndex);
-    if (!manager.ok()) return fail(std::string(manager.status().message()));
-    if (Documents(manager->begin(), manager->end()) != module_) {
-      return fail(absl::StrCat("the manager holds ", manager->size(), " documents, the module ", module_.size(), "; they differ"));
-    }
-    std::cout << "\nThe manager holds exactly the module's " << asp::tools::withCommas(module_.size())
-              << " documents.\n";
-    return true;
-  }
-
-  const std::string dir_;
-  std::unique_ptr<asp::manager::SqliteStateStore> store_;
-  std::unique_ptr<asp::manager::ManagerServer> server_;
-  std::unique_ptr<asp::SocketSyncProtocol> agent_;
-  asp::AgentSyncProtocol* protocol_ = nullptr;
-  Documents module_;
-  std::vector<Step> steps_;
-};
+// Where the tour's directory goes: $TMPDIR, else /tmp.
+std::string makeDirectory() {
+  std::error_code error;
+  std::string pattern = (std::filesystem::temp_directory_path(error) / "asp-demo-XXXXXX").string();
+  if (error) pattern = "/tmp/asp-demo-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) return "";
+  return pattern;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("A tour of ASP against a real manager: asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep]");
-  absl::ParseCommandLine(argc, argv);
-  if (absl::GetFlag(FLAGS_items) < 1) {
-    std::cerr << "asp_demo: --items must be at least 1\n";
-    return 2;
+  absl::SetProgramUsageMessage("asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep]; --help for more.");
+  if (asp::tools::asksForHelp(argc, argv)) {
+    std::cout << help();
+    return kPassed;
   }
-  char pattern[] = "/tmp/asp-demo-XXXXXX";
-  if (mkdtemp(pattern) == nullptr) {
-    std::cerr << "asp_demo: cannot create a directory in /tmp\n";
-    return 2;
+  // Bad flag syntax: Abseil prints one error and exits 1 (kUsage).
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    std::cerr << "asp_demo: unexpected argument '" << rest[1] << "' (asp_demo --help)\n";
+    return kUsage;
   }
-  const std::string dir = pattern;
-  bool ok = false;
+  absl::StatusOr<asp::tools::demo::Settings> settings = settingsFromFlags();
+  if (!settings.ok()) {
+    std::cerr << "asp_demo: " << settings.status().message() << "\n";
+    return kUsage;
+  }
+
+  // Ctrl-C and SIGTERM are taken by a thread of ours (sigwait), which stops the tour;
+  // SIGUSR1 wakes that thread when the tour ends by itself.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string dir = makeDirectory();
+  if (dir.empty()) {
+    std::cerr << "asp_demo: cannot create a directory in " << std::filesystem::temp_directory_path() << "\n";
+    return kSetUpFailed;
+  }
+  settings->dir = dir;
+  int code = kPassed;
   {
-    Demo demo(dir);
-    ok = demo.run();
-    demo.summary();
+    asp::tools::demo::Tour tour(*settings);
+    std::thread watcher([&] {
+      int signal_number = 0;
+      sigwait(&signals, &signal_number);
+      if (signal_number != SIGUSR1) tour.interrupt();
+    });
+    code = tour.run();
+    pthread_kill(watcher.native_handle(), SIGUSR1);
+    watcher.join();
+    tour.summary();
   }
-  if (absl::GetFlag(FLAGS_keep)) {
-    std::cout << "\nKept " << dir << " (inspect it: aspctl status --db " << dir << "/fim_sync.db)\n";
-  } else {
-    std::filesystem::remove_all(dir);
+  const bool keep = settings->keep || code == kFailed;
+  if (!keep) std::filesystem::remove_all(dir);
+  switch (code) {
+    case kPassed:
+      std::cout << "\nDemo passed.\n";
+      break;
+    case kInterrupted:
+      std::cout << "\nInterrupted; " << (keep ? "left " : "removed ") << dir << "\n";
+      break;
+    case kFailed:
+      std::cout << "\nDemo FAILED; left " << dir << " to inspect (stderr says which step)\n";
+      break;
+    default:
+      std::cout << "\nCould not set up the demo" << (keep ? "; left " + dir : "") << "\n";
+      break;
   }
-  std::cout << (ok ? "\nDemo passed.\n" : "\nDemo FAILED.\n");
-  return ok ? 0 : 1;
+  if (settings->keep && code != kInterrupted) asp::tools::demo::printInspectionCommands(*settings, std::cout);
+  return code;
 }

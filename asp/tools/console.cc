@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace asp::tools {
 
@@ -16,7 +16,8 @@ ProgressBar::ProgressBar(std::string label, uint64_t total, std::function<uint64
     : label_(std::move(label)),
       total_(std::max<uint64_t>(total, 1)),
       current_(std::move(current)),
-      terminal_(isatty(STDERR_FILENO) == 1) {
+      terminal_(isatty(STDERR_FILENO) == 1),
+      started_(std::chrono::steady_clock::now()) {
   if (terminal_) {
     thread_ = std::thread([this] {
       while (!done_) {
@@ -33,14 +34,28 @@ ProgressBar::~ProgressBar() {
   draw(true);
 }
 
+std::string progressText(uint64_t done, uint64_t total, double elapsed_seconds, bool final) {
+  std::string text = absl::StrFormat("%3d%%  %s/%s  %.1f s", static_cast<int>(100 * done / total),
+                                     withCommas(done), withCommas(total), elapsed_seconds);
+  if (done > 0 && elapsed_seconds > 0) {
+    const double rate = done / elapsed_seconds;
+    absl::StrAppend(&text, "  ", withCommas(static_cast<uint64_t>(rate)), "/s");
+    if (!final && done < total) absl::StrAppend(&text, absl::StrFormat("  ETA %.1f s", (total - done) / rate));
+  }
+  return text;
+}
+
 void ProgressBar::draw(bool final) {
   constexpr int kWidth = 30;
   const uint64_t now = std::min(current_(), total_);
   const int filled = static_cast<int>(kWidth * now / total_);
   const std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
-  std::fprintf(stderr, "%s%-24s [%s] %3d%%  %s/%s%s", terminal_ ? "\r" : "", label_.c_str(),
-               bar.c_str(), static_cast<int>(100 * now / total_), withCommas(now).c_str(),
-               withCommas(total_).c_str(), final ? "\n" : "");
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  // "\033[K" clears what a longer previous line left on the right.
+  std::fprintf(stderr, "%s%-22s [%s] %s%s%s", terminal_ ? "\r" : "", label_.c_str(), bar.c_str(),
+               progressText(now, total_, elapsed, final).c_str(), terminal_ ? "\033[K" : "",
+               final ? "\n" : "");
   std::fflush(stderr);
 }
 
@@ -66,7 +81,7 @@ void printTable(const std::vector<std::string>& header,
       const std::string pad(width[c] - row[c].size(), ' ');
       absl::StrAppend(&line, c == 0 ? "" : "  ", c > 0 && numeric(row[c]) ? pad + row[c] : row[c] + pad);
     }
-    std::cout << line << "\n";
+    std::cout << std::string(absl::StripTrailingAsciiWhitespace(line)) << "\n";
   };
   print(header);
   std::string rule;
