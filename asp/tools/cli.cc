@@ -39,7 +39,9 @@ std::string AbslUnparseFlag(DurationFlag flag) { return absl::FormatDuration(fla
 
 std::string userPath(const std::string& path) {
   const char* typed_in = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || typed_in == nullptr || *typed_in == '\0') return path;
+  if (path.empty() || path == "-" || path[0] == '/' || typed_in == nullptr || *typed_in == '\0') {
+    return path;
+  }
   return absl::StrCat(typed_in, "/", path);
 }
 

@@ -23,7 +23,8 @@ std::string AbslUnparseFlag(DurationFlag flag);
 
 // `path` as the user meant it. Under `bazel run` (./bazelw run //asp/tools:aspctl -- ...)
 // the tool runs in its runfiles tree; a relative path is resolved against the directory
-// the command was typed in (BUILD_WORKING_DIRECTORY). Elsewhere: `path` unchanged.
+// the command was typed in (BUILD_WORKING_DIRECTORY). Elsewhere, and for "-" (stdin),
+// `path` unchanged.
 std::string userPath(const std::string& path);
 
 // True when argv[1..] holds --help, -help, -h, --helpfull or --helpshort. Abseil's own

@@ -46,6 +46,7 @@ TEST(UserPath, UnderBazelRunARelativePathIsRelativeToWhereTheCommandWasTyped) {
   EXPECT_EQ(userPath("queue.db"), "/home/me/checkout/queue.db");
   EXPECT_EQ(userPath("/var/q.db"), "/var/q.db");
   EXPECT_EQ(userPath(""), "");
+  EXPECT_EQ(userPath("-"), "-") << "stdin stays stdin";
   unsetenv("BUILD_WORKING_DIRECTORY");
   EXPECT_EQ(userPath("queue.db"), "queue.db");
 }
