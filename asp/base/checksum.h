@@ -1,4 +1,4 @@
-// Checksums of PROTOCOL.md §5.1, computed identically by agent and manager.
+// Checksums of docs/protocol.md §5.1, computed identically by agent and manager.
 //
 // A document's checksum is the lowercase hex SHA-1 of its `data`. An index checksum
 // is the lowercase hex SHA-1 of the concatenation of its documents' checksums sorted

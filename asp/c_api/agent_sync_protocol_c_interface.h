@@ -92,7 +92,7 @@ const char* asp_last_error(void);
 /* The name of a sync code, e.g. "manager not ready". Never NULL. */
 const char* asp_sync_code_name(asp_sync_code_t code);
 
-/* PROTOCOL.md §5.1 checksums: lowercase hex SHA-1 into `out` (41 bytes, NUL-terminated).
+/* docs/protocol.md §5.1 checksums: lowercase hex SHA-1 into `out` (41 bytes, NUL-terminated).
  * asp_index_checksum: of `count` documents' data. 0 on success, -1 on bad arguments. */
 int asp_document_checksum(const void* data, size_t size, char out[41]);
 int asp_index_checksum(const void* const* datas, const size_t* sizes, size_t count, char out[41]);

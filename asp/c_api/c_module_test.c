@@ -54,7 +54,7 @@ static void stop_manager(void) {
   EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-/* The module's checksum of INDEX (PROTOCOL.md 5.1). */
+/* The module's checksum of INDEX (docs/protocol.md §5.1). */
 static void module_checksum(char out[41]) {
   const void* datas[FILES];
   size_t sizes[FILES];

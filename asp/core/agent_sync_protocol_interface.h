@@ -25,7 +25,7 @@ class IAgentSyncProtocol {
  public:
   virtual ~IAgentSyncProtocol() = default;
 
-  // Records a change durably in the queue (PROTOCOL.md §6). OK means it is committed at
+  // Records a change durably in the queue (docs/protocol.md §6). OK means it is committed at
   // the configured durability (Options::durability) and will reach the manager; with
   // asynchronous recording OK means buffered, and flush() is the barrier.
   // InvalidArgument for an empty id or index, an unknown operation, or data that cannot

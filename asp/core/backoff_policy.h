@@ -1,4 +1,4 @@
-// BackoffPolicy: how long to wait before retry number `attempt` (PROTOCOL.md §5, §8).
+// BackoffPolicy: how long to wait before retry number `attempt` (docs/protocol.md §5, §8).
 //
 // delay(n) = min(cap, initial * multiplier^(n-1)) scaled by a uniform random factor in
 // [1 - jitter, 1 + jitter]; never negative, never above cap * (1 + jitter). The random

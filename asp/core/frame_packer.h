@@ -1,5 +1,5 @@
 // FramePacker: packs data values into DataBatch frames that stay within the frame
-// budget (PROTOCOL.md §4), tracking the exact encoded size as values are added.
+// budget (docs/protocol.md §4), tracking the exact encoded size as values are added.
 //
 // Usage: if (!packer.fits(value)) send(packer.take()); packer.add(std::move(value));
 // ...; finally send(packer.take()) if !empty(). A single value always fits an empty

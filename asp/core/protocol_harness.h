@@ -91,7 +91,7 @@ class ProtocolHarness {
     return state;
   }
 
-  // The module's checksum of one index (PROTOCOL.md §5.1).
+  // The module's checksum of one index (docs/protocol.md §5.1).
   std::string moduleChecksum(const std::string& index = kIndex) {
     return manager::indexChecksum(module[index]);
   }

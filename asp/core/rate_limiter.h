@@ -1,4 +1,4 @@
-// RateLimiter: a smooth token bucket pacing frames at `per_second` (PROTOCOL.md §5, step 3).
+// RateLimiter: a smooth token bucket pacing frames at `per_second` (docs/protocol.md §5, step 3).
 //
 // Tokens refill continuously at `per_second` up to `burst` (default 1: frames are
 // evenly spaced, no bursts). reserve() takes one token and returns the time at which

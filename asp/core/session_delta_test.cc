@@ -1,4 +1,4 @@
-// DELTA sessions end to end against the in-process fake manager (PROTOCOL.md §5).
+// DELTA sessions end to end against the in-process fake manager (docs/protocol.md §5).
 #include <set>
 
 #include "asp/core/protocol_harness.h"

@@ -1,5 +1,5 @@
 // Every way the manager or the transport can fail a session, and what the agent does
-// about it (PROTOCOL.md §5, steps 2 and 4), on the simulated clock.
+// about it (docs/protocol.md §5, steps 2 and 4), on the simulated clock.
 #include <algorithm>
 
 #include "asp/core/protocol_harness.h"

@@ -1,4 +1,4 @@
-// Integrity checks and full recovery (PROTOCOL.md §5.1), metadata and groups (§5.2),
+// Integrity checks and full recovery (docs/protocol.md §5.1), metadata and groups (§5.2),
 // data cleans (§5.3) and FULL syncs.
 #include "asp/base/checksum.h"
 #include "asp/core/protocol_harness.h"

@@ -15,7 +15,7 @@
 
 namespace asp {
 
-// What a session does (PROTOCOL.md §2). synchronizeModule takes kFull or kDelta;
+// What a session does (docs/protocol.md §2). synchronizeModule takes kFull or kDelta;
 // synchronizeMetadataOrGroups the metadata and group modes; kCheck is
 // requiresFullSync's.
 enum class Mode {

@@ -1,4 +1,4 @@
-// ManagerCore: the manager's side of a session (PROTOCOL.md §7), independent of how
+// ManagerCore: the manager's side of a session (docs/protocol.md §7), independent of how
 // messages arrive. handle() takes one decoded message and returns the answers to send
 // back to its sender (zero or one).
 //

@@ -1,4 +1,4 @@
-// The reference manager's session handling (PROTOCOL.md §7), message by message.
+// The reference manager's session handling (docs/protocol.md §7), message by message.
 #include "asp/manager/manager_core.h"
 
 #include <set>

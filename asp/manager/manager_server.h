@@ -1,4 +1,4 @@
-// ManagerServer: the reference manager on a real Unix datagram socket (PROTOCOL.md §4,
+// ManagerServer: the reference manager on a real Unix datagram socket (docs/protocol.md §4,
 // §7). It binds `socket_path`, reads "s:<module>:<message>" datagrams from any number
 // of agents and modules, hands each message to a ManagerCore, and answers
 // "<module>_sync <answer>" to the datagram's source address.

@@ -1,5 +1,5 @@
 // StateStore: the manager's copy of each agent's state, per (agent, module, index)
-// (PROTOCOL.md §7): a FULL or a DataClean from one module never touches another module's
+// (docs/protocol.md §7): a FULL or a DataClean from one module never touches another module's
 // documents, even when both use the same index name.
 //
 // A confirmed session is applied with apply(), atomically: either all of its updates
@@ -111,7 +111,7 @@ class StateStore {
   virtual absl::StatusOr<IndexState> documents(const ModuleKey& key, const std::string& index) = 0;
   // Indices of `key`'s module that hold at least one document, sorted (bytewise).
   virtual absl::StatusOr<std::vector<std::string>> indices(const ModuleKey& key) = 0;
-  // PROTOCOL.md §5.1 checksum of `key`'s copy of `index`.
+  // docs/protocol.md §5.1 checksum of `key`'s copy of `index`.
   virtual absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) = 0;
   virtual absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) = 0;
   // NotFound when `key` never sent a metadata or groups session.

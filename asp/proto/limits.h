@@ -1,4 +1,4 @@
-// Size and naming limits of the wire format (PROTOCOL.md §4).
+// Size and naming limits of the wire format (docs/protocol.md §4).
 //
 // Every datagram is at most kMaxDatagramBytes including its ASCII header. A module
 // name is 1..kMaxModuleNameBytes bytes of [A-Za-z0-9_-]. singleValueMessageBytes()
@@ -18,7 +18,7 @@ namespace asp::wire {
 
 inline constexpr size_t kMaxDatagramBytes = 65536;
 inline constexpr size_t kMaxModuleNameBytes = 64;
-// Default frame budget (PROTOCOL.md §8): 60 KiB per datagram, header included.
+// Default frame budget (docs/protocol.md §8): 60 KiB per datagram, header included.
 inline constexpr size_t kDefaultFrameBudgetBytes = 60 * 1024;
 
 // OK, or InvalidArgument naming the offending name and rule.

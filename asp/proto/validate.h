@@ -1,4 +1,4 @@
-// Structural validation of wire messages (PROTOCOL.md §3).
+// Structural validation of wire messages (docs/protocol.md §3).
 //
 // proto3 makes every field optional on the wire; the protocol does not. A receiver
 // calls validate() on every decoded Message before acting on it. It rejects:

@@ -1,6 +1,6 @@
 // The vocabulary of the change queue: what a module records and what a session sends.
 //
-// A module records a Change (PROTOCOL.md §2): an `id` (document key, unique per queue),
+// A module records a Change (docs/protocol.md §2): an `id` (document key, unique per queue),
 // the `index` (collection) it belongs to, the Operation, opaque `data` bytes and a
 // `version`. Queues coalesce changes per id (§6) into at most one pending change; a
 // session reads them back as SessionChange, numbered by `seq`.

@@ -1,4 +1,4 @@
-// Interfaces of the module's change queue (PROTOCOL.md §6).
+// Interfaces of the module's change queue (docs/protocol.md §6).
 //
 // SessionSource is what a session reads from: it freezes a set of changes (numbered
 // 0..N-1 by seq), hands them out in pages by seq range, as often as needed (for

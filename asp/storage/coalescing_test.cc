@@ -1,4 +1,4 @@
-// The coalescing table of PROTOCOL.md §6, one test per row, on the SQLite queue.
+// The coalescing table of docs/protocol.md §6, one test per row, on the SQLite queue.
 // "new" is observed the only way a user can: a later DELETE cancels a new change and
 // is sent for one that is not new.
 #include <memory>

@@ -1,4 +1,4 @@
-// InMemoryChangeSet: the recovery set a FULL sync sends (PROTOCOL.md §5.1).
+// InMemoryChangeSet: the recovery set a FULL sync sends (docs/protocol.md §5.1).
 //
 // The module fills it with every document it holds (persistDifferenceInMemory) and
 // runs a FULL session, after which the manager replaces the listed indices with it.

@@ -156,7 +156,7 @@ absl::Status SqliteChangeQueue::applyInTransaction(const NextParts& next) {
   });
 }
 
-// The coalescing table of PROTOCOL.md §6. `pending` is the row a session would send
+// The coalescing table of docs/protocol.md §6. `pending` is the row a session would send
 // next; `in_flight` the copy a running session is sending (left unchanged).
 absl::Status SqliteChangeQueue::applyOne(const Change& change) {
   const bool is_delete = change.operation == Operation::kDelete;

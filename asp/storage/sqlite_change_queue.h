@@ -1,4 +1,4 @@
-// SqliteChangeQueue: the durable change queue of one module instance (PROTOCOL.md §6).
+// SqliteChangeQueue: the durable change queue of one module instance (docs/protocol.md §6).
 //
 // One SQLite file per module instance, in WAL mode. Per id the queue holds at most one
 // pending change, the net effect of everything recorded since the manager last

@@ -1,4 +1,4 @@
-// FakeManager: the reference manager's logic (ManagerCore, PROTOCOL.md §7) in process,
+// FakeManager: the reference manager's logic (ManagerCore, docs/protocol.md §7) in process,
 // for unit tests on the simulated clock, with state per agent, module and index so tests can
 // assert the manager ends up holding exactly what the module holds.
 //

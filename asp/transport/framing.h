@@ -1,4 +1,4 @@
-// MQueue framing (PROTOCOL.md §4).
+// MQueue framing (docs/protocol.md §4).
 //
 //   agent -> manager:  "s:" + module + ":" + serialized Message
 //   manager -> agent:  module + "_sync " + serialized Message

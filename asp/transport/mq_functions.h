@@ -1,4 +1,4 @@
-/* The C-style MQueue functions agents written in C already have (PROTOCOL.md §4),
+/* The C-style MQueue functions agents written in C already have (docs/protocol.md §4),
  * usable from C and C++.
  *
  *   start(path, type, attempts)  -> a queue handle (>= 0), or < 0 on failure

@@ -1,4 +1,4 @@
-// Transport: how the core hands one encoded message to the MQueue (PROTOCOL.md §4).
+// Transport: how the core hands one encoded message to the MQueue (docs/protocol.md §4).
 //
 // The core serializes a wire Message and calls send() with the module name; the
 // transport adds its framing (e.g. the "s:<module>:" header) and delivers it. Answers

@@ -1,5 +1,5 @@
 // UnixDatagramTransport: the agent's MQueue as a real Unix datagram socket
-// (PROTOCOL.md §4).
+// (docs/protocol.md §4).
 //
 // One socket per protocol instance, bound to an autobind (abstract) address so the
 // manager can answer, and connect()ed to the manager's queue socket path. send() frames
