@@ -182,7 +182,8 @@ std::string overview() {
       "\naspctl COMMAND --help lists a command's flags, defaults and exit codes.\n"
       "Durations (--timeout, --sync_end_delay) read 30s, 500ms, 2m or plain seconds (1, 0.5).\n"
       "Relative paths are relative to the directory the command was typed in, also under\n"
-      "./bazelw run //asp/tools:aspctl -- COMMAND ...\n");
+      "./bazelw run //asp/tools:aspctl -- COMMAND ...\n\n");
+  absl::StrAppend(&text, describeExitCodes(kSessionExits));
   return text;
 }
 
