@@ -1,7 +1,7 @@
 // Text rules shared by everything that puts strings on the wire or in an error message.
 //
 // Every string the protocol carries (ids, indices, module and agent fields) travels as a
-// proto3 `string`, which peers reject unless it is valid UTF-8 (PROTOCOL.md §2). So such
+// proto3 `string`, which peers reject unless it is valid UTF-8 (docs/protocol.md §2). So such
 // a string is checked where it enters the library, with an error that names the first
 // offending byte, instead of being accepted and then stuck in a queue forever.
 //

@@ -82,7 +82,7 @@ TEST(PersistDifference, RejectsBadInputWithTheOffendingValue) {
   EXPECT_EQ(h.pending(), 0u);
 }
 
-// PROTOCOL.md §2. Before: the change was accepted, the manager rejected every frame
+// docs/protocol.md §2. Before: the change was accepted, the manager rejected every frame
 // holding it, and every later session failed after 64 ReqRet rounds.
 TEST(PersistDifference, ANonUtf8IdIsRefusedAndNeverBlocksLaterChanges) {
   ProtocolHarness h;

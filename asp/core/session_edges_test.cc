@@ -413,7 +413,7 @@ TEST(LateAnswers, RepeatedStartAckProcessingEachRenewTheWait) {
 }
 
 // The StartAck for the first Start arrives after the resend. The agent adopts it; the
-// manager answered the identical resend with the same session (PROTOCOL.md §7), so the
+// manager answered the identical resend with the same session (docs/protocol.md §7), so the
 // session goes on and succeeds. (Before the manager knew resends, it replaced the
 // session and End was answered ERROR.)
 TEST(LateAnswers, AStartAckForAnEarlierStartAfterTheResendIsTheSameSessionAndSucceeds) {
@@ -450,7 +450,7 @@ void oneRetry(AgentSyncProtocol::Options& o) {
   o.sync_end_delay = absl::Seconds(1);
 }
 
-// PROTOCOL.md §5 step 4: after PROCESSING, a silence resends End after `timeout` without
+// docs/protocol.md §5 step 4: after PROCESSING, a silence resends End after `timeout` without
 // spending a retry, until max_processing_wait has passed since the first PROCESSING; the
 // reason then says what the manager last answered.
 TEST(LateAnswers, ASilenceAfterProcessingSpendsNoRetryUntilMaxProcessingWait) {

@@ -141,7 +141,7 @@ class SessionRunner::Run {
     SyncCode timeout_code;
     int retries_spent = 0;
     // Since the first PROCESSING answer (End only): silences then spend no retry, and
-    // the wait is bounded by max_processing_wait from here (PROTOCOL.md §5, step 4).
+    // the wait is bounded by max_processing_wait from here (docs/protocol.md §5, step 4).
     absl::Time processing_since = absl::InfinitePast();
     int processing_answers = 0;
     std::string last_answer;  // what the manager last answered, for the reason

@@ -53,7 +53,7 @@ struct AgentInfo {
 AgentInfo defaultAgentInfo();
 
 // OK, or InvalidArgument naming the first field that is not valid UTF-8 and its byte
-// (every field travels as text in every Start, PROTOCOL.md §2).
+// (every field travels as text in every Start, docs/protocol.md §2).
 absl::Status validateAgentInfo(const AgentInfo& info);
 
 // The outcome of a session.

@@ -38,7 +38,7 @@ bool carriesData(wire::v1::Mode mode) {
   return mode == wire::v1::MODE_FULL || mode == wire::v1::MODE_DELTA;
 }
 
-// Whether `b` announces the same session as `a` (PROTOCOL.md §7: a resend).
+// Whether `b` announces the same session as `a` (docs/protocol.md §7: a resend).
 bool sameStart(const wire::v1::Start& a, const wire::v1::Start& b) {
   return a.module() == b.module() && a.agent().id() == b.agent().id() && a.mode() == b.mode() &&
          a.size() == b.size() && a.option() == b.option() &&

@@ -209,7 +209,7 @@ TEST_F(ManagerCoreTest, MalformedBytesAreRejectedAndAnInvalidStartGetsError) {
   EXPECT_EQ(core_.counters().malformed, 2u);
 }
 
-// PROTOCOL.md §7: an agent that timed out resends its Start and keeps the first
+// docs/protocol.md §7: an agent that timed out resends its Start and keeps the first
 // StartAck; the resend must not open another session.
 TEST_F(ManagerCoreTest, AnIdenticalStartBeforeAnyDataIsAResendAndGetsTheSameSession) {
   const uint64_t first = open("001", wire::v1::MODE_DELTA, 2);

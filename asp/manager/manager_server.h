@@ -7,7 +7,7 @@
 // handle datagrams twice so data and answers are duplicated (`duplicate_rate`), and
 // delay answers (`answer_delay`). Counters say exactly how many data values it dropped.
 //
-// The socket gets mode 0660 and the configured group whatever the umask (PROTOCOL.md §4).
+// The socket gets mode 0660 and the configured group whatever the umask (docs/protocol.md §4).
 // start() fails with a clear error when the path cannot be bound or another process is
 // listening on it (a stale socket file left by a crash is replaced). The server thread
 // runs until stop() or destruction. Thread-safe.

@@ -1,4 +1,4 @@
-// What the reference manager has received for one session (PROTOCOL.md §7, "Memory").
+// What the reference manager has received for one session (docs/protocol.md §7, "Memory").
 //
 // Nothing here is allocated in proportion to what a Start announces: a session costs a
 // few hundred bytes until data arrives, then what the data itself takes. Received data

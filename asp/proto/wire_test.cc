@@ -262,7 +262,7 @@ TEST(WireValidate, RejectsEmptyOrInvertedRanges) {
 }
 
 // The library refuses at persist exactly the strings a peer's parser would refuse
-// (PROTOCOL.md §2): asp::firstInvalidUtf8 agrees with protobuf on every byte string.
+// (docs/protocol.md §2): asp::firstInvalidUtf8 agrees with protobuf on every byte string.
 TEST(Utf8, TheLibrarysCheckAgreesWithProtobufsParser) {
   std::mt19937_64 random(7);
   const std::vector<char> interesting = {'\x00', '\x7f', '\x80', '\xbf', '\xc0', '\xc1', '\xc2',

@@ -1,4 +1,4 @@
-// The checksum each stored change carries (PROTOCOL.md §6): a change damaged on disk
+// The checksum each stored change carries (docs/protocol.md §6): a change damaged on disk
 // is found when it is read for sending, and never reaches the manager as good data.
 //
 // zlib's CRC-32 over the change's id, index, stored operation, version and data, with

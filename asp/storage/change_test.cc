@@ -25,7 +25,7 @@ TEST(ValidateChange, RejectsEmptyIdAndIndex) {
   EXPECT_NE(no_index.message().find("file-1"), absl::string_view::npos) << no_index;
 }
 
-// PROTOCOL.md §2: a peer rejects a frame holding a string that is not UTF-8, so such a
+// docs/protocol.md §2: a peer rejects a frame holding a string that is not UTF-8, so such a
 // change must never enter the queue (it would block every later session).
 TEST(ValidateChange, RejectsAnIdOrIndexThatIsNotUtf8NamingTheByte) {
   absl::Status id = validateChange(change("caf\xe9.txt", "idx", Operation::kCreate, 1), {});

@@ -1,4 +1,4 @@
-// PROTOCOL.md §6: a change damaged on disk is a storage error naming its id, never sent
+// docs/protocol.md §6: a change damaged on disk is a storage error naming its id, never sent
 // as if it were good; a change that cannot be encoded never blocks the others. Both are
 // set aside in quarantine after one failed session.
 #include <string>

@@ -13,7 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "asp/base/quote.h"
+#include "asp/base/text.h"
 #include "asp/tools/aspctl_commands.h"
 #include "asp/tools/cli.h"
 
@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
   }
   auto command = commands().find(name);
   if (command == commands().end()) {
-    std::cerr << "aspctl: unknown command " << asp::quoteForMessage(name) << "\n\n" << overview();
+    std::cerr << "aspctl: unknown command " << asp::quoteValue(name) << "\n\n" << overview();
     return kUsage;
   }
   if (asp::tools::asksForHelp(argc, argv)) {
@@ -257,7 +257,7 @@ int main(int argc, char** argv) {
   // Bad flag values: Abseil prints the error and exits 1 (kUsage).
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (rest.size() > 1) {
-    return error(kUsage, absl::StrCat("unexpected argument ", asp::quoteForMessage(rest[1]),
+    return error(kUsage, absl::StrCat("unexpected argument ", asp::quoteValue(rest[1]),
                                       " (files are given with --input=FILE or --db=FILE)"));
   }
   for (const std::string& flag : command->second.required) {

@@ -13,7 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "asp/base/checksum.h"
-#include "asp/base/quote.h"
+#include "asp/base/text.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/proto/limits.h"
 #include "asp/storage/sqlite_change_queue.h"
@@ -36,25 +36,25 @@ absl::StatusOr<DbFile> inspectDb(const std::string& path, bool must_exist) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     if (must_exist) {
-      return absl::NotFoundError(absl::StrCat("queue database ", quoteForMessage(path), " does not exist"));
+      return absl::NotFoundError(absl::StrCat("queue database ", quoteValue(path), " does not exist"));
     }
     const size_t slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
     struct stat parent;
     if (stat(dir.c_str(), &parent) != 0 || !S_ISDIR(parent.st_mode)) {
-      return absl::NotFoundError(absl::StrCat("directory ", quoteForMessage(dir), " for queue database ",
-                                              quoteForMessage(path), " does not exist"));
+      return absl::NotFoundError(absl::StrCat("directory ", quoteValue(dir), " for queue database ",
+                                              quoteValue(path), " does not exist"));
     }
     return db;
   }
   if (S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "queue database ", quoteForMessage(path),
+        "queue database ", quoteValue(path),
         " is a directory; give the queue file, e.g. ", path, "/fim_sync.db"));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("queue database ", quoteForMessage(path), " is not a regular file"));
+        absl::StrCat("queue database ", quoteValue(path), " is not a regular file"));
   }
   db.exists = true;
   db.empty = st.st_size == 0;
@@ -104,11 +104,11 @@ absl::Status openInput(const std::string& what, Input* input) {
   }
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("--input ", quoteForMessage(path), " is a directory"));
+    return absl::InvalidArgumentError(absl::StrCat("--input ", quoteValue(path), " is a directory"));
   }
   input->file.open(path, std::ios::binary);
   if (!input->file) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read --input ", quoteForMessage(path)));
+    return absl::InvalidArgumentError(absl::StrCat("cannot read --input ", quoteValue(path)));
   }
   input->stream = &input->file;
   return absl::OkStatus();
@@ -203,12 +203,12 @@ int checksum() {
     const Change& d = **line;
     if (!only.empty() && only.count(d.index) == 0) continue;
     if (d.operation == Operation::kDelete) {
-      return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": ", quoteForMessage(d.id),
+      return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": ", quoteValue(d.id),
                                         " is a delete; checksum reads documents (create or modify)"));
     }
     if (!documents[d.index].emplace(d.id, documentChecksum(d.data)).second) {
-      return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": id ", quoteForMessage(d.id),
-                                        " appears twice in index ", quoteForMessage(d.index)));
+      return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": id ", quoteValue(d.id),
+                                        " appears twice in index ", quoteValue(d.index)));
     }
   }
   const bool bare = only.size() == 1;
@@ -228,8 +228,8 @@ int managerCopy() {
   const std::string dir = userPath(absl::GetFlag(FLAGS_state_dir));
   const std::string path = dir + "/state.db";
   if (access(path.c_str(), F_OK) != 0) {
-    return error(kStorage, absl::StrCat("no manager state in ", quoteForMessage(dir), " (",
-                                        quoteForMessage(path), " does not exist)"));
+    return error(kStorage, absl::StrCat("no manager state in ", quoteValue(dir), " (",
+                                        quoteValue(path), " does not exist)"));
   }
   auto store = manager::SqliteStateStore::open(path);
   if (!store.ok()) return error(kStorage, store.status().message());

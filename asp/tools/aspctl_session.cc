@@ -7,7 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "asp/base/quote.h"
+#include "asp/base/text.h"
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/tools/aspctl_commands.h"
 #include "asp/tools/jsonl.h"
@@ -23,10 +23,10 @@ absl::StatusOr<std::unique_ptr<SocketSyncProtocol>> openSession(bool db_required
   struct stat st;
   if (!db.empty() && stat(db.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "queue database ", quoteForMessage(db), " is a directory; give the queue file"));
+        "queue database ", quoteValue(db), " is a directory; give the queue file"));
   }
   if ((db_required || !db.empty()) && stat(db.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("queue database ", quoteForMessage(db), " does not exist"));
+    return absl::NotFoundError(absl::StrCat("queue database ", quoteValue(db), " does not exist"));
   }
   AgentSyncProtocol::Options o;
   o.module = absl::GetFlag(FLAGS_module);
@@ -85,7 +85,7 @@ int readRecoverySet(AgentSyncProtocol& protocol) {
 int metadataOrGroups(const std::string& what, Mode delta, Mode check) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "delta" && mode != "check") {
-    return error(kUsage, absl::StrCat("--mode for ", what, " is delta or check, not ", quoteForMessage(mode)));
+    return error(kUsage, absl::StrCat("--mode for ", what, " is delta or check, not ", quoteValue(mode)));
   }
   auto session = openSession(/*db_required=*/false);
   if (!session.ok()) return openError(session.status());
@@ -99,7 +99,7 @@ int metadataOrGroups(const std::string& what, Mode delta, Mode check) {
 int sync() {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "delta" && mode != "full") {
-    return error(kUsage, absl::StrCat("--mode for sync is delta or full, not ", quoteForMessage(mode)));
+    return error(kUsage, absl::StrCat("--mode for sync is delta or full, not ", quoteValue(mode)));
   }
   auto session = openSession(/*db_required=*/true);
   if (!session.ok()) return openError(session.status());

@@ -1,7 +1,5 @@
 #include "asp/tools/cli.h"
 
-#include <google/protobuf/stubs/common.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "asp/base/text.h"
 
 namespace asp::tools {
 
@@ -80,10 +79,6 @@ std::string describeExitCodes(const std::vector<ExitCode>& codes) {
   return text;
 }
 
-bool isUtf8(absl::string_view text) {
-  // Protobuf's validator: the one proto3 string fields are held to on the wire.
-  return text.size() < (1u << 30) &&
-         google::protobuf::internal::IsStructurallyValidUTF8(text.data(), static_cast<int>(text.size()));
-}
+bool isUtf8(absl::string_view text) { return !firstInvalidUtf8(text).has_value(); }
 
 }  // namespace asp::tools

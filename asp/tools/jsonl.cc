@@ -10,7 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "asp/base/quote.h"
+#include "asp/base/text.h"
 #include "asp/tools/cli.h"
 
 namespace asp::tools {
@@ -54,15 +54,15 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
       change_.data = std::move(value);
     } else if (key_ == "dataBase64") {
       if (!absl::Base64Unescape(value, &change_.data)) {
-        return fail(absl::StrCat("\"dataBase64\" is not base64: ", quoteForMessage(value)));
+        return fail(absl::StrCat("\"dataBase64\" is not base64: ", quoteValue(value)));
       }
     } else if (key_ == "state") {
       if (value != "pending" && value != "in_flight") {
-        return fail(absl::StrCat("\"state\" is ", quoteForMessage(value),
+        return fail(absl::StrCat("\"state\" is ", quoteValue(value),
                                  "; dump writes pending or in_flight"));
       }
     } else {
-      return wrongType(absl::StrCat("the string ", quoteForMessage(value)));
+      return wrongType(absl::StrCat("the string ", quoteValue(value)));
     }
     return true;
   }
@@ -76,7 +76,7 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
     if (!known) {
-      return fail(absl::StrCat("unknown key ", quoteForMessage(key), " (a change line has ",
+      return fail(absl::StrCat("unknown key ", quoteValue(key), " (a change line has ",
                                absl::StrJoin(kKeys, ", "), ")"));
     }
     if (!seen_.insert(key).second) return fail(absl::StrCat("key \"", key, "\" appears twice"));
@@ -92,7 +92,7 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
   bool parse_error(std::size_t position, const std::string& last_token,
                    const nlohmann::detail::exception& error) override {
     return fail(absl::StrCat("not JSON at byte ", position, ": ", reason(error.what()),
-                             "; last read: ", quoteForMessage(last_token)));
+                             "; last read: ", quoteValue(last_token)));
   }
 
   // The change, once the whole line parsed.
@@ -132,7 +132,7 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
     } else if (lower == "delete") {
       change_.operation = Operation::kDelete;
     } else {
-      return fail(absl::StrCat("\"operation\" is ", quoteForMessage(name),
+      return fail(absl::StrCat("\"operation\" is ", quoteValue(name),
                                "; it must be create, modify or delete"));
     }
     return true;
@@ -164,7 +164,7 @@ absl::StatusOr<std::string> formatLine(const Change& change, absl::string_view o
                                     {"index", &change.index}}) {
     if (!isUtf8(*value)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "change ", quoteForMessage(change.id), " has an ", name,
+          "change ", quoteValue(change.id), " has an ", name,
           " that is not UTF-8; JSON cannot carry it"));
     }
   }

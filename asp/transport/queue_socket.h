@@ -1,4 +1,4 @@
-// The server end of an MQueue (PROTOCOL.md §4): a Unix datagram socket bound to a
+// The server end of an MQueue (docs/protocol.md §4): a Unix datagram socket bound to a
 // filesystem path, as the manager and the relay own it.
 //
 // Trust on the host: the path is the only way in, so its mode decides who may speak.

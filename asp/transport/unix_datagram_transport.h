@@ -8,7 +8,7 @@
 // AgentSyncProtocol::parseResponseBuffer); datagrams for another module or without the
 // header are dropped and counted.
 //
-// Trust (PROTOCOL.md §4): an abstract address is listed in /proc/net/unix for every
+// Trust (docs/protocol.md §4): an abstract address is listed in /proc/net/unix for every
 // local user, so anyone could send "answers" to it. The socket is connected to the
 // manager's path, so the kernel delivers datagrams from that peer alone, and every
 // datagram's sender is checked again on receipt: only the socket bound at the queue path

@@ -52,7 +52,7 @@ TEST_F(UnixTransportTest, SendsFramedMessagesAndDeliversAnswers) {
   EXPECT_EQ(answer, "hello");
 }
 
-// PROTOCOL.md §4: an abstract address is visible to every local user; only the manager
+// docs/protocol.md §4: an abstract address is visible to every local user; only the manager
 // may answer.
 TEST_F(UnixTransportTest, AnswersFromAnyoneButTheManagerAreNeverDelivered) {
   DatagramPeer manager(path_);

@@ -1,4 +1,4 @@
-// Trust boundaries on one host (PROTOCOL.md §4, §7), with real processes and sockets:
+// Trust boundaries on one host (docs/protocol.md §4, §7), with real processes and sockets:
 // a hostile local user forging answers, and a manager that duplicates or delays.
 //
 // Outside Bazel's sandbox (tag no-sandbox): the forger switches to another user, which
@@ -91,7 +91,7 @@ class Forger {
   testing::Process process_;
 };
 
-// PROTOCOL.md §4. Before: 10 of 10 sessions of a long-lived agent "succeeded" against a
+// docs/protocol.md §4. Before: 10 of 10 sessions of a long-lived agent "succeeded" against a
 // manager that held nothing, and 1,000 acknowledged changes were deleted.
 TEST(ForgedAnswers, NeverMakeASessionReportDataTheManagerDoesNotHold) {
   testing::TempDir dir;
@@ -213,7 +213,7 @@ void expectThreeSyncsConverge(ManagerProcess& manager, const testing::TempDir& d
   for (const auto& [id, document] : held) EXPECT_EQ(document.data, id);
 }
 
-// PROTOCOL.md §7. Before: with every datagram handled twice, 3 of 3 syncs failed (the
+// docs/protocol.md §7. Before: with every datagram handled twice, 3 of 3 syncs failed (the
 // duplicated Start replaced the session the agent had adopted).
 TEST(ResentStarts, EveryDatagramDuplicatedStillConvergesExactly) {
   testing::TempDir dir;
