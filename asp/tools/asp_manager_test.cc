@@ -68,7 +68,7 @@ TEST_F(AspManager, ASecondManagerOnTheSameSocketIsRefused) {
   auto first = start(dir_.file("queue"), dir_.file("state-1"));
   Ran second = manager({"--socket=" + dir_.file("queue"), "--state_dir=" + dir_.file("state-2")});
   EXPECT_EQ(second.code, 3);
-  EXPECT_NE(second.err.find("in use by another manager"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("is in use by another"), std::string::npos) << second.err;
 }
 
 TEST_F(AspManager, TheLockOfAKilledManagerIsNoObstacle) {
