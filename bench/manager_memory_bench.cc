@@ -1,4 +1,4 @@
-// The reference manager's memory under hostile and heavy load (PROTOCOL.md §7, issue
+// The reference manager's memory under hostile and heavy load (docs/protocol.md §7, issue
 // "Trust boundaries", item 3), measured on the asp_manager process itself:
 //
 //   1. a flood of huge Starts: 5,000 Starts from made-up agent ids, each announcing

@@ -498,7 +498,7 @@ TEST(LateAnswers, AManagerAnsweringEachEndWithProcessingOnceStillSucceeds) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
-// PROTOCOL.md §5 step 4: the wait is bounded from the first PROCESSING even when the
+// docs/protocol.md §5 step 4: the wait is bounded from the first PROCESSING even when the
 // manager keeps answering PROCESSING within every timeout.
 TEST(LateAnswers, AManagerForeverProcessingIsGivenUpAfterMaxProcessingWait) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
