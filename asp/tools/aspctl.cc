@@ -162,10 +162,11 @@ const std::map<std::string, Command>& commands() {
         {"module", "queue"}, kSessionExits, groups}},
       {"manager-copy",
        {"the reference manager's copy of an agent's documents, as JSON lines",
-        "aspctl manager-copy --state_dir=DIR [--agent_id=A] [--index=I]\n"
-        "  The documents asp_manager holds for one agent (the file is only read), sorted\n"
-        "  by index and id, as JSON lines that checksum reads.",
-        {"state_dir", "agent_id", "index"}, {"state_dir"}, kFileExits, managerCopy}},
+        "aspctl manager-copy --state_dir=DIR --module=M [--agent_id=A] [--index=I]\n"
+        "  The documents asp_manager holds for one agent's module (the file is only read),\n"
+        "  sorted by index and id, as JSON lines that checksum reads.",
+        {"state_dir", "module", "agent_id", "index"}, {"state_dir", "module"}, kFileExits,
+        managerCopy}},
   };
   return *table;
 }

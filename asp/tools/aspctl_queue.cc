@@ -233,7 +233,7 @@ int managerCopy() {
   }
   auto store = manager::SqliteStateStore::open(path);
   if (!store.ok()) return error(kStorage, store.status().message());
-  const std::string agent = absl::GetFlag(FLAGS_agent_id);
+  const manager::ModuleKey agent{absl::GetFlag(FLAGS_agent_id), absl::GetFlag(FLAGS_module)};
   std::set<std::string> indices = indexFilter();
   if (indices.empty()) {
     auto held = (*store)->indices(agent);

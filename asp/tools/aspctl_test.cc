@@ -57,7 +57,7 @@ class Aspctl : public ::testing::Test {
     auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return {};
-    return (*store)->documents("042", index).value_or(manager::IndexState{});
+    return (*store)->documents({"042", "fim"}, index).value_or(manager::IndexState{});
   }
 
   std::vector<std::string> session(std::vector<std::string> args) {
@@ -267,7 +267,7 @@ TEST_F(Aspctl, FullSyncFromAFileThenTheManagersCopyHasTheSameChecksum) {
   const std::string checksum = sum.out.substr(0, 40);
   EXPECT_EQ(aspctl(session({"check", "--index=" + std::string(kIndex), "--checksum=" + checksum})).code, 0);
   EXPECT_EQ(managerCopy(), (manager::IndexState{{"/a", {"A", 1}}, {"/b", {"B", 2}}}));
-  Ran copy = aspctl({"manager-copy", "--state_dir=" + dir_.file("manager"), "--agent_id=042"});
+  Ran copy = aspctl({"manager-copy", "--state_dir=" + dir_.file("manager"), "--module=fim", "--agent_id=042"});
   ASSERT_EQ(copy.code, 0) << copy.err;
   EXPECT_EQ(aspctl({"checksum", "--index=" + std::string(kIndex)}, copy.out).out, sum.out)
       << "the manager's copy, as JSON lines, has the module's checksum";
@@ -301,7 +301,7 @@ TEST_F(Aspctl, MetadataAndGroupsSessionsReachTheManager) {
   managerCopy();  // stops the manager
   auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));
   ASSERT_TRUE(store.ok()) << store.status();
-  absl::StatusOr<manager::AgentMetadata> last = (*store)->metadata("042");
+  absl::StatusOr<manager::AgentMetadata> last = (*store)->metadata({"042", "fim"});
   ASSERT_TRUE(last.ok()) << last.status();
   EXPECT_EQ(last->global_version, 8u);
   EXPECT_EQ(last->indices, std::vector<std::string>{"states-inventory"});

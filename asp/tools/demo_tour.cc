@@ -213,9 +213,9 @@ bool Tour::damage() {
   announce(step.name, "simulate drift on the manager: alter one document, lose one, add one the module never had");
   const std::string first = module_.begin()->first;
   const std::string last = module_.rbegin()->first;
-  const bool ok = store_->tamper(kAgent, kIndex, first, {"{\"damaged\":true}", 99}).ok() &&
-                  store_->tamper(kAgent, kIndex, last, {}, /*remove=*/true).ok() &&
-                  store_->tamper(kAgent, kIndex, "/var/lib/demo/ghost", {"{}", 1}).ok();
+  const bool ok = store_->tamper({kAgent, kModule}, kIndex, first, {"{\"damaged\":true}", 99}).ok() &&
+                  store_->tamper({kAgent, kModule}, kIndex, last, {}, /*remove=*/true).ok() &&
+                  store_->tamper({kAgent, kModule}, kIndex, "/var/lib/demo/ghost", {"{}", 1}).ok();
   step.changes = 3;
   step.outcome = ok ? "altered, removed, added one" : "failed";
   steps_.push_back(step);
@@ -235,7 +235,7 @@ bool Tour::recover() {
 }
 
 bool Tour::verify() {
-  absl::StatusOr<manager::IndexState> manager = store_->documents(kAgent, kIndex);
+  absl::StatusOr<manager::IndexState> manager = store_->documents({kAgent, kModule}, kIndex);
   if (!manager.ok()) return fail(std::string(manager.status().message()));
   if (std::map<std::string, manager::Document>(manager->begin(), manager->end()) != module_) {
     return fail(absl::StrCat("the manager holds ", manager->size(), " documents, the module ",
@@ -297,7 +297,7 @@ std::string aspctlCommand() {
 void printInspectionCommands(const Settings& settings, std::ostream& out) {
   const std::string aspctl = aspctlCommand();
   const std::string copy = absl::StrCat(aspctl, " manager-copy --state_dir=", settings.dir,
-                                        "/manager --agent_id=", kAgent, " --index=", kIndex);
+                                        "/manager --module=", kModule, " --agent_id=", kAgent, " --index=", kIndex);
   out << "\nKept " << settings.dir << ". Each command below runs as printed"
       << (aspctl.find("bazelw") != std::string::npos ? " (from the checkout)" : "") << ":\n"
       << "  the module's queue, per index (empty after the last sync):\n"

@@ -46,9 +46,10 @@ class IntegrationGuide : public ::testing::Test {
   }
 
   // The manager's copy of `index` for `agent`, as id -> data.
-  std::map<std::string, std::string> managerCopy(const std::string& index, const std::string& agent = kAgent) {
+  std::map<std::string, std::string> managerCopy(const std::string& index, const std::string& agent = kAgent,
+                                                 const std::string& module = "fim") {
     std::map<std::string, std::string> copy;
-    for (const auto& [id, document] : store_.documents(agent, index).value_or(asp::manager::IndexState{})) {
+    for (const auto& [id, document] : store_.documents({agent, module}, index).value_or(asp::manager::IndexState{})) {
       copy[id] = document.data;
     }
     return copy;
@@ -89,14 +90,14 @@ TEST_F(IntegrationGuide, MetadataGroupsAndCleanSucceed) {
   const asp::Stats before = agent_->protocol().stats();
   metadata_groups_and_clean(agent_->protocol(), 7);
   EXPECT_EQ(agent_->protocol().stats().sessions_ok, before.sessions_ok + 2);
-  EXPECT_EQ(store_.metadata(kAgent)->global_version, 7u);
+  EXPECT_EQ(store_.metadata({kAgent, "fim"})->global_version, 7u);
 }
 
 TEST_F(IntegrationGuide, TheMockSnippetPassesAsAUnitTest) { unit_test_with_the_mock(); }
 
 TEST_F(IntegrationGuide, TheCModuleSyncsAndChecks) {
   ASSERT_EQ(inventory_sync(socket_.c_str(), dir_.file("inventory.db").c_str(), R"({"version":"3.0.11"})", 4), 0);
-  EXPECT_EQ(managerCopy("states-inventory-packages", "001"),
+  EXPECT_EQ(managerCopy("states-inventory-packages", "001", "syscollector"),
             (std::map<std::string, std::string>{{"openssl", R"({"version":"3.0.11"})"}}));
 }
 

@@ -96,7 +96,7 @@ printf '%s\n' '{"id":"/etc/hosts","index":"states-fim-files","operation":"create
 "$aspctl" status --db="$work/fim.db" | grep -Eq '^states-fim-files +2 +0$' || fail "aspctl status"
 "$aspctl" sync --db="$work/fim.db" --module=fim --queue="$queue" --agent_id=042 --sync_end_delay=0 \
   | grep -q "delta sync: ok; 2 changes" || fail "aspctl sync"
-"$aspctl" manager-copy --state_dir="$work/state" --agent_id=042 >"$work/copy.jsonl"
+"$aspctl" manager-copy --module=fim --state_dir="$work/state" --agent_id=042 >"$work/copy.jsonl"
 [[ $(wc -l <"$work/copy.jsonl") -eq 2 ]] || fail "the manager holds $(wc -l <"$work/copy.jsonl") documents, not 2"
 sum=$("$aspctl" checksum --index=states-fim-files --input="$work/copy.jsonl")
 "$aspctl" check --module=fim --queue="$queue" --agent_id=042 --index=states-fim-files --checksum="$sum" \
@@ -177,8 +177,10 @@ kill -TERM "$manager_pid"
 wait "$manager_pid" || fail "asp_manager exited $? on SIGTERM"
 manager_pid=""
 grep -q "sessions applied 3" "$work/manager.out" || fail "manager: $(tail -1 "$work/manager.out")"
-for agent in 043 044; do
-  [[ $("$aspctl" manager-copy --state_dir="$work/state" --agent_id=$agent | wc -l) -eq 1 ]] || fail "agent $agent's document is missing"
+for agent_module in 043:inventory 044:fim; do
+  agent=${agent_module%%:*} module=${agent_module#*:}
+  [[ $("$aspctl" manager-copy --module=$module --state_dir="$work/state" --agent_id=$agent | wc -l) -eq 1 ]] \
+    || fail "agent $agent's $module document is missing"
 done
 pass
 
