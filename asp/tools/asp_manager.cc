@@ -21,6 +21,7 @@
 #include "asp/manager/manager_server.h"
 #include "asp/manager/postgres_state_store.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/tools/relay_endpoint_flags.h"
 
 ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on (required).");
 ABSL_FLAG(std::string, socket_group, "",
@@ -114,9 +115,16 @@ int main(int argc, char** argv) {
   auto server = asp::manager::ManagerServer::start(options, store.get());
   if (!server.ok()) return fail(std::string(server.status().message()));
   std::cout << "asp_manager: listening on " << socket << " (state: " << state << ")" << std::endl;
+  auto relay_endpoint = asp::tools::startRelayEndpointFromFlags(
+      &(*server)->core(), absl::GetFlag(FLAGS_drop_rate), absl::GetFlag(FLAGS_seed));
+  if (!relay_endpoint.ok()) return fail(std::string(relay_endpoint.status().message()));
+  if (*relay_endpoint != nullptr) {
+    std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port() << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (*relay_endpoint != nullptr) (*relay_endpoint)->stop();
   (*server)->stop();
   const auto c = (*server)->counters();
   const auto core = (*server)->core().counters();
@@ -125,5 +133,8 @@ int main(int argc, char** argv) {
             << core.sessions_refused << ", apply failures " << core.apply_failures
             << ", dropped values " << c.dropped_values
             << ", duplicated " << c.duplicated << ", answers " << c.answers_sent << std::endl;
+  if (*relay_endpoint != nullptr) {
+    std::cout << "asp_manager: " << asp::tools::relayEndpointSummary(**relay_endpoint) << std::endl;
+  }
   return 0;
 }
