@@ -36,7 +36,10 @@ absl::StatusOr<BenchCertificates> makeBenchCertificates() {
 
 absl::StatusOr<std::unique_ptr<BenchManager>> BenchManager::start(const tls::TlsMaterial& tls) {
   std::unique_ptr<BenchManager> m(new BenchManager());
-  m->core_ = std::make_unique<manager::ManagerCore>(manager::ManagerCore::Options{}, &m->store_);
+  manager::ManagerCore::Options core;
+  // relay_bench's memory measure runs 100 modules of one agent at once.
+  core.max_sessions_per_agent = 256;
+  m->core_ = std::make_unique<manager::ManagerCore>(core, &m->store_);
   manager::RelayEndpoint::Options options;
   options.listen_address = "127.0.0.1:0";
   options.tls = tls;

@@ -120,7 +120,8 @@ void Relay::connectLoop() {
   while (!stopping_) {
     const ReconnectSchedule::Attempt attempt = schedule_.next();
     if (attempt.wait_before > absl::ZeroDuration()) {
-      log(absl::StrCat("no manager reachable; next attempt in ", absl::FormatDuration(attempt.wait_before)));
+      log(absl::StrCat("no manager reachable; next attempt in ",
+                       absl::FormatDuration(absl::Trunc(attempt.wait_before, absl::Milliseconds(1)))));
       if (!sleepUntil(clock_->now() + attempt.wait_before)) break;
     }
     absl::StatusOr<std::unique_ptr<ManagerStream>> stream = connector_->connect(attempt.manager);
