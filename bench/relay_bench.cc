@@ -131,7 +131,6 @@ void deltaThroughRelay(benchmark::State& state, Context* context) {
   if (!ok(state, toStatus(result), checks)) return;
   if (!ok(state, verifyFimDelivered((*manager)->store(), context->changes), checks)) return;
   checks->pass();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the relay samples its wire bytes
   const relay::Relay::Counters c = (*relay)->counters();
   const double ratio = c.bytes_forwarded > 0 ? static_cast<double>(c.wire.sent) / c.bytes_forwarded : 0;
   context->wire_ratio.push_back(ratio);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -61,12 +62,16 @@ class GrpcManagerStream final : public ManagerStream {
                                                status.error_message()));
   }
 
-  WireBytes wireBytes() override { return meter_.has_value() ? meter_->read() : WireBytes{}; }
+  WireBytes wireBytes() override {
+    std::lock_guard<std::mutex> lock(meter_mu_);
+    return meter_.has_value() ? meter_->read() : WireBytes{};
+  }
 
  private:
   const std::string manager_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<relay::v1::Relay::Stub> stub_;
+  std::mutex meter_mu_;  // guards meter_
   std::optional<TcpConnectionMeter> meter_;
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<Datagram, Datagram>> stream_;

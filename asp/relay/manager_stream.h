@@ -35,7 +35,8 @@ class ManagerStream {
   virtual void cancel() = 0;
   // Why the stream ended, once read() has returned false: a sentence naming the manager.
   virtual absl::Status finish() = 0;
-  // Bytes on the wire so far (zeros when the implementation cannot tell).
+  // Bytes on the wire so far (zeros when the implementation cannot tell). Callable from
+  // any thread, also after the stream ended (the last counts).
   virtual WireBytes wireBytes() = 0;
 };
 

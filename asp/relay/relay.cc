@@ -7,7 +7,7 @@
 namespace asp::relay {
 namespace {
 
-// How often the blocking loops look at stop(), and the relay samples the wire counters.
+// How often the blocking loops look at stop(), and the wire counters are read.
 constexpr absl::Duration kSlice = absl::Milliseconds(100);
 
 absl::Status checkOptions(const Relay::Options& options) {
@@ -76,7 +76,7 @@ Relay::Counters Relay::counters() const {
   std::lock_guard<std::mutex> lock(mu_);
   Counters c = counters_;
   c.full_buffer_waits = buffer_.fullWaits();
-  c.wire = closed_wire_ + counters_.wire;
+  c.wire = closed_wire_ + (stream_ != nullptr ? stream_->wireBytes() : WireBytes{});
   return c;
 }
 
@@ -152,8 +152,9 @@ void Relay::runStream(ManagerStream& stream, const std::string& manager) {
   });
   absl::Time sampled = clock_->now();
   while (!stopping_ && !reader_done) {
+    // Read now and then, so a connection that breaks keeps counts close to its last bytes.
     if (clock_->now() - sampled >= kSlice) {
-      sampleWire(stream, /*final=*/false);
+      stream.wireBytes();
       sampled = clock_->now();
     }
     std::optional<std::string> datagram = buffer_.pop(clock_->now() + kSlice);
@@ -170,7 +171,6 @@ void Relay::runStream(ManagerStream& stream, const std::string& manager) {
   }
   stream.cancel();
   reader.join();
-  sampleWire(stream, /*final=*/true);
   setConnected("", nullptr);
   const absl::Status ended = stream.finish();
   if (!stopping_) log(std::string(ended.message()));
@@ -195,20 +195,11 @@ bool Relay::sleepUntil(absl::Time deadline) {
   return !stopping_;
 }
 
-void Relay::sampleWire(ManagerStream& stream, bool final) {
-  const WireBytes now = stream.wireBytes();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (final) {
-    closed_wire_ = closed_wire_ + now;
-    counters_.wire = WireBytes{};
-  } else {
-    counters_.wire = now;
-  }
-}
-
 void Relay::setConnected(std::string manager, ManagerStream* stream) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stream != nullptr) ++counters_.connects;
+  // The stream's wire bytes are read live while it is open; once it ends, they are kept.
+  if (stream == nullptr && stream_ != nullptr) closed_wire_ = closed_wire_ + stream_->wireBytes();
   connected_ = std::move(manager);
   stream_ = stream;
   // stop() may have come between the stream opening and now.

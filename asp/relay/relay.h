@@ -110,7 +110,6 @@ class Relay {
   void deliverAnswer(const std::string& answer);
   // Waits on the clock until `deadline` or stop(); false when stopping.
   bool sleepUntil(absl::Time deadline);
-  void sampleWire(ManagerStream& stream, bool final);
   void setConnected(std::string manager, ManagerStream* stream);
   void log(const std::string& line);
 
@@ -126,7 +125,7 @@ class Relay {
   mutable std::mutex mu_;  // guards what follows
   std::condition_variable changed_;
   Counters counters_;
-  WireBytes closed_wire_;      // connections that ended
+  WireBytes closed_wire_;      // of the streams that ended
   std::string connected_;
   ManagerStream* stream_ = nullptr;  // the open stream, to cancel it on stop()
 

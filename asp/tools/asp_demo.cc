@@ -7,12 +7,19 @@
 //
 // It ends with a summary table and exits 0 only if the manager ends holding exactly
 // what the module holds. Flags: --items, --drop_rate, --eps, --keep.
+//
+// By default it crosses hosts as a fleet does (PROTOCOL.md §9; demo_crossing.h): a
+// throwaway CA and certificates, the manager listening on the relay binding, a relay
+// owning the module's queue socket, mutual TLS over loopback; the table shows the bytes
+// on the wire beside the payload bytes. --local_socket keeps the module on the manager's
+// own socket.
 #include <stdlib.h>
 
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,11 +35,14 @@
 #include "asp/manager/manager_server.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/tools/console.h"
+#include "asp/tools/demo_crossing.h"
 
 ABSL_FLAG(int64_t, items, 100000, "Synthetic file-integrity changes to record.");
 ABSL_FLAG(double, drop_rate, 0, "Fraction of data datagrams the manager drops (0..1).");
 ABSL_FLAG(double, eps, 0, "Frames per second the agent may send (0 = unlimited).");
 ABSL_FLAG(bool, keep, false, "Keep the demo directory instead of deleting it.");
+ABSL_FLAG(bool, local_socket, false,
+          "Sync over the manager's local socket instead of across the relay binding (TLS).");
 
 namespace {
 
@@ -48,6 +58,7 @@ struct Step {
   uint64_t frames = 0;
   uint64_t retransmitted = 0;
   uint64_t bytes = 0;
+  std::optional<uint64_t> wire_bytes;  // across the relay binding only
   absl::Duration time;
   std::string outcome;
 };
@@ -70,10 +81,13 @@ class Demo {
           s.changes > 0 && seconds > 0 ? asp::tools::withCommas(static_cast<uint64_t>(s.changes / seconds)) + "/s" : "-";
       rows.push_back({s.name, asp::tools::withCommas(s.changes), asp::tools::withCommas(s.frames),
                       asp::tools::withCommas(s.retransmitted), asp::tools::withCommas(s.bytes),
+                      s.wire_bytes.has_value() ? asp::tools::withCommas(*s.wire_bytes) : "-",
                       absl::StrFormat("%.3f s", seconds), rate, s.outcome});
     }
     std::cout << "\n";
-    asp::tools::printTable({"step", "changes", "frames", "retransmitted", "bytes", "time", "rate", "outcome"}, rows);
+    asp::tools::printTable(
+        {"step", "changes", "frames", "retransmitted", "payload bytes", "wire bytes", "time", "rate", "outcome"},
+        rows);
   }
 
  private:
@@ -86,12 +100,19 @@ class Demo {
     auto store = asp::manager::SqliteStateStore::open(dir_ + "/manager-state.db");
     if (!store.ok()) return fail(std::string(store.status().message()));
     store_ = *std::move(store);
+    const bool local = absl::GetFlag(FLAGS_local_socket);
+    const std::string queue = dir_ + "/queue";  // where the module sends, either way
     asp::manager::ManagerServer::Options m;
-    m.socket_path = dir_ + "/queue";
+    m.socket_path = local ? queue : dir_ + "/manager-queue";
     m.drop_rate = absl::GetFlag(FLAGS_drop_rate);
     auto server = asp::manager::ManagerServer::start(m, store_.get());
     if (!server.ok()) return fail(std::string(server.status().message()));
     server_ = *std::move(server);
+    if (!local) {
+      auto crossing = asp::tools::DemoCrossing::start(dir_, kAgent, queue, &server_->core(), m.drop_rate);
+      if (!crossing.ok()) return fail(std::string(crossing.status().message()));
+      crossing_ = *std::move(crossing);
+    }
 
     asp::AgentSyncProtocol::Options o;
     o.module = kModule;
@@ -107,14 +128,15 @@ class Demo {
       info.name = "demo-agent";
       return info;
     };
-    auto agent = asp::SocketSyncProtocol::create(o, m.socket_path);
+    auto agent = asp::SocketSyncProtocol::create(o, queue);
     if (!agent.ok()) return fail(std::string(agent.status().message()));
     agent_ = *std::move(agent);
     protocol_ = &agent_->protocol();
     std::cout << "ASP demo in " << dir_ << "\n  manager: " << m.socket_path
               << " (state " << dir_ << "/manager-state.db" << ", drop rate " << m.drop_rate
-              << ")\n  module 'fim', agent " << kAgent << ", queue " << o.database_path << "\n"
-              << std::endl;
+              << ")\n" << (crossing_ != nullptr ? crossing_->description() : "")
+              << "  module 'fim', agent " << kAgent << ", queue " << o.database_path << ", sends to " << queue
+              << "\n" << std::endl;
     return true;
   }
 
@@ -181,6 +203,7 @@ class Demo {
 
   bool sync(const std::string& name, asp::Mode mode) {
     Step step{name};
+    const uint64_t wire_before = wireBytesSent();
     const uint64_t before = protocol_->stats().values_sent;
     const uint64_t total = mode == asp::Mode::kFull ? module_.size() : pendingChanges();
     asp::SyncResult result;
@@ -188,7 +211,7 @@ class Demo {
       asp::tools::ProgressBar bar(step.name, total, [&] { return protocol_->stats().values_sent - before; });
       result = protocol_->synchronizeModule(mode);
     }
-    record(step, result);
+    record(step, result, wire_before);
     if (!result.ok()) return fail(absl::StrCat(name, " failed: ", asp::syncCodeName(result.code), ": ", result.message));
     return true;
   }
@@ -200,7 +223,11 @@ class Demo {
     return n;
   }
 
-  void record(Step& step, const asp::SyncResult& result) {
+  // The relay's wire bytes so far; 0 over the local socket.
+  uint64_t wireBytesSent() const { return crossing_ != nullptr ? crossing_->wireBytesSent() : 0; }
+
+  void record(Step& step, const asp::SyncResult& result, uint64_t wire_before) {
+    if (crossing_ != nullptr) step.wire_bytes = wireBytesSent() - wire_before;
     step.changes = result.changes;
     step.frames = result.frames_sent;
     step.retransmitted = result.retransmitted;
@@ -214,8 +241,9 @@ class Demo {
     asp::IndexChecksum checksum;
     for (const auto& [id, doc] : module_) checksum.addDocument(doc.data);
     Step step{"integrity check"};
+    const uint64_t wire_before = wireBytesSent();
     asp::SyncResult result = protocol_->checkIntegrity(kIndex, checksum.finish());
-    record(step, result);
+    record(step, result, wire_before);
     steps_.back().outcome = result.code == asp::SyncCode::kOk ? "match" : asp::syncCodeName(result.code);
     const asp::SyncCode wanted = expect_mismatch ? asp::SyncCode::kChecksumMismatch : asp::SyncCode::kOk;
     if (result.code != wanted) return fail(absl::StrCat("integrity check: expected ", asp::syncCodeName(wanted), ", got ", asp::syncCodeName(result.code), " ", result.message));
@@ -259,6 +287,7 @@ class Demo {
   const std::string dir_;
   std::unique_ptr<asp::manager::SqliteStateStore> store_;
   std::unique_ptr<asp::manager::ManagerServer> server_;
+  std::unique_ptr<asp::tools::DemoCrossing> crossing_;  // null with --local_socket
   std::unique_ptr<asp::SocketSyncProtocol> agent_;
   asp::AgentSyncProtocol* protocol_ = nullptr;
   Documents module_;

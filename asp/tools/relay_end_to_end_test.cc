@@ -487,5 +487,17 @@ TEST_F(RelayEndToEnd, AnUnreachableManagerIsLoggedAndRetriedWithBackoff) {
   EXPECT_NE(relay->out().find("stopped by signal"), std::string::npos);
 }
 
+TEST_F(RelayEndToEnd, TheDemoSyncsAcrossTheRelayBindingByDefaultAndLocallyOnRequest) {
+  Process relayed(runfile("asp/tools/asp_demo"), {"--items=2000"}, outputPrefix("demo"));
+  ASSERT_EQ(relayed.wait(), 0) << relayed.out() << relayed.err();
+  EXPECT_NE(relayed.out().find("relay: owns the module's queue socket"), std::string::npos) << relayed.out();
+  EXPECT_NE(relayed.out().find("wire bytes"), std::string::npos);
+  EXPECT_NE(relayed.out().find("Demo passed"), std::string::npos);
+  Process local(runfile("asp/tools/asp_demo"), {"--items=2000", "--local_socket"}, outputPrefix("demo-local"));
+  ASSERT_EQ(local.wait(), 0) << local.out() << local.err();
+  EXPECT_EQ(local.out().find("relay:"), std::string::npos) << local.out();
+  EXPECT_NE(local.out().find("Demo passed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace asp
