@@ -103,7 +103,7 @@ void deltaOverLocalSocket(benchmark::State& state, Context* context) {
     state.SetIterationTime(secondsBetween(start, SteadyClock::now()));
   }
   if (!ok(state, toStatus(result))) return;
-  if (!ok(state, verifyFimDelivered((*d)->store(), context->changes))) return;
+  if (!ok(state, verifyFimDelivered((*d)->store(), kModule, 0, context->changes))) return;
   state.SetItemsProcessed(static_cast<int64_t>(result.changes));
   state.counters["MiB"] = benchmark::Counter(static_cast<double>((*d)->socketCounters().bytes_sent) / kMiB);
   d->reset();
@@ -129,7 +129,7 @@ void deltaThroughRelay(benchmark::State& state, Context* context) {
     state.SetIterationTime(secondsBetween(start, SteadyClock::now()));
   }
   if (!ok(state, toStatus(result), checks)) return;
-  if (!ok(state, verifyFimDelivered((*manager)->store(), context->changes), checks)) return;
+  if (!ok(state, verifyFimDelivered((*manager)->store(), kModule, 0, context->changes), checks)) return;
   checks->pass();
   const relay::Relay::Counters c = (*relay)->counters();
   const double ratio = c.bytes_forwarded > 0 ? static_cast<double>(c.wire.sent) / c.bytes_forwarded : 0;
@@ -327,7 +327,10 @@ MemoryOutcome measureRelayMemory(RelayChild* child, Context* context, uint64_t m
   for (const SyncResult& r : results) {
     if (!r.ok()) return failed(toStatus(r));
   }
-  if (absl::Status s = verifyFimDelivered((*manager)->store(), outcome.changes); !s.ok()) return failed(s);
+  for (uint64_t m = 0; m < modules; ++m) {
+    absl::Status s = verifyFimDelivered((*manager)->store(), absl::StrFormat("fim-%03d", m), m * per_module, per_module);
+    if (!s.ok()) return failed(s);
+  }
   outcome.ran = true;
   return outcome;
 }

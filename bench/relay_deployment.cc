@@ -104,17 +104,18 @@ BenchAgent::~BenchAgent() {
   socket_.reset();
 }
 
-absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, uint64_t changes) {
-  absl::StatusOr<manager::IndexState> documents = store.documents(benchAgentInfo().id, kFimIndex);
+absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::string& module, uint64_t first,
+                                uint64_t count) {
+  absl::StatusOr<manager::IndexState> documents = store.documents({benchAgentInfo().id, module}, kFimIndex);
   if (!documents.ok()) return documents.status();
-  if (documents->size() != changes) {
-    return absl::DataLossError(
-        absl::StrCat("the manager holds ", documents->size(), " documents; ", changes, " were sent"));
+  if (documents->size() != count) {
+    return absl::DataLossError(absl::StrCat("the manager holds ", documents->size(), " documents of module '",
+                                            module, "'; ", count, " were sent"));
   }
-  std::set<uint64_t> picks = {0, changes - 1, changes / 2};
-  for (uint64_t k = 1; picks.size() < 10 && k <= 10; ++k) picks.insert((k * 104729) % changes);
+  std::set<uint64_t> picks = {0, count - 1, count / 2};
+  for (uint64_t k = 1; picks.size() < 10 && k <= 10; ++k) picks.insert((k * 104729) % count);
   for (uint64_t n : picks) {
-    const Change expected = fimChange(n);
+    const Change expected = fimChange(first + n);
     auto found = documents->find(expected.id);
     if (found == documents->end() || found->second.data != expected.data ||
         found->second.version != expected.version) {

@@ -71,9 +71,10 @@ class BenchAgent {
   std::unique_ptr<AgentSyncProtocol> protocol_;
 };
 
-// OK when `store` holds, for agent "001", `changes` FIM documents fimChange(0..changes-1)
-// across the index: the count, and ten compared field by field.
-absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, uint64_t changes);
+// OK when `store` holds, for agent "001" and `module`, exactly the FIM documents
+// fimChange(first .. first + count - 1): the count, and ten compared field by field.
+absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::string& module, uint64_t first,
+                                uint64_t count);
 
 }  // namespace asp::bench
 

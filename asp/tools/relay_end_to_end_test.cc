@@ -192,7 +192,7 @@ class RelayEndToEnd : public ::testing::Test {
     auto store = manager::SqliteStateStore::open(file(name + "-state/state.db"));
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return {};
-    return (*store)->documents(agent, kIndex).value_or(IndexState{});
+    return (*store)->documents({agent, "fim"}, kIndex).value_or(IndexState{});
   }
 
   // Sends one datagram over the relay binding as a client with `credentials` would; the
