@@ -20,7 +20,7 @@
 #include "asp/base/clock.h"
 #include "asp/core/agent_sync_protocol_interface.h"
 #include "asp/core/answer_channel.h"
-#include "asp/core/backoff_policy.h"
+#include "asp/base/backoff_policy.h"
 #include "asp/core/session_runner.h"
 #include "asp/storage/in_memory_change_set.h"
 #include "asp/storage/sqlite_change_queue.h"

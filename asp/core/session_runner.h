@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "asp/base/clock.h"
 #include "asp/core/answer_channel.h"
-#include "asp/core/backoff_policy.h"
+#include "asp/base/backoff_policy.h"
 #include "asp/core/sync_types.h"
 #include "asp/proto/wire.pb.h"
 #include "asp/storage/change_queue.h"

@@ -31,6 +31,8 @@ ABSL_FLAG(double, drop_rate, 0,
 ABSL_FLAG(double, eps, 0, "Frames per second the agent may send (0 = unlimited).");
 ABSL_FLAG(bool, keep, false,
           "Keep the demo directory and print commands that inspect it (module and manager).");
+ABSL_FLAG(bool, local_socket, false,
+          "Sync over the manager's own socket instead of across the relay binding (mutual TLS).");
 
 namespace {
 
@@ -43,7 +45,9 @@ using asp::tools::demo::kUsage;
 std::string help() {
   return absl::StrCat(
       "asp_demo: a guided tour of ASP against a real manager, in a temporary directory.\n\n"
-      "  asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep]\n\n"
+      "  asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep] [--local_socket]\n\n"
+       "By default the module syncs across the relay binding: a throwaway CA, the manager\n"
+       "listening on mutual TLS, a relay owning the module's queue socket, all on loopback.\n\n"
       "Ctrl-C stops it cleanly and removes its directory (--keep: leaves it, says where).\n\nFlags:\n",
       asp::tools::describeFlags({"items", "drop_rate", "eps", "keep"}), "\n",
       asp::tools::describeExitCodes({{kPassed, "the demo passed: the manager holds exactly the module's documents"},
@@ -60,6 +64,7 @@ absl::StatusOr<asp::tools::demo::Settings> settingsFromFlags() {
   s.drop_rate = absl::GetFlag(FLAGS_drop_rate);
   s.eps = absl::GetFlag(FLAGS_eps);
   s.keep = absl::GetFlag(FLAGS_keep);
+  s.local_socket = absl::GetFlag(FLAGS_local_socket);
   if (s.items < 1 || s.items > 10000000) {
     return absl::InvalidArgumentError(absl::StrCat("--items is ", s.items, "; give 1 to 10,000,000"));
   }

@@ -29,6 +29,7 @@
 #include "asp/manager/postgres_state_store.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/tools/cli.h"
+#include "asp/tools/relay_endpoint_flags.h"
 
 ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on.");
 ABSL_FLAG(std::string, socket_group, "",
@@ -70,7 +71,9 @@ std::string help() {
       asp::tools::describeFlags({"socket", "socket_group", "state_dir", "state_uri", "memory_state",
                                  "max_sessions", "max_session_size", "max_sessions_per_agent",
                                  "max_buffered_mib", "session_idle_timeout", "drop_rate",
-                                 "duplicate_rate", "answer_delay", "seed"},
+                                 "duplicate_rate", "answer_delay", "seed", "relay_listen",
+                                 "relay_cert", "relay_key", "relay_client_ca", "relay_max_streams",
+                                 "relay_max_streams_per_agent", "relay_max_in_flight_kib_per_agent"},
                                 {"socket"}),
       "\n",
       asp::tools::describeExitCodes({{kStopped, "stopped cleanly by SIGINT or SIGTERM"},
@@ -198,9 +201,22 @@ int main(int argc, char** argv) {
                 std::string(server.status().message()));
   }
   std::cout << "asp_manager: listening on " << socket << " (state: " << state << ")" << std::endl;
+  auto relay_endpoint = asp::tools::startRelayEndpointFromFlags(
+      &(*server)->core(), absl::GetFlag(FLAGS_drop_rate), absl::GetFlag(FLAGS_seed));
+  if (!relay_endpoint.ok()) {
+    const absl::StatusCode code = relay_endpoint.status().code();
+    return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
+                : code == absl::StatusCode::kInvalidArgument ? kUsage
+                                                             : kCannotStart,
+                std::string(relay_endpoint.status().message()));
+  }
+  if (*relay_endpoint != nullptr) {
+    std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port() << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (*relay_endpoint != nullptr) (*relay_endpoint)->stop();
   (*server)->stop();
   const auto c = (*server)->counters();
   const auto core = (*server)->core().counters();
@@ -209,5 +225,8 @@ int main(int argc, char** argv) {
             << core.sessions_refused << ", apply failures " << core.apply_failures
             << ", dropped values " << c.dropped_values
             << ", duplicated " << c.duplicated << ", answers " << c.answers_sent << std::endl;
+  if (*relay_endpoint != nullptr) {
+    std::cout << "asp_manager: " << asp::tools::relayEndpointSummary(**relay_endpoint) << std::endl;
+  }
   return kStopped;
 }

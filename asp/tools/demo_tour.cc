@@ -64,12 +64,18 @@ bool Tour::setUp() {
   auto store = manager::SqliteStateStore::open(state_dir + "/state.db");
   if (!store.ok()) return fail(std::string(store.status().message()));
   store_ = *std::move(store);
+  const std::string queue = settings_.dir + "/queue";  // where the module sends, either way
   manager::ManagerServer::Options m;
-  m.socket_path = settings_.dir + "/queue";
+  m.socket_path = settings_.local_socket ? queue : settings_.dir + "/manager-queue";
   m.drop_rate = settings_.drop_rate;
   auto server = manager::ManagerServer::start(m, store_.get());
   if (!server.ok()) return fail(std::string(server.status().message()));
   server_ = *std::move(server);
+  if (!settings_.local_socket) {
+    auto crossing = DemoCrossing::start(settings_.dir, kAgent, queue, &server_->core(), m.drop_rate);
+    if (!crossing.ok()) return fail(std::string(crossing.status().message()));
+    crossing_ = *std::move(crossing);
+  }
 
   AgentSyncProtocol::Options o;
   o.module = kModule;
@@ -85,7 +91,7 @@ bool Tour::setUp() {
     info.name = "demo-agent";
     return info;
   };
-  auto agent = SocketSyncProtocol::create(o, m.socket_path);
+  auto agent = SocketSyncProtocol::create(o, queue);
   if (!agent.ok()) return fail(std::string(agent.status().message()));
   agent_ = *std::move(agent);
   protocol_ = &agent_->protocol();
@@ -93,8 +99,9 @@ bool Tour::setUp() {
   std::cout << "ASP demo in " << settings_.dir << "\n"
             << "  manager: socket " << m.socket_path << ", state " << state_dir << "/state.db"
             << (settings_.drop_rate > 0 ? absl::StrCat(", drops ", settings_.drop_rate * 100, " % of data") : "")
-            << "\n  module '" << kModule << "' of agent " << kAgent << ": queue " << o.database_path
-            << std::endl;
+            << "\n" << (crossing_ != nullptr ? crossing_->description() : "")
+            << "  module '" << kModule << "' of agent " << kAgent << ": queue " << o.database_path
+            << ", sends to " << queue << std::endl;
   return true;
 }
 
@@ -169,6 +176,7 @@ bool Tour::sync(const std::string& name, Mode mode) {
     announce(name, "only what changed since the last confirmed sync is sent");
   }
   AgentSyncProtocol& protocol = *protocol_.load();
+  const uint64_t wire_before = wireBytesSent();
   const uint64_t before = protocol.stats().values_sent;
   const uint64_t total = full ? module_.size() : pendingChanges();
   SyncResult result;
@@ -176,7 +184,7 @@ bool Tour::sync(const std::string& name, Mode mode) {
     ProgressBar bar(name, total, [&] { return protocol.stats().values_sent - before; });
     result = protocol.synchronizeModule(mode);
   }
-  record(Step{name}, result);
+  record(Step{name}, result, wire_before);
   if (!result.ok()) return fail(absl::StrCat(name, " failed: ", syncCodeName(result.code), ": ", result.message));
   report(absl::StrCat("the manager confirmed ", n(result.changes), " changes in ", n(result.frames_sent),
                       " frames; ", n(result.retransmitted), " values resent; ", n(pendingChanges()),
@@ -194,8 +202,9 @@ bool Tour::check(const std::string& name, bool expect_mismatch) {
   announce(name, expect_mismatch ? "the same check must now notice that the copies differ"
                                  : "compare checksums of the index, module's and manager's; no data is sent");
   const std::string checksum = moduleChecksum();
+  const uint64_t wire_before = wireBytesSent();
   SyncResult result = protocol_.load()->checkIntegrity(kIndex, checksum);
-  record(Step{name}, result);
+  record(Step{name}, result, wire_before);
   steps_.back().outcome = result.code == SyncCode::kOk ? "match" : syncCodeName(result.code);
   const SyncCode wanted = expect_mismatch ? SyncCode::kChecksumMismatch : SyncCode::kOk;
   if (result.code != wanted) {
@@ -252,7 +261,10 @@ uint64_t Tour::pendingChanges() {
   return pending;
 }
 
-void Tour::record(Step step, const SyncResult& result) {
+uint64_t Tour::wireBytesSent() const { return crossing_ != nullptr ? crossing_->wireBytesSent() : 0; }
+
+void Tour::record(Step step, const SyncResult& result, uint64_t wire_before) {
+  if (crossing_ != nullptr) step.wire_bytes = wireBytesSent() - wire_before;
   step.changes = result.changes;
   step.frames = result.frames_sent;
   step.resent = result.retransmitted;
@@ -270,13 +282,18 @@ void Tour::summary() const {
     const std::string rate =
         s.changes > 0 && seconds > 0 ? n(static_cast<uint64_t>(s.changes / seconds)) + "/s" : "-";
     rows.push_back({s.name, n(s.changes), n(s.frames), n(s.resent), n(s.bytes),
+                    s.wire_bytes.has_value() ? n(*s.wire_bytes) : "-",
                     absl::StrFormat("%.3f s", seconds), rate, s.outcome});
   }
   std::cout << "\n";
-  printTable({"step", "changes", "frames", "values resent", "bytes", "time", "rate", "outcome"}, rows);
+  printTable({"step", "changes", "frames", "values resent", "payload bytes", "wire bytes", "time",
+              "rate", "outcome"},
+             rows);
   std::cout << "\nchanges: documents recorded, or data messages a session carried. frames: datagrams\n"
                "sent. values resent: data messages sent again because the manager asked for ones it\n"
-               "lost (ReqRet). bytes: encoded message bytes sent. rate: changes per second.\n";
+               "lost (ReqRet). payload bytes: encoded message bytes the module sent. wire bytes: what\n"
+               "the relay's TCP connection carried for them (TLS, HTTP/2, gzip; - on the local\n"
+               "socket). rate: changes per second.\n";
 }
 
 std::string aspctlCommand() {

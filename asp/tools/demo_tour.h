@@ -1,5 +1,11 @@
 // The tour asp_demo runs: each step explained before it runs and reported after, a
 // summary table, and the commands that inspect what it leaves behind.
+//
+// By default it crosses hosts as a fleet does (docs/protocol.md §9; demo_crossing.h): a
+// throwaway CA and certificates, the manager listening on the relay binding, a relay
+// owning the module's queue socket, mutual TLS over loopback; the table shows the bytes
+// on the wire beside the payload bytes. Settings::local_socket keeps the module on the
+// manager's own socket.
 #ifndef ASP_TOOLS_DEMO_TOUR_H_
 #define ASP_TOOLS_DEMO_TOUR_H_
 
@@ -7,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +22,7 @@
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/manager_server.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/tools/demo_crossing.h"
 
 namespace asp::tools::demo {
 
@@ -30,6 +38,8 @@ struct Settings {
   double drop_rate = 0;
   double eps = 0;
   bool keep = false;
+  // The module on the manager's own socket instead of across the relay binding.
+  bool local_socket = false;
   std::string dir;  // the tour's directory: queue file, manager socket and state
 };
 
@@ -52,6 +62,7 @@ class Tour {
     uint64_t frames = 0;
     uint64_t resent = 0;
     uint64_t bytes = 0;
+    std::optional<uint64_t> wire_bytes;  // across the relay binding only
     absl::Duration time;
     std::string outcome;
   };
@@ -72,7 +83,10 @@ class Tour {
   absl::Status put(const std::string& id, Operation op, const std::string& data, uint64_t version);
   uint64_t pendingChanges();
   std::string moduleChecksum() const;
-  void record(Step step, const SyncResult& result);
+  // Records a session's step; `wire_before`: the relay's wire bytes when it began.
+  void record(Step step, const SyncResult& result, uint64_t wire_before);
+  // The relay's TCP bytes sent so far; 0 over the local socket.
+  uint64_t wireBytesSent() const;
 
   const Settings settings_;
   std::atomic<bool> interrupted_{false};
@@ -80,6 +94,7 @@ class Tour {
   int step_number_ = 0;
   std::unique_ptr<manager::SqliteStateStore> store_;
   std::unique_ptr<manager::ManagerServer> server_;
+  std::unique_ptr<DemoCrossing> crossing_;  // null with --local_socket
   std::unique_ptr<SocketSyncProtocol> agent_;
   std::map<std::string, manager::Document> module_;
   std::vector<Step> steps_;

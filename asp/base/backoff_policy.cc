@@ -1,4 +1,4 @@
-#include "asp/core/backoff_policy.h"
+#include "asp/base/backoff_policy.h"
 
 #include <algorithm>
 #include <cmath>
