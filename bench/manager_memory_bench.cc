@@ -137,8 +137,8 @@ int concurrentSessions(const Manager& manager, const std::string& dir, int agent
   for (int a = 0; a < agents; ++a) {
     asp::AgentSyncProtocol::Options o;
     o.module = "fim";
-    o.timeout = absl::Seconds(60);
-    o.sync_end_delay = absl::Seconds(3);  // every session's data held at once
+    o.session.timeout = absl::Seconds(60);
+    o.session.sync_end_delay = absl::Seconds(3);  // every session's data held at once
     const std::string id = absl::StrFormat("%04d", a);
     o.agent_info = [id] {
       asp::AgentInfo info;

@@ -86,8 +86,8 @@ absl::StatusOr<std::unique_ptr<BenchAgent>> BenchAgent::open(const std::string& 
   options.database_path = queue_path;
   options.transport = agent->socket_.get();
   options.agent_info = benchAgentInfo;
-  options.sync_end_delay = absl::ZeroDuration();
-  options.timeout = absl::Seconds(10);
+  options.session.sync_end_delay = absl::ZeroDuration();
+  options.session.timeout = absl::Seconds(10);
   absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol = AgentSyncProtocol::create(std::move(options));
   if (!protocol.ok()) return protocol.status();
   agent->protocol_ = *std::move(protocol);

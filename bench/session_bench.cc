@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> openProtocol(const std::strin
   options.database_path = path;
   options.transport = sink;
   options.agent_info = benchAgentInfo;
-  options.sync_end_delay = absl::ZeroDuration();
+  options.session.sync_end_delay = absl::ZeroDuration();
   absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol =
       AgentSyncProtocol::create(std::move(options));
   if (!protocol.ok()) return protocol.status();

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<SocketDeployment>> SocketDeployment::start(
   options.database_path = queue_path;
   options.transport = d->timing_.get();
   options.agent_info = benchAgentInfo;
-  options.sync_end_delay = absl::ZeroDuration();
+  options.session.sync_end_delay = absl::ZeroDuration();
   absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol =
       AgentSyncProtocol::create(std::move(options));
   if (!protocol.ok()) return protocol.status();

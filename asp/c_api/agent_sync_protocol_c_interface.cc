@@ -78,10 +78,10 @@ AspHandle* create(const asp_options_t* o) {
   options.module = o->module;
   options.database_path = text(o->db_path);
   options.transport = handle->transport.get();
-  options.sync_end_delay = absl::Seconds(o->sync_end_delay);
-  options.timeout = absl::Seconds(o->timeout == 0 ? 30 : o->timeout);
-  options.retries = static_cast<int>(o->retries);
-  options.max_eps = static_cast<double>(o->max_eps);
+  options.session.sync_end_delay = absl::Seconds(o->sync_end_delay);
+  options.session.timeout = o->timeout == 0 ? asp::SessionOptions().timeout : absl::Seconds(o->timeout);
+  options.session.retries = static_cast<int>(o->retries);
+  options.session.max_eps = static_cast<double>(o->max_eps);
   options.durability = o->power_loss_durability ? asp::Durability::kPowerLoss : asp::Durability::kProcessCrash;
   AspHandle* raw = handle.get();
   options.agent_info = [raw] {

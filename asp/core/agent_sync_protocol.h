@@ -1,34 +1,35 @@
-// AgentSyncProtocol: the library's main class, one instance per module.
+// AgentSyncProtocol: what a module calls (PROTOCOL.md §5, §6). One instance per module;
+// create() opens its durable change queue and returns it. Modules depend on this
+// interface alone, so their unit tests can use the gmock mock
+// (asp/testing/mock_agent_sync_protocol.h); how sessions run is not part of it.
 //
-// It owns the module's durable change queue (SqliteChangeQueue, or an in-memory SQLite
-// database when no path is given), the in-memory recovery set for FULL syncs, and the
-// session machinery. Create it with create(), which validates every option and opens
-// the queue; wire the transport's answers to parseResponseBuffer().
-//
-// See IAgentSyncProtocol for the contract of each method; all are thread-safe.
+// Method names follow the protocol's established names. Every method is thread-safe.
+// Sessions (synchronizeModule, requiresFullSync/checkIntegrity,
+// synchronizeMetadataOrGroups, notifyDataClean) run one at a time per instance: a call
+// made while another runs returns at once with SyncCode::kAlreadyRunning. Recording
+// never waits for a session.
 #ifndef ASP_CORE_AGENT_SYNC_PROTOCOL_H_
 #define ASP_CORE_AGENT_SYNC_PROTOCOL_H_
 
-#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "asp/base/clock.h"
-#include "asp/core/agent_sync_protocol_interface.h"
-#include "asp/core/answer_channel.h"
-#include "asp/base/backoff_policy.h"
-#include "asp/core/session_runner.h"
-#include "asp/storage/in_memory_change_set.h"
-#include "asp/storage/sqlite_change_queue.h"
+#include "asp/core/session_options.h"
+#include "asp/core/sync_types.h"
+#include "asp/storage/change.h"
+#include "asp/storage/change_recorder.h"
 #include "asp/transport/transport.h"
 
 namespace asp {
 
-class AgentSyncProtocol final : public IAgentSyncProtocol {
+class AgentSyncProtocol {
  public:
   struct Options {
     // Required: 1..64 bytes of [A-Za-z0-9_-]; names the module on the wire.
@@ -40,26 +41,13 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
     // into the instance runs (the destructor does not touch it).
     Transport* transport = nullptr;
     // Who the agent is, asked once per session (a resent Start repeats it). Default:
-    // defaultAgentInfo(), read once at create().
+    // defaultAgentInfo(), read once at create(). Every field must be valid UTF-8.
     std::function<AgentInfo()> agent_info;
-    // Wait for each answer; resend after it passes.
-    absl::Duration timeout = absl::Seconds(30);
-    // Resends of Start (and of End) after a timeout.
-    int retries = 3;
-    BackoffOptions backoff;
-    // Pause between the last data message and End.
-    absl::Duration sync_end_delay = absl::Seconds(1);
-    // Frames per second; 0 = unlimited.
-    double max_eps = 0;
-    // Largest datagram, header included (at most 65,536).
-    size_t frame_budget_bytes = 60 * 1024;
-    // ReqRet rounds one session accepts before failing as a protocol error.
-    int max_retransmission_rounds = 64;
-    // After the manager first answers End with PROCESSING ("still applying"), how long
-    // it may take in all: silences then resend End without spending a retry.
-    absl::Duration max_processing_wait = absl::Minutes(15);
+    // Waits, retries, pacing.
+    SessionOptions session;
     Durability durability = Durability::kProcessCrash;
-    // Opt-in asynchronous recording (see asp/storage/async_committer.h).
+    // Opt-in asynchronous recording: persistDifference() returns once the change is
+    // buffered; flush() is the durability barrier.
     bool asynchronous_recording = false;
     // Name of a registered SQLite VFS for the queue file (fault injection in tests,
     // or an encrypting VFS); empty: SQLite's default.
@@ -70,62 +58,82 @@ class AgentSyncProtocol final : public IAgentSyncProtocol {
     Logger logger;
   };
 
+  // Validates every option and opens the queue. InvalidArgument naming a bad option;
+  // the queue's errors (a file that cannot be opened, of an unknown version, ...).
   static absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> create(Options options);
-  ~AgentSyncProtocol() override;
 
-  absl::Status persistDifference(const std::string& id, Operation operation,
-                                 const std::string& index, const std::string& data,
-                                 uint64_t version) override;
-  absl::Status persistDifferenceInMemory(const std::string& id, Operation operation,
+  virtual ~AgentSyncProtocol() = default;
+
+  // Records a change durably in the queue (§6). OK means it is committed at the
+  // configured durability and will reach the manager; with asynchronous recording OK
+  // means buffered, and flush() is the barrier. InvalidArgument for an empty id or
+  // index, one that is not UTF-8, an unknown operation, or data that cannot fit in one
+  // frame (the offending value in the message).
+  virtual absl::Status persistDifference(const std::string& id, Operation operation,
                                          const std::string& index, const std::string& data,
-                                         uint64_t version) override;
-  SyncResult synchronizeModule(Mode mode, SyncOption option = SyncOption::kSync) override;
-  absl::StatusOr<bool> requiresFullSync(const std::string& index,
-                                        const std::string& checksum) override;
-  SyncResult synchronizeMetadataOrGroups(Mode mode, const std::vector<std::string>& indices,
-                                         uint64_t global_version) override;
-  SyncResult notifyDataClean(const std::vector<std::string>& indices) override;
-  absl::Status parseResponseBuffer(const uint8_t* data, size_t length) override;
-  void clearInMemoryData() override;
-  absl::Status deleteDatabase() override;
-  void stop() override;
-  void reset() override;
-  Stats stats() const override;
+                                         uint64_t version) = 0;
+
+  // Adds a document to the in-memory recovery set a FULL sync sends (§5.1).
+  virtual absl::Status persistDifferenceInMemory(const std::string& id, Operation operation,
+                                                 const std::string& index,
+                                                 const std::string& data,
+                                                 uint64_t version) = 0;
+
+  // Runs a session: kDelta sends the queue's pending changes, kFull the recovery set
+  // (the manager replaces the listed indices). Other modes: kInvalidArgument.
+  virtual SyncResult synchronizeModule(Mode mode, SyncOption option = SyncOption::kSync) = 0;
+
+  // Integrity check of one index (§5.1): true only when the manager answers
+  // CHECKSUM_MISMATCH; any other failure is an error status (see toStatus()).
+  // `checksum` must be a lowercase hex SHA-1 (see asp/base/checksum.h).
+  virtual absl::StatusOr<bool> requiresFullSync(const std::string& index,
+                                                const std::string& checksum) = 0;
 
   // requiresFullSync() with the whole session result: kOk when the checksums match,
   // kChecksumMismatch when they differ, anything else on failure.
-  SyncResult checkIntegrity(const std::string& index, const std::string& checksum);
+  virtual SyncResult checkIntegrity(const std::string& index, const std::string& checksum) = 0;
+
+  // Metadata or groups session (§5.2): mode is one of kMetadataDelta, kMetadataCheck,
+  // kGroupDelta, kGroupCheck.
+  virtual SyncResult synchronizeMetadataOrGroups(Mode mode,
+                                                 const std::vector<std::string>& indices,
+                                                 uint64_t global_version) = 0;
+
+  // Tells the manager to drop every document of `indices` (§5.3); on success the queue
+  // drops their pending changes (not ones recorded during the session).
+  virtual SyncResult notifyDataClean(const std::vector<std::string>& indices) = 0;
+
+  // Hands one answer from the manager (header already removed) to the session.
+  // InvalidArgument for bytes that are not a valid answer; answers for another session
+  // or phase are ignored and counted (OK). Never crashes, whatever the bytes.
+  virtual absl::Status parseResponseBuffer(const uint8_t* data, size_t length) = 0;
+
+  // Empties the recovery set.
+  virtual void clearInMemoryData() = 0;
+
+  // Waits until every change recorded so far is durable (asynchronous recording; a
+  // no-op otherwise).
+  virtual absl::Status flush() = 0;
 
   // The queue, for inspection (counts) and batch recording. Sessions and deleting the
   // database go through the protocol, so this view has neither.
-  ChangeRecorder& queue() { return *queue_; }
-  // Waits until every change recorded so far is durable (asynchronous mode).
-  absl::Status flush() { return queue_->flush(); }
+  virtual ChangeRecorder& queue() = 0;
 
- private:
-  class RunningFlag;
+  // Deletes the queue database and its files and opens a fresh one. FailedPrecondition
+  // while a session runs. If the files cannot be removed or the new one cannot be
+  // opened the error says why and the queue stays closed (recording then fails).
+  virtual absl::Status deleteDatabase() = 0;
 
-  AgentSyncProtocol(Options options, std::unique_ptr<SqliteChangeQueue> queue);
+  // Wakes any session wait at once (the session returns kStopped, changes stay queued),
+  // interrupts a send blocked in a transport that supports Transport::interrupt()
+  // (UnixDatagramTransport: within 20 ms; a C send_binary cannot be interrupted), and
+  // makes later sessions return kStopped until reset().
+  virtual void stop() = 0;
 
-  // Runs `plan` once no other session runs; commits or aborts `source` by the result.
-  SyncResult runExclusive(const std::function<SyncResult()>& session);
-  SyncResult runSession(const SessionPlan& plan, SessionSource* source);
-  SyncResult rejected(SyncCode code, std::string message);
-  void record(const SyncResult& result, bool succeeded);
-  void log(LogLevel level, const std::string& message) const;
+  // Undoes stop(): sessions may run again.
+  virtual void reset() = 0;
 
-  const Options options_;
-  Clock* const clock_;
-  std::unique_ptr<SqliteChangeQueue> queue_;
-  InMemoryChangeSet memory_;
-  AnswerChannel channel_;
-  SessionRunner runner_;
-  std::atomic<bool> running_{false};
-  // A failed abort leaves changes in flight; the next session recovers them first.
-  std::atomic<bool> needs_recovery_{false};
-
-  mutable std::mutex stats_mu_;
-  Stats stats_;
+  virtual Stats stats() const = 0;
 };
 
 }  // namespace asp

@@ -1,7 +1,7 @@
 // Unit tests of the session's building blocks: backoff, rate limiter, frame packer,
 // answer channel.
 #include "asp/core/answer_channel.h"
-#include "asp/core/backoff_policy.h"
+#include "asp/base/backoff_policy.h"
 #include "asp/core/frame_packer.h"
 #include "asp/core/rate_limiter.h"
 #include "asp/testing/simulated_clock.h"

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "asp/core/protocol_harness.h"
+#include "asp/storage/change_queue.h"
 #include "asp/testing/mock_agent_sync_protocol.h"
 #include "gtest/gtest.h"
 
@@ -39,18 +40,18 @@ TEST(Options, EachBadValueIsRefusedNamingIt) {
       {[](auto& o) { o.module = ""; }, "module name is empty"},
       {[](auto& o) { o.module = "fim sync"; }, "fim sync"},
       {[](auto& o) { o.transport = nullptr; }, "transport"},
-      {[](auto& o) { o.timeout = absl::ZeroDuration(); }, "timeout"},
-      {[](auto& o) { o.retries = -1; }, "retries must be >= 0, got -1"},
-      {[](auto& o) { o.sync_end_delay = -absl::Seconds(1); }, "sync_end_delay"},
-      {[](auto& o) { o.max_eps = -5; }, "max_eps"},
-      {[](auto& o) { o.frame_budget_bytes = 70000; }, "70000"},
-      {[](auto& o) { o.frame_budget_bytes = 10; }, "10 bytes"},
-      {[](auto& o) { o.backoff.jitter = 1.5; }, "jitter"},
-      {[](auto& o) { o.backoff.multiplier = 0.5; }, "multiplier"},
-      {[](auto& o) { o.backoff.cap = absl::Milliseconds(1); }, "cap"},
-      {[](auto& o) { o.max_retransmission_rounds = 0; }, "max_retransmission_rounds"},
+      {[](auto& o) { o.session.timeout = absl::ZeroDuration(); }, "timeout"},
+      {[](auto& o) { o.session.retries = -1; }, "retries must be >= 0, got -1"},
+      {[](auto& o) { o.session.sync_end_delay = -absl::Seconds(1); }, "sync_end_delay"},
+      {[](auto& o) { o.session.max_eps = -5; }, "max_eps"},
+      {[](auto& o) { o.session.frame_budget_bytes = 70000; }, "70000"},
+      {[](auto& o) { o.session.frame_budget_bytes = 10; }, "10 bytes"},
+      {[](auto& o) { o.session.backoff.jitter = 1.5; }, "jitter"},
+      {[](auto& o) { o.session.backoff.multiplier = 0.5; }, "multiplier"},
+      {[](auto& o) { o.session.backoff.cap = absl::Milliseconds(1); }, "cap"},
+      {[](auto& o) { o.session.max_retransmission_rounds = 0; }, "max_retransmission_rounds"},
       {[](auto& o) { o.database_path = "/nonexistent-dir/x/fim.db"; }, "/nonexistent-dir/x/fim.db"},
-      {[](auto& o) { o.max_processing_wait = absl::ZeroDuration(); }, "max_processing_wait"},
+      {[](auto& o) { o.session.max_processing_wait = absl::ZeroDuration(); }, "max_processing_wait"},
       {[](auto& o) {
          o.agent_info = [] {
            AgentInfo info;
@@ -338,7 +339,7 @@ TEST(Mock, LetsAModuleTestItsCallsWithoutASession) {
       .WillOnce(::testing::Return(absl::OkStatus()));
   EXPECT_CALL(mock, synchronizeModule(Mode::kDelta, SyncOption::kSync))
       .WillOnce(::testing::Return(SyncResult{}));
-  IAgentSyncProtocol& protocol = mock;
+  AgentSyncProtocol& protocol = mock;
   EXPECT_TRUE(protocol.persistDifference("f", Operation::kCreate, kIndex, "{}", 3).ok());
   EXPECT_TRUE(protocol.synchronizeModule(Mode::kDelta, SyncOption::kSync).ok());
 }

@@ -57,8 +57,8 @@ class ProtocolHarness {
       info.groups = {"default"};
       return info;
     };
-    options.timeout = absl::Seconds(30);
-    options.backoff.seed = 7;
+    options.session.timeout = absl::Seconds(30);
+    options.session.backoff.seed = 7;
     if (customize) customize(options);
     absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> created =
         AgentSyncProtocol::create(std::move(options));

@@ -45,8 +45,8 @@ class StopTest : public ::testing::Test {
   void SetUp() override {
     harness_ = std::make_unique<ProtocolHarness>(
         [this](AgentSyncProtocol::Options& o) {
-          o.retries = 3;
-          o.backoff.jitter = 0;
+          o.session.retries = 3;
+          o.session.backoff.jitter = 0;
           o.logger = [this](LogLevel, absl::string_view message) {
             if (message.find("retry") != absl::string_view::npos) retrying_ = true;
           };
@@ -150,7 +150,7 @@ TEST_F(StopTest, DuringTheEndBackoffWait) {
 class StopInOtherSessions : public StopTest {
  protected:
   void SetUp() override {
-    customize_ = [](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::ZeroDuration(); };
+    customize_ = [](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); };
     StopTest::SetUp();
     // The first End is not handled by the manager, and its answer is for another
     // session (ignored): the agent keeps waiting.
@@ -218,8 +218,8 @@ class StopDuringPacing : public StopTest {
  protected:
   void SetUp() override {
     customize_ = [](AgentSyncProtocol::Options& o) {
-      o.max_eps = 1;
-      o.frame_budget_bytes = 2048;
+      o.session.max_eps = 1;
+      o.session.frame_budget_bytes = 2048;
     };
     StopTest::SetUp();
   }
@@ -252,8 +252,8 @@ class StopBetweenFrames : public ::testing::Test {
  protected:
   StopBetweenFrames()
       : h_([](AgentSyncProtocol::Options& o) {
-          o.frame_budget_bytes = 2048;
-          o.sync_end_delay = absl::ZeroDuration();
+          o.session.frame_budget_bytes = 2048;
+          o.session.sync_end_delay = absl::ZeroDuration();
         }) {
     for (int i = 0; i < 40; ++i) h_.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   }
@@ -316,7 +316,7 @@ TEST(StopOnTheSystemClock, InterruptsALongWaitPromptly) {
   AgentSyncProtocol::Options options;
   options.module = "fim";
   options.transport = &transport;
-  options.timeout = absl::Seconds(60);
+  options.session.timeout = absl::Seconds(60);
   auto protocol = AgentSyncProtocol::create(options);
   ASSERT_TRUE(protocol.ok());
   ASSERT_TRUE((*protocol)->persistDifference("a", Operation::kCreate, kIndex, "x", 1).ok());
@@ -359,7 +359,7 @@ TEST(OneSessionAtATime, ConcurrentCallsReturnAlreadyRunningAtOnce) {
 }
 
 TEST(UnderLoad, RecordingThreeHundredThousandChangesWhileSessionsRunLosesNothing) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::Milliseconds(10); });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::Milliseconds(10); });
   h.transport.setRecording(false);
   h.manager.loseDataRandomly(0.01, 3);
   std::atomic<bool> recording{true};

@@ -28,7 +28,7 @@ TEST(DeltaSession, EndToEndWithManyFrames) {
 }
 
 TEST(DeltaSession, FramesStayWithinTheBudgetAndSeqsAreInOrder) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.frame_budget_bytes = 4096; });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.frame_budget_bytes = 4096; });
   for (int i = 0; i < 300; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(300, 'x'));
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
   uint64_t expected_seq = 0;
@@ -170,7 +170,7 @@ TEST(DeltaSession, OversizeChangeIsRefusedAtPersistAndNeverBlocksASession) {
 }
 
 TEST(DeltaSession, LargestChangeThatFitsIsSentInOneFrame) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.frame_budget_bytes = 65536; });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.frame_budget_bytes = 65536; });
   const size_t data = 65536 - wire::agentHeaderBytes("fim") -
                       (wire::singleValueMessageBytes(3, sizeof(kIndex) - 1, 0) + 3);
   std::string payload(data, 'x');

@@ -285,8 +285,8 @@ class GraceWait : public ::testing::Test {
 
 TEST_F(GraceWait, IsCutToTheTimeoutWhenThatIsShorter) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Milliseconds(300);
-    o.sync_end_delay = absl::ZeroDuration();
+    o.session.timeout = absl::Milliseconds(300);
+    o.session.sync_end_delay = absl::ZeroDuration();
   });
   start(h);
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
@@ -297,7 +297,7 @@ TEST_F(GraceWait, IsCutToTheTimeoutWhenThatIsShorter) {
 }
 
 TEST_F(GraceWait, StopEndsItAsStopped) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::ZeroDuration(); });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); });
   start(h);
   h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.protocol->stop(); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
@@ -308,7 +308,7 @@ TEST_F(GraceWait, StopEndsItAsStopped) {
 }
 
 TEST_F(GraceWait, AnInvalidAnswerDuringItFailsTheSession) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::ZeroDuration(); });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); });
   start(h);
   h.clock.scheduleAfter(absl::Milliseconds(500), [&] {
     const std::string inverted = reqRet(session_, {{5, 2}});
@@ -344,9 +344,9 @@ TEST(ReqRet, OnAMetadataOrGroupsSessionIsAProtocolError) {
 
 TEST(LateAnswers, AnEndAckArrivingDuringTheBackoffIsAcceptedWithoutResendingEnd) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Seconds(10);
-    o.backoff.initial = absl::Seconds(2);
-    o.backoff.jitter = 0;
+    o.session.timeout = absl::Seconds(10);
+    o.session.backoff.initial = absl::Seconds(2);
+    o.session.backoff.jitter = 0;
   });
   h.record("a", Operation::kCreate, "1");
   h.manager.setLatency(absl::Seconds(11));  // after the timeout, within the backoff
@@ -358,8 +358,8 @@ TEST(LateAnswers, AnEndAckArrivingDuringTheBackoffIsAcceptedWithoutResendingEnd)
 
 TEST(LateAnswers, ProcessingNeitherSpendsNorGivesBackRetries) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.retries = 1;
-    o.backoff.jitter = 0;
+    o.session.retries = 1;
+    o.session.backoff.jitter = 0;
   });
   h.record("a", Operation::kCreate, "1");
   // Start 1: no answer (a retry is spent). Start 2: PROCESSING, then silence.
@@ -371,10 +371,10 @@ TEST(LateAnswers, ProcessingNeitherSpendsNorGivesBackRetries) {
 
 TEST(LateAnswers, AReqRetArrivingDuringTheEndBackoffIsServedWithoutResendingEnd) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Seconds(10);
-    o.retries = 1;
-    o.backoff.initial = absl::Seconds(2);
-    o.backoff.jitter = 0;
+    o.session.timeout = absl::Seconds(10);
+    o.session.retries = 1;
+    o.session.backoff.initial = absl::Seconds(2);
+    o.session.backoff.jitter = 0;
   });
   for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   h.manager.loseSeqsOnce({2});
@@ -391,8 +391,8 @@ TEST(LateAnswers, AReqRetArrivingDuringTheEndBackoffIsServedWithoutResendingEnd)
 
 TEST(LateAnswers, RepeatedStartAckProcessingEachRenewTheWait) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Seconds(15);
-    o.retries = 0;
+    o.session.timeout = absl::Seconds(15);
+    o.session.retries = 0;
   });
   h.record("a", Operation::kCreate, "1");
   // The Start gets PROCESSING at once, then two more 10 s apart, then silence. Each
@@ -418,10 +418,10 @@ TEST(LateAnswers, RepeatedStartAckProcessingEachRenewTheWait) {
 // session and End was answered ERROR.)
 TEST(LateAnswers, AStartAckForAnEarlierStartAfterTheResendIsTheSameSessionAndSucceeds) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Seconds(10);
-    o.retries = 1;
-    o.backoff.initial = absl::Seconds(1);
-    o.backoff.jitter = 0;
+    o.session.timeout = absl::Seconds(10);
+    o.session.retries = 1;
+    o.session.backoff.initial = absl::Seconds(1);
+    o.session.backoff.jitter = 0;
   });
   for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   // Start 1 at 0 s, resent at 11 s; its StartAck lands at 12 s. The later answers come
@@ -443,11 +443,11 @@ std::string endAck(wire::v1::Status status, uint64_t session) {
 
 // Timeout 30 s, one retry, backoff 1 s, End delay 1 s: End 1 at 1.001 s, End 2 at 32.001 s.
 void oneRetry(AgentSyncProtocol::Options& o) {
-  o.timeout = absl::Seconds(30);
-  o.retries = 1;
-  o.backoff.initial = absl::Seconds(1);
-  o.backoff.jitter = 0;
-  o.sync_end_delay = absl::Seconds(1);
+  o.session.timeout = absl::Seconds(30);
+  o.session.retries = 1;
+  o.session.backoff.initial = absl::Seconds(1);
+  o.session.backoff.jitter = 0;
+  o.session.sync_end_delay = absl::Seconds(1);
 }
 
 // docs/protocol.md §5 step 4: after PROCESSING, a silence resends End after `timeout` without
@@ -456,7 +456,7 @@ void oneRetry(AgentSyncProtocol::Options& o) {
 TEST(LateAnswers, ASilenceAfterProcessingSpendsNoRetryUntilMaxProcessingWait) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     oneRetry(o);
-    o.max_processing_wait = absl::Minutes(2);
+    o.session.max_processing_wait = absl::Minutes(2);
   });
   h.record("a", Operation::kCreate, "1");
   // The manager goes silent after the StartAck: End 1 is not answered (the one retry is
@@ -482,7 +482,7 @@ TEST(LateAnswers, ASilenceAfterProcessingSpendsNoRetryUntilMaxProcessingWait) {
 TEST(LateAnswers, AManagerAnsweringEachEndWithProcessingOnceStillSucceeds) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     oneRetry(o);
-    o.retries = 0;
+    o.session.retries = 0;
   });
   h.record("a", Operation::kCreate, "1");
   // Ends 1..6 each get one PROCESSING and no more; End 7 gets the real answer.
@@ -503,7 +503,7 @@ TEST(LateAnswers, AManagerAnsweringEachEndWithProcessingOnceStillSucceeds) {
 TEST(LateAnswers, AManagerForeverProcessingIsGivenUpAfterMaxProcessingWait) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     oneRetry(o);
-    o.max_processing_wait = absl::Minutes(1);
+    o.session.max_processing_wait = absl::Minutes(1);
   });
   h.record("a", Operation::kCreate, "1");
   h.manager.answerEndsWith(wire::v1::STATUS_PROCESSING, 1000, absl::Seconds(10));

@@ -15,12 +15,12 @@ using wire::v1::Message;
 
 // Timeout 30 s, retries 3, backoff 1 s doubling to 30 s, no jitter: exact times.
 void exactTiming(AgentSyncProtocol::Options& o) {
-  o.timeout = absl::Seconds(30);
-  o.retries = 3;
-  o.backoff.initial = absl::Seconds(1);
-  o.backoff.cap = absl::Seconds(30);
-  o.backoff.jitter = 0;
-  o.sync_end_delay = absl::Seconds(1);
+  o.session.timeout = absl::Seconds(30);
+  o.session.retries = 3;
+  o.session.backoff.initial = absl::Seconds(1);
+  o.session.backoff.cap = absl::Seconds(30);
+  o.session.backoff.jitter = 0;
+  o.session.sync_end_delay = absl::Seconds(1);
 }
 
 std::string encode(const Message& m) { return m.SerializeAsString(); }
@@ -49,12 +49,12 @@ TEST(StartPhase, SilenceResendsStartWithGrowingBackoffThenTimesOut) {
 
 TEST(StartPhase, BackoffIsCappedAndJitteredWithinBounds) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Seconds(1);
-    o.retries = 8;
-    o.backoff.initial = absl::Seconds(1);
-    o.backoff.cap = absl::Seconds(10);
-    o.backoff.jitter = 0.2;
-    o.backoff.seed = 99;
+    o.session.timeout = absl::Seconds(1);
+    o.session.retries = 8;
+    o.session.backoff.initial = absl::Seconds(1);
+    o.session.backoff.cap = absl::Seconds(10);
+    o.session.backoff.jitter = 0.2;
+    o.session.backoff.seed = 99;
   });
   h.record("a", Operation::kCreate, "1");
   h.manager.setSilent(true);
@@ -101,7 +101,7 @@ TEST(StartPhase, ErrorIsManagerError) {
 TEST(StartPhase, ProcessingKeepsWaitingWithoutSpendingARetry) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     exactTiming(o);
-    o.retries = 1;
+    o.session.retries = 1;
   });
   h.record("a", Operation::kCreate, "1");
   // The first Start only gets PROCESSING and then silence; had PROCESSING spent the
@@ -226,8 +226,8 @@ TEST(TransportFailure, AChecksumThatCannotBeSentIsUnavailableNotAMismatch) {
 TEST(EndPhase, ProcessingDoesNotConsumeRetries) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     exactTiming(o);
-    o.retries = 0;
-    o.timeout = absl::Seconds(2);
+    o.session.retries = 0;
+    o.session.timeout = absl::Seconds(2);
   });
   h.record("a", Operation::kCreate, "1");
   h.manager.answerEndsWith(wire::v1::STATUS_PROCESSING, 5, absl::Seconds(1));
@@ -288,7 +288,7 @@ TEST(EndPhase, SilenceResendsEndWithBackoffThenTimesOut) {
 }
 
 TEST(EndPhase, EndWaitsForTheConfiguredDelay) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sync_end_delay = absl::Seconds(3); });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::Seconds(3); });
   h.record("a", Operation::kCreate, "1");
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
@@ -300,7 +300,7 @@ TEST(EndPhase, EndWaitsForTheConfiguredDelay) {
 TEST(EndPhase, ZeroEndDelaySendsEndRightAfterTheData) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     exactTiming(o);
-    o.sync_end_delay = absl::ZeroDuration();
+    o.session.sync_end_delay = absl::ZeroDuration();
   });
   h.record("a", Operation::kCreate, "1");
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
@@ -315,7 +315,7 @@ TEST(EndPhase, ZeroEndDelaySendsEndRightAfterTheData) {
 TEST(EndPhase, AnEndResentAfterARetransmissionIsNotDelayed) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
     exactTiming(o);
-    o.sync_end_delay = absl::Seconds(3);
+    o.session.sync_end_delay = absl::Seconds(3);
   });
   for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   h.manager.loseSeqsOnce({2});
@@ -356,9 +356,9 @@ TEST(Answers, DuplicatesAreIgnoredAndCounted) {
 
 TEST(Answers, JitteredLateAnswersStillConvergeExactly) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.timeout = absl::Seconds(2);
-    o.retries = 10;
-    o.backoff.initial = absl::Milliseconds(100);
+    o.session.timeout = absl::Seconds(2);
+    o.session.retries = 10;
+    o.session.backoff.initial = absl::Milliseconds(100);
   });
   h.manager.setLatencyJitter(absl::Seconds(3), 5);
   h.manager.loseDataRandomly(0.1, 6);
@@ -400,7 +400,7 @@ TEST(Answers, ReqRetWithoutRangesIsAProtocolError) {
 }
 
 TEST(Answers, EndlessReqRetsEndAsAProtocolError) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.max_retransmission_rounds = 3; });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.max_retransmission_rounds = 3; });
   for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   h.manager.loseDataRandomly(1.0, 1);  // nothing ever arrives
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
@@ -411,9 +411,9 @@ TEST(Answers, EndlessReqRetsEndAsAProtocolError) {
 
 TEST(Pacing, EpsLimitSpacesFramesEvenlyOnTheSimulatedClock) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.max_eps = 10;
-    o.frame_budget_bytes = 2048;
-    o.sync_end_delay = absl::ZeroDuration();
+    o.session.max_eps = 10;
+    o.session.frame_budget_bytes = 2048;
+    o.session.sync_end_delay = absl::ZeroDuration();
   });
   for (int i = 0; i < 100; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
@@ -445,8 +445,8 @@ void expectSpacedBy(const std::vector<absl::Duration>& arrivals, absl::Duration 
 
 TEST(Pacing, EveryKindOfMessageIsPaced) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) {
-    o.max_eps = 10;
-    o.sync_end_delay = absl::ZeroDuration();
+    o.session.max_eps = 10;
+    o.session.sync_end_delay = absl::ZeroDuration();
   });
   h.record("a", Operation::kCreate, "1");
   h.manager.loseSeqsOnce({0});
@@ -473,7 +473,7 @@ TEST(Pacing, EveryKindOfMessageIsPaced) {
 }
 
 TEST(Pacing, ZeroMeansUnlimited) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.frame_budget_bytes = 2048; });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.frame_budget_bytes = 2048; });
   for (int i = 0; i < 100; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);

@@ -64,7 +64,7 @@ TEST(IntegrityCheck, FullRecoveryAfterChecksumMismatch) {
 }
 
 TEST(IntegrityCheck, FailureIsAnErrorNotAMismatch) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.retries = 0; });
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.retries = 0; });
   h.manager.setSilent(true);
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, sha1Hex(""));
   EXPECT_EQ(full.status().code(), absl::StatusCode::kDeadlineExceeded) << full.status();

@@ -75,8 +75,8 @@ class SessionRunner::Run {
   Run(SessionRunner& runner, const SessionPlan& plan)
       : r_(runner),
         plan_(plan),
-        limiter_(runner.config_.max_eps, runner.clock_->now()),
-        packer_(runner.config_.frame_budget_bytes - wire::agentHeaderBytes(runner.config_.module)) {
+        limiter_(runner.options_.max_eps, runner.clock_->now()),
+        packer_(runner.options_.frame_budget_bytes - wire::agentHeaderBytes(runner.module_)) {
     result_.changes = plan.size;
   }
 
@@ -98,7 +98,7 @@ class SessionRunner::Run {
   void log(LogLevel level, const std::string& message) { logSafely(r_.logger_, level, message); }
 
   std::string what() const {
-    return absl::StrCat(modeName(plan_.mode), " session of module '", r_.config_.module, "'");
+    return absl::StrCat(modeName(plan_.mode), " session of module '", r_.module_, "'");
   }
 
   bool sendBytes(const std::string& bytes) {
@@ -121,7 +121,7 @@ class SessionRunner::Run {
   // The module's transport may throw: that is a failed send, not a broken instance.
   absl::Status sendThroughTransport(const std::string& bytes) {
     try {
-      return r_.transport_->send(r_.config_.module, bytes);
+      return r_.transport_->send(r_.module_, bytes);
     } catch (const std::exception& e) {
       return absl::UnavailableError(absl::StrCat("the transport threw: ", e.what()));
     } catch (...) {
@@ -151,7 +151,7 @@ class SessionRunner::Run {
 
   std::string silenceReason(const Exchange& x) const {
     const std::string attempts = absl::StrCat(x.retries_spent + 1, " attempts of ",
-                                              absl::FormatDuration(r_.config_.timeout));
+                                              absl::FormatDuration(r_.options_.timeout));
     if (x.last_answer.empty()) return absl::StrCat("no answer to ", x.name, " after ", attempts);
     return absl::StrCat("the manager answered ", x.last_answer, ", then nothing to ", x.name,
                         " after ", attempts);
@@ -160,7 +160,7 @@ class SessionRunner::Run {
   // Whether max_processing_wait has passed since the first PROCESSING.
   bool processingExpired(const Exchange& x) const {
     return x.processing() &&
-           r_.clock_->now() - x.processing_since >= r_.config_.max_processing_wait;
+           r_.clock_->now() - x.processing_since >= r_.options_.max_processing_wait;
   }
 
   // The session gives up on a manager that keeps "still applying" too long, answering
@@ -175,9 +175,9 @@ class SessionRunner::Run {
 
   // When the current wait ends: after `timeout`, and never past max_processing_wait.
   absl::Time waitDeadline(const Exchange& x) const {
-    const absl::Time deadline = r_.clock_->now() + r_.config_.timeout;
+    const absl::Time deadline = r_.clock_->now() + r_.options_.timeout;
     if (!x.processing()) return deadline;
-    return std::min(deadline, x.processing_since + r_.config_.max_processing_wait);
+    return std::min(deadline, x.processing_since + r_.options_.max_processing_wait);
   }
 
   // A silence after PROCESSING: resend after `timeout`, spending no retry, until
@@ -193,7 +193,7 @@ class SessionRunner::Run {
   // all (x.retries_spent carries the count across calls: the caller waits again after a
   // PROCESSING, which neither spends a retry nor gives one back).
   bool await(Exchange& x, Message* answer) {
-    const SessionConfig& config = r_.config_;
+    const SessionOptions& config = r_.options_;
     while (true) {
       AnswerChannel::Wait w = r_.channel_->wait(waitDeadline(x), answer);
       if (w == AnswerChannel::Wait::kTimeout && x.processing()) {
@@ -229,14 +229,14 @@ class SessionRunner::Run {
   std::optional<Message> buildStart() {
     Message message;
     wire::v1::Start* start = message.mutable_start();
-    start->set_module(r_.config_.module);
+    start->set_module(r_.module_);
     start->set_mode(toWire(plan_.mode));
     start->set_size(plan_.size);
     for (const std::string& index : plan_.indices) start->add_indices(index);
     start->set_option(toWire(plan_.option));
     start->set_global_version(plan_.global_version);
-    if (r_.config_.agent_info) {
-      absl::StatusOr<AgentInfo> asked = askAgentInfo(r_.config_.agent_info);
+    if (r_.agent_info_) {
+      absl::StatusOr<AgentInfo> asked = askAgentInfo(r_.agent_info_);
       if (!asked.ok()) {
         fail(SyncCode::kInvalidArgument, std::string(asked.status().message()));
         return std::nullopt;
@@ -390,7 +390,7 @@ class SessionRunner::Run {
   // serve the repeat only if none comes (the retransmission was lost again).
   bool preferFresherAnswer(Message* answer) {
     Message fresher;
-    const absl::Duration grace = std::min(r_.config_.timeout, kDuplicateGrace);
+    const absl::Duration grace = std::min(r_.options_.timeout, kDuplicateGrace);
     switch (r_.channel_->wait(r_.clock_->now() + grace, &fresher)) {
       case AnswerChannel::Wait::kAnswer:
         *answer = std::move(fresher);
@@ -408,7 +408,7 @@ class SessionRunner::Run {
   }
 
   bool end() {
-    const SessionConfig& config = r_.config_;
+    const SessionOptions& config = r_.options_;
     if (config.sync_end_delay > absl::ZeroDuration() &&
         !r_.channel_->sleepUntil(r_.clock_->now() + config.sync_end_delay)) {
       return fail(SyncCode::kStopped, "stopped");
@@ -464,10 +464,10 @@ class SessionRunner::Run {
   }
 
   bool serveRetransmission(const wire::v1::ReqRet& request, int round) {
-    if (round > r_.config_.max_retransmission_rounds) {
+    if (round > r_.options_.max_retransmission_rounds) {
       return fail(SyncCode::kProtocolError,
                   absl::StrCat("the manager asked for retransmission ", round,
-                               " times; giving up after ", r_.config_.max_retransmission_rounds));
+                               " times; giving up after ", r_.options_.max_retransmission_rounds));
     }
     return retransmit(request);
   }
@@ -480,15 +480,18 @@ class SessionRunner::Run {
   FramePacker packer_;
 };
 
-SessionRunner::SessionRunner(SessionConfig config, Transport* transport, Clock* clock,
+SessionRunner::SessionRunner(std::string module, std::function<AgentInfo()> agent_info,
+                             const SessionOptions& options, Transport* transport, Clock* clock,
                              AnswerChannel* channel, SessionCounters counters, Logger logger)
-    : config_(std::move(config)),
+    : module_(std::move(module)),
+      agent_info_(std::move(agent_info)),
+      options_(options),
       transport_(transport),
       clock_(clock),
       channel_(channel),
       counters_(std::move(counters)),
       logger_(std::move(logger)),
-      backoff_(config_.backoff) {}
+      backoff_(options_.backoff) {}
 
 SyncResult SessionRunner::run(const SessionPlan& plan) { return Run(*this, plan).execute(); }
 

@@ -1,4 +1,4 @@
-// SessionRunner: the session lifecycle of docs/protocol.md §5, and the only code that knows
+// SessionRunner: the session lifecycle of PROTOCOL.md §5, and the only code that knows
 // it. Start with retries and backoff, data streamed in frames paged from a
 // SessionSource and paced by the rate limit, End with EndAck/ReqRet handling.
 //
@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "asp/base/clock.h"
 #include "asp/core/answer_channel.h"
+#include "asp/core/session_options.h"
 #include "asp/base/backoff_policy.h"
 #include "asp/core/sync_types.h"
 #include "asp/proto/wire.pb.h"
@@ -26,20 +27,6 @@
 #include "asp/transport/transport.h"
 
 namespace asp {
-
-struct SessionConfig {
-  std::string module;
-  std::function<AgentInfo()> agent_info;
-  absl::Duration timeout = absl::Seconds(30);
-  int retries = 3;
-  BackoffOptions backoff;
-  absl::Duration sync_end_delay = absl::Seconds(1);
-  double max_eps = 0;
-  size_t frame_budget_bytes = 60 * 1024;
-  int max_retransmission_rounds = 64;
-  // After the first EndAck{PROCESSING}, how long the End may go unanswered in all.
-  absl::Duration max_processing_wait = absl::Minutes(15);
-};
 
 // What one session sends. Exactly one of `values`, `cleans`, `checksum` is used,
 // or none (metadata and groups).
@@ -63,15 +50,18 @@ struct SessionCounters {
 
 class SessionRunner {
  public:
-  SessionRunner(SessionConfig config, Transport* transport, Clock* clock, AnswerChannel* channel,
-                SessionCounters counters, Logger logger);
+  SessionRunner(std::string module, std::function<AgentInfo()> agent_info,
+                const SessionOptions& options, Transport* transport, Clock* clock,
+                AnswerChannel* channel, SessionCounters counters, Logger logger);
 
   SyncResult run(const SessionPlan& plan);
 
  private:
   class Run;
 
-  const SessionConfig config_;
+  const std::string module_;
+  const std::function<AgentInfo()> agent_info_;
+  const SessionOptions options_;
   Transport* const transport_;
   Clock* const clock_;
   AnswerChannel* const channel_;

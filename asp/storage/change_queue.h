@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "asp/storage/change.h"
+#include "asp/storage/change_recorder.h"
 
 namespace asp {
 
@@ -61,37 +62,6 @@ class SessionSource {
   // The session failed or stopped: every in-flight change becomes pending again,
   // merged with anything recorded for its id meanwhile, and is no longer "new".
   virtual absl::Status abortSession() = 0;
-};
-
-// Counts of changes per index, for inspection.
-struct IndexCounts {
-  std::string index;
-  uint64_t pending = 0;
-  uint64_t in_flight = 0;
-};
-
-// What a module may do with a queue whose sessions someone else (the protocol) runs:
-// record and inspect. AgentSyncProtocol::queue() hands out this view, so a module
-// cannot begin, commit or abort a session behind the protocol's back, nor delete the
-// file under a running session.
-class ChangeRecorder {
- public:
-  virtual ~ChangeRecorder() = default;
-
-  // Records one change, coalescing it per id (§6). Returns OK only once the change is
-  // durable at the queue's durability level (in asynchronous mode: once buffered; see
-  // flush()). InvalidArgument for a change validateChange() refuses.
-  virtual absl::Status record(const Change& change) = 0;
-
-  // Records many changes atomically, in order: all or none. Validates all first.
-  virtual absl::Status recordBatch(absl::Span<const Change> changes) = 0;
-
-  // Returns once everything recorded before the call is durable. A no-op except in
-  // asynchronous mode.
-  virtual absl::Status flush() = 0;
-
-  // Pending and in-flight counts per index, sorted by index.
-  virtual absl::StatusOr<std::vector<IndexCounts>> counts() = 0;
 };
 
 // The whole queue: recording, sessions, and deleting it.

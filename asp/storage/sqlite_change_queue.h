@@ -45,15 +45,6 @@ class Db;  // asp/storage/sqlite_db.h, internal to asp
 class Statement;
 }  // namespace sqlite
 
-enum class Durability {
-  // A change survives the process being killed (SIGKILL, crash) once record() returns:
-  // it is in the WAL file, though perhaps not yet on the disk (synchronous=NORMAL).
-  kProcessCrash,
-  // A change survives power loss too: the WAL is fsync'ed at each commit
-  // (synchronous=FULL). Group commit shares the fsync between concurrent callers.
-  kPowerLoss,
-};
-
 class SqliteChangeQueue final : public ChangeQueue {
  public:
   static constexpr int kSchemaVersion = 3;

@@ -9,10 +9,10 @@ AgentSyncProtocol::Options localAgentOptions(const std::string& module,
   AgentSyncProtocol::Options o;
   o.module = module;
   o.database_path = database_path;
-  o.timeout = timeout;
-  o.retries = 5;
-  o.backoff.initial = absl::Milliseconds(50);
-  o.sync_end_delay = absl::ZeroDuration();
+  o.session.timeout = timeout;
+  o.session.retries = 5;
+  o.session.backoff.initial = absl::Milliseconds(50);
+  o.session.sync_end_delay = absl::ZeroDuration();
   o.agent_info = [agent_id] {
     AgentInfo info;
     info.id = agent_id;

@@ -31,9 +31,9 @@ absl::StatusOr<std::unique_ptr<SocketSyncProtocol>> openSession(bool db_required
   AgentSyncProtocol::Options o;
   o.module = absl::GetFlag(FLAGS_module);
   o.database_path = db;
-  o.timeout = absl::GetFlag(FLAGS_timeout).value;
-  o.retries = absl::GetFlag(FLAGS_retries);
-  o.sync_end_delay = absl::GetFlag(FLAGS_sync_end_delay).value;
+  o.session.timeout = absl::GetFlag(FLAGS_timeout).value;
+  o.session.retries = absl::GetFlag(FLAGS_retries);
+  o.session.sync_end_delay = absl::GetFlag(FLAGS_sync_end_delay).value;
   AgentInfo agent = defaultAgentInfo();
   agent.id = absl::GetFlag(FLAGS_agent_id);
   o.agent_info = [agent] { return agent; };

@@ -80,11 +80,11 @@ bool Tour::setUp() {
   AgentSyncProtocol::Options o;
   o.module = kModule;
   o.database_path = settings_.dir + "/fim_sync.db";
-  o.timeout = absl::Seconds(5);
-  o.retries = 5;
-  o.backoff.initial = absl::Milliseconds(100);
-  o.sync_end_delay = absl::Milliseconds(100);
-  o.max_eps = settings_.eps;
+  o.session.timeout = absl::Seconds(5);
+  o.session.retries = 5;
+  o.session.backoff.initial = absl::Milliseconds(100);
+  o.session.sync_end_delay = absl::Milliseconds(100);
+  o.session.max_eps = settings_.eps;
   o.agent_info = [] {
     AgentInfo info = defaultAgentInfo();
     info.id = kAgent;

@@ -67,7 +67,7 @@ class EndToEnd : public ::testing::Test {
     agent_.reset();
     AgentSyncProtocol::Options o =
         testing::localAgentOptions("fim", dir_.file("fim_sync.db"), "042");
-    o.max_eps = max_eps;
+    o.session.max_eps = max_eps;
     auto agent = SocketSyncProtocol::create(o, socket_);
     ASSERT_TRUE(agent.ok()) << agent.status();
     agent_ = *std::move(agent);

@@ -153,7 +153,7 @@ class RelayEndToEnd : public ::testing::Test {
                  absl::Duration timeout = absl::Seconds(2)) {
     agent_.reset();
     AgentSyncProtocol::Options o = testing::localAgentOptions("fim", file("fim_sync.db"), agent_id, timeout);
-    o.max_eps = max_eps;
+    o.session.max_eps = max_eps;
     auto agent = SocketSyncProtocol::create(o, queue_);
     ASSERT_TRUE(agent.ok()) << agent.status();
     agent_ = *std::move(agent);

@@ -30,8 +30,8 @@ class FimIntegration : public ::testing::Test {
     asp::AgentSyncProtocol::Options o;
     o.module = "fim";
     o.database_path = dir_.file("fim_sync.db");
-    o.timeout = absl::Seconds(5);
-    o.sync_end_delay = absl::ZeroDuration();
+    o.session.timeout = absl::Seconds(5);
+    o.session.sync_end_delay = absl::ZeroDuration();
     o.agent_info = [] {
       asp::AgentInfo agent;
       agent.id = "101";

@@ -26,7 +26,7 @@ absl::StatusOr<std::string> describe(const fs::path& path) {
 
 }  // namespace
 
-FimModule::FimModule(asp::IAgentSyncProtocol& protocol, std::string root, std::string index)
+FimModule::FimModule(asp::AgentSyncProtocol& protocol, std::string root, std::string index)
     : protocol_(protocol), root_(std::move(root)), index_(std::move(index)) {}
 
 absl::StatusOr<ScanResult> FimModule::scan() {

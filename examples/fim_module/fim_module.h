@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "asp/core/agent_sync_protocol_interface.h"
+#include "asp/core/agent_sync_protocol.h"
 
 namespace fim {
 
@@ -24,7 +24,7 @@ struct ScanResult {
 
 class FimModule {
  public:
-  FimModule(asp::IAgentSyncProtocol& protocol, std::string root,
+  FimModule(asp::AgentSyncProtocol& protocol, std::string root,
             std::string index = "states-fim-files");
 
   // Walks the tree and records every difference from the previous scan.
@@ -44,7 +44,7 @@ class FimModule {
   const std::map<std::string, std::string>& documents() const { return documents_; }
 
  private:
-  asp::IAgentSyncProtocol& protocol_;
+  asp::AgentSyncProtocol& protocol_;
   const std::string root_;
   const std::string index_;
   std::map<std::string, std::string> documents_;

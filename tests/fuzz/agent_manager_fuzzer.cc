@@ -64,10 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.module = "fuzz";
   o.transport = &transport;
   o.clock = &clock;
-  o.timeout = absl::Seconds(1);
-  o.retries = 1;
-  o.sync_end_delay = absl::ZeroDuration();
-  o.max_retransmission_rounds = 2;
+  o.session.timeout = absl::Seconds(1);
+  o.session.retries = 1;
+  o.session.sync_end_delay = absl::ZeroDuration();
+  o.session.max_retransmission_rounds = 2;
   o.agent_info = [] {
     asp::AgentInfo info;
     info.id = "001";

@@ -59,10 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.module = "fuzz";
   o.transport = &transport;
   o.clock = &clock;
-  o.timeout = absl::Seconds(1);
-  o.retries = 2;
-  o.sync_end_delay = absl::ZeroDuration();
-  o.max_retransmission_rounds = 4;
+  o.session.timeout = absl::Seconds(1);
+  o.session.retries = 2;
+  o.session.sync_end_delay = absl::ZeroDuration();
+  o.session.max_retransmission_rounds = 4;
   auto created = asp::AgentSyncProtocol::create(o);
   if (!created.ok()) std::abort();
   asp::AgentSyncProtocol* p = created->get();

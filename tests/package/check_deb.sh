@@ -43,11 +43,17 @@ for path in ./usr/bin/asp_manager ./usr/bin/asp_relay ./usr/bin/aspctl ./usr/bin
             ./usr/lib/x86_64-linux-gnu/libasp.so.1 ./usr/lib/x86_64-linux-gnu/libasp.so \
             ./usr/lib/x86_64-linux-gnu/pkgconfig/asp.pc ./usr/lib/x86_64-linux-gnu/pkgconfig/asp-cpp.pc \
             ./usr/include/asp/c_api/agent_sync_protocol_c_interface.h \
-            ./usr/include/asp/core/socket_sync_protocol.h ./usr/include/asp/proto/wire.pb.h \
+            ./usr/include/asp/core/socket_sync_protocol.h ./usr/include/asp/core/agent_sync_protocol.h \
             ./lib/systemd/system/asp-manager.service ./lib/systemd/system/asp-relay.service \
             ./etc/asp/manager.conf ./etc/asp/relay.conf ./usr/lib/sysusers.d/asp.conf \
             ./usr/share/doc/asp/copyright ./usr/share/doc/asp/protocol.md; do
   grep -qx -- "$path" <<<"$contents" || fail "$path is not in the package"
+done
+# A module's include closure is the interface and its value types: how sessions run
+# (the session runner, the wire schema) is not part of it.
+for private in ./usr/include/asp/core/session_runner.h ./usr/include/asp/core/protocol_impl.h \
+               ./usr/include/asp/proto/wire.pb.h; do
+  ! grep -qx -- "$private" <<<"$contents" || fail "$private is in the package: it is private"
 done
 pass
 
@@ -155,7 +161,7 @@ int main(int argc, char** argv) {
   asp::AgentSyncProtocol::Options o;
   o.module = "fim";
   o.database_path = argv[1];
-  o.sync_end_delay = absl::ZeroDuration();
+  o.session.sync_end_delay = absl::ZeroDuration();
   o.agent_info = [] { asp::AgentInfo a = asp::defaultAgentInfo(); a.id = "044"; return a; };
   auto wired = asp::SocketSyncProtocol::create(o, argv[2]);
   if (!wired.ok()) { std::cerr << wired.status() << "\n"; return 1; }

@@ -33,10 +33,10 @@ int main(int argc, char** argv) {
   // under a loaded sanitizer build a manager can take longer than 3 x 300 ms to
   // commit a large session, so it waits as a production agent would.
   const bool sync_once = absl::GetFlag(FLAGS_sync_once);
-  o.timeout = sync_once ? absl::Seconds(10) : absl::Milliseconds(300);
-  o.retries = sync_once ? 5 : 2;
-  o.backoff.initial = absl::Milliseconds(20);
-  o.sync_end_delay = absl::ZeroDuration();
+  o.session.timeout = sync_once ? absl::Seconds(10) : absl::Milliseconds(300);
+  o.session.retries = sync_once ? 5 : 2;
+  o.session.backoff.initial = absl::Milliseconds(20);
+  o.session.sync_end_delay = absl::ZeroDuration();
   const std::string agent_id = absl::GetFlag(FLAGS_agent_id);
   o.agent_info = [agent_id] {
     asp::AgentInfo info;

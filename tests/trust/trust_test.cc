@@ -195,7 +195,7 @@ TEST(ForgedAnswers, AspctlSyncAgainstASlowManagerIsNotFooled) {
 void expectThreeSyncsConverge(ManagerProcess& manager, const testing::TempDir& dir,
                               absl::Duration timeout) {
   AgentSyncProtocol::Options o = testing::localAgentOptions("fim", dir.file("fim.db"), kAgent, timeout);
-  o.retries = 4;
+  o.session.retries = 4;
   auto agent = SocketSyncProtocol::create(o, manager.socket());
   ASSERT_TRUE(agent.ok()) << agent.status();
   AgentSyncProtocol& protocol = (*agent)->protocol();

@@ -1,4 +1,4 @@
-#include "asp/core/agent_sync_protocol.h"
+#include "asp/core/protocol_impl.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,57 +13,10 @@
 namespace asp {
 namespace {
 
-// The smallest frame budget that still leaves room for a useful change.
-constexpr size_t kMinFrameBudgetBytes = 1024;
-
 absl::Status validateOptions(const AgentSyncProtocol::Options& o) {
   if (absl::Status s = wire::validateModuleName(o.module); !s.ok()) return s;
   if (o.transport == nullptr) return absl::InvalidArgumentError("no transport given");
-  if (o.timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("timeout must be positive, got ", absl::FormatDuration(o.timeout)));
-  }
-  if (o.retries < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("retries must be >= 0, got ", o.retries));
-  }
-  if (o.sync_end_delay < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat("sync_end_delay is negative: ",
-                                                   absl::FormatDuration(o.sync_end_delay)));
-  }
-  if (!(o.max_eps >= 0) || !std::isfinite(o.max_eps)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_eps must be >= 0 (0 = unlimited), got ", o.max_eps));
-  }
-  if (o.frame_budget_bytes < kMinFrameBudgetBytes ||
-      o.frame_budget_bytes > wire::kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "frame budget ", o.frame_budget_bytes, " bytes is outside [", kMinFrameBudgetBytes,
-        ", ", wire::kMaxDatagramBytes, "]"));
-  }
-  if (o.max_retransmission_rounds < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("max_retransmission_rounds must be >= 1, got ",
-                                                   o.max_retransmission_rounds));
-  }
-  if (o.max_processing_wait <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat("max_processing_wait must be positive, got ",
-                                                   absl::FormatDuration(o.max_processing_wait)));
-  }
-  return validateBackoff(o.backoff);
-}
-
-SessionConfig sessionConfig(const AgentSyncProtocol::Options& o) {
-  SessionConfig config;
-  config.module = o.module;
-  config.agent_info = o.agent_info;
-  config.timeout = o.timeout;
-  config.retries = o.retries;
-  config.backoff = o.backoff;
-  config.sync_end_delay = o.sync_end_delay;
-  config.max_eps = o.max_eps;
-  config.frame_budget_bytes = o.frame_budget_bytes;
-  config.max_retransmission_rounds = o.max_retransmission_rounds;
-  config.max_processing_wait = o.max_processing_wait;
-  return config;
+  return validateSessionOptions(o.session);
 }
 
 // OK, or InvalidArgument naming the first index that is empty or not UTF-8.
@@ -96,7 +49,7 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
   queue_options.path =
       options.database_path.empty() ? SqliteChangeQueue::kInMemoryPath : options.database_path;
   queue_options.durability = options.durability;
-  queue_options.limits = ChangeLimits::forModule(options.module, options.frame_budget_bytes);
+  queue_options.limits = ChangeLimits::forModule(options.module, options.session.frame_budget_bytes);
   queue_options.asynchronous = options.asynchronous_recording;
   queue_options.async.clock = options.clock;
   queue_options.vfs = options.sqlite_vfs;
@@ -104,16 +57,17 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
       SqliteChangeQueue::open(std::move(queue_options));
   if (!queue.ok()) return queue.status();
   return std::unique_ptr<AgentSyncProtocol>(
-      new AgentSyncProtocol(std::move(options), *std::move(queue)));
+      new ProtocolImpl(std::move(options), *std::move(queue)));
 }
 
-AgentSyncProtocol::AgentSyncProtocol(Options options, std::unique_ptr<SqliteChangeQueue> queue)
+ProtocolImpl::ProtocolImpl(Options options, std::unique_ptr<SqliteChangeQueue> queue)
     : options_(std::move(options)),
       clock_(options_.clock),
       queue_(std::move(queue)),
-      memory_(ChangeLimits::forModule(options_.module, options_.frame_budget_bytes)),
+      memory_(ChangeLimits::forModule(options_.module, options_.session.frame_budget_bytes)),
       channel_(clock_),
-      runner_(sessionConfig(options_), options_.transport, clock_, &channel_,
+      runner_(options_.module, options_.agent_info, options_.session, options_.transport, clock_,
+              &channel_,
               SessionCounters{
                   [this](uint64_t frames, uint64_t bytes) {
                     std::lock_guard<std::mutex> lock(stats_mu_);
@@ -131,19 +85,19 @@ AgentSyncProtocol::AgentSyncProtocol(Options options, std::unique_ptr<SqliteChan
               options_.logger) {}
 
 // Only the channel: the transport may already be gone when the protocol is destroyed.
-AgentSyncProtocol::~AgentSyncProtocol() { channel_.stop(); }
+ProtocolImpl::~ProtocolImpl() { channel_.stop(); }
 
-void AgentSyncProtocol::log(LogLevel level, const std::string& message) const {
+void ProtocolImpl::log(LogLevel level, const std::string& message) const {
   logSafely(options_.logger, level, message);
 }
 
-absl::Status AgentSyncProtocol::persistDifference(const std::string& id, Operation operation,
+absl::Status ProtocolImpl::persistDifference(const std::string& id, Operation operation,
                                                   const std::string& index,
                                                   const std::string& data, uint64_t version) {
   return queue_->record(Change{id, index, operation, data, version});
 }
 
-absl::Status AgentSyncProtocol::persistDifferenceInMemory(const std::string& id,
+absl::Status ProtocolImpl::persistDifferenceInMemory(const std::string& id,
                                                           Operation operation,
                                                           const std::string& index,
                                                           const std::string& data,
@@ -151,9 +105,9 @@ absl::Status AgentSyncProtocol::persistDifferenceInMemory(const std::string& id,
   return memory_.record(Change{id, index, operation, data, version});
 }
 
-void AgentSyncProtocol::clearInMemoryData() { memory_.clear(); }
+void ProtocolImpl::clearInMemoryData() { memory_.clear(); }
 
-SyncResult AgentSyncProtocol::rejected(SyncCode code, std::string message) {
+SyncResult ProtocolImpl::rejected(SyncCode code, std::string message) {
   SyncResult result;
   result.code = code;
   result.message = std::move(message);
@@ -166,7 +120,7 @@ SyncResult AgentSyncProtocol::rejected(SyncCode code, std::string message) {
   return result;
 }
 
-void AgentSyncProtocol::record(const SyncResult& result, bool succeeded) {
+void ProtocolImpl::record(const SyncResult& result, bool succeeded) {
   std::lock_guard<std::mutex> lock(stats_mu_);
   if (succeeded) {
     ++stats_.sessions_ok;
@@ -178,7 +132,7 @@ void AgentSyncProtocol::record(const SyncResult& result, bool succeeded) {
 
 // Holds the "a session runs" flag for one scope, whatever leaves it (an exception too):
 // an instance must never be left refusing every later sync as "already running".
-class AgentSyncProtocol::RunningFlag {
+class ProtocolImpl::RunningFlag {
  public:
   explicit RunningFlag(std::atomic<bool>* running) : running_(running) {
     bool idle = false;
@@ -194,7 +148,7 @@ class AgentSyncProtocol::RunningFlag {
   bool held_ = false;
 };
 
-SyncResult AgentSyncProtocol::runExclusive(const std::function<SyncResult()>& session) {
+SyncResult ProtocolImpl::runExclusive(const std::function<SyncResult()>& session) {
   RunningFlag running(&running_);
   if (!running.held()) {
     return rejected(SyncCode::kAlreadyRunning,
@@ -204,7 +158,7 @@ SyncResult AgentSyncProtocol::runExclusive(const std::function<SyncResult()>& se
   return session();
 }
 
-SyncResult AgentSyncProtocol::runSession(const SessionPlan& plan, SessionSource* source) {
+SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* source) {
   SyncResult result;
   try {
     result = runner_.run(plan);
@@ -243,7 +197,7 @@ SyncResult AgentSyncProtocol::runSession(const SessionPlan& plan, SessionSource*
   return result;
 }
 
-SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
+SyncResult ProtocolImpl::synchronizeModule(Mode mode, SyncOption option) {
   if (mode != Mode::kDelta && mode != Mode::kFull) {
     return rejected(SyncCode::kInvalidArgument,
                     absl::StrCat("synchronizeModule takes full or delta, not ", modeName(mode)));
@@ -276,7 +230,7 @@ SyncResult AgentSyncProtocol::synchronizeModule(Mode mode, SyncOption option) {
   });
 }
 
-SyncResult AgentSyncProtocol::checkIntegrity(const std::string& index,
+SyncResult ProtocolImpl::checkIntegrity(const std::string& index,
                                              const std::string& checksum) {
   if (index.empty()) return rejected(SyncCode::kInvalidArgument, "requiresFullSync: index is empty");
   if (absl::Status s = checkUtf8("requiresFullSync: index", index); !s.ok()) {
@@ -296,7 +250,7 @@ SyncResult AgentSyncProtocol::checkIntegrity(const std::string& index,
   });
 }
 
-absl::StatusOr<bool> AgentSyncProtocol::requiresFullSync(const std::string& index,
+absl::StatusOr<bool> ProtocolImpl::requiresFullSync(const std::string& index,
                                                          const std::string& checksum) {
   SyncResult result = checkIntegrity(index, checksum);
   if (result.code == SyncCode::kOk) return false;
@@ -304,7 +258,7 @@ absl::StatusOr<bool> AgentSyncProtocol::requiresFullSync(const std::string& inde
   return toStatus(result);
 }
 
-SyncResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode,
+SyncResult ProtocolImpl::synchronizeMetadataOrGroups(Mode mode,
                                                           const std::vector<std::string>& indices,
                                                           uint64_t global_version) {
   if (mode != Mode::kMetadataDelta && mode != Mode::kMetadataCheck && mode != Mode::kGroupDelta &&
@@ -325,7 +279,7 @@ SyncResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode,
   });
 }
 
-SyncResult AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& indices) {
+SyncResult ProtocolImpl::notifyDataClean(const std::vector<std::string>& indices) {
   if (indices.empty()) return rejected(SyncCode::kInvalidArgument, "notifyDataClean: no indices");
   if (absl::Status s = validateIndices("notifyDataClean", indices); !s.ok()) {
     return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
@@ -351,7 +305,7 @@ SyncResult AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& in
   });
 }
 
-absl::Status AgentSyncProtocol::parseResponseBuffer(const uint8_t* data, size_t length) {
+absl::Status ProtocolImpl::parseResponseBuffer(const uint8_t* data, size_t length) {
   auto malformed = [this](std::string message) {
     {
       std::lock_guard<std::mutex> lock(stats_mu_);
@@ -382,7 +336,7 @@ absl::Status AgentSyncProtocol::parseResponseBuffer(const uint8_t* data, size_t 
   return absl::OkStatus();
 }
 
-absl::Status AgentSyncProtocol::deleteDatabase() {
+absl::Status ProtocolImpl::deleteDatabase() {
   RunningFlag running(&running_);
   if (!running.held()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -393,17 +347,17 @@ absl::Status AgentSyncProtocol::deleteDatabase() {
   return status;
 }
 
-void AgentSyncProtocol::stop() {
+void ProtocolImpl::stop() {
   channel_.stop();
   options_.transport->interrupt();
 }
 
-void AgentSyncProtocol::reset() {
+void ProtocolImpl::reset() {
   channel_.reset();
   options_.transport->resume();
 }
 
-Stats AgentSyncProtocol::stats() const {
+Stats ProtocolImpl::stats() const {
   std::lock_guard<std::mutex> lock(stats_mu_);
   return stats_;
 }
