@@ -52,6 +52,7 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
   queue_options.limits = ChangeLimits::forModule(options.module, options.session.frame_budget_bytes);
   queue_options.asynchronous = options.asynchronous_recording;
   queue_options.async.clock = options.clock;
+  queue_options.clock = options.clock;
   queue_options.vfs = options.sqlite_vfs;
   absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue =
       SqliteChangeQueue::open(std::move(queue_options));

@@ -18,22 +18,6 @@ using queue_internal::kDelete;
 using queue_internal::kNoSession;
 using queue_internal::kUpsert;
 
-namespace {
-
-// A group commit takes at most this many changes from the writers waiting.
-constexpr size_t kMaxGroupChanges = 8192;
-
-}  // namespace
-
-struct SqliteChangeQueue::Writer {
-  absl::Span<const Change> changes;
-  absl::Status status;
-  bool done = false;
-  // Each writer is woken alone (done, or now the leader): waking all of them on one
-  // condition variable made every commit a stampede for writers_mu_.
-  std::condition_variable cv;
-};
-
 absl::Status SqliteChangeQueue::validateAll(absl::Span<const Change> changes) const {
   for (const Change& change : changes) {
     if (absl::Status s = validateChange(change, options_.limits); !s.ok()) return s;
@@ -53,7 +37,7 @@ absl::Status SqliteChangeQueue::recordBatch(absl::Span<const Change> changes) {
   if (changes.empty()) return absl::OkStatus();
   if (absl::Status s = validateAll(changes); !s.ok()) return s;
   if (async_ != nullptr) return async_->add(std::vector<Change>(changes.begin(), changes.end()));
-  return commitShared(changes);
+  return group_commit_->commit(changes);
 }
 
 absl::Status SqliteChangeQueue::recordAllOrNone(const ChangeSource& next) {
@@ -78,72 +62,10 @@ absl::Status SqliteChangeQueue::flush() {
   return async_ != nullptr ? async_->flush() : absl::OkStatus();
 }
 
-absl::Status SqliteChangeQueue::commitShared(absl::Span<const Change> changes) {
-  Writer self{changes, absl::OkStatus(), false, {}};
-  std::unique_lock<std::mutex> lock(writers_mu_);
-  writers_.push_back(&self);
-  if (leader_waiting_) leader_cv_.notify_one();
-  self.cv.wait(lock, [&] { return self.done || writers_.front() == &self; });
-  if (self.done) return self.status;
-
-  // Leader: commit for everyone queued behind us, in their order, and for those who
-  // queue up while our transaction is still open.
-  size_t group = 0, total = 0;
-  bool waited = options_.durability != Durability::kPowerLoss;
-  std::chrono::steady_clock::duration waiting{0};
-  auto take = [&](std::vector<absl::Span<const Change>>* parts) {
-    for (size_t i = group; i < writers_.size(); ++i) {
-      const absl::Span<const Change> more = writers_[i]->changes;
-      if (group > 0 && total + more.size() > kMaxGroupChanges) return;
-      parts->push_back(more);
-      total += more.size();
-      ++group;
-    }
-  };
-  auto join = [&](std::vector<absl::Span<const Change>>* parts) {
-    std::unique_lock<std::mutex> guard(writers_mu_);
-    const size_t before = group;
-    take(parts);
-    if (group == before && !waited && group < last_group_ && total < kMaxGroupChanges) {
-      // About to commit with fewer writers than last time: the others are likely on
-      // their way back. Waiting a fraction of an fsync for them saves them one each.
-      waited = true;
-      leader_waiting_ = true;
-      const auto wait_started = std::chrono::steady_clock::now();
-      leader_cv_.wait_for(guard, 2 * last_commit_, [&] { return writers_.size() >= last_group_; });
-      waiting = std::chrono::steady_clock::now() - wait_started;
-      leader_waiting_ = false;
-      take(parts);
-    }
-    return group > before;
-  };
-  lock.unlock();
-  const auto started = std::chrono::steady_clock::now();
-  const absl::Status status = applyInTransaction(join);
-  const auto took = std::chrono::steady_clock::now() - started;
-  lock.lock();
-  if (status.ok()) {
-    last_group_ = group;
-    // The commit's own duration: counting the wait would let the bound feed on itself.
-    last_commit_ = std::chrono::duration_cast<std::chrono::nanoseconds>(took - waiting);
-  }
-  // Notified under the lock: a writer's cv lives on its stack, and a writer cannot
-  // return before it has the lock again.
-  for (size_t i = 0; i < group; ++i) {
-    Writer* writer = writers_.front();
-    writers_.pop_front();
-    writer->status = status;
-    writer->done = true;
-    if (writer != &self) writer->cv.notify_one();
-  }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();  // the next leader
-  return status;
-}
-
-absl::Status SqliteChangeQueue::applyInTransaction(const NextParts& next) {
+absl::Status SqliteChangeQueue::applyInTransaction(const GroupCommit::NextParts& next) {
   std::lock_guard<std::mutex> lock(db_mu_);
   return inTransaction([&]() -> absl::Status {
-    std::vector<absl::Span<const Change>> parts;
+    GroupCommit::Parts parts;
     while (next(&parts)) {
       for (absl::Span<const Change> part : parts) {
         for (const Change& change : part) {

@@ -19,9 +19,6 @@
 #ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
 #define ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
 
-#include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,6 +33,7 @@
 #include "asp/base/clock.h"
 #include "asp/storage/async_committer.h"
 #include "asp/storage/change_queue.h"
+#include "asp/storage/group_commit.h"
 
 namespace asp {
 
@@ -57,6 +55,8 @@ class SqliteChangeQueue final : public ChangeQueue {
     ChangeLimits limits;
     bool asynchronous = false;
     AsyncCommitter::Options async;
+    // The group commit's waits and timings. Default: systemClock().
+    Clock* clock = nullptr;
     // Name of a registered SQLite VFS (tests inject faults this way); empty: default.
     std::string vfs;
     // Inspection only (aspctl): the file must exist, nothing is written (not even the
@@ -125,19 +125,15 @@ class SqliteChangeQueue final : public ChangeQueue {
 
  private:
   struct Statements;
-  struct Writer;
 
   explicit SqliteChangeQueue(Options options);
 
   absl::Status openFile();  // requires db_mu_
   absl::Status closeFile();  // requires db_mu_
   absl::Status validateAll(absl::Span<const Change> changes) const;
-  // Group commit: queues `changes` and returns once a leader committed them.
-  absl::Status commitShared(absl::Span<const Change> changes);
   // One transaction applying, in order, the parts `next` hands out until it returns
-  // false (asked again before COMMIT, so late writers can join).
-  using NextParts = std::function<bool(std::vector<absl::Span<const Change>>*)>;
-  absl::Status applyInTransaction(const NextParts& next);
+  // false (asked again before COMMIT, so late writers can join): GroupCommit's.
+  absl::Status applyInTransaction(const GroupCommit::NextParts& next);
   absl::Status applyOne(const Change& change);  // requires db_mu_, in a transaction
   // Whether `row` (of `index`) belongs to the session in flight. Requires db_mu_.
   bool inFlight(int64_t row, const std::string& index) const;
@@ -207,16 +203,8 @@ class SqliteChangeQueue final : public ChangeQueue {
   // The indices with rows, sorted; forgets the others. Requires db_mu_, in a transaction.
   absl::StatusOr<std::vector<std::string>> indicesWithRows();
 
-  std::mutex writers_mu_;  // guards writers_ and the group-commit figures below
-  // kPowerLoss group commit: a leader whose group is smaller than the last one waits, at
-  // most twice the last commit's own duration, for the other writers to queue up (PostgreSQL's
-  // commit_delay, adaptive), so that one fsync serves them all.
-  std::condition_variable leader_cv_;
-  bool leader_waiting_ = false;
-  size_t last_group_ = 0;
-  std::chrono::nanoseconds last_commit_{0};
-  std::deque<Writer*> writers_;
-
+  // Concurrent record() calls share transactions (group_commit.h).
+  std::unique_ptr<GroupCommit> group_commit_;
   std::unique_ptr<AsyncCommitter> async_;  // set in asynchronous mode
 };
 

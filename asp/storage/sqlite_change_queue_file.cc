@@ -132,12 +132,18 @@ absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> SqliteChangeQueue::open(Optio
     std::lock_guard<std::mutex> lock(queue->db_mu_);
     if (absl::Status s = queue->openFile(); !s.ok()) return s;
   }
+  GroupCommit::Options group;
+  group.wait_for_writers = queue->options_.durability == Durability::kPowerLoss;
+  group.clock = queue->options_.clock;
+  SqliteChangeQueue* self = queue.get();
+  queue->group_commit_ = std::make_unique<GroupCommit>(
+      group, [self](const GroupCommit::NextParts& next) { return self->applyInTransaction(next); });
   if (queue->options_.asynchronous) {
     SqliteChangeQueue* q = queue.get();
     queue->async_ = std::make_unique<AsyncCommitter>(
         [q](const std::vector<absl::Span<const Change>>& parts) {
           bool given = false;
-          return q->applyInTransaction([&](std::vector<absl::Span<const Change>>* out) {
+          return q->applyInTransaction([&](GroupCommit::Parts* out) {
             if (given) return false;
             *out = parts;
             return given = true;
