@@ -2,6 +2,7 @@
 // data cleans (§5.3) and FULL syncs.
 #include "asp/base/checksum.h"
 #include "asp/core/protocol_harness.h"
+#include "asp/testing/state_drift.h"
 #include "gtest/gtest.h"
 
 namespace asp {
@@ -46,9 +47,9 @@ TEST(IntegrityCheck, FullRecoveryAfterChecksumMismatch) {
   for (int i = 0; i < 50; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v" + std::to_string(i));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   // The manager's copy drifts: one document altered, one lost, one extra.
-  h.manager.store().tamper({kAgent, kModule}, kIndex, "id3", {"damaged", 9});
-  h.manager.store().tamper({kAgent, kModule}, kIndex, "id4", {}, /*remove=*/true);
-  h.manager.store().tamper({kAgent, kModule}, kIndex, "ghost", {"boo", 1});
+  ASSERT_TRUE(testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "id3", {"damaged", 9}).ok());
+  ASSERT_TRUE(testing::removeDocument(h.manager.store(), {kAgent, kModule}, kIndex, "id4").ok());
+  ASSERT_TRUE(testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "ghost", {"boo", 1}).ok());
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok()) << full.status();
   ASSERT_TRUE(*full);
@@ -178,7 +179,7 @@ TEST(DataClean, RejectsEmptyArguments) {
 
 TEST(DataClean, ModuleWithNoDocumentsRecoversWithACleanInsteadOfAFullSync) {
   ProtocolHarness h;
-  h.manager.store().tamper({kAgent, kModule}, kIndex, "stale", {"x", 1});
+  ASSERT_TRUE(testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "stale", {"x", 1}).ok());
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok());
   ASSERT_TRUE(*full);

@@ -5,6 +5,7 @@
 
 #include "asp/base/checksum.h"
 #include "asp/testing/simulated_clock.h"
+#include "asp/testing/state_drift.h"
 #include "gtest/gtest.h"
 
 namespace asp::manager {
@@ -115,8 +116,8 @@ TEST_F(ManagerCoreTest, ARepeatedEndGetsTheSameAnswerAndAnUnknownOneAnError) {
 }
 
 TEST_F(ManagerCoreTest, FullReplacesTheListedIndices) {
-  store_.tamper({"001", "fim"}, "idx", "old", {"x", 1});
-  store_.tamper({"001", "fim"}, "other", "keep", {"x", 1});
+  ASSERT_TRUE(testing::putDocument(store_, {"001", "fim"}, "idx", "old", {"x", 1}).ok());
+  ASSERT_TRUE(testing::putDocument(store_, {"001", "fim"}, "other", "keep", {"x", 1}).ok());
   const uint64_t s = open("001", wire::v1::MODE_FULL, 1);
   value(s, 0, "new", "N");
   EXPECT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
@@ -131,7 +132,7 @@ TEST_F(ManagerCoreTest, CleansEmptyAnIndexInSeqOrder) {
   clean.mutable_data_clean()->set_session(s);
   clean.mutable_data_clean()->set_seq(0);
   clean.mutable_data_clean()->set_index("idx");
-  store_.tamper({"001", "fim"}, "idx", "old", {"x", 1});
+  ASSERT_TRUE(testing::putDocument(store_, {"001", "fim"}, "idx", "old", {"x", 1}).ok());
   core_.handle(clean);
   value(s, 1, "after", "A");
   EXPECT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
@@ -140,7 +141,7 @@ TEST_F(ManagerCoreTest, CleansEmptyAnIndexInSeqOrder) {
 }
 
 TEST_F(ManagerCoreTest, CheckComparesChecksums) {
-  store_.tamper({"001", "fim"}, "idx", "a", {"A", 1});
+  ASSERT_TRUE(testing::putDocument(store_, {"001", "fim"}, "idx", "a", {"A", 1}).ok());
   for (const auto& [checksum, expected] :
        std::vector<std::pair<std::string, wire::v1::Status>>{
            {sha1Hex(sha1Hex("A")), wire::v1::STATUS_OK},

@@ -17,34 +17,9 @@
 #include "asp/transport/queue_socket.h"
 
 namespace asp::manager {
-namespace {
-
-// Number of data messages in an agent message, 0 for control messages.
-uint64_t dataMessages(absl::string_view message) {
-  wire::v1::Message decoded;
-  if (!decoded.ParseFromArray(message.data(), static_cast<int>(message.size()))) return 0;
-  switch (decoded.content_case()) {
-    case wire::v1::Message::kDataValue:
-    case wire::v1::Message::kDataClean:
-    case wire::v1::Message::kDataContext:
-      return 1;
-    case wire::v1::Message::kDataBatch:
-      return static_cast<uint64_t>(decoded.data_batch().values_size());
-    default:
-      return 0;
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::start(Options options,
                                                                    StateStore* store) {
-  if (!(options.drop_rate >= 0 && options.drop_rate <= 1) ||
-      !(options.duplicate_rate >= 0 && options.duplicate_rate <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("drop and duplicate rates must be in [0, 1], got ",
-                                                   options.drop_rate, " and ",
-                                                   options.duplicate_rate));
-  }
   absl::StatusOr<int> bound = bindQueueSocket({options.socket_path, options.socket_group});
   if (!bound.ok()) return bound.status();
   const int fd = *bound;
@@ -61,7 +36,6 @@ ManagerServer::ManagerServer(Options options, StateStore* store, int fd)
     : options_(std::move(options)),
       core_(options_.core, store),
       fd_(fd),
-      random_(options_.seed != 0 ? options_.seed : std::random_device{}()),
       thread_([this] { run(); }) {}
 
 ManagerServer::~ManagerServer() { stop(); }
@@ -115,19 +89,9 @@ void ManagerServer::handleDatagram(const std::string& datagram, const sockaddr_u
   }
   const std::string module(frame->module);
   const absl::string_view message = frame->message;
-  if (options_.drop_rate > 0) {
-    const uint64_t values = dataMessages(message);
-    if (values > 0 && std::bernoulli_distribution(options_.drop_rate)(random_)) {
-      ++counters_.dropped_datagrams;
-      counters_.dropped_values += values;
-      return;
-    }
-  }
-  int copies = 1;
-  if (options_.duplicate_rate > 0 && std::bernoulli_distribution(options_.duplicate_rate)(random_)) {
-    copies = 2;
-    ++counters_.duplicated;
-  }
+  const int copies = options_.filter != nullptr ? options_.filter->copies(message) : 1;
+  const absl::Duration delay =
+      options_.filter != nullptr ? options_.filter->answerDelay() : absl::ZeroDuration();
   for (int i = 0; i < copies; ++i) {
     absl::StatusOr<std::vector<wire::v1::Message>> answers = core_.handleBytes(message);
     if (!answers.ok()) {
@@ -137,9 +101,8 @@ void ManagerServer::handleDatagram(const std::string& datagram, const sockaddr_u
     for (const wire::v1::Message& answer : *answers) {
       absl::StatusOr<std::string> out = framing::encodeManagerFrame(module, answer.SerializeAsString());
       if (!out.ok()) continue;
-      if (options_.answer_delay > absl::ZeroDuration()) {
-        delayed_.push_back(Pending{std::chrono::steady_clock::now() +
-                                       absl::ToChronoNanoseconds(options_.answer_delay),
+      if (delay > absl::ZeroDuration()) {
+        delayed_.push_back(Pending{std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(delay),
                                    from, from_length, *std::move(out)});
       } else {
         sendAnswer(from, from_length, *out);

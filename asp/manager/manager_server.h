@@ -3,9 +3,8 @@
 // of agents and modules, hands each message to a ManagerCore, and answers
 // "<module>_sync <answer>" to the datagram's source address.
 //
-// For tests it can misbehave on purpose: drop incoming data datagrams (`drop_rate`),
-// handle datagrams twice so data and answers are duplicated (`duplicate_rate`), and
-// delay answers (`answer_delay`). Counters say exactly how many data values it dropped.
+// Tests make it misbehave through Options::filter (asp/testing/manager_faults.h: drops,
+// duplicates, late answers); the server itself has no fault injection.
 //
 // The socket gets mode 0660 and the configured group whatever the umask (docs/protocol.md §4).
 // start() fails with a clear error when the path cannot be bound or another process is
@@ -21,12 +20,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "asp/manager/inbound_filter.h"
 #include "asp/manager/manager_core.h"
 #include "asp/manager/state_store.h"
 
@@ -40,18 +39,14 @@ class ManagerServer {
     // empty: the process's group. See asp/transport/queue_socket.h.
     std::string socket_group;
     ManagerCore::Options core;
-    double drop_rate = 0;       // incoming data datagrams dropped, 0..1
-    double duplicate_rate = 0;  // incoming datagrams handled twice, 0..1
-    absl::Duration answer_delay = absl::ZeroDuration();
-    uint64_t seed = 0;          // fault injection randomness; 0: random
+    // What happens to each message on its way in (tests' faults); null: nothing.
+    // Not owned; must outlive the server.
+    InboundFilter* filter = nullptr;
   };
 
   struct Counters {
     uint64_t datagrams = 0;
     uint64_t bad_datagrams = 0;
-    uint64_t dropped_datagrams = 0;
-    uint64_t dropped_values = 0;  // data messages inside the dropped datagrams
-    uint64_t duplicated = 0;
     uint64_t answers_sent = 0;
     uint64_t answers_lost = 0;    // the agent's socket was gone or full
   };
@@ -84,7 +79,6 @@ class ManagerServer {
   ManagerCore core_;
   const int fd_;
   std::atomic<bool> stopping_{false};
-  std::mt19937_64 random_;
   std::deque<Pending> delayed_;  // server thread only
   mutable std::mutex mu_;        // guards counters_
   Counters counters_;

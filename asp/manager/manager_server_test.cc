@@ -9,6 +9,7 @@
 
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/testing/local_agent.h"
+#include "asp/testing/manager_faults.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
 
@@ -19,7 +20,7 @@ class ManagerServerTest : public ::testing::Test {
  protected:
   std::unique_ptr<ManagerServer> startServer(ManagerServer::Options options = {}) {
     options.socket_path = socket_;
-    options.seed = 17;
+    options.core.seed = 17;
     auto server = ManagerServer::start(options, &store_);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;
@@ -62,23 +63,32 @@ TEST_F(ManagerServerTest, ADeltaOverTheSocketLeavesTheManagerEqualToTheModule) {
   EXPECT_EQ(server->counters().bad_datagrams, 0u);
 }
 
+// The faults come in through the InboundFilter seam (asp/testing:manager_faults).
+std::unique_ptr<testing::ManagerFaults> faults(testing::ManagerFaults::Options options) {
+  options.seed = 17;
+  auto created = testing::ManagerFaults::create(options);
+  EXPECT_TRUE(created.ok()) << created.status();
+  return created.ok() ? *std::move(created) : nullptr;
+}
+
 TEST_F(ManagerServerTest, DropsAndDuplicatesStillConvergeAndOnlyTheDroppedAreResent) {
+  auto lossy = faults({0.05, 0.05});
   ManagerServer::Options options;
-  options.drop_rate = 0.05;
-  options.duplicate_rate = 0.05;
+  options.filter = lossy.get();
   auto server = startServer(options);
   connectAgent();
   const IndexState expected = record(3000);
   SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(*store_.documents({"007", "fim"}, "states-fim"), expected);
-  EXPECT_GT(server->counters().dropped_values, 0u);
-  EXPECT_EQ(result.retransmitted, server->counters().dropped_values);
+  EXPECT_GT(lossy->counters().dropped_values, 0u);
+  EXPECT_EQ(result.retransmitted, lossy->counters().dropped_values);
 }
 
 TEST_F(ManagerServerTest, DelayedAnswersAreWaitedFor) {
+  auto slow = faults({0, 0, absl::Milliseconds(300)});
   ManagerServer::Options options;
-  options.answer_delay = absl::Milliseconds(300);
+  options.filter = slow.get();
   auto server = startServer(options);
   connectAgent();
   const IndexState expected = record(10);
@@ -116,9 +126,7 @@ TEST_F(ManagerServerTest, BadPathsAreClearErrors) {
   EXPECT_NE(not_socket.message().find("not a socket"), absl::string_view::npos) << not_socket;
   options.socket_path = std::string(120, 'x');
   EXPECT_EQ(ManagerServer::start(options, &store_).status().code(), absl::StatusCode::kInvalidArgument);
-  options.socket_path = socket_;
-  options.drop_rate = 2;
-  EXPECT_EQ(ManagerServer::start(options, &store_).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(testing::ManagerFaults::create({2, 0}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ManagerServerTest, NoManagerIsAFastTransportErrorAndKeepsTheQueue) {

@@ -562,18 +562,4 @@ absl::StatusOr<AgentMetadata> PostgresStateStore::metadata(const ModuleKey& key)
   return *std::move(found);
 }
 
-absl::Status PostgresStateStore::tamper(const ModuleKey& key, const std::string& index,
-                                        const std::string& id, const Document& document,
-                                        bool remove) {
-  SessionUpdate update;
-  SessionUpdate::Op op;
-  op.kind = remove ? SessionUpdate::Op::Kind::kDelete : SessionUpdate::Op::Kind::kUpsert;
-  op.index = index;
-  op.id = id;
-  op.data = document.data;
-  op.version = document.version;
-  update.ops.push_back(op);
-  return apply(key, std::move(update));
-}
-
 }  // namespace asp::manager

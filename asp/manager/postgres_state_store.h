@@ -65,9 +65,6 @@ class PostgresStateStore final : public StateStore {
   // "database 'asp' on /run/postgresql" (never a password), for messages.
   const std::string& description() const { return description_; }
 
-  // Test and demo hook: overwrite (or remove) one document, as damage would.
-  absl::Status tamper(const ModuleKey& key, const std::string& index, const std::string& id,
-                      const Document& document, bool remove = false);
 
  private:
   PostgresStateStore(std::string uri, Options options)

@@ -43,22 +43,6 @@ bool mayBeStart(absl::string_view message) {
   return !input.ConsumedEntireMessage();
 }
 
-// The data messages a datagram carries (0 for control messages), for drop_rate.
-uint64_t dataMessages(absl::string_view message) {
-  wire::v1::Message decoded;
-  if (!decoded.ParseFromArray(message.data(), static_cast<int>(message.size()))) return 0;
-  switch (decoded.content_case()) {
-    case wire::v1::Message::kDataValue:
-    case wire::v1::Message::kDataClean:
-    case wire::v1::Message::kDataContext:
-      return 1;
-    case wire::v1::Message::kDataBatch:
-      return static_cast<uint64_t>(decoded.data_batch().values_size());
-    default:
-      return 0;
-  }
-}
-
 // The verified client certificate's subject common name.
 absl::StatusOr<std::string> peerIdentity(const grpc::ServerContext& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
@@ -83,9 +67,6 @@ absl::Status checkOptions(const RelayEndpoint::Options& options) {
         ") must leave each of its ", options.max_streams_per_identity, " streams at least one datagram (",
         wire::kMaxDatagramBytes, " bytes)"));
   }
-  if (!(options.drop_rate >= 0 && options.drop_rate <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("drop rate must be in [0, 1], got ", options.drop_rate));
-  }
   return absl::OkStatus();
 }
 
@@ -96,8 +77,7 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
   Service(const Options& options, ManagerCore* core)
       : options_(options),
         core_(core),
-        streams_(options.max_streams_per_identity),
-        random_(options.seed != 0 ? options.seed : std::random_device{}()) {}
+        streams_(options.max_streams_per_identity) {}
 
   grpc::Status Exchange(grpc::ServerContext* context,
                         grpc::ServerReaderWriter<Datagram, Datagram>* stream) override {
@@ -153,18 +133,20 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
         return {};
       }
     }
-    if (dropByFaultInjection(frame->message)) return {};
+    const int copies = options_.filter != nullptr ? options_.filter->copies(frame->message) : 1;
     std::vector<wire::v1::Message> answers;
-    if (absl::optional<wire::v1::Message> refusal = refuseForeignStart(identity, *frame, mismatch_logged)) {
-      answers.push_back(*std::move(refusal));
-    } else {
+    for (int i = 0; i < copies; ++i) {
+      if (absl::optional<wire::v1::Message> refusal = refuseForeignStart(identity, *frame, mismatch_logged)) {
+        answers.push_back(*std::move(refusal));
+        continue;
+      }
       absl::StatusOr<std::vector<wire::v1::Message>> handled = core_->handleBytes(frame->message);
       if (!handled.ok()) {
         std::lock_guard<std::mutex> lock(mu_);
         ++counters_.bad_datagrams;
         return {};
       }
-      answers = *std::move(handled);
+      for (wire::v1::Message& answer : *handled) answers.push_back(std::move(answer));
     }
     std::vector<std::string> framed;
     for (const wire::v1::Message& answer : answers) {
@@ -199,16 +181,6 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
     return refusal;
   }
 
-  bool dropByFaultInjection(absl::string_view message) {
-    if (options_.drop_rate <= 0) return false;
-    const uint64_t values = dataMessages(message);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (values == 0 || !std::bernoulli_distribution(options_.drop_rate)(random_)) return false;
-    ++counters_.dropped_datagrams;
-    counters_.dropped_values += values;
-    return true;
-  }
-
   void countStream() {
     std::lock_guard<std::mutex> lock(mu_);
     ++counters_.streams;
@@ -221,9 +193,8 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
   const Options options_;
   ManagerCore* const core_;
   IdentityStreams streams_;
-  mutable std::mutex mu_;  // guards counters_ and random_
+  mutable std::mutex mu_;  // guards counters_
   Counters counters_;
-  std::mt19937_64 random_;
 };
 
 struct RelayEndpoint::Server {

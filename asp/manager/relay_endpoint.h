@@ -18,8 +18,8 @@
 // it sends. A payload that is not a well-formed agent datagram is dropped and counted.
 // Sessions per agent are ManagerCore's own limit. Responses are gzip-compressed.
 //
-// Fault injection for tests, as ManagerServer: `drop_rate` drops that fraction of the
-// datagrams that carry data (counted in values).
+// Tests make it drop or duplicate datagrams through Options::filter, as ManagerServer
+// (answer delays are honoured on the Unix socket only).
 //
 // Thread-safe. Each stream runs on one of gRPC's threads (a synchronous server; at most
 // `max_streams` at once).
@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "asp/manager/inbound_filter.h"
 #include "asp/manager/manager_core.h"
 #include "asp/tls/tls_files.h"
 
@@ -46,8 +47,9 @@ class RelayEndpoint {
     size_t max_streams = 1024;   // all identities together
     size_t max_streams_per_identity = 2;
     size_t max_in_flight_bytes_per_identity = size_t{4} << 20;
-    double drop_rate = 0;        // fault injection, 0..1
-    uint64_t seed = 0;           // for drop_rate; 0: random
+    // What happens to each message on its way in (tests' faults); null: nothing.
+    // Not owned; must outlive the endpoint.
+    InboundFilter* filter = nullptr;
     std::function<void(absl::string_view)> log;  // a line per event an operator must see
   };
 
@@ -57,8 +59,6 @@ class RelayEndpoint {
     uint64_t datagrams = 0;
     uint64_t bad_datagrams = 0;       // not "s:<module>:<message>", or too large
     uint64_t identity_mismatches = 0; // Starts for another agent: StartAck{ERROR}
-    uint64_t dropped_datagrams = 0;   // fault injection
-    uint64_t dropped_values = 0;
     uint64_t answers = 0;
   };
 

@@ -225,18 +225,4 @@ absl::StatusOr<AgentMetadata> SqliteStateStore::metadata(const ModuleKey& key) {
   return metadata;
 }
 
-absl::Status SqliteStateStore::tamper(const ModuleKey& key, const std::string& index,
-                                      const std::string& id, const Document& document,
-                                      bool remove) {
-  SessionUpdate update;
-  SessionUpdate::Op op;
-  op.kind = remove ? SessionUpdate::Op::Kind::kDelete : SessionUpdate::Op::Kind::kUpsert;
-  op.index = index;
-  op.id = id;
-  op.data = document.data;
-  op.version = document.version;
-  update.ops.push_back(op);
-  return apply(key, std::move(update));
-}
-
 }  // namespace asp::manager

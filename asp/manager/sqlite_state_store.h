@@ -32,9 +32,6 @@ class SqliteStateStore final : public StateStore {
   absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
 
-  // Test and demo hook: overwrite (or remove) one document, as damage would.
-  absl::Status tamper(const ModuleKey& key, const std::string& index, const std::string& id,
-                      const Document& document, bool remove = false);
 
  private:
   explicit SqliteStateStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}

@@ -148,14 +148,4 @@ absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const ModuleKey& key)
   return it->second;
 }
 
-void InMemoryStateStore::tamper(const ModuleKey& key, const std::string& index,
-                                const std::string& id, const Document& document, bool remove) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (remove) {
-    modules_[key][index].erase(id);
-  } else {
-    modules_[key][index][id] = document;
-  }
-}
-
 }  // namespace asp::manager

@@ -129,9 +129,6 @@ class InMemoryStateStore final : public StateStore {
   absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
 
-  // Test hook: overwrite or remove (`remove`) one document, as damage would.
-  void tamper(const ModuleKey& key, const std::string& index, const std::string& id,
-              const Document& document, bool remove = false);
 
  private:
   std::mutex mu_;

@@ -19,6 +19,15 @@ std::string runfile(const std::string& path) {
   return std::string(root) + "/asp/" + path;
 }
 
+std::string managerBinary(const std::vector<std::string>& flags) {
+  for (const std::string& flag : flags) {
+    for (const char* fault : {"--drop_rate=", "--duplicate_rate=", "--answer_delay=", "--seed="}) {
+      if (flag.rfind(fault, 0) == 0) return runfile("asp/testing/asp_manager_with_faults");
+    }
+  }
+  return runfile("asp/tools/asp_manager");
+}
+
 Process::Process(const std::string& binary, const std::vector<std::string>& args,
                  const std::string& output_prefix, const std::string& stdin_file)
     : prefix_(output_prefix) {

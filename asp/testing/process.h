@@ -38,6 +38,11 @@ class Process {
   std::string prefix_;
 };
 
+// The asp_manager binary to run with `flags`: the shipped one, or
+// asp/testing:asp_manager_with_faults when a flag asks for faults (--drop_rate,
+// --duplicate_rate, --answer_delay, --seed). Both must be in the test's data.
+std::string managerBinary(const std::vector<std::string>& flags);
+
 // Runs to completion; returns the exit code. stdout/stderr in `output_prefix`.out/.err.
 int run(const std::string& binary, const std::vector<std::string>& args,
         const std::string& output_prefix, const std::string& stdin_file = "");

@@ -50,9 +50,24 @@ TEST_F(AspManager, AMissingSocketIsAUsageError) {
 
 TEST_F(AspManager, BadValuesAreUsageErrors) {
   EXPECT_EQ(manager({"--socket=" + dir_.file("q")}).code, 1) << "no --state_dir";
-  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--drop_rate=2"}).code, 1);
-  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--answer_delay=soon"}).code, 1);
+  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--session_idle_timeout=soon"}).code, 1);
+  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--max_buffered_mib=-1"}).code, 1);
   EXPECT_EQ(manager({"--no_such_flag"}).code, 1);
+}
+
+// The shipped manager has no fault injection: that is the test-only
+// asp_manager_with_faults, whose bad values are usage errors too.
+TEST_F(AspManager, FaultInjectionIsNotInTheShippedManager) {
+  Ran shipped = manager({"--socket=" + dir_.file("q"), "--memory_state", "--drop_rate=0.1"});
+  EXPECT_EQ(shipped.code, 1);
+  EXPECT_NE(shipped.err.find("drop_rate"), std::string::npos) << shipped.err;
+  const std::string faulty = runfile("asp/testing/asp_manager_with_faults");
+  EXPECT_EQ(testing::runTool(faulty, {"--socket=" + dir_.file("q"), "--memory_state", "--drop_rate=2"},
+                             dir_.file("faulty")).code,
+            1);
+  EXPECT_EQ(testing::runTool(faulty, {"--socket=" + dir_.file("q"), "--memory_state", "--answer_delay=soon"},
+                             dir_.file("faulty2")).code,
+            1);
 }
 
 TEST_F(AspManager, ASecondManagerOnTheSameStateDirIsRefused) {
@@ -81,7 +96,7 @@ TEST_F(AspManager, TheLockOfAKilledManagerIsNoObstacle) {
 }
 
 TEST_F(AspManager, DurationsReadAlikeWithUnitsOrPlainSeconds) {
-  for (const char* delay : {"--answer_delay=0.05", "--answer_delay=50ms"}) {
+  for (const char* delay : {"--session_idle_timeout=90", "--session_idle_timeout=90s"}) {
     auto manager = testing::startManager(dir_.file("queue"), dir_.file("state"), dir_.file(delay), {delay});
     manager->signal(SIGTERM);
     EXPECT_EQ(manager->wait(), 0) << delay << ": " << manager->err();

@@ -23,7 +23,7 @@ absl::StatusOr<tls::TlsMaterial> install(const std::string& dir, const std::stri
 
 absl::StatusOr<std::unique_ptr<DemoCrossing>> DemoCrossing::start(const std::string& dir, const std::string& agent,
                                                                    const std::string& queue_path,
-                                                                   manager::ManagerCore* core, double drop_rate) {
+                                                                   manager::ManagerCore* core, manager::InboundFilter* filter) {
   std::unique_ptr<DemoCrossing> crossing(new DemoCrossing());
   crossing->certs_ = dir + "/certs";
   mkdir(crossing->certs_.c_str(), 0755);
@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<DemoCrossing>> DemoCrossing::start(const std::str
   manager::RelayEndpoint::Options endpoint;
   endpoint.listen_address = "127.0.0.1:0";
   endpoint.tls = *std::move(manager_tls);
-  endpoint.drop_rate = drop_rate;
+  endpoint.filter = filter;
   absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> started = manager::RelayEndpoint::start(endpoint, core);
   if (!started.ok()) return started.status();
   crossing->endpoint_ = *std::move(started);

@@ -67,12 +67,17 @@ bool Tour::setUp() {
   const std::string queue = settings_.dir + "/queue";  // where the module sends, either way
   manager::ManagerServer::Options m;
   m.socket_path = settings_.local_socket ? queue : settings_.dir + "/manager-queue";
-  m.drop_rate = settings_.drop_rate;
+  testing::ManagerFaults::Options faults;
+  faults.drop_rate = settings_.drop_rate;
+  auto created = testing::ManagerFaults::create(faults);
+  if (!created.ok()) return fail(std::string(created.status().message()));
+  faults_ = *std::move(created);
+  m.filter = faults_.get();
   auto server = manager::ManagerServer::start(m, store_.get());
   if (!server.ok()) return fail(std::string(server.status().message()));
   server_ = *std::move(server);
   if (!settings_.local_socket) {
-    auto crossing = DemoCrossing::start(settings_.dir, kAgent, queue, &server_->core(), m.drop_rate);
+    auto crossing = DemoCrossing::start(settings_.dir, kAgent, queue, &server_->core(), faults_.get());
     if (!crossing.ok()) return fail(std::string(crossing.status().message()));
     crossing_ = *std::move(crossing);
   }
@@ -222,9 +227,12 @@ bool Tour::damage() {
   announce(step.name, "simulate drift on the manager: alter one document, lose one, add one the module never had");
   const std::string first = module_.begin()->first;
   const std::string last = module_.rbegin()->first;
-  const bool ok = store_->tamper({kAgent, kModule}, kIndex, first, {"{\"damaged\":true}", 99}).ok() &&
-                  store_->tamper({kAgent, kModule}, kIndex, last, {}, /*remove=*/true).ok() &&
-                  store_->tamper({kAgent, kModule}, kIndex, "/var/lib/demo/ghost", {"{}", 1}).ok();
+  // Written straight into the manager's store, as drift on the manager's side would be.
+  manager::SessionUpdate drift;
+  drift.ops.push_back({manager::SessionUpdate::Op::Kind::kUpsert, kIndex, first, "{\"damaged\":true}", 99});
+  drift.ops.push_back({manager::SessionUpdate::Op::Kind::kDelete, kIndex, last, "", 0});
+  drift.ops.push_back({manager::SessionUpdate::Op::Kind::kUpsert, kIndex, "/var/lib/demo/ghost", "{}", 1});
+  const bool ok = store_->apply(manager::ModuleKey{kAgent, kModule}, std::move(drift)).ok();
   step.changes = 3;
   step.outcome = ok ? "altered, removed, added one" : "failed";
   steps_.push_back(step);

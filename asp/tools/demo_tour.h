@@ -22,6 +22,7 @@
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/manager_server.h"
 #include "asp/manager/sqlite_state_store.h"
+#include "asp/testing/manager_faults.h"
 #include "asp/tools/demo_crossing.h"
 
 namespace asp::tools::demo {
@@ -93,6 +94,7 @@ class Tour {
   std::atomic<AgentSyncProtocol*> protocol_{nullptr};
   int step_number_ = 0;
   std::unique_ptr<manager::SqliteStateStore> store_;
+  std::unique_ptr<testing::ManagerFaults> faults_;  // --drop_rate
   std::unique_ptr<manager::ManagerServer> server_;
   std::unique_ptr<DemoCrossing> crossing_;  // null with --local_socket
   std::unique_ptr<SocketSyncProtocol> agent_;

@@ -43,7 +43,7 @@ class EndToEnd : public ::testing::Test {
   std::unique_ptr<Process> startManager(std::vector<std::string> flags = {}) {
     flags.push_back("--socket=" + socket_);
     flags.push_back("--state_dir=" + dir_.file("manager"));
-    auto manager = std::make_unique<Process>(runfile("asp/tools/asp_manager"), flags,
+    auto manager = std::make_unique<Process>(asp::testing::managerBinary(flags), flags,
                                              dir_.file("manager-" + std::to_string(++starts_)));
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (manager->out().find("listening") == std::string::npos &&

@@ -113,7 +113,7 @@ class RelayEndToEnd : public ::testing::Test {
     flags.push_back("--relay_cert=" + file("manager.pem"));
     flags.push_back("--relay_key=" + file("manager.key"));
     flags.push_back("--relay_client_ca=" + file("ca.pem"));
-    auto manager = std::make_unique<Process>(runfile("asp/tools/asp_manager"), flags, outputPrefix(name));
+    auto manager = std::make_unique<Process>(asp::testing::managerBinary(flags), flags, outputPrefix(name));
     EXPECT_TRUE(waitForOutput(*manager, "relay endpoint listening on port")) << manager->err();
     ports_[name] = static_cast<int>(numberAfter(manager->out(), "relay endpoint listening on port"));
     return manager;
@@ -243,7 +243,7 @@ TEST_F(RelayEndToEnd, DroppedDatagramsAreAskedForAgainAndOnlyThoseAreResent) {
   SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   const std::string out = stopManager(manager);
-  const size_t summary = out.find("relay endpoint: streams");
+  const size_t summary = out.find("faults: dropped values");
   ASSERT_NE(summary, std::string::npos) << out;
   const int64_t dropped_values = numberAfter(out.substr(summary), "dropped values ");
   EXPECT_GT(dropped_values, 0) << out;

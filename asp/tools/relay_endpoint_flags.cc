@@ -24,7 +24,7 @@ ABSL_FLAG(int64_t, relay_max_in_flight_kib_per_agent, 4096,
 namespace asp::tools {
 
 absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> startRelayEndpointFromFlags(
-    manager::ManagerCore* core, double drop_rate, uint64_t seed) {
+    manager::ManagerCore* core, manager::InboundFilter* filter) {
   const std::string listen = absl::GetFlag(FLAGS_relay_listen);
   if (listen.empty()) return std::unique_ptr<manager::RelayEndpoint>();
   if (absl::GetFlag(FLAGS_relay_max_streams) < 1 || absl::GetFlag(FLAGS_relay_max_streams_per_agent) < 1 ||
@@ -51,8 +51,7 @@ absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> startRelayEndpointFromFl
   options.max_streams_per_identity = static_cast<size_t>(absl::GetFlag(FLAGS_relay_max_streams_per_agent));
   options.max_in_flight_bytes_per_identity =
       static_cast<size_t>(absl::GetFlag(FLAGS_relay_max_in_flight_kib_per_agent)) << 10;
-  options.drop_rate = drop_rate;
-  options.seed = seed;
+  options.filter = filter;
   options.log = [](absl::string_view line) {
     std::cerr << "asp_manager: relay endpoint: " << line << std::endl;
   };
@@ -63,7 +62,7 @@ std::string relayEndpointSummary(const manager::RelayEndpoint& endpoint) {
   const manager::RelayEndpoint::Counters c = endpoint.counters();
   return absl::StrCat("relay endpoint: streams ", c.streams, ", datagrams ", c.datagrams,
                       ", identity mismatches ", c.identity_mismatches, ", bad datagrams ", c.bad_datagrams,
-                      ", dropped values ", c.dropped_values, ", answers ", c.answers);
+                      ", answers ", c.answers);
 }
 
 }  // namespace asp::tools

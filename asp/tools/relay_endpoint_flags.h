@@ -16,8 +16,9 @@ namespace asp::tools {
 // Starts the endpoint the flags describe, feeding `core`; nullptr when --relay_listen is
 // empty (local socket only). Errors name the flag or file at fault. Routes gRPC's log
 // lines (handshake refusals among them) to stderr as "asp_manager: relay endpoint: ...".
+// `filter` (tests' faults; may be null) applies to what arrives through the endpoint.
 absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> startRelayEndpointFromFlags(
-    manager::ManagerCore* core, double drop_rate, uint64_t seed);
+    manager::ManagerCore* core, manager::InboundFilter* filter);
 
 // "relay endpoint: streams 3, datagrams 120, ..." for the manager's closing line.
 std::string relayEndpointSummary(const manager::RelayEndpoint& endpoint);

@@ -6,6 +6,7 @@
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/manager_server.h"
 #include "asp/manager/state_store.h"
+#include "asp/testing/state_drift.h"
 #include "asp/testing/temp_dir.h"
 #include "fim_module/fim_module.h"
 #include "gtest/gtest.h"
@@ -78,7 +79,8 @@ TEST_F(FimIntegration, TheManagerFollowsTheFilesystemAndRecoversFromDamage) {
   EXPECT_EQ(managerView(), module_->documents());
   EXPECT_FALSE(*module_->checkAndRecover()) << "checksums match";
 
-  state_.tamper({"101", "fim"}, "states-fim-files", watched_ + "/dir2/f2", {"damaged", 1});
+  ASSERT_TRUE(asp::testing::putDocument(state_, {"101", "fim"}, "states-fim-files", watched_ + "/dir2/f2",
+                                        {"damaged", 1}).ok());
   absl::StatusOr<bool> recovered = module_->checkAndRecover();
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_TRUE(*recovered);

@@ -39,7 +39,7 @@ pass
 
 step "contents (dpkg-deb -c)"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
-for path in ./usr/bin/asp_manager ./usr/bin/asp_relay ./usr/bin/aspctl ./usr/bin/asp_demo \
+for path in ./usr/bin/asp_manager ./usr/bin/asp_relay ./usr/bin/aspctl \
             ./usr/lib/x86_64-linux-gnu/libasp.so.1 ./usr/lib/x86_64-linux-gnu/libasp.so \
             ./usr/lib/x86_64-linux-gnu/pkgconfig/asp.pc ./usr/lib/x86_64-linux-gnu/pkgconfig/asp-cpp.pc \
             ./usr/include/asp/c_api/agent_sync_protocol_c_interface.h \
@@ -83,7 +83,7 @@ done
 pass
 
 step "--help exits 0 in every tool"
-for tool in aspctl asp_manager asp_relay asp_demo; do
+for tool in aspctl asp_manager asp_relay; do
   "$root/usr/bin/$tool" --help >"$work/$tool.help" || fail "$tool --help exited $?"
   grep -q "Exit codes:" "$work/$tool.help" || fail "$tool --help lists no exit codes"
 done

@@ -76,7 +76,7 @@ void runLoad(uint64_t changes, const Hostility& hostility) {
   const std::string socket = dir.file("queue");
   std::vector<std::string> flags = {"--socket=" + socket, "--state_dir=" + dir.file("manager")};
   flags.insert(flags.end(), hostility.manager_flags.begin(), hostility.manager_flags.end());
-  testing::Process manager(testing::runfile("asp/tools/asp_manager"), flags, dir.file("manager"));
+  testing::Process manager(testing::managerBinary(flags), flags, dir.file("manager"));
   while (manager.out().find("listening") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

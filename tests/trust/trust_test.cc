@@ -34,7 +34,7 @@ class ManagerProcess {
       : socket_(dir.file("queue")), state_(dir.file("manager")) {
     flags.push_back("--socket=" + socket_);
     flags.push_back("--state_dir=" + state_);
-    process_ = std::make_unique<testing::Process>(testing::runfile("asp/tools/asp_manager"), flags,
+    process_ = std::make_unique<testing::Process>(testing::managerBinary(flags), flags,
                                                   dir.file("manager"));
     while (process_->out().find("listening") == std::string::npos) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -1,0 +1,219 @@
+#include "asp/tools/manager_main.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "asp/manager/manager_server.h"
+#include "asp/manager/postgres_state_store.h"
+#include "asp/manager/sqlite_state_store.h"
+#include "asp/tools/cli.h"
+#include "asp/tools/relay_endpoint_flags.h"
+
+ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on.");
+ABSL_FLAG(std::string, socket_group, "",
+          "Group allowed to send to the socket (mode 0660); empty: the manager's own group.");
+ABSL_FLAG(std::string, state_dir, "", "Directory for state.db (required unless --memory_state).");
+ABSL_FLAG(bool, memory_state, false, "Keep the state in memory only (benchmarks).");
+ABSL_FLAG(std::string, state_uri, "",
+          "Keep the state on PostgreSQL instead of in state_dir: a libpq connection URI, "
+          "e.g. postgresql:///asp?host=/run/postgresql.");
+ABSL_FLAG(int64_t, max_sessions, 1024, "Sessions open at once; more are answered OFFLINE.");
+ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; larger: OFFLINE.");
+ABSL_FLAG(int64_t, max_sessions_per_agent, 16, "Sessions one agent id may hold at once.");
+ABSL_FLAG(int64_t, max_buffered_mib, 256,
+          "Received session data held in memory (MiB), all sessions together; beyond it, on disk.");
+ABSL_FLAG(asp::tools::DurationFlag, session_idle_timeout, asp::tools::DurationFlag{absl::Minutes(5)},
+          "Idle sessions are dropped: 5m, 300, 90s.");
+
+namespace asp::tools {
+namespace {
+
+enum Exit { kStopped = 0, kUsage = 1, kCannotStart = 2, kInUse = 3 };
+
+int fail(int code, const std::string& message) {
+  std::cerr << "asp_manager: " << message << "\n";
+  return code;
+}
+
+std::string help(const ManagerExtras& extras) {
+  std::vector<std::string> flags = {"socket", "socket_group", "state_dir", "state_uri",
+                                    "memory_state", "max_sessions", "max_session_size",
+                                    "max_sessions_per_agent", "max_buffered_mib",
+                                    "session_idle_timeout", "relay_listen", "relay_cert",
+                                    "relay_key", "relay_client_ca", "relay_max_streams",
+                                    "relay_max_streams_per_agent",
+                                    "relay_max_in_flight_kib_per_agent"};
+  flags.insert(flags.end(), extras.flags.begin(), extras.flags.end());
+  return absl::StrCat(
+      "asp_manager: the ASP reference manager (docs/protocol.md §7).\n\n"
+      "  asp_manager --socket=PATH --state_dir=DIR [flags]\n\n"
+      "Stops cleanly on SIGINT or SIGTERM and prints its counters. Durations read 5m, 300ms\n"
+      "or plain seconds. Relative paths are relative to where the command was typed, also\n"
+      "under ./bazelw run //asp/tools:asp_manager -- ...\n\nFlags:\n",
+      describeFlags(flags, {"socket"}),
+      "\n",
+      asp::tools::describeExitCodes({{kStopped, "stopped cleanly by SIGINT or SIGTERM"},
+                                     {kUsage, "usage error: a bad flag, a missing --socket or --state_dir"},
+                                     {kCannotStart, "cannot start: the state or the socket cannot be opened"},
+                                     {kInUse, "another manager already uses this --socket or --state_dir"}}));
+}
+
+// Holds <state_dir>/manager.lock (flock) for the life of the process, so that two
+// managers never write one state directory. The kernel releases it when the process ends,
+// however it ends: a stale lock file is never an obstacle.
+class StateDirLock {
+ public:
+  // Exit code and message when the lock cannot be taken; kStopped (0) when held.
+  int acquire(const std::string& dir, std::string* message) {
+    const std::string path = dir + "/manager.lock";
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      *message = absl::StrCat("cannot open lock file '", path, "': ", std::strerror(errno));
+      return kCannotStart;
+    }
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      std::string holder;
+      std::ifstream(path) >> holder;
+      *message = absl::StrCat("--state_dir '", dir, "' is in use by another manager",
+                              holder.empty() ? "" : absl::StrCat(" (pid ", holder, ")"),
+                              "; one manager per state directory (lock: ", path, ")");
+      return kInUse;
+    }
+    const std::string pid = std::to_string(getpid()) + "\n";
+    if (ftruncate(fd_, 0) != 0 || pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      // The pid is only a courtesy for the message above; the lock is what counts.
+    }
+    return kStopped;
+  }
+  ~StateDirLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+int runManager(int argc, char** argv, const ManagerExtras& extras) {
+  absl::SetProgramUsageMessage("asp_manager --socket=PATH --state_dir=DIR [flags]; --help for more.");
+  if (asksForHelp(argc, argv)) {
+    std::cout << help(extras);
+    return kStopped;
+  }
+  // Bad flag values: Abseil prints the error and exits 1 (kUsage).
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) return fail(kUsage, absl::StrCat("unexpected argument '", rest[1], "'"));
+  const std::string socket = userPath(absl::GetFlag(FLAGS_socket));
+  const std::string state_dir = userPath(absl::GetFlag(FLAGS_state_dir));
+  const std::string state_uri = absl::GetFlag(FLAGS_state_uri);
+  if (socket.empty()) return fail(kUsage, "--socket is required (asp_manager --help)");
+  const int stores = static_cast<int>(!state_dir.empty()) + static_cast<int>(!state_uri.empty()) +
+                     static_cast<int>(absl::GetFlag(FLAGS_memory_state));
+  if (stores != 1) {
+    return fail(kUsage, "exactly one of --state_dir, --state_uri and --memory_state is required");
+  }
+  if (absl::GetFlag(FLAGS_max_sessions) < 1) return fail(kUsage, "--max_sessions must be >= 1");
+  if (absl::GetFlag(FLAGS_max_sessions_per_agent) < 1) {
+    return fail(kUsage, "--max_sessions_per_agent must be >= 1");
+  }
+  if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail(kUsage, "--max_buffered_mib must be >= 0");
+
+  StateDirLock lock;
+  std::unique_ptr<asp::manager::StateStore> store;
+  std::string state = "memory";
+  if (absl::GetFlag(FLAGS_memory_state)) {
+    store = std::make_unique<asp::manager::InMemoryStateStore>();
+  } else if (!state_uri.empty()) {
+    auto postgres = asp::manager::PostgresStateStore::open(state_uri);
+    if (!postgres.ok()) return fail(kCannotStart, std::string(postgres.status().message()));
+    state = "PostgreSQL " + (*postgres)->description();
+    store = *std::move(postgres);
+  } else {
+    std::error_code error;
+    std::filesystem::create_directories(state_dir, error);
+    if (error) return fail(kCannotStart, absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
+    std::string message;
+    if (int code = lock.acquire(state_dir, &message); code != kStopped) return fail(code, message);
+    auto sqlite = asp::manager::SqliteStateStore::open(state_dir + "/state.db");
+    if (!sqlite.ok()) return fail(kCannotStart, std::string(sqlite.status().message()));
+    store = *std::move(sqlite);
+    state = state_dir + "/state.db";
+  }
+
+  // Signals are taken synchronously by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  asp::manager::ManagerServer::Options options;
+  options.socket_path = socket;
+  options.socket_group = absl::GetFlag(FLAGS_socket_group);
+  options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
+  options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
+  options.core.max_sessions_per_agent =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
+  options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
+  options.core.log = [](absl::string_view line) { std::cerr << "asp_manager: " << line << std::endl; };
+  options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout).value;
+  if (extras.configure) {
+    if (absl::Status s = extras.configure(options); !s.ok()) {
+      return fail(kUsage, std::string(s.message()));
+    }
+  }
+  auto server = asp::manager::ManagerServer::start(options, store.get());
+  if (!server.ok()) {
+    const absl::StatusCode code = server.status().code();
+    return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
+                : code == absl::StatusCode::kInvalidArgument ? kUsage
+                                                             : kCannotStart,
+                std::string(server.status().message()));
+  }
+  std::cout << "asp_manager: listening on " << socket << " (state: " << state << ")" << std::endl;
+  auto relay_endpoint = startRelayEndpointFromFlags(&(*server)->core(), options.filter);
+  if (!relay_endpoint.ok()) {
+    const absl::StatusCode code = relay_endpoint.status().code();
+    return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
+                : code == absl::StatusCode::kInvalidArgument ? kUsage
+                                                             : kCannotStart,
+                std::string(relay_endpoint.status().message()));
+  }
+  if (*relay_endpoint != nullptr) {
+    std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port() << std::endl;
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  if (*relay_endpoint != nullptr) (*relay_endpoint)->stop();
+  (*server)->stop();
+  const auto c = (*server)->counters();
+  const auto core = (*server)->core().counters();
+  std::cout << "asp_manager: stopped by signal " << signal_number << "; datagrams " << c.datagrams
+            << ", sessions applied " << core.sessions_applied << ", refused "
+            << core.sessions_refused << ", apply failures " << core.apply_failures
+            << ", answers " << c.answers_sent << std::endl;
+  if (*relay_endpoint != nullptr) {
+    std::cout << "asp_manager: " << relayEndpointSummary(**relay_endpoint) << std::endl;
+  }
+  if (extras.summary) std::cout << "asp_manager: " << extras.summary() << std::endl;
+  return kStopped;
+}
+
+}  // namespace asp::tools
