@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "asp/storage/sqlite_db.h"
+#include "asp/sqlite/sqlite_db.h"
 
 namespace asp::manager {
 namespace {

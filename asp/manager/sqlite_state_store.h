@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "asp/manager/state_store.h"
-#include "asp/storage/sqlite_db.h"
+#include "asp/sqlite/sqlite_db.h"
 
 namespace asp::manager {
 

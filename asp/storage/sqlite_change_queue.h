@@ -39,7 +39,7 @@ namespace asp {
 
 class IdFilter;
 namespace sqlite {
-class Db;  // asp/storage/sqlite_db.h, internal to asp
+class Db;  // asp/sqlite/sqlite_db.h, internal to asp
 class Statement;
 }  // namespace sqlite
 

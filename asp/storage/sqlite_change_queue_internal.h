@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "asp/storage/change_crc.h"
 #include "asp/storage/sqlite_change_queue.h"
-#include "asp/storage/sqlite_db.h"
+#include "asp/sqlite/sqlite_db.h"
 
 namespace asp {
 namespace queue_internal {

@@ -1,4 +1,4 @@
-#include "asp/storage/sqlite_db.h"
+#include "asp/sqlite/sqlite_db.h"
 
 #include <utility>
 

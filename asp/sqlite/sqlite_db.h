@@ -4,8 +4,8 @@
 // Not thread-safe: the owner serializes access (SqliteChangeQueue holds a mutex).
 // Statement binds do not copy (SQLITE_STATIC): a bound value must outlive the step
 // that uses it. reset() keeps the bindings; callers bind every parameter each time.
-#ifndef ASP_STORAGE_SQLITE_DB_H_
-#define ASP_STORAGE_SQLITE_DB_H_
+#ifndef ASP_SQLITE_SQLITE_DB_H_
+#define ASP_SQLITE_SQLITE_DB_H_
 
 #include <sqlite3.h>
 
@@ -91,4 +91,4 @@ class Db {
 
 }  // namespace asp::sqlite
 
-#endif  // ASP_STORAGE_SQLITE_DB_H_
+#endif  // ASP_SQLITE_SQLITE_DB_H_
