@@ -14,9 +14,8 @@
 
 namespace asp {
 
-using queue_internal::kDelete;
-using queue_internal::kNoSession;
-using queue_internal::kUpsert;
+// The op values, and the statements' parameters and columns, named beside their SQL.
+using namespace queue_internal;  // NOLINT(build/namespaces): internal names of this class
 
 absl::Status SqliteChangeQueue::validateAll(absl::Span<const Change> changes) const {
   for (const Change& change : changes) {
@@ -78,73 +77,78 @@ absl::Status SqliteChangeQueue::applyInTransaction(const GroupCommit::NextParts&
   });
 }
 
-// The coalescing table of docs/protocol.md §6. `pending` is the row a session would send
-// next; `in_flight` the copy a running session is sending (left unchanged).
-absl::Status SqliteChangeQueue::applyOne(const Change& change) {
-  const bool is_delete = change.operation == Operation::kDelete;
-  if (absl::Status s = noteIndex(change.index); !s.ok()) return s;
-
-  struct Row {
-    bool present = false;
-    int64_t row = 0;
-    bool is_delete = false;
-    bool is_new = false;
-  } pending, in_flight;
+// The rows an id has now: at most one pending (what a session would send next) and one
+// in flight (the copy a running session is sending). Requires db_mu_.
+absl::StatusOr<SqliteChangeQueue::IdRows> SqliteChangeQueue::rowsOf(const std::string& id) {
+  IdRows rows;
   // Only an id the filter may hold can have rows: the others skip the lookup.
-  if (!ids_complete_ || ids_->mayContain(change.id)) {
-    sqlite::Statement& find = statements_->find;
-    find.bindText(1, change.id);
-    while (true) {
-      absl::StatusOr<bool> has_row = find.step();
-      if (!has_row.ok()) {
-        find.reset();
-        return has_row.status();
-      }
-      if (!*has_row) break;
-      const int64_t number = find.columnInt(0);
-      Row& row = inFlight(number, find.columnText(3)) ? in_flight : pending;
-      row = Row{true, number, find.columnInt(1) == kDelete, stillNew(number, find.columnInt(2) != 0)};
-    }
-    find.reset();
+  if (ids_complete_ && !ids_->mayContain(id)) return rows;
+  sqlite::Statement& find = statements_->find;
+  find.bindText(1, id);
+  absl::StatusOr<bool> has_row;
+  while ((has_row = find.step()).ok() && *has_row) {
+    const int64_t number = find.columnInt(kFindRow);
+    StoredRow& row = inFlight(number, find.columnText(kFindIndex)) ? rows.in_flight : rows.pending;
+    row = StoredRow{true, number, find.columnInt(kFindOp) == kDelete,
+                    stillNew(number, find.columnInt(kFindIsNew) != 0)};
   }
+  find.reset();
+  if (!has_row.ok()) return has_row.status();
+  return rows;
+}
 
-  bool is_new = false;
-  sqlite::Statement* write = nullptr;
+// The coalescing table of docs/protocol.md §6: what recording `change` does to the rows
+// its id has. The in-flight copy is never touched.
+absl::Status SqliteChangeQueue::applyOne(const Change& change) {
+  if (absl::Status s = noteIndex(change.index); !s.ok()) return s;
+  absl::StatusOr<IdRows> rows = rowsOf(change.id);
+  if (!rows.ok()) return rows.status();
+  const StoredRow& pending = rows->pending;
+  const StoredRow& in_flight = rows->in_flight;
+  const bool is_delete = change.operation == Operation::kDelete;
   if (!pending.present) {
     // Nothing queued. A create is new unless a copy in flight may reach the manager.
-    is_new = change.operation == Operation::kCreate && (!in_flight.present || in_flight.is_delete);
-    write = &statements_->insert;
-  } else if (is_delete && !pending.is_delete && pending.is_new) {
+    const bool is_new =
+        change.operation == Operation::kCreate && (!in_flight.present || in_flight.is_delete);
+    return insertRow(change, is_new);
+  }
+  if (is_delete && !pending.is_delete && pending.is_new) {
     // Created and deleted before the manager could see it: nothing to send.
     statements_->erase.bindInt(1, pending.row);
     return statements_->erase.run();
-  } else {
-    is_new = !is_delete && !pending.is_delete && pending.is_new;
-    write = &statements_->update;
-    if (pending.row <= frozen_.hi && inFlight(pending.row, change.index)) {
-      // The row sits below the frozen range's top in an index a clean leaves alone, and
-      // the change moves it into the index being cleaned: updated in place, the commit
-      // would drop it with the frozen rows. It moves above the range instead.
-      statements_->erase.bindInt(1, pending.row);
-      if (absl::Status s = statements_->erase.run(); !s.ok()) return s;
-      write = &statements_->insert;
-    }
   }
-  if (write == &statements_->insert) {
-    write->bindText(1, change.id);
-    write->bindInt(7, next_row_++);
-    ids_->add(change.id);
-  } else {
-    write->bindInt(1, pending.row);
+  const bool is_new = !is_delete && !pending.is_delete && pending.is_new;
+  if (pending.row <= frozen_.hi && inFlight(pending.row, change.index)) {
+    // The row sits below the frozen range's top in an index a clean leaves alone, and the
+    // change moves it into the index being cleaned: updated in place, the commit would
+    // drop it with the frozen rows. It moves above the range instead.
+    statements_->erase.bindInt(1, pending.row);
+    if (absl::Status s = statements_->erase.run(); !s.ok()) return s;
+    return insertRow(change, is_new);
   }
-  write->bindText(2, change.index);
-  write->bindInt(3, is_delete ? kDelete : kUpsert);
-  write->bindBlob(4, change.data);
-  write->bindInt(5, static_cast<int64_t>(change.version));
-  write->bindInt(6, is_new ? 1 : 0);
-  write->bindInt(8, changeCrc(change.id, change.index, is_delete ? kDelete : kUpsert,
-                              change.data, change.version));
-  return write->run();
+  sqlite::Statement& update = statements_->update;
+  update.bindInt(kKeyParam, pending.row);
+  bindContent(update, change, is_new);
+  return update.run();
+}
+
+absl::Status SqliteChangeQueue::insertRow(const Change& change, bool is_new) {
+  sqlite::Statement& insert = statements_->insert;
+  insert.bindText(kKeyParam, change.id);
+  insert.bindInt(kRowParam, next_row_++);
+  bindContent(insert, change, is_new);
+  ids_->add(change.id);
+  return insert.run();
+}
+
+void SqliteChangeQueue::bindContent(sqlite::Statement& write, const Change& change, bool is_new) {
+  const int64_t op = change.operation == Operation::kDelete ? kDelete : kUpsert;
+  write.bindText(kIndexParam, change.index);
+  write.bindInt(kOpParam, op);
+  write.bindBlob(kDataParam, change.data);
+  write.bindInt(kVersionParam, static_cast<int64_t>(change.version));
+  write.bindInt(kIsNewParam, is_new ? 1 : 0);
+  write.bindInt(kCrcParam, changeCrc(change.id, change.index, op, change.data, change.version));
 }
 
 absl::Status SqliteChangeQueue::noteIndex(const std::string& index) {
@@ -213,59 +217,58 @@ absl::Status SqliteChangeQueue::saveState() {
 absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(
     absl::Span<const std::string> only_indices) {
   if (absl::Status s = flush(); !s.ok()) return s;
-  SessionInfo info;
   std::lock_guard<std::mutex> lock(db_mu_);
   if (frozen_.active) {
     return absl::FailedPreconditionError(absl::StrCat(
         "queue database '", options_.path, "' already has a session in flight"));
   }
-  Frozen frozen;
-  frozen.active = true;
-  frozen.only.insert(only_indices.begin(), only_indices.end());
-  const Frozen before = frozen_;
-  const int64_t watermark_before = sent_watermark_;
-  absl::Status status = inTransaction([&]() -> absl::Status {
+  SessionInfo info;
+  SessionStateGuard guard(this);
+  absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
+    Frozen frozen;
+    frozen.active = true;
+    frozen.only.insert(only_indices.begin(), only_indices.end());
     absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
     if (!hi.ok()) return hi.status();
     frozen.hi = *hi;
-    if (frozen.only.empty()) {
-      // Everything: hi is the last row, so the session is the whole table.
-      absl::StatusOr<int64_t> size = scalar(statements_->count_all);
-      if (!size.ok()) return size.status();
-      info.size = static_cast<uint64_t>(*size);
-      absl::StatusOr<std::vector<std::string>> indices = indicesWithRows();
-      if (!indices.ok()) return indices.status();
-      info.indices = *std::move(indices);
-    } else {
-      const std::string filter = absl::StrCat(
-          " AND idx IN (", absl::StrJoin(std::vector<std::string>(only_indices.size(), "?"), ", "),
-          ")");
-      absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
-          "SELECT idx, count(*) FROM change WHERE row <= ?1", filter, " GROUP BY idx ORDER BY idx"));
-      if (!indices.ok()) return indices.status();
-      indices->bindInt(1, frozen.hi);
-      for (size_t i = 0; i < only_indices.size(); ++i) {
-        indices->bindText(static_cast<int>(i + 2), only_indices[i]);
-      }
-      absl::StatusOr<bool> row;
-      while ((row = indices->step()).ok() && *row) {
-        info.indices.push_back(indices->columnText(0));
-        info.size += static_cast<uint64_t>(indices->columnInt(1));
-      }
-      if (!row.ok()) return row.status();
-    }
+    absl::Status counted = frozen.only.empty() ? countAll(&info) : countIndices(frozen, &info);
+    if (!counted.ok()) return counted;
     frozen.size = info.size;
     frozen_ = frozen;
     // A DELTA session sends what it froze: none of it is "new" any more. A clean sends none.
     if (frozen.only.empty()) sent_watermark_ = frozen.hi;
     return saveState();
-  });
-  if (!status.ok()) {
-    frozen_ = before;
-    sent_watermark_ = watermark_before;
-    return status;
-  }
+  }));
+  if (!status.ok()) return status;
   return info;
+}
+
+// Everything up to the last row: the whole table. Requires db_mu_, in a transaction.
+absl::Status SqliteChangeQueue::countAll(SessionInfo* info) {
+  absl::StatusOr<int64_t> size = scalar(statements_->count_all);
+  if (!size.ok()) return size.status();
+  info->size = static_cast<uint64_t>(*size);
+  absl::StatusOr<std::vector<std::string>> indices = indicesWithRows();
+  if (!indices.ok()) return indices.status();
+  info->indices = *std::move(indices);
+  return absl::OkStatus();
+}
+
+// The rows of `frozen.only`'s indices up to frozen.hi. Requires db_mu_, in a transaction.
+absl::Status SqliteChangeQueue::countIndices(const Frozen& frozen, SessionInfo* info) {
+  const std::vector<std::string> only(frozen.only.begin(), frozen.only.end());
+  absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
+      "SELECT idx, count(*) FROM change WHERE row <= ?1 AND idx IN (",
+      absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ") GROUP BY idx ORDER BY idx"));
+  if (!indices.ok()) return indices.status();
+  indices->bindInt(1, frozen.hi);
+  for (size_t i = 0; i < only.size(); ++i) indices->bindText(static_cast<int>(i + 2), only[i]);
+  absl::StatusOr<bool> row;
+  while ((row = indices->step()).ok() && *row) {
+    info->indices.push_back(indices->columnText(0));
+    info->size += static_cast<uint64_t>(indices->columnInt(1));
+  }
+  return row.status();
 }
 
 absl::StatusOr<int64_t> SqliteChangeQueue::scalar(sqlite::Statement& statement) {
@@ -311,12 +314,12 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
   int64_t last_row = after;
   while (seq <= last_seq && page.data_bytes < max_bytes && (row = read.step()).ok() && *row) {
     SessionChange change;
-    change.index = read.columnText(2);
+    change.index = read.columnText(kReadIndex);
     if (filtered && !frozen_.only.contains(change.index)) continue;
     if (seq++ < first_seq) continue;
-    last_row = read.columnInt(0);
+    last_row = read.columnInt(kReadRow);
     if (std::string why = damage(read); !why.empty()) {
-      const std::string id = read.columnText(1);
+      const std::string id = read.columnText(kReadId);
       read.reset();
       // One failed session for all of them: the rest of the session is checked now.
       const size_t others = noteDamagedFrom(last_row);
@@ -326,10 +329,10 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
           "; set aside in quarantine, the next session sends the rest"));
     }
     change.seq = seq - 1;
-    change.id = read.columnText(1);
-    change.is_delete = read.columnInt(3) == kDelete;
-    change.data = read.columnBlob(4);
-    change.version = static_cast<uint64_t>(read.columnInt(5));
+    change.id = read.columnText(kReadId);
+    change.is_delete = read.columnInt(kReadOp) == kDelete;
+    change.data = read.columnBlob(kReadData);
+    change.version = static_cast<uint64_t>(read.columnInt(kReadVersion));
     page.data_bytes += change.id.size() + change.index.size() + change.data.size();
     page.changes.push_back(std::move(change));
   }
@@ -345,44 +348,53 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
 absl::Status SqliteChangeQueue::commitSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (!frozen_.active) return absl::OkStatus();
-  const Frozen before = frozen_;
   bool emptied = false;
-  absl::Status status = inTransaction([&]() -> absl::Status {
-    if (!frozen_.only.empty()) {
-      std::vector<std::string> only(frozen_.only.begin(), frozen_.only.end());
-      absl::StatusOr<sqlite::Statement> drop = db_->prepare(absl::StrCat(
-          "DELETE FROM change WHERE row <= ?1 AND idx IN (",
-          absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ")"));
-      if (!drop.ok()) return drop.status();
-      drop->bindInt(1, frozen_.hi);
-      for (size_t i = 0; i < only.size(); ++i) drop->bindText(static_cast<int>(i + 2), only[i]);
-      if (absl::Status s = drop->run(); !s.ok()) return s;
-    } else {
-      statements_->rows_after.bindInt(1, frozen_.hi);
-      absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
-      if (!later.ok()) return later.status();
-      // Nothing recorded meanwhile: emptying the table is much cheaper than deleting rows.
-      sqlite::Statement& drop = *later != 0 ? statements_->delete_upto : statements_->delete_all;
-      if (*later != 0) drop.bindInt(1, frozen_.hi);
-      if (absl::Status s = drop.run(); !s.ok()) return s;
-      emptied = *later == 0;
-      if (emptied) {
-        if (absl::Status s = statements_->clear_indices.run(); !s.ok()) return s;
-      }
-    }
+  SessionStateGuard guard(this);
+  absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
+    absl::Status dropped = frozen_.only.empty() ? dropFrozenRows(&emptied) : dropFrozenIndices();
+    if (!dropped.ok()) return dropped;
     if (absl::Status s = quarantineDamaged(); !s.ok()) return s;
     frozen_ = Frozen{};
     return saveState();
-  });
-  if (!status.ok()) frozen_ = before;
-  if (status.ok()) damaged_.clear();
+  }));
+  if (!status.ok()) return status;
+  damaged_.clear();
   // Forgotten only once durable: a known index must have its queue_index row.
-  if (status.ok() && emptied) {
+  if (emptied) {
     known_indices_.clear();
     ids_->clear();
     ids_complete_ = true;
   }
   return status;
+}
+
+// A DELTA session confirmed: its rows go; *emptied when nothing was recorded meanwhile
+// (emptying the table is much cheaper than deleting rows). Requires db_mu_, in a
+// transaction.
+absl::Status SqliteChangeQueue::dropFrozenRows(bool* emptied) {
+  statements_->rows_after.bindInt(1, frozen_.hi);
+  absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
+  if (!later.ok()) return later.status();
+  *emptied = *later == 0;
+  if (!*emptied) {
+    statements_->delete_upto.bindInt(1, frozen_.hi);
+    return statements_->delete_upto.run();
+  }
+  if (absl::Status s = statements_->delete_all.run(); !s.ok()) return s;
+  return statements_->clear_indices.run();
+}
+
+// A clean confirmed: the frozen rows of its indices go, nothing else. Requires db_mu_, in
+// a transaction.
+absl::Status SqliteChangeQueue::dropFrozenIndices() {
+  const std::vector<std::string> only(frozen_.only.begin(), frozen_.only.end());
+  absl::StatusOr<sqlite::Statement> drop = db_->prepare(absl::StrCat(
+      "DELETE FROM change WHERE row <= ?1 AND idx IN (",
+      absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ")"));
+  if (!drop.ok()) return drop.status();
+  drop->bindInt(1, frozen_.hi);
+  for (size_t i = 0; i < only.size(); ++i) drop->bindText(static_cast<int>(i + 2), only[i]);
+  return drop->run();
 }
 
 size_t SqliteChangeQueue::noteDamagedFrom(int64_t first_row) {
@@ -392,10 +404,10 @@ size_t SqliteChangeQueue::noteDamagedFrom(int64_t first_row) {
   absl::StatusOr<bool> row;
   size_t found = 0;
   while ((row = scan.step()).ok() && *row) {
-    if (!frozen_.only.empty() && !frozen_.only.contains(scan.columnText(2))) continue;
+    if (!frozen_.only.empty() && !frozen_.only.contains(scan.columnText(kReadIndex))) continue;
     std::string why = damage(scan);
     if (why.empty()) continue;
-    damaged_.emplace_back(scan.columnInt(0), std::move(why));
+    damaged_.emplace_back(scan.columnInt(kReadRow), std::move(why));
     ++found;
   }
   scan.reset();
@@ -403,13 +415,12 @@ size_t SqliteChangeQueue::noteDamagedFrom(int64_t first_row) {
 }
 
 std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
-  // Columns of read_after: row, id, idx, op, data, version, crc.
-  const std::string id = row.columnText(1);
-  const std::string index = row.columnText(2);
-  const std::string data = row.columnBlob(4);
-  const uint32_t crc = changeCrc(id, index, row.columnInt(3), data,
-                                 static_cast<uint64_t>(row.columnInt(5)));
-  if (static_cast<int64_t>(crc) != row.columnInt(6)) return "damaged on disk: checksum mismatch";
+  const std::string id = row.columnText(kReadId);
+  const std::string index = row.columnText(kReadIndex);
+  const std::string data = row.columnBlob(kReadData);
+  const uint32_t crc = changeCrc(id, index, row.columnInt(kReadOp), data,
+                                 static_cast<uint64_t>(row.columnInt(kReadVersion)));
+  if (static_cast<int64_t>(crc) != row.columnInt(kReadCrc)) return "damaged on disk: checksum mismatch";
   if (firstInvalidUtf8(id).has_value() || firstInvalidUtf8(index).has_value()) {
     return "its id or index is not valid UTF-8";
   }
@@ -421,8 +432,8 @@ absl::Status SqliteChangeQueue::quarantineDamaged() {
     statements_->quarantine.bindInt(1, row);
     statements_->quarantine.bindText(2, reason);
     if (absl::Status s = statements_->quarantine.run(); !s.ok()) return s;
-    statements_->erase_row.bindInt(1, row);
-    if (absl::Status s = statements_->erase_row.run(); !s.ok()) return s;
+    statements_->erase.bindInt(1, row);
+    if (absl::Status s = statements_->erase.run(); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -441,9 +452,8 @@ absl::Status SqliteChangeQueue::unfreeze() {
 absl::Status SqliteChangeQueue::abortSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (!frozen_.active) return absl::OkStatus();
-  const Frozen before = frozen_;
-  absl::Status status = inTransaction([this] { return unfreeze(); });
-  if (!status.ok()) frozen_ = before;
+  SessionStateGuard guard(this);
+  absl::Status status = guard.keepIf(inTransaction([this] { return unfreeze(); }));
   if (status.ok()) damaged_.clear();
   return status;
 }

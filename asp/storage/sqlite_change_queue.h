@@ -128,17 +128,48 @@ class SqliteChangeQueue final : public ChangeQueue {
 
   explicit SqliteChangeQueue(Options options);
 
-  absl::Status openFile();  // requires db_mu_
+  class SessionStateGuard;
+
+  // Opening, in named steps. Require db_mu_.
+  absl::Status openFile();
+  absl::StatusOr<std::unique_ptr<sqlite::Db>> openDatabase() const;
+  absl::StatusOr<int64_t> checkVersion(sqlite::Db& db) const;
+  absl::Status configureConnection(sqlite::Db& db) const;
+  absl::Status createOrMigrate(sqlite::Db& db, int64_t version) const;
+  static absl::StatusOr<std::unique_ptr<Statements>> prepareStatements(sqlite::Db& db);
+  absl::Status loadKnownIndices();
+  absl::Status recoverCrashedSession();
   absl::Status closeFile();  // requires db_mu_
   absl::Status validateAll(absl::Span<const Change> changes) const;
   // One transaction applying, in order, the parts `next` hands out until it returns
   // false (asked again before COMMIT, so late writers can join): GroupCommit's.
   absl::Status applyInTransaction(const GroupCommit::NextParts& next);
-  absl::Status applyOne(const Change& change);  // requires db_mu_, in a transaction
+  // A row of `change`'s table as the coalescing rules see it.
+  struct StoredRow {
+    bool present = false;
+    int64_t row = 0;
+    bool is_delete = false;
+    bool is_new = false;
+  };
+  struct IdRows {
+    StoredRow pending;
+    StoredRow in_flight;
+  };
+  // Recording one change, in a transaction. Require db_mu_.
+  absl::Status applyOne(const Change& change);
+  absl::StatusOr<IdRows> rowsOf(const std::string& id);
+  absl::Status insertRow(const Change& change, bool is_new);
+  static void bindContent(sqlite::Statement& write, const Change& change, bool is_new);
   // Whether `row` (of `index`) belongs to the session in flight. Requires db_mu_.
   bool inFlight(int64_t row, const std::string& index) const;
   // Whether a row's stored "new" flag still holds (it was never in a session).
   bool stillNew(int64_t row, bool is_new) const { return is_new && row > sent_watermark_; }
+  // Session steps. Require db_mu_, in a transaction.
+  struct Frozen;
+  absl::Status countAll(SessionInfo* info);
+  absl::Status countIndices(const Frozen& frozen, SessionInfo* info);
+  absl::Status dropFrozenRows(bool* emptied);
+  absl::Status dropFrozenIndices();
   // Abort / crash recovery: sets aside the damaged rows met, merges what was recorded
   // during the session into the frozen rows and ends the session. Requires db_mu_, in
   // a transaction.

@@ -160,7 +160,61 @@ SqliteChangeQueue::~SqliteChangeQueue() {
   (void)closeFile();
 }
 
+std::vector<std::pair<sqlite::Statement SqliteChangeQueue::Statements::*, const char*>>
+SqliteChangeQueue::Statements::all() {
+  using S = Statements;
+  return {
+      {&S::begin, "BEGIN IMMEDIATE"},
+      {&S::commit, "COMMIT"},
+      {&S::rollback, "ROLLBACK"},
+      {&S::find, queue_internal::kFindSql},
+      {&S::insert, queue_internal::kInsertSql},
+      {&S::update, queue_internal::kUpdateSql},
+      {&S::erase, "DELETE FROM change WHERE row = ?1"},
+      {&S::max_row, "SELECT coalesce(max(row), 0) FROM change"},
+      {&S::count_all, "SELECT count(*) FROM change"},
+      {&S::read_after, queue_internal::kReadAfterSql},
+      {&S::locate, "SELECT row FROM change WHERE row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2"},
+      {&S::rows_after, "SELECT EXISTS (SELECT 1 FROM change WHERE row > ?1)"},
+      {&S::delete_upto, "DELETE FROM change WHERE row <= ?1"},
+      {&S::delete_all, "DELETE FROM change"},
+      {&S::merge_update, queue_internal::kMergeUpdateSql},
+      {&S::merge_delete, queue_internal::kMergeDeleteSql},
+      {&S::set_state, "UPDATE queue_state SET value = ?2 WHERE key = ?1"},
+      {&S::add_index, "INSERT OR IGNORE INTO queue_index VALUES (?1)"},
+      {&S::drop_index, "DELETE FROM queue_index WHERE idx = ?1"},
+      {&S::clear_indices, "DELETE FROM queue_index"},
+      // Streams each index the first time the scan meets it (no sort): the caller stops
+      // as soon as it has seen every index it expects.
+      {&S::distinct_indices, "SELECT DISTINCT idx FROM change"},
+      {&S::quarantine, queue_internal::kQuarantineSql},
+  };
+}
+
+// Opening, as named steps: the file, its version, the connection's settings, the schema
+// (created or migrated), the statements, then what the queue keeps in memory.
 absl::Status SqliteChangeQueue::openFile() {
+  absl::StatusOr<std::unique_ptr<sqlite::Db>> db = openDatabase();
+  if (!db.ok()) return db.status();
+  absl::StatusOr<int64_t> version = checkVersion(**db);
+  if (!version.ok()) return version.status();
+  if (options_.read_only) {
+    db_ = *std::move(db);
+    return loadState();
+  }
+  if (absl::Status s = configureConnection(**db); !s.ok()) return s;
+  if (absl::Status s = createOrMigrate(**db, *version); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Statements>> statements = prepareStatements(**db);
+  if (!statements.ok()) return statements.status();
+  db_ = *std::move(db);
+  statements_ = *std::move(statements);
+  if (absl::Status s = loadState(); !s.ok()) return s;
+  if (absl::Status s = loadKnownIndices(); !s.ok()) return s;
+  if (absl::Status s = recoverCrashedSession(); !s.ok()) return s;
+  return loadIds();
+}
+
+absl::StatusOr<std::unique_ptr<sqlite::Db>> SqliteChangeQueue::openDatabase() const {
   const std::string& path = options_.path;
   const int mode = options_.read_only ? SQLITE_OPEN_READONLY
                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -177,112 +231,85 @@ absl::Status SqliteChangeQueue::openFile() {
         absl::StrCat("queue database '", path, "' can only be opened read-only"));
   }
   if (absl::Status s = (*db)->exec("PRAGMA busy_timeout = 5000"); !s.ok()) return s;
-  absl::StatusOr<int64_t> version = (*db)->queryInt("PRAGMA user_version");
+  return db;
+}
+
+// The file's schema version: one this build understands, and a queue's (or an empty
+// file, for a writer to create one in). Anything else is refused, the file untouched.
+absl::StatusOr<int64_t> SqliteChangeQueue::checkVersion(sqlite::Db& db) const {
+  const std::string& path = options_.path;
+  absl::StatusOr<int64_t> version = db.queryInt("PRAGMA user_version");
   if (!version.ok()) return explainOpenFailure(path, version.status());
   if (*version > kSchemaVersion || *version < 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "queue database '", path, "' has schema version ", *version,
         "; this build understands version ", kSchemaVersion, " (file left untouched)"));
   }
+  if (*version >= 1) return version;
   if (options_.read_only) {
-    if (*version < 1) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is not an ASP change queue (schema version ", *version, ")"));
-    }
-    db_ = *std::move(db);
-    return loadState();
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' is not an ASP change queue (schema version ", *version, ")"));
   }
-  if (*version == 0) {
-    absl::StatusOr<int64_t> objects = (*db)->queryInt("SELECT count(*) FROM sqlite_master");
-    if (!objects.ok()) return objects.status();
-    if (*objects > 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("'", path, "' is an SQLite database but not an ASP change queue ",
-                       "(no schema version; file left untouched)"));
-    }
+  absl::StatusOr<int64_t> objects = db.queryInt("SELECT count(*) FROM sqlite_master");
+  if (!objects.ok()) return objects.status();
+  if (*objects > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' is an SQLite database but not an ASP change queue ",
+                     "(no schema version; file left untouched)"));
   }
-  const bool in_memory = path == kInMemoryPath;
-  absl::StatusOr<std::string> journal = (*db)->queryText("PRAGMA journal_mode = WAL");
+  return version;
+}
+
+absl::Status SqliteChangeQueue::configureConnection(sqlite::Db& db) const {
+  const std::string& path = options_.path;
+  absl::StatusOr<std::string> journal = db.queryText("PRAGMA journal_mode = WAL");
   if (!journal.ok()) return journal.status();
-  if (*journal != "wal" && !in_memory) {
+  if (*journal != "wal" && path != kInMemoryPath) {
     return absl::FailedPreconditionError(
         absl::StrCat("queue database '", path, "' cannot use WAL mode (got '", *journal, "')"));
   }
   const char* synchronous = options_.durability == Durability::kPowerLoss
                                 ? "PRAGMA synchronous = FULL"
                                 : "PRAGMA synchronous = NORMAL";
-  if (absl::Status s = (*db)->exec(synchronous); !s.ok()) return s;
+  if (absl::Status s = db.exec(synchronous); !s.ok()) return s;
   // Freed pages need not be zeroed (Debian's default): the data a deleted change held is
   // what the module itself holds anyway, and zeroing doubles the cost of a commit.
-  if (absl::Status s = (*db)->exec("PRAGMA secure_delete = FAST"); !s.ok()) return s;
-  if (*version == 0) {
-    if (absl::Status s = (*db)->exec(kSchema); !s.ok()) return s;
-  } else if (absl::Status s = migrate(**db, *version); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("queue database '", path, "': ", s.message()));
-  }
+  return db.exec("PRAGMA secure_delete = FAST");
+}
 
-  auto statements = std::make_unique<Statements>();
-  const std::pair<sqlite::Statement*, const char*> sql[] = {
-      {&statements->begin, "BEGIN IMMEDIATE"},
-      {&statements->commit, "COMMIT"},
-      {&statements->rollback, "ROLLBACK"},
-      {&statements->find, "SELECT row, op, is_new, idx FROM change WHERE id = ?1"},
-      {&statements->insert,
-       "INSERT INTO change (id, idx, op, data, version, is_new, row, crc) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
-      {&statements->update,
-       "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6, crc = ?8 "
-       "WHERE row = ?1"},
-      {&statements->erase, "DELETE FROM change WHERE row = ?1"},
-      {&statements->max_row, "SELECT coalesce(max(row), 0) FROM change"},
-      {&statements->count_all, "SELECT count(*) FROM change"},
-      {&statements->read_after,
-       "SELECT row, id, idx, op, data, version, crc FROM change WHERE row > ?1 AND row <= ?2 "
-       "ORDER BY row"},
-      {&statements->locate, "SELECT row FROM change WHERE row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2"},
-      {&statements->rows_after, "SELECT EXISTS (SELECT 1 FROM change WHERE row > ?1)"},
-      {&statements->delete_upto, "DELETE FROM change WHERE row <= ?1"},
-      {&statements->delete_all, "DELETE FROM change"},
-      // Abort or crash: each frozen change takes the newest content recorded for its id
-      // meanwhile (keeping its first-recorded row), and the newer row goes.
-      {&statements->merge_update,
-       "UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version, "
-       "crc = p.crc FROM change AS p WHERE p.row > ?1 AND f.id = p.id AND f.row <= ?1"},
-      {&statements->merge_delete,
-       "DELETE FROM change AS p WHERE p.row > ?1 AND EXISTS "
-       "(SELECT 1 FROM change AS f WHERE f.id = p.id AND f.row <= ?1)"},
-      {&statements->set_state, "UPDATE queue_state SET value = ?2 WHERE key = ?1"},
-      {&statements->add_index, "INSERT OR IGNORE INTO queue_index VALUES (?1)"},
-      {&statements->drop_index, "DELETE FROM queue_index WHERE idx = ?1"},
-      {&statements->clear_indices, "DELETE FROM queue_index"},
-      // Streams each index the first time the scan meets it (no sort): the caller
-      // stops as soon as it has seen every index it expects.
-      {&statements->distinct_indices, "SELECT DISTINCT idx FROM change"},
-      {&statements->quarantine,
-       "INSERT OR REPLACE INTO quarantine (row, id, idx, op, data, version, reason) "
-       "SELECT row, CAST(id AS BLOB), CAST(idx AS BLOB), op, data, version, ?2 FROM change "
-       "WHERE row = ?1"},
-      {&statements->erase_row, "DELETE FROM change WHERE row = ?1"},
-  };
-  for (const auto& [statement, text] : sql) {
-    absl::StatusOr<sqlite::Statement> prepared = (*db)->prepare(text);
-    if (!prepared.ok()) return prepared.status();
-    *statement = *std::move(prepared);
+absl::Status SqliteChangeQueue::createOrMigrate(sqlite::Db& db, int64_t version) const {
+  if (version == 0) return db.exec(kSchema);
+  if (absl::Status s = migrate(db, version); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("queue database '", options_.path, "': ", s.message()));
   }
-  db_ = *std::move(db);
-  statements_ = std::move(statements);
-  if (absl::Status s = loadState(); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<SqliteChangeQueue::Statements>> SqliteChangeQueue::prepareStatements(
+    sqlite::Db& db) {
+  auto statements = std::make_unique<Statements>();
+  for (const auto& [member, text] : Statements::all()) {
+    absl::StatusOr<sqlite::Statement> prepared = db.prepare(text);
+    if (!prepared.ok()) return prepared.status();
+    (*statements).*member = *std::move(prepared);
+  }
+  return statements;
+}
+
+// The indices queue_index lists: what beginSession() reports without scanning the table.
+absl::Status SqliteChangeQueue::loadKnownIndices() {
   known_indices_.clear();
   absl::StatusOr<sqlite::Statement> known = db_->prepare("SELECT idx FROM queue_index");
   if (!known.ok()) return known.status();
   absl::StatusOr<bool> has_row;
   while ((has_row = known->step()).ok() && *has_row) known_indices_.insert(known->columnText(0));
-  if (!has_row.ok()) return has_row.status();
-  // A session left in flight by a crash: everything in it is pending again.
-  if (frozen_.active) {
-    if (absl::Status s = inTransaction([this] { return unfreeze(); }); !s.ok()) return s;
-  }
-  return loadIds();
+  return has_row.status();
+}
+
+// A session left in flight by a crash: everything in it is pending again.
+absl::Status SqliteChangeQueue::recoverCrashedSession() {
+  if (!frozen_.active) return absl::OkStatus();
+  return inTransaction([this] { return unfreeze(); });
 }
 
 // The id filter is complete when it holds every id in the table: at once for an empty

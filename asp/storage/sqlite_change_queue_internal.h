@@ -5,6 +5,8 @@
 #define ASP_STORAGE_SQLITE_CHANGE_QUEUE_INTERNAL_H_
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -94,6 +96,60 @@ COMMIT;
 // Registers asp_crc(id, idx, op, data, version) on `db`, for the migration.
 absl::Status registerCrcFunction(sqlite::Db& db);
 
+// ---- The prepared statements' SQL, each with its parameters and columns named beside it.
+
+// A new row, or a row updated in place: the same parameters (the key is the id for an
+// insert, the row for an update).
+enum ChangeParam : int {
+  kKeyParam = 1,
+  kIndexParam = 2,
+  kOpParam = 3,
+  kDataParam = 4,
+  kVersionParam = 5,
+  kIsNewParam = 6,
+  kRowParam = 7,  // insert only: the queue numbers rows itself (next_row_)
+  kCrcParam = 8,
+};
+inline constexpr char kInsertSql[] =
+    "INSERT INTO change (id, idx, op, data, version, is_new, row, crc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr char kUpdateSql[] =
+    "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6, crc = ?8 "
+    "WHERE row = ?1";
+
+// The rows of one id (at most one pending and one in flight). Parameter 1: the id.
+enum FindColumn : int { kFindRow = 0, kFindOp = 1, kFindIsNew = 2, kFindIndex = 3 };
+inline constexpr char kFindSql[] = "SELECT row, op, is_new, idx FROM change WHERE id = ?1";
+
+// The rows after ?1 up to ?2, in order: what a session reads.
+enum ReadColumn : int {
+  kReadRow = 0,
+  kReadId = 1,
+  kReadIndex = 2,
+  kReadOp = 3,
+  kReadData = 4,
+  kReadVersion = 5,
+  kReadCrc = 6,
+};
+inline constexpr char kReadAfterSql[] =
+    "SELECT row, id, idx, op, data, version, crc FROM change WHERE row > ?1 AND row <= ?2 "
+    "ORDER BY row";
+
+// Abort or crash: each frozen change (row <= ?1) takes the newest content recorded for its
+// id meanwhile (keeping its first-recorded row), and the newer row goes.
+inline constexpr char kMergeUpdateSql[] =
+    "UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version, "
+    "crc = p.crc FROM change AS p WHERE p.row > ?1 AND f.id = p.id AND f.row <= ?1";
+inline constexpr char kMergeDeleteSql[] =
+    "DELETE FROM change AS p WHERE p.row > ?1 AND EXISTS "
+    "(SELECT 1 FROM change AS f WHERE f.id = p.id AND f.row <= ?1)";
+
+// A row moved to quarantine: ?1 its row, ?2 why.
+inline constexpr char kQuarantineSql[] =
+    "INSERT OR REPLACE INTO quarantine (row, id, idx, op, data, version, reason) "
+    "SELECT row, CAST(id AS BLOB), CAST(idx AS BLOB), op, data, version, ?2 FROM change "
+    "WHERE row = ?1";
+
 }  // namespace queue_internal
 
 struct SqliteChangeQueue::Statements {
@@ -102,7 +158,37 @@ struct SqliteChangeQueue::Statements {
   sqlite::Statement max_row, count_all, read_after, locate, rows_after;
   sqlite::Statement delete_upto, delete_all, merge_update, merge_delete, set_state;
   sqlite::Statement add_index, drop_index, clear_indices, distinct_indices;
-  sqlite::Statement quarantine, erase_row;
+  sqlite::Statement quarantine;
+
+  // Every statement with its SQL.
+  static std::vector<std::pair<sqlite::Statement Statements::*, const char*>> all();
+};
+
+// Restores the queue's in-memory session state (frozen_, sent_watermark_) when it goes
+// out of scope, unless keep() was called: the transaction that changed it committed.
+class SqliteChangeQueue::SessionStateGuard {
+ public:
+  explicit SessionStateGuard(SqliteChangeQueue* queue)
+      : queue_(queue), frozen_(queue->frozen_), sent_watermark_(queue->sent_watermark_) {}
+  ~SessionStateGuard() {
+    if (kept_) return;
+    queue_->frozen_ = frozen_;
+    queue_->sent_watermark_ = sent_watermark_;
+  }
+  SessionStateGuard(const SessionStateGuard&) = delete;
+  SessionStateGuard& operator=(const SessionStateGuard&) = delete;
+
+  // Keeps the state as it is now when `status` is OK; returns it.
+  absl::Status keepIf(absl::Status status) {
+    kept_ = status.ok();
+    return status;
+  }
+
+ private:
+  SqliteChangeQueue* const queue_;
+  const Frozen frozen_;
+  const int64_t sent_watermark_;
+  bool kept_ = false;
 };
 
 template <typename Body>
