@@ -88,6 +88,20 @@ std::string makeDirectory() {
   return pattern;
 }
 
+// The last line: how the tour ended and where its directory is.
+std::string ending(int code, bool keep, const std::string& dir) {
+  switch (code) {
+    case kPassed:
+      return "Demo passed.";
+    case kInterrupted:
+      return absl::StrCat("Interrupted; ", keep ? "left " : "removed ", dir);
+    case kFailed:
+      return absl::StrCat("Demo FAILED; left ", dir, " to inspect (stderr says which step)");
+    default:
+      return absl::StrCat("Could not set up the demo", keep ? "; left " + dir : "");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,20 +152,7 @@ int main(int argc, char** argv) {
   }
   const bool keep = settings->keep || code == kFailed;
   if (!keep) std::filesystem::remove_all(dir);
-  switch (code) {
-    case kPassed:
-      std::cout << "\nDemo passed.\n";
-      break;
-    case kInterrupted:
-      std::cout << "\nInterrupted; " << (keep ? "left " : "removed ") << dir << "\n";
-      break;
-    case kFailed:
-      std::cout << "\nDemo FAILED; left " << dir << " to inspect (stderr says which step)\n";
-      break;
-    default:
-      std::cout << "\nCould not set up the demo" << (keep ? "; left " + dir : "") << "\n";
-      break;
-  }
+  std::cout << "\n" << ending(code, keep, dir) << "\n";
   if (settings->keep && code != kInterrupted) asp::tools::demo::printInspectionCommands(*settings, std::cout);
   return code;
 }

@@ -103,6 +103,8 @@ const std::vector<ExitCode> kSessionExits = {
     {kStorage, "storage error: queue file missing, a directory, corrupt, unwritable"},
     {kOther, "anything else (e.g. stopped)"}};
 
+// A table, one entry per command (its summary, usage, flags, required flags, exit codes
+// and function): long, and meant to be read as a table.
 const std::map<std::string, Command>& commands() {
   static const auto* table = new std::map<std::string, Command>{
       {"status",

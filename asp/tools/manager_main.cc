@@ -110,20 +110,24 @@ class StateDirLock {
 
 }  // namespace
 
-int runManager(int argc, char** argv, const ManagerExtras& extras) {
-  absl::SetProgramUsageMessage("asp_manager --socket=PATH --state_dir=DIR [flags]; --help for more.");
-  if (asksForHelp(argc, argv)) {
-    std::cout << help(extras);
-    return kStopped;
+namespace {
+
+// The exit code for a failure to start a listener.
+int startFailure(const absl::Status& status) {
+  const absl::StatusCode code = status.code();
+  return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
+              : code == absl::StatusCode::kInvalidArgument ? kUsage
+                                                           : kCannotStart,
+              std::string(status.message()));
+}
+
+// Checks the flags that need each other; kStopped (0) when they are fine.
+int checkFlags() {
+  if (userPath(absl::GetFlag(FLAGS_socket)).empty()) {
+    return fail(kUsage, "--socket is required (asp_manager --help)");
   }
-  // Bad flag values: Abseil prints the error and exits 1 (kUsage).
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() > 1) return fail(kUsage, absl::StrCat("unexpected argument '", rest[1], "'"));
-  const std::string socket = userPath(absl::GetFlag(FLAGS_socket));
-  const std::string state_dir = userPath(absl::GetFlag(FLAGS_state_dir));
-  const std::string state_uri = absl::GetFlag(FLAGS_state_uri);
-  if (socket.empty()) return fail(kUsage, "--socket is required (asp_manager --help)");
-  const int stores = static_cast<int>(!state_dir.empty()) + static_cast<int>(!state_uri.empty()) +
+  const int stores = static_cast<int>(!absl::GetFlag(FLAGS_state_dir).empty()) +
+                     static_cast<int>(!absl::GetFlag(FLAGS_state_uri).empty()) +
                      static_cast<int>(absl::GetFlag(FLAGS_memory_state));
   if (stores != 1) {
     return fail(kUsage, "exactly one of --state_dir, --state_uri and --memory_state is required");
@@ -133,68 +137,103 @@ int runManager(int argc, char** argv, const ManagerExtras& extras) {
     return fail(kUsage, "--max_sessions_per_agent must be >= 1");
   }
   if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail(kUsage, "--max_buffered_mib must be >= 0");
+  return kStopped;
+}
 
-  StateDirLock lock;
-  std::unique_ptr<asp::manager::StateStore> store;
-  std::string state = "memory";
+struct OpenedStore {
+  std::unique_ptr<manager::StateStore> store;
+  std::string description;  // for the "listening" line
+};
+
+// The store the flags name (the SQLite one under `lock`); kStopped (0) when opened.
+int openStore(StateDirLock& lock, OpenedStore* opened) {
   if (absl::GetFlag(FLAGS_memory_state)) {
-    store = std::make_unique<asp::manager::InMemoryStateStore>();
-  } else if (!state_uri.empty()) {
-    auto postgres = asp::manager::PostgresStateStore::open(state_uri);
-    if (!postgres.ok()) return fail(kCannotStart, std::string(postgres.status().message()));
-    state = "PostgreSQL " + (*postgres)->description();
-    store = *std::move(postgres);
-  } else {
-    std::error_code error;
-    std::filesystem::create_directories(state_dir, error);
-    if (error) return fail(kCannotStart, absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
-    std::string message;
-    if (int code = lock.acquire(state_dir, &message); code != kStopped) return fail(code, message);
-    auto sqlite = asp::manager::SqliteStateStore::open(state_dir + "/state.db");
-    if (!sqlite.ok()) return fail(kCannotStart, std::string(sqlite.status().message()));
-    store = *std::move(sqlite);
-    state = state_dir + "/state.db";
+    *opened = {std::make_unique<manager::InMemoryStateStore>(), "memory"};
+    return kStopped;
   }
+  if (const std::string uri = absl::GetFlag(FLAGS_state_uri); !uri.empty()) {
+    auto postgres = manager::PostgresStateStore::open(uri);
+    if (!postgres.ok()) return fail(kCannotStart, std::string(postgres.status().message()));
+    const std::string description = "PostgreSQL " + (*postgres)->description();
+    *opened = {*std::move(postgres), description};
+    return kStopped;
+  }
+  const std::string state_dir = userPath(absl::GetFlag(FLAGS_state_dir));
+  std::error_code error;
+  std::filesystem::create_directories(state_dir, error);
+  if (error) {
+    return fail(kCannotStart, absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
+  }
+  std::string message;
+  if (int code = lock.acquire(state_dir, &message); code != kStopped) return fail(code, message);
+  auto sqlite = manager::SqliteStateStore::open(state_dir + "/state.db");
+  if (!sqlite.ok()) return fail(kCannotStart, std::string(sqlite.status().message()));
+  *opened = {*std::move(sqlite), state_dir + "/state.db"};
+  return kStopped;
+}
 
-  // Signals are taken synchronously by sigwait below; block them before any thread starts.
+manager::ManagerServer::Options serverOptions() {
+  manager::ManagerServer::Options options;
+  options.socket_path = userPath(absl::GetFlag(FLAGS_socket));
+  options.socket_group = absl::GetFlag(FLAGS_socket_group);
+  options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
+  options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
+  options.core.max_sessions_per_agent = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
+  options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
+  options.core.log = [](absl::string_view line) { std::cerr << "asp_manager: " << line << std::endl; };
+  options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout).value;
+  return options;
+}
+
+// Blocks SIGINT and SIGTERM (taken synchronously by sigwait) before any thread starts.
+sigset_t blockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
-  asp::manager::ManagerServer::Options options;
-  options.socket_path = socket;
-  options.socket_group = absl::GetFlag(FLAGS_socket_group);
-  options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
-  options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
-  options.core.max_sessions_per_agent =
-      static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
-  options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
-  options.core.log = [](absl::string_view line) { std::cerr << "asp_manager: " << line << std::endl; };
-  options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout).value;
+void printCounters(int signal_number, manager::ManagerServer& server,
+                   const manager::RelayEndpoint* endpoint, const ManagerExtras& extras) {
+  const auto c = server.counters();
+  const auto core = server.core().counters();
+  std::cout << "asp_manager: stopped by signal " << signal_number << "; datagrams " << c.datagrams
+            << ", sessions applied " << core.sessions_applied << ", refused "
+            << core.sessions_refused << ", apply failures " << core.apply_failures
+            << ", answers " << c.answers_sent << std::endl;
+  if (endpoint != nullptr) std::cout << "asp_manager: " << relayEndpointSummary(*endpoint) << std::endl;
+  if (extras.summary) std::cout << "asp_manager: " << extras.summary() << std::endl;
+}
+
+}  // namespace
+
+int runManager(int argc, char** argv, const ManagerExtras& extras) {
+  absl::SetProgramUsageMessage("asp_manager --socket=PATH --state_dir=DIR [flags]; --help for more.");
+  if (asksForHelp(argc, argv)) {
+    std::cout << help(extras);
+    return kStopped;
+  }
+  // Bad flag values: Abseil prints the error and exits 1 (kUsage).
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) return fail(kUsage, absl::StrCat("unexpected argument '", rest[1], "'"));
+  if (int code = checkFlags(); code != kStopped) return code;
+  StateDirLock lock;
+  OpenedStore opened;
+  if (int code = openStore(lock, &opened); code != kStopped) return code;
+  sigset_t signals = blockStopSignals();
+
+  manager::ManagerServer::Options options = serverOptions();
   if (extras.configure) {
-    if (absl::Status s = extras.configure(options); !s.ok()) {
-      return fail(kUsage, std::string(s.message()));
-    }
+    if (absl::Status s = extras.configure(options); !s.ok()) return fail(kUsage, std::string(s.message()));
   }
-  auto server = asp::manager::ManagerServer::start(options, store.get());
-  if (!server.ok()) {
-    const absl::StatusCode code = server.status().code();
-    return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
-                : code == absl::StatusCode::kInvalidArgument ? kUsage
-                                                             : kCannotStart,
-                std::string(server.status().message()));
-  }
-  std::cout << "asp_manager: listening on " << socket << " (state: " << state << ")" << std::endl;
+  auto server = manager::ManagerServer::start(options, opened.store.get());
+  if (!server.ok()) return startFailure(server.status());
+  std::cout << "asp_manager: listening on " << options.socket_path << " (state: " << opened.description
+            << ")" << std::endl;
   auto relay_endpoint = startRelayEndpointFromFlags(&(*server)->core(), options.filter);
-  if (!relay_endpoint.ok()) {
-    const absl::StatusCode code = relay_endpoint.status().code();
-    return fail(code == absl::StatusCode::kAlreadyExists     ? kInUse
-                : code == absl::StatusCode::kInvalidArgument ? kUsage
-                                                             : kCannotStart,
-                std::string(relay_endpoint.status().message()));
-  }
+  if (!relay_endpoint.ok()) return startFailure(relay_endpoint.status());
   if (*relay_endpoint != nullptr) {
     std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port() << std::endl;
   }
@@ -203,16 +242,7 @@ int runManager(int argc, char** argv, const ManagerExtras& extras) {
   sigwait(&signals, &signal_number);
   if (*relay_endpoint != nullptr) (*relay_endpoint)->stop();
   (*server)->stop();
-  const auto c = (*server)->counters();
-  const auto core = (*server)->core().counters();
-  std::cout << "asp_manager: stopped by signal " << signal_number << "; datagrams " << c.datagrams
-            << ", sessions applied " << core.sessions_applied << ", refused "
-            << core.sessions_refused << ", apply failures " << core.apply_failures
-            << ", answers " << c.answers_sent << std::endl;
-  if (*relay_endpoint != nullptr) {
-    std::cout << "asp_manager: " << relayEndpointSummary(**relay_endpoint) << std::endl;
-  }
-  if (extras.summary) std::cout << "asp_manager: " << extras.summary() << std::endl;
+  printCounters(signal_number, **server, relay_endpoint->get(), extras);
   return kStopped;
 }
 
