@@ -34,7 +34,7 @@ done
 depends=$(dpkg-deb -f "$deb" Depends)
 # The package names in Depends, one a line (versions and alternatives aside).
 depends_names=$(tr ',|' '\n\n' <<<"$depends" | sed 's/^ *//; s/ .*//' | grep -v '^$')
-dpkg-deb -I "$deb" conffiles | grep -qx /etc/asp/manager.conf || fail "manager.conf is not a conffile"
+dpkg-deb -I "$deb" conffiles | grep -x >/dev/null /etc/asp/manager.conf || fail "manager.conf is not a conffile"
 pass
 
 step "contents (dpkg-deb -c)"
@@ -99,14 +99,14 @@ aspctl=$root/usr/bin/aspctl
 printf '%s\n' '{"id":"/etc/hosts","index":"states-fim-files","operation":"create","version":1,"data":"h"}' \
               '{"id":"/etc/passwd","index":"states-fim-files","operation":"modify","version":2,"data":"p"}' |
   "$aspctl" persist --db="$work/fim.db" --module=fim >/dev/null || fail "aspctl persist"
-"$aspctl" status --db="$work/fim.db" | grep -Eq '^states-fim-files +2 +0$' || fail "aspctl status"
+"$aspctl" status --db="$work/fim.db" | grep -E >/dev/null '^states-fim-files +2 +0$' || fail "aspctl status"
 "$aspctl" sync --db="$work/fim.db" --module=fim --queue="$queue" --agent_id=042 --sync_end_delay=0 \
-  | grep -q "delta sync: ok; 2 changes" || fail "aspctl sync"
+  | grep >/dev/null "delta sync: ok; 2 changes" || fail "aspctl sync"
 "$aspctl" manager-copy --module=fim --state_dir="$work/state" --agent_id=042 >"$work/copy.jsonl"
 [[ $(wc -l <"$work/copy.jsonl") -eq 2 ]] || fail "the manager holds $(wc -l <"$work/copy.jsonl") documents, not 2"
 sum=$("$aspctl" checksum --index=states-fim-files --input="$work/copy.jsonl")
 "$aspctl" check --module=fim --queue="$queue" --agent_id=042 --index=states-fim-files --checksum="$sum" \
-  --sync_end_delay=0 | grep -q '^match' || fail "aspctl check"
+  --sync_end_delay=0 | grep >/dev/null '^match' || fail "aspctl check"
 pass
 
 step "tiny C and C++ modules built against the unpacked headers and libasp.so (pkg-config)"
@@ -149,8 +149,8 @@ C
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Werror "${sanitize[@]}" "$work/module.c" $(pc --cflags --libs asp) -o "$work/module" \
   || fail "the C module does not build against the package"
-LD_LIBRARY_PATH=$lib ldd "$work/module" | grep -q "$lib/libasp.so.1" || fail "the C module does not use the unpacked libasp.so.1"
-LD_LIBRARY_PATH=$lib "$work/module" "$work/inventory.db" "$queue" | grep -qx synced || fail "the C module did not sync"
+LD_LIBRARY_PATH=$lib ldd "$work/module" | grep >/dev/null "$lib/libasp.so.1" || fail "the C module does not use the unpacked libasp.so.1"
+LD_LIBRARY_PATH=$lib "$work/module" "$work/inventory.db" "$queue" | grep -x >/dev/null synced || fail "the C module did not sync"
 cat >"$work/module.cc" <<'CPP'
 #include <iostream>
 #include "asp/base/checksum.h"
@@ -175,7 +175,7 @@ CPP
 # shellcheck disable=SC2046
 c++ -Wall -Werror "${sanitize[@]}" "$work/module.cc" $(pc --cflags --libs asp-cpp) -o "$work/module_cpp" \
   || fail "the C++ module does not build against the package"
-LD_LIBRARY_PATH=$lib "$work/module_cpp" "$work/fim-cpp.db" "$queue" | grep -q "^synced " || fail "the C++ module did not sync"
+LD_LIBRARY_PATH=$lib "$work/module_cpp" "$work/fim-cpp.db" "$queue" | grep >/dev/null "^synced " || fail "the C++ module did not sync"
 pass
 
 step "the manager stops cleanly and holds what the three clients sent"
