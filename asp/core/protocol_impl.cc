@@ -293,7 +293,7 @@ SyncResult ProtocolImpl::notifyDataClean(const std::vector<std::string>& indices
   return runExclusive([&]() -> SyncResult {
     if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
     // Freeze what the clean makes obsolete; what is recorded meanwhile survives it.
-    absl::StatusOr<SessionInfo> frozen = queue_->beginSession(unique);
+    absl::StatusOr<SessionInfo> frozen = queue_->beginSession(SessionScope::of(unique));
     if (!frozen.ok()) {
       return rejected(SyncCode::kStorageError, std::string(frozen.status().message()));
     }

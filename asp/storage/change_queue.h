@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,6 +32,29 @@ struct SessionInfo {
   std::vector<std::string> indices;  // distinct indices among them, sorted
 };
 
+// Which pending changes beginSession() freezes.
+struct SessionScope {
+  // Only the changes of these indices (a DataClean session freezes what it is about to
+  // make obsolete, so that commitSession() drops exactly that and nothing recorded
+  // meanwhile). Empty: every index.
+  std::vector<std::string> only_indices;
+  // At most this many changes and this many bytes (id + index + data, summed), the oldest
+  // first: a bounded session (docs/protocol.md §5). At least one change whenever any is
+  // pending, whatever its size. 0: no bound. Not with only_indices.
+  uint64_t max_changes = 0;
+  uint64_t max_bytes = 0;
+  // Only changes first recorded up to this mark (ChangeQueue::recordedMark()): what was
+  // pending when a call began, not what was recorded since. Empty: no bound.
+  std::optional<int64_t> up_to_mark;
+
+  // Only the changes of `indices`.
+  static SessionScope of(std::vector<std::string> indices) {
+    SessionScope scope;
+    scope.only_indices = std::move(indices);
+    return scope;
+  }
+};
+
 // One page of a session, in seq order.
 struct SessionPage {
   std::vector<SessionChange> changes;
@@ -40,13 +65,10 @@ class SessionSource {
  public:
   virtual ~SessionSource() = default;
 
-  // Marks every pending change in flight, numbering them 0..N-1 in the order each was
-  // first recorded. N may be 0. With `only_indices` non-empty, only the changes of
-  // those indices (a DataClean session freezes what it is about to make obsolete, so
-  // that commitSession() drops exactly that and nothing recorded meanwhile).
-  // FailedPrecondition if a session is already in flight.
-  virtual absl::StatusOr<SessionInfo> beginSession(
-      absl::Span<const std::string> only_indices = {}) = 0;
+  // Marks the pending changes `scope` selects in flight, numbering them 0..N-1 in the
+  // order each was first recorded. N may be 0. FailedPrecondition if a session is
+  // already in flight.
+  virtual absl::StatusOr<SessionInfo> beginSession(const SessionScope& scope = {}) = 0;
 
   // The in-flight changes with first_seq <= seq <= last_seq, in seq order, stopping
   // after the change that brings the page to `max_bytes` (at least one change when any
@@ -67,6 +89,10 @@ class SessionSource {
 // The whole queue: recording, sessions, and deleting it.
 class ChangeQueue : public ChangeRecorder, public SessionSource {
  public:
+  // A mark for SessionScope::up_to_mark: every change recorded (and, in asynchronous
+  // mode, buffered) before the call is at or below it, every later one above.
+  virtual absl::StatusOr<int64_t> recordedMark() = 0;
+
   // Deletes every change and the backing file(s); the queue stays usable, empty.
   virtual absl::Status deleteDatabase() = 0;
 };

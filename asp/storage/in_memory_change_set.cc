@@ -56,8 +56,8 @@ void InMemoryChangeSet::compactLocked() {
   slots_ = std::move(kept);
 }
 
-absl::StatusOr<SessionInfo> InMemoryChangeSet::beginSession(
-    absl::Span<const std::string> only_indices) {
+absl::StatusOr<SessionInfo> InMemoryChangeSet::beginSession(const SessionScope& scope) {
+  const std::vector<std::string>& only_indices = scope.only_indices;
   std::lock_guard<std::mutex> lock(mu_);
   if (in_session_) return absl::FailedPreconditionError("the in-memory set has a session in flight");
   const absl::flat_hash_set<std::string> wanted(only_indices.begin(), only_indices.end());

@@ -34,7 +34,9 @@ class InMemoryChangeSet final : public SessionSource {
   // Documents in the live set (not counting a session in flight).
   size_t size() const;
 
-  absl::StatusOr<SessionInfo> beginSession(absl::Span<const std::string> only_indices) override;
+  // Takes scope.only_indices; a FULL is one session (the manager replaces the listed
+  // indices with what it carries), so the bounds and the mark do not apply.
+  absl::StatusOr<SessionInfo> beginSession(const SessionScope& scope) override;
   absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
                                            size_t max_bytes) override;
   absl::Status commitSession() override;

@@ -212,10 +212,20 @@ absl::Status SqliteChangeQueue::saveState() {
   return absl::OkStatus();
 }
 
-// Freezing is one statement's worth of work whatever the size of the queue: the rows up
-// to the current last one are the session, numbered by rank.
-absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(
-    absl::Span<const std::string> only_indices) {
+absl::StatusOr<int64_t> SqliteChangeQueue::recordedMark() {
+  if (absl::Status s = flush(); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(db_mu_);
+  return next_row_ - 1;
+}
+
+// Freezing an unbounded session is one statement's worth of work whatever the size of
+// the queue: the rows up to the current last one are the session, numbered by rank. A
+// bounded one reads the rows it takes (their sizes, not their data).
+absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& scope) {
+  if (!scope.only_indices.empty() &&
+      (scope.max_changes != 0 || scope.max_bytes != 0 || scope.up_to_mark.has_value())) {
+    return absl::InvalidArgumentError("a session of some indices (a clean) takes no bounds");
+  }
   if (absl::Status s = flush(); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(db_mu_);
   if (frozen_.active) {
@@ -227,20 +237,57 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(
   absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
     Frozen frozen;
     frozen.active = true;
-    frozen.only.insert(only_indices.begin(), only_indices.end());
-    absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
-    if (!hi.ok()) return hi.status();
-    frozen.hi = *hi;
-    absl::Status counted = frozen.only.empty() ? countAll(&info) : countIndices(frozen, &info);
+    frozen.only.insert(scope.only_indices.begin(), scope.only_indices.end());
+    absl::Status counted;
+    if (!frozen.only.empty()) {
+      absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
+      if (!hi.ok()) return hi.status();
+      frozen.hi = *hi;
+      counted = countIndices(frozen, &info);
+    } else {
+      counted = freezeOldest(scope, &frozen, &info);
+    }
     if (!counted.ok()) return counted;
     frozen.size = info.size;
     frozen_ = frozen;
     // A DELTA session sends what it froze: none of it is "new" any more. A clean sends none.
-    if (frozen.only.empty()) sent_watermark_ = frozen.hi;
+    if (frozen.only.empty()) sent_watermark_ = std::max(sent_watermark_, frozen.hi);
     return saveState();
   }));
   if (!status.ok()) return status;
   return info;
+}
+
+// A DELTA session: the oldest rows within the scope's bounds, all of them (the fast way)
+// when it has none. Sets frozen->hi. Requires db_mu_, in a transaction.
+absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* frozen,
+                                             SessionInfo* info) {
+  if (scope.max_changes == 0 && scope.max_bytes == 0 && !scope.up_to_mark.has_value()) {
+    absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
+    if (!hi.ok()) return hi.status();
+    frozen->hi = *hi;
+    return countAll(info);
+  }
+  sqlite::Statement& sizes = statements_->row_sizes;
+  sizes.bindInt(1, scope.up_to_mark.value_or(INT64_MAX));
+  absl::flat_hash_set<std::string> indices;
+  uint64_t bytes = 0;
+  absl::StatusOr<bool> row;
+  while ((row = sizes.step()).ok() && *row) {
+    const uint64_t size = static_cast<uint64_t>(sizes.columnInt(kSizeBytes));
+    const bool full = (scope.max_changes != 0 && info->size >= scope.max_changes) ||
+                      (scope.max_bytes != 0 && bytes + size > scope.max_bytes);
+    if (full && info->size > 0) break;
+    ++info->size;
+    bytes += size;
+    frozen->hi = sizes.columnInt(kSizeRow);
+    indices.insert(sizes.columnText(kSizeIndex));
+  }
+  sizes.reset();
+  if (!row.ok()) return row.status();
+  info->indices.assign(indices.begin(), indices.end());
+  std::sort(info->indices.begin(), info->indices.end());
+  return absl::OkStatus();
 }
 
 // Everything up to the last row: the whole table. Requires db_mu_, in a transaction.

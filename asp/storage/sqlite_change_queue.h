@@ -98,7 +98,8 @@ class SqliteChangeQueue final : public ChangeQueue {
   // other writers (here and in other processes) wait: it is for bulk imports (aspctl
   // persist), not a live module's hot path.
   absl::Status recordAllOrNone(const ChangeSource& next);
-  absl::StatusOr<SessionInfo> beginSession(absl::Span<const std::string> only_indices) override;
+  absl::StatusOr<int64_t> recordedMark() override;
+  absl::StatusOr<SessionInfo> beginSession(const SessionScope& scope) override;
   absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
                                            size_t max_bytes) override;
   absl::Status commitSession() override;
@@ -167,6 +168,7 @@ class SqliteChangeQueue final : public ChangeQueue {
   // Session steps. Require db_mu_, in a transaction.
   struct Frozen;
   absl::Status countAll(SessionInfo* info);
+  absl::Status freezeOldest(const SessionScope& scope, Frozen* frozen, SessionInfo* info);
   absl::Status countIndices(const Frozen& frozen, SessionInfo* info);
   absl::Status dropFrozenRows(bool* emptied);
   absl::Status dropFrozenIndices();

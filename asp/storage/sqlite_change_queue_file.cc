@@ -174,6 +174,7 @@ SqliteChangeQueue::Statements::all() {
       {&S::max_row, "SELECT coalesce(max(row), 0) FROM change"},
       {&S::count_all, "SELECT count(*) FROM change"},
       {&S::read_after, queue_internal::kReadAfterSql},
+      {&S::row_sizes, queue_internal::kRowSizesSql},
       {&S::locate, "SELECT row FROM change WHERE row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2"},
       {&S::rows_after, "SELECT EXISTS (SELECT 1 FROM change WHERE row > ?1)"},
       {&S::delete_upto, "DELETE FROM change WHERE row <= ?1"},

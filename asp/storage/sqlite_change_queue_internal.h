@@ -135,6 +135,13 @@ inline constexpr char kReadAfterSql[] =
     "SELECT row, id, idx, op, data, version, crc FROM change WHERE row > ?1 AND row <= ?2 "
     "ORDER BY row";
 
+// The rows up to ?1 in order, with what each weighs in a session (id + index + data
+// bytes; length() of a blob reads no overflow page): what a bounded session takes.
+enum SizeColumn : int { kSizeRow = 0, kSizeIndex = 1, kSizeBytes = 2 };
+inline constexpr char kRowSizesSql[] =
+    "SELECT row, idx, length(CAST(id AS BLOB)) + length(CAST(idx AS BLOB)) + length(data) "
+    "FROM change WHERE row <= ?1 ORDER BY row";
+
 // Abort or crash: each frozen change (row <= ?1) takes the newest content recorded for its
 // id meanwhile (keeping its first-recorded row), and the newer row goes.
 inline constexpr char kMergeUpdateSql[] =
@@ -155,7 +162,7 @@ inline constexpr char kQuarantineSql[] =
 struct SqliteChangeQueue::Statements {
   sqlite::Statement begin, commit, rollback;
   sqlite::Statement find, insert, update, erase;
-  sqlite::Statement max_row, count_all, read_after, locate, rows_after;
+  sqlite::Statement max_row, count_all, read_after, locate, rows_after, row_sizes;
   sqlite::Statement delete_upto, delete_all, merge_update, merge_delete, set_state;
   sqlite::Statement add_index, drop_index, clear_indices, distinct_indices;
   sqlite::Statement quarantine;

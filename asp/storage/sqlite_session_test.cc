@@ -139,7 +139,7 @@ TEST_F(SqliteSessionTest, CountsShowPendingAndInFlightPerIndex) {
 TEST_F(SqliteSessionTest, IndexFilteredSessionFreezesOnlyThoseIndices) {
   recordN(2, "a", "idx-a");
   recordN(2, "b", "idx-b");
-  absl::StatusOr<SessionInfo> info = queue_->beginSession({"idx-a"});
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(SessionScope::of({"idx-a"}));
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->size, 2u);
   // Recorded during the clean: newer than it, must survive.
@@ -154,7 +154,7 @@ TEST_F(SqliteSessionTest, IndexFilteredSessionFreezesOnlyThoseIndices) {
 TEST_F(SqliteSessionTest, AChangeRecordedDuringACleanNeverFallsIntoItsFrozenRange) {
   ASSERT_TRUE(queue_->record(makeChange("a0", Operation::kCreate, "x", 0, "idx-a")).ok());
   ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kCreate, "x", 0, "idx-b")).ok());
-  ASSERT_TRUE(queue_->beginSession({"idx-a"}).ok());
+  ASSERT_TRUE(queue_->beginSession(SessionScope::of({"idx-a"})).ok());
   // b0 is not frozen (another index) and is cancelled: the highest row disappears.
   ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kDelete, "", 0, "idx-b")).ok());
   ASSERT_TRUE(queue_->record(makeChange("a1", Operation::kCreate, "late", 0, "idx-a")).ok());
@@ -167,7 +167,7 @@ TEST_F(SqliteSessionTest, AChangeRecordedDuringACleanNeverFallsIntoItsFrozenRang
 TEST_F(SqliteSessionTest, AChangeMovedIntoTheCleanedIndexDuringTheCleanSurvivesIt) {
   ASSERT_TRUE(queue_->record(makeChange("a0", Operation::kCreate, "x", 0, "idx-a")).ok());
   ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kCreate, "x", 0, "idx-b")).ok());
-  ASSERT_TRUE(queue_->beginSession({"idx-a"}).ok());
+  ASSERT_TRUE(queue_->beginSession(SessionScope::of({"idx-a"})).ok());
   // b0 is below the frozen range's top but not frozen (another index). Recorded again,
   // now in the index being cleaned: a change newer than the clean, which must survive it.
   ASSERT_TRUE(queue_->record(makeChange("b0", Operation::kModify, "moved", 1, "idx-a")).ok());

@@ -1,0 +1,157 @@
+// Bounded sessions on the SQLite queue (docs/protocol.md §5): the oldest changes first,
+// within a count and a byte bound, never past the mark taken when a call began.
+#include <string>
+#include <vector>
+
+#include "asp/storage/queue_test_util.h"
+#include "asp/testing/temp_dir.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::makeChange;
+using testing::readAllInFlight;
+
+class BoundedSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override { queue_ = testing::openQueue(dir_.file("fim_sync.db")); }
+
+  void record(const std::string& id, Operation op, const std::string& data = "d",
+              const std::string& index = "idx") {
+    ASSERT_TRUE(queue_->record(makeChange(id, op, data, 1, index)).ok());
+  }
+
+  // The ids the next session with `scope` carries, in seq order; commits it.
+  std::vector<std::string> nextSession(const SessionScope& scope) {
+    absl::StatusOr<SessionInfo> info = queue_->beginSession(scope);
+    EXPECT_TRUE(info.ok()) << info.status();
+    if (!info.ok()) return {};
+    std::vector<std::string> ids;
+    for (const SessionChange& c : readAllInFlight(*queue_, info->size)) ids.push_back(c.id);
+    EXPECT_EQ(ids.size(), info->size);
+    EXPECT_TRUE(queue_->commitSession().ok());
+    return ids;
+  }
+
+  static SessionScope atMost(uint64_t changes, uint64_t bytes = 0) {
+    SessionScope scope;
+    scope.max_changes = changes;
+    scope.max_bytes = bytes;
+    return scope;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<SqliteChangeQueue> queue_;
+};
+
+TEST_F(BoundedSessionTest, ConsecutiveSessionsTakeTheOldestFirst) {
+  for (int i = 0; i < 10; ++i) record("id" + std::to_string(i), Operation::kCreate);
+  EXPECT_EQ(nextSession(atMost(4)), (std::vector<std::string>{"id0", "id1", "id2", "id3"}));
+  EXPECT_EQ(nextSession(atMost(4)), (std::vector<std::string>{"id4", "id5", "id6", "id7"}));
+  EXPECT_EQ(nextSession(atMost(4)), (std::vector<std::string>{"id8", "id9"}));
+  EXPECT_TRUE(nextSession(atMost(4)).empty());
+}
+
+TEST_F(BoundedSessionTest, TheByteBoundCountsIdIndexAndData) {
+  // Each change weighs 3 (id) + 3 (index) + 94 (data) = 100 bytes.
+  for (int i = 0; i < 5; ++i) record("id" + std::to_string(i), Operation::kCreate, std::string(94, 'x'));
+  EXPECT_EQ(nextSession(atMost(0, 250)).size(), 2u);
+  EXPECT_EQ(nextSession(atMost(0, 300)).size(), 3u);
+}
+
+TEST_F(BoundedSessionTest, AChangeLargerThanTheByteBoundStillGoesAlone) {
+  record("big", Operation::kCreate, std::string(5000, 'x'));
+  record("small", Operation::kCreate);
+  EXPECT_EQ(nextSession(atMost(0, 1000)), (std::vector<std::string>{"big"}));
+  EXPECT_EQ(nextSession(atMost(0, 1000)), (std::vector<std::string>{"small"}));
+}
+
+TEST_F(BoundedSessionTest, SessionIndicesAreThoseOfTheChangesTaken) {
+  record("a", Operation::kCreate, "d", "idx-b");
+  record("b", Operation::kCreate, "d", "idx-a");
+  record("c", Operation::kCreate, "d", "idx-c");
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(atMost(2));
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-a", "idx-b"}));
+}
+
+TEST_F(BoundedSessionTest, ChangesRecordedAfterTheMarkWaitForTheNextCall) {
+  record("old", Operation::kCreate);
+  record("older-but-modified", Operation::kCreate);
+  absl::StatusOr<int64_t> mark = queue_->recordedMark();
+  ASSERT_TRUE(mark.ok());
+  record("later", Operation::kCreate);
+  // A pending change modified after the mark is still the one pending at the call.
+  record("older-but-modified", Operation::kModify, "newest");
+  SessionScope scope;
+  scope.up_to_mark = *mark;
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(scope);
+  ASSERT_TRUE(info.ok());
+  std::vector<SessionChange> sent = readAllInFlight(*queue_, info->size);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[1].id, "older-but-modified");
+  EXPECT_EQ(sent[1].data, "newest");
+  ASSERT_TRUE(queue_->commitSession().ok());
+  EXPECT_TRUE(nextSession(scope).empty());
+  EXPECT_EQ(nextSession({}), (std::vector<std::string>{"later"}));
+}
+
+TEST_F(BoundedSessionTest, AChangeSentOnceStaysNotNewWhenALaterSessionTakesLess) {
+  // Both were in a session that failed: the manager may have applied them.
+  record("a", Operation::kCreate);
+  record("b", Operation::kCreate);
+  ASSERT_TRUE(queue_->beginSession({}).ok());
+  ASSERT_TRUE(queue_->abortSession().ok());
+  // A bounded session takes only "a"; "b" must not become "new" again ...
+  EXPECT_EQ(nextSession(atMost(1)), (std::vector<std::string>{"a"}));
+  // ... so deleting it is sent, not cancelled.
+  record("b", Operation::kDelete);
+  absl::StatusOr<SessionInfo> info = queue_->beginSession({});
+  ASSERT_TRUE(info.ok());
+  std::vector<SessionChange> sent = readAllInFlight(*queue_, info->size);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].id, "b");
+  EXPECT_TRUE(sent[0].is_delete);
+}
+
+TEST_F(BoundedSessionTest, AnAbortedBoundedSessionReturnsItsChangesFirst) {
+  for (int i = 0; i < 6; ++i) record("id" + std::to_string(i), Operation::kCreate);
+  ASSERT_TRUE(queue_->beginSession(atMost(3)).ok());
+  record("id1", Operation::kModify, "during");
+  ASSERT_TRUE(queue_->abortSession().ok());
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(atMost(3));
+  ASSERT_TRUE(info.ok());
+  std::vector<SessionChange> sent = readAllInFlight(*queue_, info->size);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].id, "id0");
+  EXPECT_EQ(sent[1].id, "id1");
+  EXPECT_EQ(sent[1].data, "during");
+  EXPECT_EQ(sent[2].id, "id2");
+}
+
+TEST_F(BoundedSessionTest, ACommittedBoundedSessionKeepsWhatWasRecordedForItsIds) {
+  for (int i = 0; i < 4; ++i) record("id" + std::to_string(i), Operation::kCreate);
+  ASSERT_TRUE(queue_->beginSession(atMost(2)).ok());
+  record("id0", Operation::kModify, "during");
+  record("id3", Operation::kModify, "pending-updated");
+  ASSERT_TRUE(queue_->commitSession().ok());
+  absl::StatusOr<SessionInfo> info = queue_->beginSession({});
+  ASSERT_TRUE(info.ok());
+  std::vector<SessionChange> sent = readAllInFlight(*queue_, info->size);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].id, "id2");
+  EXPECT_EQ(sent[1].id, "id3");
+  EXPECT_EQ(sent[1].data, "pending-updated");
+  EXPECT_EQ(sent[2].id, "id0");
+  EXPECT_EQ(sent[2].data, "during");
+}
+
+TEST_F(BoundedSessionTest, ACleanTakesNoBounds) {
+  SessionScope scope = SessionScope::of({"idx"});
+  scope.max_changes = 1;
+  EXPECT_EQ(queue_->beginSession(scope).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace asp
