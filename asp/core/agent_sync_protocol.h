@@ -40,9 +40,11 @@ class AgentSyncProtocol {
     // Required: where encoded messages go. Not owned; must stay alive while any call
     // into the instance runs (the destructor does not touch it).
     Transport* transport = nullptr;
-    // Who the agent is, asked once per session (a resent Start repeats it). Default:
-    // defaultAgentInfo(), read once at create(). Every field must be valid UTF-8.
-    std::function<AgentInfo()> agent_info;
+    // Who the agent is, asked once per session call (resent Starts and the consecutive
+    // sessions of a bounded DELTA repeat the answer); it may answer Unavailable ("not
+    // yet"), see AgentInfoProvider. Default: defaultAgentInfo(), read once at create().
+    // Every field must be valid UTF-8.
+    AgentInfoProvider agent_info;
     // Waits, retries, pacing.
     SessionOptions session;
     Durability durability = Durability::kProcessCrash;
@@ -79,12 +81,18 @@ class AgentSyncProtocol {
                                                  const std::string& data,
                                                  uint64_t version) = 0;
 
-  // Runs a session: kDelta sends the queue's pending changes, kFull the recovery set
-  // (the manager replaces the listed indices). Other modes: kInvalidArgument.
+  // Runs a session call. kDelta sends the queue's pending changes, oldest first, in
+  // consecutive sessions of at most SessionOptions::max_session_values /
+  // max_session_bytes each, until everything pending when the call began is confirmed,
+  // a session fails, or stop(); with kVdFirst or kVdSync each session also carries the
+  // module's context documents after its values. kFull sends the recovery set in one
+  // session (the manager replaces the listed indices with it). Other modes, and
+  // kVdClean: kInvalidArgument.
   virtual SyncResult synchronizeModule(Mode mode, SyncOption option = SyncOption::kSync) = 0;
 
   // Integrity check of one index (§5.1): true only when the manager answers
-  // CHECKSUM_MISMATCH; any other failure is an error status (see toStatus()).
+  // CHECKSUM_MISMATCH (every time, with SessionOptions::mismatch_rechecks); any other
+  // failure is an error status (see toStatus()).
   // `checksum` must be a lowercase hex SHA-1 (see asp/base/checksum.h).
   virtual absl::StatusOr<bool> requiresFullSync(const std::string& index,
                                                 const std::string& checksum) = 0;
@@ -100,8 +108,10 @@ class AgentSyncProtocol {
                                                  uint64_t global_version) = 0;
 
   // Tells the manager to drop every document of `indices` (§5.3); on success the queue
-  // drops their pending changes (not ones recorded during the session).
-  virtual SyncResult notifyDataClean(const std::vector<std::string>& indices) = 0;
+  // drops their pending changes (not ones recorded during the session). `option` goes in
+  // the Start (kVdClean for a vulnerability-detection clean).
+  virtual SyncResult notifyDataClean(const std::vector<std::string>& indices,
+                                     SyncOption option = SyncOption::kSync) = 0;
 
   // Hands one answer from the manager (header already removed) to the session.
   // InvalidArgument for bytes that are not a valid answer; answers for another session

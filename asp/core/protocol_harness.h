@@ -42,8 +42,9 @@ class ProtocolHarness {
   using Customize = std::function<void(AgentSyncProtocol::Options&)>;
 
   explicit ProtocolHarness(Customize customize = nullptr,
-                           SimulatedClock::Mode mode = SimulatedClock::Mode::kAutoAdvance)
-      : clock(mode), manager(&clock) {
+                           SimulatedClock::Mode mode = SimulatedClock::Mode::kAutoAdvance,
+                           manager::ManagerCore::Options manager_options = {})
+      : clock(mode), manager(&clock, manager_options) {
     manager.attach(transport);
     AgentSyncProtocol::Options options;
     options.module = kModule;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "asp/base/checksum.h"
 #include "asp/base/text.h"
+#include "asp/core/prerequisites.h"
 #include "asp/proto/limits.h"
 #include "asp/proto/validate.h"
 
@@ -40,9 +41,10 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
     options.agent_info = [info = defaultAgentInfo()] { return info; };
   }
   if (options.clock == nullptr) options.clock = systemClock();
+  // A provider that does not know yet is fine here: sessions wait for it.
   absl::StatusOr<AgentInfo> info = askAgentInfo(options.agent_info);
-  if (!info.ok()) return info.status();
-  if (absl::Status s = validateAgentInfo(*info); !s.ok()) {
+  if (!info.ok() && !absl::IsUnavailable(info.status())) return info.status();
+  if (absl::Status s = info.ok() ? validateAgentInfo(*info) : absl::OkStatus(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("agent_info: ", s.message()));
   }
   SqliteChangeQueue::Options queue_options;
@@ -67,8 +69,7 @@ ProtocolImpl::ProtocolImpl(Options options, std::unique_ptr<SqliteChangeQueue> q
       queue_(std::move(queue)),
       memory_(ChangeLimits::forModule(options_.module, options_.session.frame_budget_bytes)),
       channel_(clock_),
-      runner_(options_.module, options_.agent_info, options_.session, options_.transport, clock_,
-              &channel_,
+      runner_(options_.module, options_.session, options_.transport, clock_, &channel_,
               SessionCounters{
                   [this](uint64_t frames, uint64_t bytes) {
                     std::lock_guard<std::mutex> lock(stats_mu_);
@@ -112,9 +113,6 @@ SyncResult ProtocolImpl::rejected(SyncCode code, std::string message) {
   SyncResult result;
   result.code = code;
   result.message = std::move(message);
-  const bool routine = code == SyncCode::kAlreadyRunning || code == SyncCode::kStopped;
-  log(routine ? LogLevel::kInfo : LogLevel::kWarning,
-      absl::StrCat("module '", options_.module, "': ", syncCodeName(code), ": ", result.message));
   // Bad arguments, "already running" and "stopped" are refusals, not sessions; a queue
   // that cannot begin one is a failed session.
   if (code == SyncCode::kStorageError) record(result, false);
@@ -129,6 +127,28 @@ void ProtocolImpl::record(const SyncResult& result, bool succeeded) {
     ++stats_.sessions_failed;
     stats_.last_failure = absl::StrCat(syncCodeName(result.code), ": ", result.message);
   }
+}
+
+SyncResult ProtocolImpl::conclude(SyncResult result, Mode mode) {
+  result.consecutive_failures = streak_.record(classify(result.code, mode == Mode::kCheck));
+  const LogLevel level = outcomeLevel(result.code, mode == Mode::kCheck,
+                                      result.consecutive_failures,
+                                      options_.session.failure_warning_threshold);
+  std::string line = absl::StrCat(modeName(mode), " sync of module '", options_.module, "': ",
+                                  syncCodeName(result.code));
+  if (!result.message.empty()) absl::StrAppend(&line, " (", result.message, ")");
+  if (result.consecutive_failures > 0 && classify(result.code, mode == Mode::kCheck) !=
+                                             OutcomeKind::kNeutral) {
+    absl::StrAppend(&line, "; ", result.consecutive_failures, " failed in a row");
+  }
+  if (result.sessions > 0) {
+    absl::StrAppend(&line, "; ", result.sessions, " session", result.sessions > 1 ? "s" : "",
+                    ", ", result.changes, " changes, ", result.frames_sent, " frames, ",
+                    result.retransmitted, " retransmitted in ",
+                    absl::FormatDuration(result.duration));
+  }
+  log(level, line);
+  return result;
 }
 
 // Holds the "a session runs" flag for one scope, whatever leaves it (an exception too):
@@ -149,14 +169,39 @@ class ProtocolImpl::RunningFlag {
   bool held_ = false;
 };
 
-SyncResult ProtocolImpl::runExclusive(const std::function<SyncResult()>& session) {
+SyncResult ProtocolImpl::runExclusive(Mode mode, const std::function<SyncResult()>& call) {
   RunningFlag running(&running_);
   if (!running.held()) {
-    return rejected(SyncCode::kAlreadyRunning,
-                    absl::StrCat("module '", options_.module, "' already runs a session"));
+    return conclude(rejected(SyncCode::kAlreadyRunning,
+                             absl::StrCat("module '", options_.module, "' already runs a session")),
+                    mode);
   }
-  if (channel_.stopped()) return rejected(SyncCode::kStopped, "stopped; call reset() to sync again");
-  return session();
+  if (channel_.stopped()) {
+    return conclude(rejected(SyncCode::kStopped, "stopped; call reset() to sync again"), mode);
+  }
+  return conclude(call(), mode);
+}
+
+bool ProtocolImpl::awaitPrerequisites(Mode mode, AgentInfo* agent, SyncResult* failure) {
+  absl::StatusOr<AgentInfo> info = awaitAgentInfo(
+      options_.agent_info, mode, options_.session.prerequisite_wait, channel_, *clock_);
+  if (info.ok()) {
+    *agent = *std::move(info);
+    return true;
+  }
+  const absl::Status& s = info.status();
+  const SyncCode code = absl::IsCancelled(s)     ? SyncCode::kStopped
+                        : absl::IsUnavailable(s) ? SyncCode::kAwaitingPrerequisite
+                                                 : SyncCode::kInvalidArgument;
+  *failure = rejected(code, std::string(s.message()));
+  // Waiting for the agent's identity is a call that could not sync: it counts as a
+  // failed session, so a lasting wait shows in the stats and the streak.
+  if (code == SyncCode::kAwaitingPrerequisite) record(*failure, false);
+  return false;
+}
+
+void ProtocolImpl::recoverIfNeeded() {
+  if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
 }
 
 SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* source) {
@@ -169,6 +214,7 @@ SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* sour
     if (source != nullptr && !source->abortSession().ok()) needs_recovery_ = true;
     throw;
   }
+  result.sessions = 1;
   if (source != nullptr) {
     absl::Status finished = result.ok() ? source->commitSession() : source->abortSession();
     if (!finished.ok() && result.ok()) {
@@ -188,71 +234,180 @@ SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* sour
   const bool succeeded = result.ok() || (plan.mode == Mode::kCheck &&
                                          result.code == SyncCode::kChecksumMismatch);
   record(result, succeeded);
-  const LogLevel level = succeeded ? LogLevel::kInfo : LogLevel::kWarning;
-  log(level, absl::StrCat(modeName(plan.mode), " session of module '", options_.module, "': ",
-                          syncCodeName(result.code),
-                          result.message.empty() ? "" : absl::StrCat(" (", result.message, ")"),
-                          "; ", result.changes, " changes, ", result.frames_sent, " frames, ",
-                          result.retransmitted, " retransmitted in ",
-                          absl::FormatDuration(result.duration)));
+  log(LogLevel::kDebug,
+      absl::StrCat(modeName(plan.mode), " session ", result.session, " of module '",
+                   options_.module, "': ", syncCodeName(result.code), "; ", result.changes,
+                   " changes, ", result.frames_sent, " frames"));
   return result;
 }
 
+namespace {
+
+// Adds one session's result to its call's: counters summed, the outcome the latest.
+void accumulate(const SyncResult& one, SyncResult* call) {
+  call->code = one.code;
+  call->message = one.message;
+  call->session = one.session;
+  call->changes += one.changes;
+  call->frames_sent += one.frames_sent;
+  call->bytes_sent += one.bytes_sent;
+  call->retransmitted += one.retransmitted;
+  call->duration += one.duration;
+  call->sessions += one.sessions;
+}
+
+}  // namespace
+
 SyncResult ProtocolImpl::synchronizeModule(Mode mode, SyncOption option) {
   if (mode != Mode::kDelta && mode != Mode::kFull) {
-    return rejected(SyncCode::kInvalidArgument,
-                    absl::StrCat("synchronizeModule takes full or delta, not ", modeName(mode)));
+    return conclude(
+        rejected(SyncCode::kInvalidArgument,
+                 absl::StrCat("synchronizeModule takes full or delta, not ", modeName(mode))),
+        mode);
   }
   if (option != SyncOption::kSync && option != SyncOption::kVdFirst &&
       option != SyncOption::kVdSync) {
-    return rejected(SyncCode::kInvalidArgument,
-                    absl::StrCat("unknown option ", static_cast<int>(option)));
+    return conclude(rejected(SyncCode::kInvalidArgument,
+                             absl::StrCat("synchronizeModule takes option sync, vd first or vd ",
+                                          "sync, not ", syncOptionName(option))),
+                    mode);
   }
-  return runExclusive([&]() -> SyncResult {
-    SessionSource* source = mode == Mode::kDelta ? static_cast<SessionSource*>(queue_.get())
-                                                 : static_cast<SessionSource*>(&memory_);
-    if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
-    absl::StatusOr<SessionInfo> info = source->beginSession({});
-    if (!info.ok()) return rejected(SyncCode::kStorageError, std::string(info.status().message()));
-    if (info->size == 0) {
-      (void)source->commitSession();
-      SyncResult nothing;
-      nothing.code = SyncCode::kNothingToDo;
-      record(nothing, true);
-      return nothing;
-    }
-    SessionPlan plan;
-    plan.mode = mode;
-    plan.option = option;
-    plan.indices = std::move(info->indices);
-    plan.size = info->size;
-    plan.values = source;
-    return runSession(plan, source);
+  return runExclusive(mode, [&] {
+    return mode == Mode::kDelta ? synchronizeDelta(option) : synchronizeFull(option);
   });
 }
 
-SyncResult ProtocolImpl::checkIntegrity(const std::string& index,
-                                             const std::string& checksum) {
-  if (index.empty()) return rejected(SyncCode::kInvalidArgument, "requiresFullSync: index is empty");
-  if (absl::Status s = checkUtf8("requiresFullSync: index", index); !s.ok()) {
-    return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+// Consecutive bounded sessions until what was pending at the call is confirmed
+// (docs/protocol.md §5, "Bounded sessions"). The agent's info is asked once, when there
+// is something to send.
+SyncResult ProtocolImpl::synchronizeDelta(SyncOption option) {
+  recoverIfNeeded();
+  absl::StatusOr<int64_t> mark = queue_->recordedMark();
+  if (!mark.ok()) return rejected(SyncCode::kStorageError, std::string(mark.status().message()));
+  SessionScope scope;
+  scope.max_changes = options_.session.max_session_values;
+  scope.max_bytes = options_.session.max_session_bytes;
+  scope.up_to_mark = *mark;
+  SyncResult call;
+  AgentInfo agent;
+  bool asked = false;
+  while (true) {
+    bool done = false;
+    SyncResult one = deltaSession(scope, option, &agent, &asked, &done);
+    if (done) break;
+    accumulate(one, &call);
+    if (!one.ok()) return call;
   }
-  if (!isChecksum(checksum)) {
-    return rejected(SyncCode::kInvalidArgument,
-                    absl::StrCat("requiresFullSync: checksum '", checksum, "' for index '", index,
-                                 "' is not a lowercase hex SHA-1 (40 characters)"));
+  if (call.sessions > 0) return call;
+  SyncResult nothing;
+  nothing.code = SyncCode::kNothingToDo;
+  record(nothing, true);
+  return nothing;
+}
+
+SyncResult ProtocolImpl::deltaSession(const SessionScope& scope, SyncOption option,
+                                      AgentInfo* agent, bool* asked, bool* done) {
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(scope);
+  if (!info.ok()) return rejected(SyncCode::kStorageError, std::string(info.status().message()));
+  if (info->size == 0) {
+    // Nothing froze, but the queue counts a session open until it ends.
+    if (!queue_->commitSession().ok()) needs_recovery_ = true;
+    *done = true;
+    return SyncResult{};
   }
-  return runExclusive([&] {
+  SyncResult failure;
+  if (!*asked && !awaitPrerequisites(Mode::kDelta, agent, &failure)) {
+    if (!queue_->abortSession().ok()) needs_recovery_ = true;
+    return failure;
+  }
+  *asked = true;
+  SessionPlan plan;
+  plan.mode = Mode::kDelta;
+  plan.option = option;
+  plan.agent = *agent;
+  plan.indices = std::move(info->indices);
+  plan.size = info->size;
+  plan.values = queue_.get();
+  return runSession(plan, queue_.get());
+}
+
+SyncResult ProtocolImpl::synchronizeFull(SyncOption option) {
+  absl::StatusOr<SessionInfo> info = memory_.beginSession({});
+  if (!info.ok()) return rejected(SyncCode::kStorageError, std::string(info.status().message()));
+  if (info->size == 0) {
+    (void)memory_.commitSession();
+    SyncResult nothing;
+    nothing.code = SyncCode::kNothingToDo;
+    record(nothing, true);
+    return nothing;
+  }
+  SessionPlan plan;
+  SyncResult failure;
+  if (!awaitPrerequisites(Mode::kFull, &plan.agent, &failure)) {
+    (void)memory_.abortSession();
+    return failure;
+  }
+  plan.mode = Mode::kFull;
+  plan.option = option;
+  plan.indices = std::move(info->indices);
+  plan.size = info->size;
+  plan.values = &memory_;
+  return runSession(plan, &memory_);
+}
+
+SyncResult ProtocolImpl::checkIntegrity(const std::string& index, const std::string& checksum) {
+  SyncResult refused;
+  if (index.empty()) {
+    refused = rejected(SyncCode::kInvalidArgument, "requiresFullSync: index is empty");
+  } else if (absl::Status s = checkUtf8("requiresFullSync: index", index); !s.ok()) {
+    refused = rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+  } else if (!isChecksum(checksum)) {
+    refused = rejected(SyncCode::kInvalidArgument,
+                       absl::StrCat("requiresFullSync: checksum '", checksum, "' for index '",
+                                    index, "' is not a lowercase hex SHA-1 (40 characters)"));
+  }
+  if (refused.code != SyncCode::kOk) return conclude(refused, Mode::kCheck);
+  return runExclusive(Mode::kCheck, [&] {
     SessionPlan plan;
+    SyncResult failure;
+    if (!awaitPrerequisites(Mode::kCheck, &plan.agent, &failure)) return failure;
     plan.mode = Mode::kCheck;
     plan.indices = {index};
     plan.checksum = checksum;
-    return runSession(plan, nullptr);
+    return recheckMismatch(plan, runSession(plan, nullptr));
   });
 }
 
+// A manager whose store lags behind its writes may answer a mismatch right after a
+// sync (docs/protocol.md §5.1): ask again, and report a mismatch only if it persists.
+SyncResult ProtocolImpl::recheckMismatch(const SessionPlan& plan, SyncResult result) {
+  const SessionOptions& config = options_.session;
+  for (int recheck = 1;
+       result.code == SyncCode::kChecksumMismatch && recheck <= config.mismatch_rechecks;
+       ++recheck) {
+    log(LogLevel::kDebug, absl::StrCat("index '", plan.indices.front(), "' of module '",
+                                       options_.module, "' differs; checking again in ",
+                                       absl::FormatDuration(config.mismatch_recheck_delay),
+                                       " (recheck ", recheck, " of ", config.mismatch_rechecks,
+                                       ")"));
+    if (!channel_.sleepUntil(clock_->now() + config.mismatch_recheck_delay)) {
+      result.code = SyncCode::kStopped;
+      result.message = "stopped while waiting to check a mismatch again";
+      return result;
+    }
+    SyncResult again = runSession(plan, nullptr);
+    accumulate(again, &result);
+    if (result.code == SyncCode::kOk) {
+      result.message = absl::StrCat("matched on recheck ", recheck, " after a mismatch");
+    } else if (result.code == SyncCode::kChecksumMismatch) {
+      result.message = absl::StrCat("the manager's checksum differs, ", recheck + 1, " times");
+    }
+  }
+  return result;
+}
+
 absl::StatusOr<bool> ProtocolImpl::requiresFullSync(const std::string& index,
-                                                         const std::string& checksum) {
+                                                    const std::string& checksum) {
   SyncResult result = checkIntegrity(index, checksum);
   if (result.code == SyncCode::kOk) return false;
   if (result.code == SyncCode::kChecksumMismatch) return true;
@@ -260,19 +415,23 @@ absl::StatusOr<bool> ProtocolImpl::requiresFullSync(const std::string& index,
 }
 
 SyncResult ProtocolImpl::synchronizeMetadataOrGroups(Mode mode,
-                                                          const std::vector<std::string>& indices,
-                                                          uint64_t global_version) {
+                                                     const std::vector<std::string>& indices,
+                                                     uint64_t global_version) {
   if (mode != Mode::kMetadataDelta && mode != Mode::kMetadataCheck && mode != Mode::kGroupDelta &&
       mode != Mode::kGroupCheck) {
-    return rejected(SyncCode::kInvalidArgument,
-                    absl::StrCat("synchronizeMetadataOrGroups takes a metadata or group mode, not ",
-                                 modeName(mode)));
+    return conclude(
+        rejected(SyncCode::kInvalidArgument,
+                 absl::StrCat("synchronizeMetadataOrGroups takes a metadata or group mode, not ",
+                              modeName(mode))),
+        mode);
   }
   if (absl::Status s = validateIndices("synchronizeMetadataOrGroups", indices); !s.ok()) {
-    return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+    return conclude(rejected(SyncCode::kInvalidArgument, std::string(s.message())), mode);
   }
-  return runExclusive([&] {
+  return runExclusive(mode, [&] {
     SessionPlan plan;
+    SyncResult failure;
+    if (!awaitPrerequisites(mode, &plan.agent, &failure)) return failure;
     plan.mode = mode;
     plan.indices = indices;
     plan.global_version = global_version;
@@ -280,25 +439,35 @@ SyncResult ProtocolImpl::synchronizeMetadataOrGroups(Mode mode,
   });
 }
 
-SyncResult ProtocolImpl::notifyDataClean(const std::vector<std::string>& indices) {
-  if (indices.empty()) return rejected(SyncCode::kInvalidArgument, "notifyDataClean: no indices");
-  if (absl::Status s = validateIndices("notifyDataClean", indices); !s.ok()) {
-    return rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+SyncResult ProtocolImpl::notifyDataClean(const std::vector<std::string>& indices,
+                                         SyncOption option) {
+  SyncResult refused;
+  if (indices.empty()) {
+    refused = rejected(SyncCode::kInvalidArgument, "notifyDataClean: no indices");
+  } else if (absl::Status s = validateIndices("notifyDataClean", indices); !s.ok()) {
+    refused = rejected(SyncCode::kInvalidArgument, std::string(s.message()));
+  } else if (static_cast<int>(option) < 0 || option > SyncOption::kVdClean) {
+    refused = rejected(SyncCode::kInvalidArgument,
+                       absl::StrCat("notifyDataClean: unknown option ", static_cast<int>(option)));
   }
+  if (refused.code != SyncCode::kOk) return conclude(refused, Mode::kDelta);
   // Each index is cleaned once, in the order first given.
   std::vector<std::string> unique;
   for (const std::string& index : indices) {
     if (std::find(unique.begin(), unique.end(), index) == unique.end()) unique.push_back(index);
   }
-  return runExclusive([&]() -> SyncResult {
-    if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
+  return runExclusive(Mode::kDelta, [&]() -> SyncResult {
+    SessionPlan plan;
+    SyncResult failure;
+    if (!awaitPrerequisites(Mode::kDelta, &plan.agent, &failure)) return failure;
+    recoverIfNeeded();
     // Freeze what the clean makes obsolete; what is recorded meanwhile survives it.
     absl::StatusOr<SessionInfo> frozen = queue_->beginSession(SessionScope::of(unique));
     if (!frozen.ok()) {
       return rejected(SyncCode::kStorageError, std::string(frozen.status().message()));
     }
-    SessionPlan plan;
     plan.mode = Mode::kDelta;
+    plan.option = option;
     plan.indices = unique;
     plan.size = unique.size();
     plan.cleans = unique;

@@ -18,6 +18,7 @@
 #include "asp/base/clock.h"
 #include "asp/core/agent_sync_protocol.h"
 #include "asp/core/answer_channel.h"
+#include "asp/core/session_outcome.h"
 #include "asp/core/session_runner.h"
 #include "asp/storage/in_memory_change_set.h"
 #include "asp/storage/sqlite_change_queue.h"
@@ -41,7 +42,8 @@ class ProtocolImpl final : public AgentSyncProtocol {
   SyncResult checkIntegrity(const std::string& index, const std::string& checksum) override;
   SyncResult synchronizeMetadataOrGroups(Mode mode, const std::vector<std::string>& indices,
                                          uint64_t global_version) override;
-  SyncResult notifyDataClean(const std::vector<std::string>& indices) override;
+  SyncResult notifyDataClean(const std::vector<std::string>& indices,
+                             SyncOption option = SyncOption::kSync) override;
   absl::Status parseResponseBuffer(const uint8_t* data, size_t length) override;
   void clearInMemoryData() override;
   absl::Status flush() override { return queue_->flush(); }
@@ -54,13 +56,29 @@ class ProtocolImpl final : public AgentSyncProtocol {
  private:
   class RunningFlag;
 
-  // Runs `session` once no other session runs (kAlreadyRunning otherwise).
-  SyncResult runExclusive(const std::function<SyncResult()>& session);
+  // Runs `call` once no other session runs; every result (refusals too) leaves through
+  // conclude().
+  SyncResult runExclusive(Mode mode, const std::function<SyncResult()>& call);
+  // The streak, the log line at the outcome's level (session_outcome.h).
+  SyncResult conclude(SyncResult result, Mode mode);
+  // The agent's info for this call, waiting for it if the provider says "not yet";
+  // false with *failure set when the call ends here.
+  bool awaitPrerequisites(Mode mode, AgentInfo* agent, SyncResult* failure);
+  SyncResult synchronizeDelta(SyncOption option);
+  SyncResult synchronizeFull(SyncOption option);
+  // One DELTA session of the call: the oldest changes within the bounds, up to `mark`.
+  // *done when nothing was left to send.
+  SyncResult deltaSession(const SessionScope& scope, SyncOption option, AgentInfo* agent,
+                          bool* asked, bool* done);
+  // Checks again after a mismatch, as SessionOptions::mismatch_rechecks says.
+  SyncResult recheckMismatch(const SessionPlan& plan, SyncResult result);
   // Runs `plan`; commits or aborts `source` by the result.
   SyncResult runSession(const SessionPlan& plan, SessionSource* source);
   SyncResult rejected(SyncCode code, std::string message);
   void record(const SyncResult& result, bool succeeded);
   void log(LogLevel level, const std::string& message) const;
+  // Puts back changes a failed abort left in flight.
+  void recoverIfNeeded();
 
   const Options options_;
   Clock* const clock_;
@@ -71,6 +89,8 @@ class ProtocolImpl final : public AgentSyncProtocol {
   std::atomic<bool> running_{false};
   // A failed abort leaves changes in flight; the next session recovers them first.
   std::atomic<bool> needs_recovery_{false};
+
+  FailureStreak streak_;
 
   mutable std::mutex stats_mu_;
   Stats stats_;

@@ -36,6 +36,22 @@ absl::Status validateSessionOptions(const SessionOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat("max_processing_wait must be positive, got ",
                                                    absl::FormatDuration(o.max_processing_wait)));
   }
+  if (o.failure_warning_threshold < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("failure_warning_threshold must be >= 1, got ",
+                                                   o.failure_warning_threshold));
+  }
+  if (o.prerequisite_wait < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("prerequisite_wait is negative: ",
+                                                   absl::FormatDuration(o.prerequisite_wait)));
+  }
+  if (o.mismatch_rechecks < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mismatch_rechecks must be >= 0, got ", o.mismatch_rechecks));
+  }
+  if (o.mismatch_recheck_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mismatch_recheck_delay is negative: ", absl::FormatDuration(o.mismatch_recheck_delay)));
+  }
   return validateBackoff(o.backoff);
 }
 

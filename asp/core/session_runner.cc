@@ -46,6 +46,8 @@ wire::v1::Option toWire(SyncOption option) {
       return wire::v1::OPTION_VD_FIRST;
     case SyncOption::kVdSync:
       return wire::v1::OPTION_VD_SYNC;
+    case SyncOption::kVdClean:
+      return wire::v1::OPTION_VD_CLEAN;
     case SyncOption::kSync:
       break;
   }
@@ -204,7 +206,7 @@ class SessionRunner::Run {
         if (x.retries_spent >= config.retries) return fail(x.timeout_code, silenceReason(x));
         const int retry = ++x.retries_spent;
         const absl::Duration pause = r_.backoff_.delay(retry);
-        log(LogLevel::kInfo, absl::StrCat(what(), ": no answer to ", x.name, " within ",
+        log(LogLevel::kDebug, absl::StrCat(what(), ": no answer to ", x.name, " within ",
                                           absl::FormatDuration(config.timeout), "; retry ",
                                           retry, " of ", config.retries, " in ",
                                           absl::FormatDuration(pause)));
@@ -225,8 +227,7 @@ class SessionRunner::Run {
     }
   }
 
-  // The Start, or nullopt (the session failed) when the agent's info cannot go on the wire.
-  std::optional<Message> buildStart() {
+  Message buildStart() const {
     Message message;
     wire::v1::Start* start = message.mutable_start();
     start->set_module(r_.module_);
@@ -235,26 +236,12 @@ class SessionRunner::Run {
     for (const std::string& index : plan_.indices) start->add_indices(index);
     start->set_option(toWire(plan_.option));
     start->set_global_version(plan_.global_version);
-    if (r_.agent_info_) {
-      absl::StatusOr<AgentInfo> asked = askAgentInfo(r_.agent_info_);
-      if (!asked.ok()) {
-        fail(SyncCode::kInvalidArgument, std::string(asked.status().message()));
-        return std::nullopt;
-      }
-      const AgentInfo& info = *asked;
-      if (absl::Status s = validateAgentInfo(info); !s.ok()) {
-        fail(SyncCode::kInvalidArgument, absl::StrCat("agent_info: ", s.message()));
-        return std::nullopt;
-      }
-      fillAgent(info, start->mutable_agent());
-    }
+    fillAgent(plan_.agent, start->mutable_agent());
     return message;
   }
 
   bool start() {
-    const std::optional<Message> built = buildStart();
-    if (!built.has_value()) return false;
-    const Message& request = *built;
+    const Message request = buildStart();
     r_.channel_->open(AnswerChannel::Phase::kAwaitStartAck, 0);
     log(LogLevel::kDebug, absl::StrCat(what(), ": Start, size ", plan_.size));
     Exchange exchange(request, "Start", SyncCode::kStartTimeout);
@@ -299,7 +286,10 @@ class SessionRunner::Run {
     }
   }
 
-  bool sendValues(uint64_t first, uint64_t last, bool retransmission) {
+  // Packs the values with seqs [first, last] into frames, sending each frame as it
+  // fills; the last, partly filled one stays in the packer (flushFrame() sends it), so
+  // consecutive ranges share frames.
+  bool packValues(uint64_t first, uint64_t last, bool retransmission) {
     uint64_t next = first;
     while (next <= last) {
       absl::StatusOr<SessionPage> page = plan_.values->readInFlight(next, last, kPageBytes);
@@ -324,7 +314,35 @@ class SessionRunner::Run {
       next = page->changes.back().seq + 1;
       if (next == 0) break;  // wrapped past UINT64_MAX
     }
-    return flushFrame(retransmission);
+    return true;
+  }
+
+  // The context documents of ranks [first, last], one DataContext message each (a
+  // DataBatch carries values only), seq = values + rank.
+  bool sendContexts(uint64_t first, uint64_t last, bool retransmission) {
+    const uint64_t values = plan_.size - plan_.context_count;
+    uint64_t next = first;
+    while (next <= last) {
+      absl::StatusOr<SessionPage> page = plan_.contexts(next, last, kPageBytes);
+      if (!page.ok()) return fail(SyncCode::kStorageError, std::string(page.status().message()));
+      if (page->changes.empty()) {
+        return fail(SyncCode::kStorageError,
+                    absl::StrCat("context document ", next, " is missing from the session"));
+      }
+      for (SessionChange& document : page->changes) {
+        Message message;
+        wire::v1::DataContext* context = message.mutable_data_context();
+        context->set_seq(values + document.seq);
+        context->set_session(session_);
+        context->set_id(std::move(document.id));
+        context->set_index(std::move(document.index));
+        context->set_data(std::move(document.data));
+        if (!send(message)) return false;
+        countValues(1, retransmission);
+      }
+      next = page->changes.back().seq + 1;
+    }
+    return true;
   }
 
   bool sendCleans(uint64_t first, uint64_t last, bool retransmission) {
@@ -340,13 +358,21 @@ class SessionRunner::Run {
     return true;
   }
 
+  // Sends the data messages with seqs [first, last]; values may stay in the packer.
   bool sendRange(uint64_t first, uint64_t last, bool retransmission) {
-    if (plan_.values != nullptr) return sendValues(first, last, retransmission);
-    return sendCleans(first, last, retransmission);
+    if (plan_.values == nullptr) return sendCleans(first, last, retransmission);
+    const uint64_t values = plan_.size - plan_.context_count;
+    if (first < values && !packValues(first, std::min(last, values - 1), retransmission)) {
+      return false;
+    }
+    if (last < values) return true;
+    // Contexts follow the values in seq order: the values' last frame goes first.
+    if (!flushFrame(retransmission)) return false;
+    return sendContexts(std::max(first, values) - values, last - values, retransmission);
   }
 
   bool sendData() {
-    if (plan_.size > 0 && !sendRange(0, plan_.size - 1, false)) return false;
+    if (plan_.size > 0 && !(sendRange(0, plan_.size - 1, false) && flushFrame(false))) return false;
     if (plan_.mode == Mode::kCheck) {
       Message message;
       wire::v1::ChecksumModule* checksum = message.mutable_checksum_module();
@@ -381,7 +407,7 @@ class SessionRunner::Run {
     for (const auto& [first, last] : merged) {
       if (!sendRange(first, last, true)) return false;
     }
-    return true;
+    return flushFrame(true);
   }
 
   // A ReqRet identical to the one just served is most likely a stale duplicate of it
@@ -480,11 +506,10 @@ class SessionRunner::Run {
   FramePacker packer_;
 };
 
-SessionRunner::SessionRunner(std::string module, std::function<AgentInfo()> agent_info,
-                             const SessionOptions& options, Transport* transport, Clock* clock,
-                             AnswerChannel* channel, SessionCounters counters, Logger logger)
+SessionRunner::SessionRunner(std::string module, const SessionOptions& options,
+                             Transport* transport, Clock* clock, AnswerChannel* channel,
+                             SessionCounters counters, Logger logger)
     : module_(std::move(module)),
-      agent_info_(std::move(agent_info)),
       options_(options),
       transport_(transport),
       clock_(clock),

@@ -1,6 +1,8 @@
 // SessionRunner: the session lifecycle of PROTOCOL.md §5, and the only code that knows
 // it. Start with retries and backoff, data streamed in frames paged from a
-// SessionSource and paced by the rate limit, End with EndAck/ReqRet handling.
+// SessionSource (then the context documents, if any) and paced by the rate limit, End
+// with EndAck/ReqRet handling; a retransmission packs the values of every requested
+// range into full frames.
 //
 // run() does not commit or abort the source: the caller does, by the result. It
 // returns a SyncResult whatever happens (no exceptions, no crashes) and leaves the
@@ -28,6 +30,11 @@
 
 namespace asp {
 
+// Reads the context documents of a session by rank (0..context_count-1), in pages like
+// SessionSource::readInFlight (SessionChange::seq holds the rank).
+using ContextReader =
+    std::function<absl::StatusOr<SessionPage>(uint64_t first, uint64_t last, size_t max_bytes)>;
+
 // What one session sends. Exactly one of `values`, `cleans`, `checksum` is used,
 // or none (metadata and groups).
 struct SessionPlan {
@@ -35,8 +42,12 @@ struct SessionPlan {
   SyncOption option = SyncOption::kSync;
   std::vector<std::string> indices;
   uint64_t global_version = 0;
+  AgentInfo agent;                     // sent in the Start (and in every resend of it)
   uint64_t size = 0;                   // data messages: seq 0..size-1
   SessionSource* values = nullptr;     // DataValue per seq (DELTA, FULL)
+  // DataContext messages after the values: seqs size-context_count..size-1.
+  uint64_t context_count = 0;
+  ContextReader contexts;
   std::vector<std::string> cleans;     // DataClean per seq (notifyDataClean)
   std::string checksum;                // CHECK: ChecksumModule{indices[0], checksum}
 };
@@ -50,9 +61,8 @@ struct SessionCounters {
 
 class SessionRunner {
  public:
-  SessionRunner(std::string module, std::function<AgentInfo()> agent_info,
-                const SessionOptions& options, Transport* transport, Clock* clock,
-                AnswerChannel* channel, SessionCounters counters, Logger logger);
+  SessionRunner(std::string module, const SessionOptions& options, Transport* transport,
+                Clock* clock, AnswerChannel* channel, SessionCounters counters, Logger logger);
 
   SyncResult run(const SessionPlan& plan);
 
@@ -60,7 +70,6 @@ class SessionRunner {
   class Run;
 
   const std::string module_;
-  const std::function<AgentInfo()> agent_info_;
   const SessionOptions options_;
   Transport* const transport_;
   Clock* const clock_;

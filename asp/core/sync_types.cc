@@ -30,6 +30,20 @@ std::string modeName(Mode mode) {
   return absl::StrCat("mode(", static_cast<int>(mode), ")");
 }
 
+std::string syncOptionName(SyncOption option) {
+  switch (option) {
+    case SyncOption::kSync:
+      return "sync";
+    case SyncOption::kVdFirst:
+      return "vd first";
+    case SyncOption::kVdSync:
+      return "vd sync";
+    case SyncOption::kVdClean:
+      return "vd clean";
+  }
+  return absl::StrCat("option(", static_cast<int>(option), ")");
+}
+
 AgentInfo defaultAgentInfo() {
   AgentInfo info;
   info.id = "000";
@@ -82,7 +96,7 @@ void logSafely(const Logger& logger, LogLevel level, absl::string_view message) 
   }
 }
 
-absl::StatusOr<AgentInfo> askAgentInfo(const std::function<AgentInfo()>& provider) {
+absl::StatusOr<AgentInfo> askAgentInfo(const AgentInfoProvider& provider) {
   try {
     return provider();
   } catch (const std::exception& e) {
@@ -120,6 +134,8 @@ std::string syncCodeName(SyncCode code) {
       return "storage error";
     case SyncCode::kInvalidArgument:
       return "invalid argument";
+    case SyncCode::kAwaitingPrerequisite:
+      return "awaiting prerequisite";
   }
   return absl::StrCat("code(", static_cast<int>(code), ")");
 }
@@ -130,6 +146,7 @@ absl::Status toStatus(const SyncResult& result) {
   switch (result.code) {
     case SyncCode::kManagerNotReady:
     case SyncCode::kTransportError:
+    case SyncCode::kAwaitingPrerequisite:
       return absl::UnavailableError(message);
     case SyncCode::kStartTimeout:
     case SyncCode::kEndTimeout:

@@ -28,8 +28,12 @@ enum class Mode {
   kGroupCheck,
 };
 
-// A hint the manager may use for ordering.
-enum class SyncOption { kSync, kVdFirst, kVdSync };
+// A hint the manager may use for ordering (docs/protocol.md §3). With kVdFirst and
+// kVdSync a DELTA also sends the module's context documents; kVdClean is for
+// notifyDataClean.
+enum class SyncOption { kSync, kVdFirst, kVdSync, kVdClean };
+
+std::string syncOptionName(SyncOption option);
 
 std::string modeName(Mode mode);
 
@@ -48,6 +52,13 @@ struct AgentInfo {
   std::string cluster_name;
   std::string cluster_node;
 };
+
+// Who the agent is, asked before each session call (the Starts of one call all carry
+// the same answer). Unavailable means "not known yet" (the agent is still enrolling, its
+// groups are not assigned): the call waits for it, up to SessionOptions::
+// prerequisite_wait, then fails with SyncCode::kAwaitingPrerequisite. Any other error
+// fails the call as kInvalidArgument. A provider returning a plain AgentInfo converts.
+using AgentInfoProvider = std::function<absl::StatusOr<AgentInfo>()>;
 
 // This host's info from uname/gethostname, with id "000" (the local agent).
 AgentInfo defaultAgentInfo();
@@ -71,6 +82,7 @@ enum class SyncCode {
   kTransportError,    // the message could not be sent
   kStorageError,      // the queue failed
   kInvalidArgument,   // the call itself was wrong (e.g. a mode this call does not take)
+  kAwaitingPrerequisite,  // the agent's identity (or groups) did not become available in time
 };
 
 // "ok", "nothing to do", "already running", ...
@@ -85,6 +97,12 @@ struct SyncResult {
   uint64_t bytes_sent = 0;      // encoded message bytes sent
   uint64_t retransmitted = 0;   // data messages sent again on ReqRet
   absl::Duration duration;      // on the protocol's clock
+  // Sessions the call ran: a DELTA with a backlog above the session bounds runs several
+  // (the counts above are their sums; `session` is the last one's id).
+  uint64_t sessions = 0;
+  // Failed calls in a row, this one included (0 after a success). A stop, "already
+  // running", "nothing to do" and refused arguments leave it as it was.
+  uint64_t consecutive_failures = 0;
 
   // kOk or kNothingToDo.
   bool ok() const { return code == SyncCode::kOk || code == SyncCode::kNothingToDo; }
@@ -124,7 +142,7 @@ void logSafely(const Logger& logger, LogLevel level, absl::string_view message);
 
 // Calls the module's agent-info provider; an exception it throws becomes
 // InvalidArgument ("agent_info threw: ...").
-absl::StatusOr<AgentInfo> askAgentInfo(const std::function<AgentInfo()>& provider);
+absl::StatusOr<AgentInfo> askAgentInfo(const AgentInfoProvider& provider);
 
 }  // namespace asp
 

@@ -16,6 +16,7 @@ AgentSyncProtocol::Options localAgentOptions(const std::string& module,
   o.agent_info = [agent_id] {
     AgentInfo info;
     info.id = agent_id;
+    info.groups = {"default"};  // group sessions wait for groups
     return info;
   };
   return o;

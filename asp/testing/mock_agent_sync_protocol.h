@@ -29,8 +29,8 @@ class MockAgentSyncProtocol : public AgentSyncProtocol {
   MOCK_METHOD(SyncResult, synchronizeMetadataOrGroups,
               (Mode mode, const std::vector<std::string>& indices, uint64_t global_version),
               (override));
-  MOCK_METHOD(SyncResult, notifyDataClean, (const std::vector<std::string>& indices),
-              (override));
+  MOCK_METHOD(SyncResult, notifyDataClean,
+              (const std::vector<std::string>& indices, SyncOption option), (override));
   MOCK_METHOD(absl::Status, parseResponseBuffer, (const uint8_t* data, size_t length),
               (override));
   MOCK_METHOD(void, clearInMemoryData, (), (override));

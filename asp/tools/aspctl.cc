@@ -33,6 +33,8 @@ ABSL_FLAG(int32_t, retries, 3, "Resends of Start and End after a timeout.");
 ABSL_FLAG(asp::tools::DurationFlag, sync_end_delay, asp::tools::DurationFlag{absl::Seconds(1)},
           "Pause between the last data message and End: 1s, 0, 200ms, or plain seconds.");
 ABSL_FLAG(std::string, agent_id, "000", "The agent id sent in Start (manager-copy: whose copy).");
+ABSL_FLAG(std::vector<std::string>, agent_groups, {},
+          "The agent's groups, comma-separated, sent in Start (groups: required).");
 ABSL_FLAG(uint64_t, global_version, 0, "The global version sent with metadata and groups.");
 ABSL_FLAG(std::string, state_dir, "", "The manager's --state_dir (it holds state.db).");
 ABSL_FLAG(bool, verbose, false, "Also print the library's log lines (stderr).");
@@ -157,11 +159,12 @@ const std::map<std::string, Command>& commands() {
         {"module", "queue"}, kSessionExits, metadata}},
       {"groups",
        {"groups session (delta or check)",
-        "aspctl groups --module=M --queue=SOCKET --index=I[,J...] [--mode=delta|check]\n"
-        "              [--global_version=N] [--db=F]\n"
+        "aspctl groups --module=M --queue=SOCKET --index=I[,J...] --agent_groups=G[,H...]\n"
+        "              [--mode=delta|check] [--global_version=N] [--db=F]\n"
         "  A groups session (docs/protocol.md §5.2): no data, the agent's groups and version.",
-        withSessionFlags({"db", "module", "queue", "index", "mode", "global_version"}),
-        {"module", "queue"}, kSessionExits, groups}},
+        withSessionFlags({"db", "module", "queue", "index", "mode", "global_version",
+                          "agent_groups"}),
+        {"module", "queue", "agent_groups"}, kSessionExits, groups}},
       {"manager-copy",
        {"the reference manager's copy of an agent's documents, as JSON lines",
         "aspctl manager-copy --state_dir=DIR --module=M [--agent_id=A] [--index=I]\n"
@@ -216,7 +219,8 @@ std::string flagName(const std::string& arg, bool* takes_value) {
 int checkFlagsBelong(const std::string& name, const Command& command, int argc, char** argv) {
   static const std::set<std::string> ours = {"db", "module", "queue", "index", "checksum", "mode",
                                              "input", "timeout", "retries", "sync_end_delay",
-                                             "agent_id", "global_version", "state_dir", "verbose"};
+                                             "agent_id", "agent_groups", "global_version",
+                                             "state_dir", "verbose"};
   for (int i = 2; i < argc; ++i) {
     bool takes_value = false;
     const std::string flag = flagName(argv[i], &takes_value);

@@ -25,6 +25,7 @@ ABSL_DECLARE_FLAG(asp::tools::DurationFlag, timeout);
 ABSL_DECLARE_FLAG(int32_t, retries);
 ABSL_DECLARE_FLAG(asp::tools::DurationFlag, sync_end_delay);
 ABSL_DECLARE_FLAG(std::string, agent_id);
+ABSL_DECLARE_FLAG(std::vector<std::string>, agent_groups);
 ABSL_DECLARE_FLAG(uint64_t, global_version);
 ABSL_DECLARE_FLAG(std::string, state_dir);
 ABSL_DECLARE_FLAG(bool, verbose);

@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<SocketSyncProtocol>> openSession(bool db_required
   o.session.sync_end_delay = absl::GetFlag(FLAGS_sync_end_delay).value;
   AgentInfo agent = defaultAgentInfo();
   agent.id = absl::GetFlag(FLAGS_agent_id);
+  agent.groups = absl::GetFlag(FLAGS_agent_groups);
   o.agent_info = [agent] { return agent; };
   // The outcome is printed once, by the command; the library's own lines only on request.
   if (absl::GetFlag(FLAGS_verbose)) {

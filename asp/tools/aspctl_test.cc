@@ -296,7 +296,8 @@ TEST_F(Aspctl, MetadataAndGroupsSessionsReachTheManager) {
   Ran metadata = aspctl(session({"metadata", "--index=states-inventory", "--global_version=7"}));
   ASSERT_EQ(metadata.code, 0) << metadata.err;
   EXPECT_NE(metadata.out.find("metadata delta: ok"), std::string::npos) << metadata.out;
-  Ran groups = aspctl(session({"groups", "--index=states-inventory", "--mode=check", "--global_version=8"}));
+  Ran groups = aspctl(session({"groups", "--index=states-inventory", "--mode=check",
+                                   "--agent_groups=default,web", "--global_version=8"}));
   ASSERT_EQ(groups.code, 0) << groups.err;
   managerCopy();  // stops the manager
   auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));
