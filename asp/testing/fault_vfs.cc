@@ -75,7 +75,12 @@ int shimClose(sqlite3_file* f) {
   sqlite3_file* r = real(f);
   int rc = r->pMethods != nullptr ? r->pMethods->xClose(r) : SQLITE_OK;
   sqlite3_free(r);
-  delete shimOf(f)->path;
+  if (const std::string* path = shimOf(f)->path) {
+    Power& p = power();
+    std::lock_guard<std::mutex> lock(p.mu);
+    p.disk.closed(*path);
+    delete path;
+  }
   return rc;
 }
 int shimRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {

@@ -30,7 +30,16 @@ void UnsyncedWrites::opened(const std::string& path, int64_t size_before_open,
   } else if (files_.count(path) == 0) {
     files_[path].synced_size = size_before_open;
   }
-  files_[path].is_database = files_[path].is_database || is_database;
+  File& file = files_[path];
+  file.is_database = file.is_database || is_database;
+  ++file.handles;
+}
+
+void UnsyncedWrites::closed(const std::string& path) {
+  auto it = files_.find(path);
+  if (it == files_.end()) return;
+  File& file = it->second;
+  if (--file.handles <= 0 && file.unsynced_bytes == 0 && file.saved.empty()) files_.erase(it);
 }
 
 void UnsyncedWrites::save(File& file, int64_t begin, int64_t end, const ReadAt& read) {

@@ -4,8 +4,10 @@
 // Per file, by path: the size it had at its last sync and, for each write or truncation
 // since, the synced bytes it replaced. dropAll() puts every file back the way its last
 // sync left it. The model, and what it leaves out:
-//  - A file that already existed when first opened counts as synced as it is; one
-//    created by the open starts empty and synced.
+//  - A file that already existed when opened counts as synced as it is; one created
+//    by the open starts empty and synced. A file is forgotten when its last handle
+//    closes with nothing unsynced (so what other connections do to it in between, not
+//    through FaultVfs, is taken as it is at the next open).
 //  - Nothing written since a sync survives (the harshest case: no write reaches the
 //    platter early, so nothing unsynced can be half there either).
 //  - Deleting a file is durable at once (SQLite deletes a WAL or journal only after
@@ -34,9 +36,12 @@ class UnsyncedWrites {
   using ReadAt = std::function<void(char* buffer, int64_t length, int64_t offset)>;
 
   // `path` was opened; `size_before_open` is its size before the open, -1 when the
-  // open created it. A file already tracked keeps its state (a reopened file loses
-  // what it was written before, unsynced, all the same).
+  // open created it. A file still tracked (another handle has it open, or it was
+  // closed with writes unsynced) keeps its state: a power loss takes those writes back
+  // all the same.
   void opened(const std::string& path, int64_t size_before_open, bool is_database);
+  // A handle of `path` was closed.
+  void closed(const std::string& path);
   // Before `length` bytes are written at `offset` of `path`.
   void beforeWrite(const std::string& path, int64_t offset, int64_t length, const ReadAt& read);
   // Before `path`, now `current_size` bytes long, is truncated to `size`.
@@ -64,6 +69,7 @@ class UnsyncedWrites {
     bool is_database = false;
     uint64_t unsynced_bytes = 0;
     std::vector<Saved> saved;  // oldest first
+    int handles = 0;           // open through FaultVfs
   };
 
   // Keeps the synced bytes of [begin, end) of `file` before they change.
