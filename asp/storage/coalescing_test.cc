@@ -36,8 +36,8 @@ Change remove(const std::string& id, const std::string& data = "", uint64_t vers
 }
 
 // One change as a session sends it, readable in a failure message.
-std::string sent(const std::string& id, bool is_delete, const std::string& data,
-                 uint64_t version, const std::string& index = kIndex) {
+std::string sent(const std::string& id, bool is_delete, const std::string& data, uint64_t version,
+                 const std::string& index = kIndex) {
   return std::string(is_delete ? "delete " : "upsert ") + id + " '" + data + "' version " +
          std::to_string(version) + " in " + index;
 }
@@ -77,11 +77,19 @@ void PrintTo(const Row& row, std::ostream* out) { *out << row.name; }
 const Row kSection6[] = {
     // nothing | CREATE | a pending upsert, new
     {"CreateOnEmptyQueuesUpsert", {}, {create("a", "v1", 1)}, {upsert("a", "v1", 1)}},
-    {"CreateOnEmptyIsNew", {}, {create("a", "v1")}, {upsert("a", "v1")}, Session::kNone,
+    {"CreateOnEmptyIsNew",
+     {},
+     {create("a", "v1")},
+     {upsert("a", "v1")},
+     Session::kNone,
      Newness::kNew},
     // nothing | MODIFY | a pending upsert (not new)
-    {"ModifyOnEmptyQueuesUpsertThatIsNotNew", {}, {modify("a", "v2", 2)}, {upsert("a", "v2", 2)},
-     Session::kNone, Newness::kNotNew},
+    {"ModifyOnEmptyQueuesUpsertThatIsNotNew",
+     {},
+     {modify("a", "v2", 2)},
+     {upsert("a", "v2", 2)},
+     Session::kNone,
+     Newness::kNotNew},
     // nothing | DELETE | a pending delete
     {"DeleteOnEmptyQueuesDelete", {}, {remove("a", "", 4)}, {deletion("a", "", 4)}},
     // a pending upsert | CREATE or MODIFY | the newest data, version and index; "new" kept
@@ -89,49 +97,92 @@ const Row kSection6[] = {
      {create("a", "v1", 1), modify("a", "v2", 2)},
      {create("a", "v3", 3)},
      {upsert("a", "v3", 3)}},
-    {"PendingUpsertStaysNewAfterModify", {create("a", "v1")}, {modify("a", "v2")},
-     {upsert("a", "v2")}, Session::kNone, Newness::kNew},
-    {"NewestIndexWins", {create("a", "v1", 1, "idx-1")}, {modify("a", "v2", 2, "idx-2")},
+    {"PendingUpsertStaysNewAfterModify",
+     {create("a", "v1")},
+     {modify("a", "v2")},
+     {upsert("a", "v2")},
+     Session::kNone,
+     Newness::kNew},
+    {"NewestIndexWins",
+     {create("a", "v1", 1, "idx-1")},
+     {modify("a", "v2", 2, "idx-2")},
      {upsert("a", "v2", 2, "idx-2")}},
     // a pending upsert, new | DELETE | nothing: the manager never saw it
-    {"DeleteOfNewUnsentItemCancelsIt", {create("a", "v1"), create("b", "v1")}, {remove("a")},
+    {"DeleteOfNewUnsentItemCancelsIt",
+     {create("a", "v1"), create("b", "v1")},
+     {remove("a")},
      {upsert("b", "v1")}},
     // a pending upsert, not new | DELETE | a pending delete
-    {"DeleteOfPendingUpsertThatIsNotNewQueuesDelete", {modify("a", "v1", 1)},
-     {remove("a", "gone", 2)}, {deletion("a", "gone", 2)}},
+    {"DeleteOfPendingUpsertThatIsNotNewQueuesDelete",
+     {modify("a", "v1", 1)},
+     {remove("a", "gone", 2)},
+     {deletion("a", "gone", 2)}},
     // a pending delete | CREATE or MODIFY | a pending upsert, not new (the manager still
     // holds the document the delete was for)
-    {"CreateOrModifyOnPendingDeleteQueuesUpsert", {remove("a", "", 1)}, {create("a", "back", 2)},
+    {"CreateOrModifyOnPendingDeleteQueuesUpsert",
+     {remove("a", "", 1)},
+     {create("a", "back", 2)},
      {upsert("a", "back", 2)}},
-    {"UpsertReplacingPendingDeleteIsNotNew", {remove("a")}, {create("a", "back")},
-     {upsert("a", "back")}, Session::kNone, Newness::kNotNew},
+    {"UpsertReplacingPendingDeleteIsNotNew",
+     {remove("a")},
+     {create("a", "back")},
+     {upsert("a", "back")},
+     Session::kNone,
+     Newness::kNotNew},
     // a pending delete | DELETE | one pending delete, newest version
-    {"DeleteOfPendingDeleteKeepsOneDelete", {remove("a", "", 1)}, {remove("a", "", 2)},
+    {"DeleteOfPendingDeleteKeepsOneDelete",
+     {remove("a", "", 1)},
+     {remove("a", "", 2)},
      {deletion("a", "", 2)}},
 };
 
 const Row kInFlight[] = {
     // a change in flight | anything | the in-flight copy unchanged (even when asked
     // again); the newest change kept, pending after the session
-    {"ChangeInFlightIsUnchangedAndNewestStaysPendingAfterCommit", {create("a", "v1", 1)},
-     {modify("a", "v2", 2)}, {upsert("a", "v2", 2)}, Session::kCommitted, Newness::kNotChecked,
+    {"ChangeInFlightIsUnchangedAndNewestStaysPendingAfterCommit",
+     {create("a", "v1", 1)},
+     {modify("a", "v2", 2)},
+     {upsert("a", "v2", 2)},
+     Session::kCommitted,
+     Newness::kNotChecked,
      /*resent=*/{upsert("a", "v1", 1)}},
     // After a failed session: the newest content, at its first-recorded position.
-    {"ChangeInFlightTakesNewestContentAfterAbort", {create("a", "v1", 1), create("b", "b1", 1)},
-     {modify("a", "v2", 2)}, {upsert("a", "v2", 2), upsert("b", "b1", 1)}, Session::kAborted},
+    {"ChangeInFlightTakesNewestContentAfterAbort",
+     {create("a", "v1", 1), create("b", "b1", 1)},
+     {modify("a", "v2", 2)},
+     {upsert("a", "v2", 2), upsert("b", "b1", 1)},
+     Session::kAborted},
     // Sent in a session that did not confirm: the manager may have applied it.
-    {"ChangeSentInFailedSessionIsNoLongerNew", {create("a", "v1")}, {}, {upsert("a", "v1")},
-     Session::kAborted, Newness::kNotNew},
-    {"DeleteDuringFlightOfUpsertIsSentAfterCommit", {create("a", "v1")}, {remove("a")},
-     {deletion("a")}, Session::kCommitted},
+    {"ChangeSentInFailedSessionIsNoLongerNew",
+     {create("a", "v1")},
+     {},
+     {upsert("a", "v1")},
+     Session::kAborted,
+     Newness::kNotNew},
+    {"DeleteDuringFlightOfUpsertIsSentAfterCommit",
+     {create("a", "v1")},
+     {remove("a")},
+     {deletion("a")},
+     Session::kCommitted},
     // A create while an upsert is in flight is not new: that upsert may land.
-    {"CreateThenDeleteDuringFlightOfUpsertStillSendsDelete", {create("a", "v1")},
-     {create("a", "v2"), remove("a")}, {deletion("a")}, Session::kCommitted},
+    {"CreateThenDeleteDuringFlightOfUpsertStillSendsDelete",
+     {create("a", "v1")},
+     {create("a", "v2"), remove("a")},
+     {deletion("a")},
+     Session::kCommitted},
     // A create while a delete is in flight is new once that delete is confirmed.
-    {"CreateDuringFlightOfDeleteIsNewAfterCommit", {remove("a")}, {create("a", "v1")},
-     {upsert("a", "v1")}, Session::kCommitted, Newness::kNew},
-    {"CreateDuringFlightOfDeleteIsNotNewAfterAbort", {remove("a")}, {create("a", "v1")},
-     {upsert("a", "v1")}, Session::kAborted, Newness::kNotNew},
+    {"CreateDuringFlightOfDeleteIsNewAfterCommit",
+     {remove("a")},
+     {create("a", "v1")},
+     {upsert("a", "v1")},
+     Session::kCommitted,
+     Newness::kNew},
+    {"CreateDuringFlightOfDeleteIsNotNewAfterAbort",
+     {remove("a")},
+     {create("a", "v1")},
+     {upsert("a", "v1")},
+     Session::kAborted,
+     Newness::kNotNew},
 };
 
 class CoalescingTest : public ::testing::TestWithParam<Row> {

@@ -131,8 +131,7 @@ class PowerLoss : public ::testing::Test {
 
   // The power goes off (unless it already has), the dead process's queue closes
   // without reaching the disk, and the machine comes back with the file intact.
-  void loseThePowerAndReboot(std::unique_ptr<SqliteChangeQueue>& queue,
-                             const std::string& path) {
+  void loseThePowerAndReboot(std::unique_ptr<SqliteChangeQueue>& queue, const std::string& path) {
     FaultVfs::get().losePower();
     bytes_dropped_ += FaultVfs::get().bytesDropped();
     queue.reset();
@@ -202,8 +201,9 @@ TEST_F(PowerLoss, ConcurrentWritersSharingCommitsLoseNothingAcknowledged) {
   }
   uint64_t acknowledged = 0;
   for (const Writer& writer : writers) acknowledged += writer.acknowledged;
-  std::cout << kRounds << " power losses, " << kWriters << " writers at Durability::kPowerLoss: "
-            << acknowledged << " changes acknowledged, all present (" << syncs
+  std::cout << kRounds << " power losses, " << kWriters
+            << " writers at Durability::kPowerLoss: " << acknowledged
+            << " changes acknowledged, all present (" << syncs
             << " syncs for them: shared commits)\n";
   EXPECT_GT(acknowledged, 0u);
 }

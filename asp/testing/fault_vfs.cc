@@ -230,9 +230,7 @@ int shimRandomness(sqlite3_vfs*, int n, char* out) {
   return realVfs()->xRandomness(realVfs(), n, out);
 }
 int shimSleep(sqlite3_vfs*, int micros) { return realVfs()->xSleep(realVfs(), micros); }
-int shimCurrentTime(sqlite3_vfs*, double* out) {
-  return realVfs()->xCurrentTime(realVfs(), out);
-}
+int shimCurrentTime(sqlite3_vfs*, double* out) { return realVfs()->xCurrentTime(realVfs(), out); }
 int shimGetLastError(sqlite3_vfs*, int n, char* out) {
   return realVfs()->xGetLastError(realVfs(), n, out);
 }

@@ -90,9 +90,8 @@ void SimulatedClock::waitUntil(std::unique_lock<std::mutex>& lock, std::conditio
 
 bool SimulatedClock::awaitWaiters(int count) {
   std::unique_lock<std::mutex> lock(mu_);
-  return waiters_cv_.wait_for(lock, std::chrono::seconds(10), [&] {
-    return waiting_until_.size() >= static_cast<size_t>(count);
-  });
+  return waiters_cv_.wait_for(lock, std::chrono::seconds(10),
+                              [&] { return waiting_until_.size() >= static_cast<size_t>(count); });
 }
 
 bool SimulatedClock::awaitWaitersWithDeadlineAfter(absl::Time time, int count) {

@@ -23,8 +23,7 @@ void writeAt(int fd, const std::string& bytes, int64_t offset) {
 
 }  // namespace
 
-void UnsyncedWrites::opened(const std::string& path, int64_t size_before_open,
-                            bool is_database) {
+void UnsyncedWrites::opened(const std::string& path, int64_t size_before_open, bool is_database) {
   if (size_before_open < 0) {
     files_[path] = File{};  // new, or recreated after someone else removed it
   } else if (files_.count(path) == 0) {
@@ -58,8 +57,8 @@ void UnsyncedWrites::beforeWrite(const std::string& path, int64_t offset, int64_
   it->second.unsynced_bytes += static_cast<uint64_t>(length);
 }
 
-void UnsyncedWrites::beforeTruncate(const std::string& path, int64_t size,
-                                    int64_t current_size, const ReadAt& read) {
+void UnsyncedWrites::beforeTruncate(const std::string& path, int64_t size, int64_t current_size,
+                                    const ReadAt& read) {
   auto it = files_.find(path);
   if (it == files_.end()) return;
   save(it->second, size, current_size, read);
