@@ -192,6 +192,27 @@ TEST(Callbacks, AnAgentInfoThatThrowsFailsOneSessionAndTheNextOneRuns) {
   h.expectNextDeltaSendsAndConverges(1);
 }
 
+TEST(Refusals, BadArgumentsAreNeitherSentNorCountedAsSessions) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kCheck).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->checkIntegrity("", h.moduleChecksum()).code, SyncCode::kInvalidArgument);
+  SyncResult bad_checksum = h.protocol->checkIntegrity(kIndex, "ABC");
+  EXPECT_EQ(bad_checksum.code, SyncCode::kInvalidArgument);
+  EXPECT_NE(bad_checksum.message.find("'ABC'"), std::string::npos) << bad_checksum.message;
+  EXPECT_EQ(h.protocol->requiresFullSync(kIndex, "ABC").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->notifyDataClean({}).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->notifyDataClean({kIndex, ""}).code, SyncCode::kInvalidArgument);
+  EXPECT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kDelta, {kIndex}, 1).code,
+            SyncCode::kInvalidArgument);
+  EXPECT_TRUE(h.transport.sent().empty()) << "nothing reached the manager";
+  const Stats stats = h.protocol->stats();
+  EXPECT_EQ(stats.sessions_ok + stats.sessions_failed, 0u);
+  EXPECT_EQ(stats.last_failure, "");
+  EXPECT_EQ(h.pending(), 1u) << "the queue is untouched";
+}
+
 TEST(ParseResponseBuffer, RejectsMalformedBytesWithoutCrashing) {
   ProtocolHarness h;
   const std::string garbage = "\xff\xff\xff\xff\x0f garbage";

@@ -4,10 +4,12 @@
 #ifndef ASP_CORE_PROTOCOL_HARNESS_H_
 #define ASP_CORE_PROTOCOL_HARNESS_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -35,6 +37,56 @@ inline std::string reqRet(uint64_t session,
     r->set_end(end);
   }
   return m.SerializeAsString();
+}
+
+// The bytes of a StartAck / EndAck with `status` for `session`.
+inline std::string startAck(wire::v1::Status status, uint64_t session) {
+  wire::v1::Message m;
+  m.mutable_start_ack()->set_status(status);
+  m.mutable_start_ack()->set_session(session);
+  return m.SerializeAsString();
+}
+inline std::string endAck(wire::v1::Status status, uint64_t session) {
+  wire::v1::Message m;
+  m.mutable_end_ack()->set_status(status);
+  m.mutable_end_ack()->set_session(session);
+  return m.SerializeAsString();
+}
+
+// Timeout 30 s, retries 3, backoff 1 s doubling to 30 s, no jitter, End delay 1 s:
+// exact times.
+inline void exactTiming(AgentSyncProtocol::Options& o) {
+  o.session.timeout = absl::Seconds(30);
+  o.session.retries = 3;
+  o.session.backoff.initial = absl::Seconds(1);
+  o.session.backoff.cap = absl::Seconds(30);
+  o.session.backoff.jitter = 0;
+  o.session.sync_end_delay = absl::Seconds(1);
+}
+
+// Runs a DELTA session (or any other call) on its own thread; the test acts while it
+// waits.
+class BackgroundSync {
+ public:
+  explicit BackgroundSync(AgentSyncProtocol& protocol)
+      : BackgroundSync([&protocol] { return protocol.synchronizeModule(Mode::kDelta); }) {}
+  explicit BackgroundSync(std::function<SyncResult()> call)
+      : thread_([this, call = std::move(call)] { result_ = call(); }) {}
+  SyncResult join() {
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  SyncResult result_;
+  std::thread thread_;
+};
+
+// Spins (in real time, up to 30 s) until `condition` holds: a fake's counter, say.
+inline void waitUntil(const std::function<bool()>& condition) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!condition() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  ASSERT_TRUE(condition());
 }
 
 class ProtocolHarness {

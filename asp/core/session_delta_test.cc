@@ -1,4 +1,5 @@
-// DELTA sessions end to end against the in-process fake manager (docs/protocol.md §5).
+// DELTA sessions end to end against the in-process fake manager (docs/protocol.md §5),
+// recorded synchronously or asynchronously.
 #include <set>
 
 #include "asp/core/protocol_harness.h"
@@ -180,6 +181,15 @@ TEST(DeltaSession, LargestChangeThatFitsIsSentInOneFrame) {
   h.module[kIndex]["big"] = manager::Document{payload, 1};
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
   for (const Message& m : h.transport.sent()) EXPECT_LE(m.ByteSizeLong() + 6, 65536u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(AsynchronousRecording, ASessionIncludesEverythingRecordedBeforeIt) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.asynchronous_recording = true; });
+  for (int i = 0; i < 2000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.changes, 2000u);
   EXPECT_EQ(h.managerState(), h.module);
 }
 

@@ -120,6 +120,21 @@ TEST(FullSync, FailureKeepsTheRecoverySetForARetry) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
+TEST(FullSync, LostDataIsRetransmittedFromTheRecoverySet) {
+  ProtocolHarness h;
+  for (int i = 0; i < 500; ++i) {
+    const std::string id = "doc" + std::to_string(i);
+    ASSERT_TRUE(h.protocol->persistDifferenceInMemory(id, Operation::kCreate, kIndex, "v", 1).ok());
+    h.module[kIndex][id] = manager::Document{"v", 1};
+  }
+  h.manager.loseDataRandomly(0.1, 8);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kFull);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, h.manager.dataLost());
+  EXPECT_GT(result.retransmitted, 0u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
 TEST(DataClean, EmptiesTheIndexOnTheManagerAndDropsItsQueuedChanges) {
   ProtocolHarness h;
   for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
@@ -185,6 +200,14 @@ TEST(DataClean, ModuleWithNoDocumentsRecoversWithACleanInsteadOfAFullSync) {
   ASSERT_TRUE(*full);
   ASSERT_TRUE(h.protocol->notifyDataClean({kIndex}).ok());
   EXPECT_FALSE(*h.protocol->requiresFullSync(kIndex, h.moduleChecksum()));
+}
+
+TEST(DataClean, RepeatedIndexNamesAreCleanedOnce) {
+  ProtocolHarness h;
+  SyncResult result = h.protocol->notifyDataClean({kIndex, "other", kIndex});
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.changes, 2u);
+  EXPECT_EQ(h.transport.count(Message::kDataClean), 2);
 }
 
 class MetadataOrGroups : public ::testing::TestWithParam<std::pair<Mode, wire::v1::Mode>> {};

@@ -11,13 +11,11 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <map>
-#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 
-#include "asp/storage/queue_test_util.h"
+#include "asp/storage/queue_model.h"
 #include "asp/testing/sqlite_query.h"
 #include "asp/testing/temp_dir.h"
 #include "gtest/gtest.h"
@@ -26,81 +24,11 @@ namespace asp {
 namespace {
 
 using testing::integrityCheck;
+using testing::QueueModel;
+using testing::streamChange;
 
 constexpr int kKills = 60;
 constexpr uint64_t kSessionBegun = UINT64_MAX;
-
-// The i-th change of the deterministic stream the child records.
-Change changeAt(uint64_t i) {
-  const uint64_t h = (i * 0x9E3779B97F4A7C15ull) >> 32;
-  static const Operation kOps[] = {Operation::kCreate, Operation::kModify, Operation::kDelete};
-  return Change{"file-" + std::to_string(h % 40), "idx-" + std::to_string(h % 3),
-                kOps[(h >> 8) % 3], "v" + std::to_string(i), i};
-}
-
-// Test oracle: the §6 rules, written independently of the implementation.
-class Model {
- public:
-  struct Entry {
-    bool is_delete;
-    bool is_new;
-    std::string index, data;
-    uint64_t version;
-  };
-
-  void record(const Change& c) {
-    const bool del = c.operation == Operation::kDelete;
-    auto p = pending_.find(c.id);
-    if (p == pending_.end()) {
-      auto f = in_flight_.find(c.id);
-      const bool is_new = c.operation == Operation::kCreate &&
-                          (f == in_flight_.end() || f->second.is_delete);
-      pending_[c.id] = Entry{del, is_new, c.index, c.data, c.version};
-      return;
-    }
-    Entry& e = p->second;
-    if (del && !e.is_delete && e.is_new) {
-      pending_.erase(p);
-      return;
-    }
-    e = Entry{del, !del && !e.is_delete && e.is_new, c.index, c.data, c.version};
-  }
-  void begin() {
-    in_flight_ = std::move(pending_);
-    pending_.clear();
-  }
-  // Abort / crash recovery: in flight comes back, merged, no longer new.
-  void recover() {
-    for (auto& [id, e] : in_flight_) {
-      auto p = pending_.find(id);
-      Entry merged = p != pending_.end() ? p->second : e;
-      merged.is_new = false;
-      pending_[id] = merged;
-    }
-    in_flight_.clear();
-  }
-  void forgetNew() {
-    for (auto& [id, e] : pending_) e.is_new = false;
-  }
-  const std::map<std::string, Entry>& pending() const { return pending_; }
-
- private:
-  std::map<std::string, Entry> pending_, in_flight_;
-};
-
-bool sameState(const Model& model, const std::vector<SessionChange>& actual) {
-  if (model.pending().size() != actual.size()) return false;
-  for (const SessionChange& c : actual) {
-    auto it = model.pending().find(c.id);
-    if (it == model.pending().end()) return false;
-    const Model::Entry& e = it->second;
-    if (e.is_delete != c.is_delete || e.data != c.data || e.version != c.version ||
-        e.index != c.index) {
-      return false;
-    }
-  }
-  return true;
-}
 
 [[noreturn]] void childMain(const std::string& path, uint64_t start, bool begin_session,
                             int fd) {
@@ -113,11 +41,10 @@ bool sameState(const Model& model, const std::vector<SessionChange>& actual) {
     if (write(fd, &kSessionBegun, sizeof(kSessionBegun)) != sizeof(kSessionBegun)) _exit(4);
   }
   for (uint64_t i = start;; ++i) {
-    if (!(*queue)->record(changeAt(i)).ok()) _exit(5);
+    if (!(*queue)->record(streamChange(i)).ok()) _exit(5);
     if (write(fd, &i, sizeof(i)) != sizeof(i)) _exit(6);
   }
 }
-
 
 TEST(CrashTest, EveryAcknowledgedChangeSurvivesSigkill) {
   const char* forced = std::getenv("ASP_CRASH_SEED");
@@ -126,7 +53,7 @@ TEST(CrashTest, EveryAcknowledgedChangeSurvivesSigkill) {
   std::mt19937_64 rng(seed);
   testing::TempDir dir;
   const std::string path = dir.file("fim_sync.db");
-  Model model;
+  QueueModel model;
   uint64_t next = 0;
   uint64_t total_acked = 0;
 
@@ -166,25 +93,21 @@ TEST(CrashTest, EveryAcknowledgedChangeSurvivesSigkill) {
     close(fds[0]);
 
     if (begin_session) model.begin();
-    for (uint64_t i = next; i < next + acked; ++i) model.record(changeAt(i));
+    for (uint64_t i = next; i < next + acked; ++i) model.record(streamChange(i));
     // The child may have committed one more change without reporting it.
-    Model with_one_more = model;
-    with_one_more.record(changeAt(next + acked));
+    QueueModel with_one_more = model;
+    with_one_more.record(streamChange(next + acked));
     if (begin_session) {
       model.recover();
       with_one_more.recover();
     }
 
     ASSERT_EQ(integrityCheck(path), "ok") << "round " << round;
-    auto queue = testing::openQueue(path);
-    ASSERT_NE(queue, nullptr);
-    std::vector<SessionChange> actual = testing::beginAndReadAll(*queue);
-    ASSERT_TRUE(queue->abortSession().ok());
-    queue.reset();
-    if (sameState(model, actual)) {
+    std::vector<SessionChange> actual = testing::queuedAfterReopen(path);
+    if (model.matches(actual)) {
       next += acked;
     } else {
-      ASSERT_TRUE(sameState(with_one_more, actual))
+      ASSERT_TRUE(with_one_more.matches(actual))
           << "round " << round << ": the queue lost or altered an acknowledged change ("
           << acked << " acknowledged this round, " << actual.size() << " ids queued)";
       model = with_one_more;

@@ -1,8 +1,12 @@
 #include "asp/testing/fault_vfs.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <cstring>
+#include <string>
+
+#include "asp/testing/unsynced_writes.h"
 
 namespace asp::testing {
 namespace {
@@ -11,16 +15,72 @@ namespace {
 struct ShimFile {
   sqlite3_file base;
   sqlite3_file* real;
+  std::string* path;  // tracked for power losses; nullptr for a temporary file (no name)
 };
+
+// The power supply, and the disk model behind every tracked file (unsynced_writes.h).
+// `mu` also serializes the real writes, truncations and syncs of every file opened
+// through the shim, so a power loss falls between two of them: a sync happened wholly
+// before it (its bytes survive) or not at all.
+struct Power {
+  std::mutex mu;
+  std::atomic<bool> off{false};
+  int64_t writes_left = -1;  // before the power goes off by itself; negative: never
+  std::atomic<uint64_t> bytes_dropped{0};
+  UnsyncedWrites disk;
+
+  // Requires mu.
+  void cut() {
+    if (off) return;
+    bytes_dropped = disk.dropAll();
+    off = true;
+  }
+  // Counts one write against losePowerAfterWrites(); true when this one cuts the power.
+  // Requires mu.
+  bool dueAtThisWrite() {
+    if (writes_left < 0) return false;
+    if (writes_left-- > 0) return false;
+    writes_left = -1;
+    return true;
+  }
+};
+
+Power& power() {
+  static Power* instance = new Power();
+  return *instance;
+}
 
 sqlite3_vfs* realVfs() { return static_cast<sqlite3_vfs*>(sqlite3_vfs_find(nullptr)); }
 
-sqlite3_file* real(sqlite3_file* file) { return reinterpret_cast<ShimFile*>(file)->real; }
+ShimFile* shimOf(sqlite3_file* file) { return reinterpret_cast<ShimFile*>(file); }
+sqlite3_file* real(sqlite3_file* file) { return shimOf(file)->real; }
+
+// Reads the real file's bytes before they change (UnsyncedWrites::ReadAt).
+UnsyncedWrites::ReadAt readerOf(sqlite3_file* file) {
+  return [r = real(file)](char* buffer, int64_t length, int64_t offset) {
+    const int rc = r->pMethods->xRead(r, buffer, static_cast<int>(length), offset);
+    // A short read is zero-filled by SQLite; anything else we zero ourselves.
+    if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) {
+      std::memset(buffer, 0, static_cast<size_t>(length));
+    }
+  };
+}
+
+int64_t sizeOf(sqlite3_file* file) {
+  sqlite3_int64 size = 0;
+  return real(file)->pMethods->xFileSize(real(file), &size) == SQLITE_OK ? size : 0;
+}
 
 int shimClose(sqlite3_file* f) {
   sqlite3_file* r = real(f);
   int rc = r->pMethods != nullptr ? r->pMethods->xClose(r) : SQLITE_OK;
   sqlite3_free(r);
+  if (const std::string* path = shimOf(f)->path) {
+    Power& p = power();
+    std::lock_guard<std::mutex> lock(p.mu);
+    p.disk.closed(*path);
+    delete path;
+  }
   return rc;
 }
 int shimRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
@@ -29,18 +89,38 @@ int shimRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   if (rc == SQLITE_OK) FaultVfs::get().damageRead(buf, n);
   return rc;
 }
+// While the power is off, writes, truncations, syncs and deletes are discarded and
+// reported done: nothing the dead machine's connections do reaches a file.
 int shimWrite(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   FaultVfs& vfs = FaultVfs::get();
   if (vfs.shouldFailWrite()) return vfs.writeError();
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (p.dueAtThisWrite()) p.cut();
+  if (p.off) return SQLITE_OK;
+  if (const std::string* path = shimOf(f)->path) p.disk.beforeWrite(*path, off, n, readerOf(f));
   return real(f)->pMethods->xWrite(real(f), buf, n, off);
 }
 int shimTruncate(sqlite3_file* f, sqlite3_int64 size) {
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (p.off) return SQLITE_OK;
+  if (const std::string* path = shimOf(f)->path) {
+    p.disk.beforeTruncate(*path, size, sizeOf(f), readerOf(f));
+  }
   return real(f)->pMethods->xTruncate(real(f), size);
 }
 int shimSync(sqlite3_file* f, int flags) {
   FaultVfs& vfs = FaultVfs::get();
   if (vfs.shouldFailSync()) return vfs.syncError();
-  return real(f)->pMethods->xSync(real(f), flags);
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (p.off) return SQLITE_OK;
+  const int rc = real(f)->pMethods->xSync(real(f), flags);
+  if (const std::string* path = shimOf(f)->path; rc == SQLITE_OK && path != nullptr) {
+    p.disk.synced(*path, sizeOf(f));
+  }
+  return rc;
 }
 int shimFileSize(sqlite3_file* f, sqlite3_int64* size) {
   return real(f)->pMethods->xFileSize(real(f), size);
@@ -94,10 +174,21 @@ const sqlite3_io_methods kShimMethods = {
     shimUnfetch,
 };
 
+// -1 when `path` does not exist.
+int64_t sizeOnDisk(const char* path) {
+  struct stat st;
+  return path != nullptr && stat(path, &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
 int shimOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   ShimFile* shim = reinterpret_cast<ShimFile*>(file);
   shim->base.pMethods = nullptr;
+  shim->path = nullptr;
   if (FaultVfs::get().shouldFailOpen()) return SQLITE_CANTOPEN;
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (p.off) return SQLITE_CANTOPEN;
+  const int64_t size_before_open = sizeOnDisk(name);
   sqlite3_vfs* vfs = realVfs();
   shim->real = static_cast<sqlite3_file*>(sqlite3_malloc(vfs->szOsFile));
   if (shim->real == nullptr) return SQLITE_NOMEM;
@@ -108,11 +199,19 @@ int shimOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int*
     sqlite3_free(shim->real);
     return rc;
   }
+  if (name != nullptr) {
+    shim->path = new std::string(name);
+    p.disk.opened(*shim->path, size_before_open, (flags & SQLITE_OPEN_MAIN_DB) != 0);
+  }
   shim->base.pMethods = &kShimMethods;
   return SQLITE_OK;
 }
 
 int shimDelete(sqlite3_vfs*, const char* name, int sync_dir) {
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (p.off) return SQLITE_OK;
+  p.disk.deleted(name);
   return realVfs()->xDelete(realVfs(), name, sync_dir);
 }
 int shimAccess(sqlite3_vfs*, const char* name, int flags, int* out) {
@@ -131,9 +230,7 @@ int shimRandomness(sqlite3_vfs*, int n, char* out) {
   return realVfs()->xRandomness(realVfs(), n, out);
 }
 int shimSleep(sqlite3_vfs*, int micros) { return realVfs()->xSleep(realVfs(), micros); }
-int shimCurrentTime(sqlite3_vfs*, double* out) {
-  return realVfs()->xCurrentTime(realVfs(), out);
-}
+int shimCurrentTime(sqlite3_vfs*, double* out) { return realVfs()->xCurrentTime(realVfs(), out); }
 int shimGetLastError(sqlite3_vfs*, int n, char* out) {
   return realVfs()->xGetLastError(realVfs(), n, out);
 }
@@ -225,7 +322,30 @@ void FaultVfs::damageRead(void* buffer, int length) {
   }
 }
 
+void FaultVfs::losePower() {
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  p.cut();
+}
+
+void FaultVfs::losePowerAfterWrites(int64_t successes) {
+  Power& p = power();
+  std::lock_guard<std::mutex> lock(p.mu);
+  p.writes_left = successes;
+}
+
+bool FaultVfs::powerLost() const { return power().off; }
+
+uint64_t FaultVfs::bytesDropped() const { return power().bytes_dropped; }
+
 void FaultVfs::reset() {
+  {
+    Power& p = power();
+    std::lock_guard<std::mutex> lock(p.mu);
+    p.off = false;
+    p.writes_left = -1;
+    p.bytes_dropped = 0;
+  }
   flipOnRead("");
   writes_left_ = -1;
   syncs_left_ = -1;

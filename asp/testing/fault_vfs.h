@@ -1,9 +1,12 @@
 // FaultVfs: an SQLite VFS for tests that wraps the default one, counts writes, syncs
-// and opens, and makes chosen operations fail (EIO, ENOSPC) now or after a count.
+// and opens, makes chosen operations fail (EIO, ENOSPC) now or after a count, and
+// simulates a power loss: what was written but not synced is lost (LevelDB's
+// DropUnsyncedFileData; see losePower()).
 //
 // Register once per process with FaultVfs::get(), then open databases with the VFS
 // name kName (SqliteChangeQueue::Options::vfs). Faults apply to every file opened
-// through it. Counters and faults are process-wide; reset() clears both.
+// through it. Counters, faults and the power are process-wide; reset() clears the
+// faults and counters and turns the power back on.
 // Thread-safe.
 #ifndef ASP_TESTING_FAULT_VFS_H_
 #define ASP_TESTING_FAULT_VFS_H_
@@ -37,8 +40,29 @@ class FaultVfs {
   // Bit rot: every read comes back with the first byte of each occurrence of `pattern`
   // flipped (the file itself is unchanged). Empty: off.
   void flipOnRead(const std::string& pattern);
-  // Clears faults and counters.
+  // Clears faults and counters; after a power loss, the power is back on.
   void reset();
+
+  // ---- Power loss ----
+  // From its first open, every named file opened through the VFS is tracked: the bytes
+  // it held at its last sync (xSync) are on the disk, what was written or truncated
+  // since is in the page cache only (the model: unsynced_writes.h).
+  //
+  // The power goes off now: every tracked file gets back the bytes of its last sync,
+  // the WAL index of every database (its -shm file, shared memory) is zeroed so SQLite
+  // rebuilds it from the WAL, and the machine stays off until reset(): writes,
+  // truncations, syncs and deletes through the VFS are discarded (and reported done),
+  // opens fail. Connections still open stand for processes that died with the machine:
+  // close them all before reset() and before opening the files again.
+  void losePower();
+  // The power goes off inside the write that follows `successes` more writes (0: the
+  // next one); that write is discarded with everything after it.
+  void losePowerAfterWrites(int64_t successes);
+  // Whether the power is off (since losePower() or its trigger, until reset()). A call
+  // that returns OK while the power is off acknowledged nothing durable.
+  bool powerLost() const;
+  // Bytes written since their file's last sync that the last power loss took back.
+  uint64_t bytesDropped() const;
 
   uint64_t reads() const { return reads_.load(); }
   uint64_t writes() const { return writes_.load(); }

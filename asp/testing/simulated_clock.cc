@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 namespace asp::testing {
@@ -75,20 +76,30 @@ void SimulatedClock::waitUntil(std::unique_lock<std::mutex>& lock, std::conditio
   }
   lock.lock();
   if (mode_ == Mode::kAutoAdvance) return;
+  std::multiset<absl::Time>::iterator waiting;
   {
     std::lock_guard<std::mutex> clock_lock(mu_);
     if (now_ >= deadline) return;
-    ++waiters_;
+    waiting = waiting_until_.insert(deadline);
   }
   waiters_cv_.notify_all();
   cv.wait_for(lock, std::chrono::milliseconds(1));
   std::lock_guard<std::mutex> clock_lock(mu_);
-  --waiters_;
+  waiting_until_.erase(waiting);
 }
 
 bool SimulatedClock::awaitWaiters(int count) {
   std::unique_lock<std::mutex> lock(mu_);
-  return waiters_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return waiters_ >= count; });
+  return waiters_cv_.wait_for(lock, std::chrono::seconds(10),
+                              [&] { return waiting_until_.size() >= static_cast<size_t>(count); });
+}
+
+bool SimulatedClock::awaitWaitersWithDeadlineAfter(absl::Time time, int count) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return waiters_cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+    const auto after = waiting_until_.upper_bound(time);
+    return std::distance(after, waiting_until_.end()) >= count;
+  });
 }
 
 }  // namespace asp::testing

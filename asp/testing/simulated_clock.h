@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "absl/time/time.h"
 #include "asp/base/clock.h"
@@ -47,6 +48,10 @@ class SimulatedClock final : public Clock {
   // Blocks (in real time, up to 10 s) until at least `count` threads are waiting.
   // Returns false on timeout.
   bool awaitWaiters(int count);
+  // The same, counting only threads whose deadline lies after `time`. After advance()
+  // to `time` ends a wait, this tells the wait that follows it (a backoff after a
+  // timeout, say) from the thread that has yet to notice its deadline came.
+  bool awaitWaitersWithDeadlineAfter(absl::Time time, int count = 1);
 
   // Time elapsed since construction.
   absl::Duration elapsed();
@@ -61,7 +66,7 @@ class SimulatedClock final : public Clock {
   std::condition_variable waiters_cv_;
   absl::Time now_;
   std::multimap<absl::Time, std::function<void()>> events_;
-  int waiters_ = 0;
+  std::multiset<absl::Time> waiting_until_;  // the deadline of each waiting thread
 };
 
 }  // namespace asp::testing

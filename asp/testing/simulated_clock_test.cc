@@ -1,5 +1,6 @@
 #include "asp/testing/simulated_clock.h"
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -70,6 +71,27 @@ TEST(SimulatedClock, ManualModeWaitsUntilTheTestAdvances) {
   clock.advance(absl::Seconds(30));
   waiter.join();
   EXPECT_TRUE(done);
+}
+
+TEST(SimulatedClock, AwaitingWaitersPastATimeSkipsThoseWhoseDeadlineCame) {
+  SimulatedClock clock(SimulatedClock::Mode::kManual);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<bool> second_wait_began{false};
+  std::thread waiter([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    const absl::Time timeout = clock.now() + absl::Seconds(30);
+    while (clock.now() < timeout) clock.waitUntil(lock, cv, timeout);
+    second_wait_began = true;  // a backoff after the timeout
+    const absl::Time backoff = clock.now() + absl::Seconds(1);
+    while (clock.now() < backoff) clock.waitUntil(lock, cv, backoff);
+  });
+  ASSERT_TRUE(clock.awaitWaiters(1));
+  clock.advance(absl::Seconds(30));
+  ASSERT_TRUE(clock.awaitWaitersWithDeadlineAfter(clock.now()));
+  EXPECT_TRUE(second_wait_began) << "not the first wait, whose deadline is now";
+  clock.advance(absl::Seconds(1));
+  waiter.join();
 }
 
 }  // namespace

@@ -1,0 +1,93 @@
+// Answers the agent must not take at face value (docs/protocol.md §5): for the wrong
+// session, duplicated, late and reordered, and ReqRets out of range, inverted, empty or
+// endless.
+#include "asp/core/protocol_harness.h"
+#include "gtest/gtest.h"
+
+namespace asp {
+namespace {
+
+using testing::exactTiming;
+using testing::ProtocolHarness;
+using testing::reqRet;
+using wire::v1::Message;
+
+TEST(Answers, WrongSessionIsIgnoredAndCounted) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.manager.corruptSessionOfNextAnswers(1); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2) << "the wrong-session EndAck did not count";
+  EXPECT_GE(h.protocol->stats().answers_ignored, 1u);
+}
+
+TEST(Answers, DuplicatesAreIgnoredAndCounted) {
+  ProtocolHarness h;
+  h.manager.setDuplicateAnswers(true);
+  h.manager.loseSeqsOnce({1});
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 1u) << "a duplicated ReqRet is served once";
+  EXPECT_GE(h.protocol->stats().answers_ignored, 3u);  // StartAck, ReqRet, EndAck copies
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Answers, JitteredLateAnswersStillConvergeExactly) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) {
+    o.session.timeout = absl::Seconds(2);
+    o.session.retries = 10;
+    o.session.backoff.initial = absl::Milliseconds(100);
+  });
+  h.manager.setLatencyJitter(absl::Seconds(3), 5);
+  h.manager.loseDataRandomly(0.1, 6);
+  for (int i = 0; i < 200; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  SyncResult result;
+  for (int attempt = 0; attempt < 10 && !(result = h.protocol->synchronizeModule(Mode::kDelta)).ok();
+       ++attempt) {
+  }
+  ASSERT_TRUE(result.ok()) << syncCodeName(result.code) << ": " << result.message;
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
+TEST(Answers, ReqRetOutOfRangeIsAProtocolError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  // The session has 1 value: seq 0.
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{0, 5}}); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("[0, 5]"), std::string::npos) << result.message;
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(Answers, ReqRetWithInvertedRangeIsAProtocolError) {
+  ProtocolHarness h;
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {{3, 1}}); });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_NE(result.message.find("inverted"), std::string::npos) << result.message;
+}
+
+TEST(Answers, ReqRetWithoutRangesIsAProtocolError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextEndAnswer([](uint64_t session) { return reqRet(session, {}); });
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
+  EXPECT_EQ(h.pending(), 1u);
+}
+
+TEST(Answers, EndlessReqRetsEndAsAProtocolError) {
+  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.max_retransmission_rounds = 3; });
+  for (int i = 0; i < 5; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
+  h.manager.loseDataRandomly(1.0, 1);  // nothing ever arrives
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kProtocolError);
+  EXPECT_EQ(result.retransmitted, 15u);
+  EXPECT_EQ(h.pending(), 5u);
+}
+
+}  // namespace
+}  // namespace asp
