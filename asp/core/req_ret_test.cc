@@ -2,6 +2,7 @@
 // and overlapping ranges, stale and genuine repeats, the grace wait before serving a
 // repeat, and ReqRets on sessions that carry no data.
 #include <atomic>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,37 @@ TEST(ReqRet, UnsortedOverlappingRangesResendEachSeqOnceInOrder) {
   }
   EXPECT_EQ(resent, (std::vector<uint64_t>{2, 3, 10, 11, 12, 13, 14, 15}));
   EXPECT_EQ(result.retransmitted, 8u);
+}
+
+// Frames sent between the first End and the second: the retransmission.
+std::vector<Message> retransmissionFrames(const ProtocolHarness& h) {
+  std::vector<Message> frames;
+  int ends = 0;
+  for (const Message& m : h.transport.sent()) {
+    ends += m.has_end() ? 1 : 0;
+    if (ends == 1 && !m.has_end()) frames.push_back(m);
+  }
+  return frames;
+}
+
+TEST(ReqRet, ValuesOfManyRangesArePackedIntoFullFrames) {
+  ProtocolHarness h;
+  for (int i = 0; i < 2000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(100, 'x'));
+  // Every tenth value lost: 200 ranges of one seq each.
+  std::set<uint64_t> lost;
+  for (uint64_t seq = 0; seq < 2000; seq += 10) lost.insert(seq);
+  h.manager.loseSeqsOnce(lost);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.retransmitted, 200u);
+  const std::vector<Message> frames = retransmissionFrames(h);
+  size_t values = 0;
+  for (const Message& m : frames) values += m.data_batch().values_size();
+  EXPECT_EQ(values, 200u);
+  // 200 values of ~140 encoded bytes fill a 60 KiB frame about 400 times over: one frame
+  // (one per range, 200 frames, before packing across ranges).
+  EXPECT_EQ(frames.size(), 1u);
+  EXPECT_EQ(h.managerState(), h.module);
 }
 
 TEST(ReqRet, AStaleDuplicateArrivingAfterTheRetransmissionIsNotServedTwice) {
