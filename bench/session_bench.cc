@@ -14,6 +14,10 @@
 // 2. Memory. In a child forked at start-up: record the N changes (recordBatch), then
 //    synchronizeModule(kDelta) to a sink. The child's peak resident set (VmHWM) over
 //    its whole life must stay < 64 MiB.
+// 3. Bounded sessions (docs/protocol.md §5). The same backlog drained by one DELTA call
+//    that runs consecutive sessions of 100,000 changes (the default bound) vs the one
+//    session of 1; target ratio bounded/one >= 0.9. The sink checks that every session
+//    was complete and every change arrived once.
 // Method as //bench:storage_bench: rounds of (plain, ASP) alternating, each on a
 // freshly filled queue file (filling is not timed), medians over rounds, a summary with
 // PASS/FAIL. The exit status does not depend on the verdicts (docs/performance.md).
@@ -46,10 +50,13 @@ namespace {
 constexpr int kRounds = 5;
 constexpr double kTargetRatio = 0.4;
 constexpr double kPeakLimitMiB = 64;
+constexpr double kBoundedTargetRatio = 0.9;
+constexpr uint64_t kBoundedSessionValues = 100000;
 
 constexpr char kPlain[] = "1_session/plain_read_and_pack";
 constexpr char kAsp[] = "1_session/asp_delta_session";
 constexpr char kMemory[] = "2_memory/asp_delta_session_in_child";
+constexpr char kBounded[] = "3_bounded/asp_sessions_of_100k";
 
 // The frame budget both sides pack to: the default datagram budget minus "s:bench:".
 size_t maxMessageBytes() {
@@ -62,8 +69,10 @@ struct Context {
   RoundChecks checks;
 };
 
+// `session_values`: max_session_values (0: the whole backlog in one session).
 absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> openProtocol(const std::string& path,
-                                                                SinkTransport* sink) {
+                                                                SinkTransport* sink,
+                                                                uint64_t session_values = 0) {
   AgentSyncProtocol::Options options;
   options.module = kModule;
   options.database_path = path;
@@ -72,7 +81,7 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> openProtocol(const std::strin
   options.session.sync_end_delay = absl::ZeroDuration();
   // One session of the whole backlog, as the plain side sends it (bounded sessions are
   // measured on their own in session_bench's 3_bounded).
-  options.session.max_session_values = 0;
+  options.session.max_session_values = session_values;
   options.session.max_session_bytes = 0;
   absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol =
       AgentSyncProtocol::create(std::move(options));
@@ -172,6 +181,44 @@ void aspDeltaSession(benchmark::State& state, Context* context) {
   state.counters["MiB"] = benchmark::Counter(static_cast<double>(result.bytes_sent) / kMiB);
   state.counters["session_s"] = benchmark::Counter(absl::ToDoubleSeconds(result.duration));
   state.counters["open_s"] = benchmark::Counter(open_seconds);
+}
+
+// ---- 3: the same backlog in bounded sessions ----
+
+void aspBoundedDrain(benchmark::State& state, Context* context) {
+  RoundBacklog* backlog = context->backlog;
+  RoundChecks* checks = &context->checks;
+  absl::StatusOr<std::string> path = backlog->fileFor(state.range(0));
+  if (!ok(state, path.status(), checks)) return;
+  SinkTransport sink;
+  absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol =
+      openProtocol(*path, &sink, kBoundedSessionValues);
+  if (!ok(state, protocol.status(), checks)) return;
+  SyncResult result;
+  for (auto _ : state) {
+    sink.reset();
+    const SteadyClock::time_point called = SteadyClock::now();
+    result = (*protocol)->synchronizeModule(Mode::kDelta);
+    state.SetIterationTime(secondsBetween(called, SteadyClock::now()));
+  }
+  if (!ok(state, toStatus(result), checks)) return;
+  const SinkTransport::Drain drain = sink.drain();
+  const uint64_t sessions = (backlog->changes() + kBoundedSessionValues - 1) / kBoundedSessionValues;
+  if (drain.sessions != sessions || drain.complete_sessions != sessions ||
+      drain.values != backlog->changes() || result.sessions != sessions) {
+    ok(state, absl::DataLossError(absl::StrFormat(
+                  "%d changes in %d sessions: the sink saw %d sessions (%d complete), %d values",
+                  backlog->changes(), result.sessions, drain.sessions, drain.complete_sessions,
+                  drain.values)),
+       checks);
+    return;
+  }
+  if (!ok(state, expectEmptyQueue(**protocol), checks)) return;
+  checks->pass();
+  protocol->reset();
+  backlog->release();
+  state.SetItemsProcessed(static_cast<int64_t>(result.changes));
+  state.counters["sessions"] = benchmark::Counter(static_cast<double>(result.sessions));
 }
 
 // ---- 2: memory, measured in a child forked at start-up ----
@@ -343,13 +390,16 @@ int run(int argc, char** argv) {
   for (int round = 1; round <= kRounds; ++round) {
     registerSessionRound(kPlain, round, plainReadAndPack, &context);
     registerSessionRound(kAsp, round, aspDeltaSession, &context);
+    registerSessionRound(kBounded, round, aspBoundedDrain, &context);
   }
   benchmark::RegisterBenchmark(kMemory, reportMemory, &memory)
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
   const Comparison comparison{"1 DELTA session vs plain read+pack (changes/s)", kAsp, kPlain,
                               kTargetRatio};
-  ComparisonReporter reporter({comparison});
+  const Comparison bounded{"3 the backlog in sessions of 100k vs in one (changes/s)", kBounded,
+                           kAsp, kBoundedTargetRatio};
+  ComparisonReporter reporter({comparison, bounded});
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   backlog.release();
@@ -359,6 +409,7 @@ int run(int argc, char** argv) {
       "in-process sink manager) vs a plain program (plain SQL pages + protobuf DataBatch) ====\n",
       changes);
   printSummary(std::cout, reporter, comparison, memory, context);
+  printSessionComparison(std::cout, bounded, reporter.outcome(bounded), 46);
   return 0;
 }
 

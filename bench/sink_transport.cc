@@ -31,7 +31,18 @@ bool enter(CodedInputStream& in, CodedInputStream::Limit* limit) {
 
 void SinkTransport::reset() {
   tally_ = Tally();
+  closed_ = Drain();
   seen_.clear();
+}
+
+SinkTransport::Drain SinkTransport::drain() const {
+  Drain all = closed_;
+  if (tally_.ended) {
+    ++all.sessions;
+    all.complete_sessions += tally_.complete() ? 1 : 0;
+    all.values += tally_.distinct;
+  }
+  return all;
 }
 
 void SinkTransport::expect(uint64_t size) {
@@ -70,6 +81,15 @@ void SinkTransport::onStart(absl::string_view message, SteadyClock::time_point a
       !start.has_start()) {
     ++tally_.malformed;
     return;
+  }
+  if (tally_.ended) {
+    // The next session of a drain: close this one's tally, keep the totals of the sink.
+    closed_ = drain();
+    Tally next;
+    next.messages = tally_.messages;
+    next.message_bytes = tally_.message_bytes;
+    next.send_seconds = tally_.send_seconds;
+    tally_ = next;
   }
   tally_.started = true;
   tally_.start_at = at;

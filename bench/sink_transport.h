@@ -61,6 +61,14 @@ class SinkTransport final : public Transport {
     bool complete() const { return started && ended && allValuesOnce() && answers_refused == 0; }
   };
 
+  // Consecutive sessions (a bounded DELTA): a Start after an End closes the session
+  // tallied so far and begins the next one's tally.
+  struct Drain {
+    uint64_t sessions = 0;           // closed sessions
+    uint64_t complete_sessions = 0;  // of those, complete() ones
+    uint64_t values = 0;             // distinct seqs over all of them
+  };
+
   void setAnswerHandler(AnswerHandler handler) { handler_ = std::move(handler); }
   // Forgets the previous session's tally and bitmap.
   void reset();
@@ -70,6 +78,8 @@ class SinkTransport final : public Transport {
   absl::Status send(absl::string_view module, absl::string_view message) override;
 
   const Tally& tally() const { return tally_; }
+  // Every session so far, the current one included if it ended.
+  Drain drain() const;
   // What went wrong, when !tally().complete(): the counts, in words.
   std::string describe() const;
 
@@ -82,6 +92,7 @@ class SinkTransport final : public Transport {
 
   AnswerHandler handler_;
   Tally tally_;
+  Drain closed_;  // the sessions before the current tally
   std::vector<uint64_t> seen_;  // bitmap of the seqs received
 };
 
