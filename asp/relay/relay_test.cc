@@ -227,6 +227,12 @@ TEST_F(RelayTest, AgentDatagramsReachTheStreamByteForByteInOrder) {
                                          "s:fim:" + std::string(65530, 'x')};
   for (const std::string& d : sent) ASSERT_EQ(fim.send(d), 0);
   EXPECT_EQ(connector_->stream(0)->written(3), sent);
+  // The relay counts a datagram after its write returns, so the stream may hold the third
+  // before the count does: wait for the count, boundedly.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (relay->counters().datagrams_forwarded < 3u && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
   EXPECT_EQ(relay->counters().datagrams_forwarded, 3u);
 }
 
