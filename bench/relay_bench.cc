@@ -1,4 +1,4 @@
-// //bench:relay_bench: the relay binding (PROTOCOL.md §9) measured beside the local
+// //bench:relay_bench: the relay binding (docs/protocol.md §9) measured beside the local
 // socket it extends, in one run.
 //
 //   ./bazelw run -c opt //bench:relay_bench [-- --changes=N --modules=M --module_changes=K]

@@ -1,5 +1,5 @@
 // RelayDeployment: agents wired to the reference manager across the relay binding, all
-// in this process, for //bench:relay_bench (PROTOCOL.md §9):
+// in this process, for //bench:relay_bench (docs/protocol.md §9):
 //
 //   AgentSyncProtocol -> UnixDatagramTransport -> asp::relay::Relay (its queue socket)
 //     -> gRPC, mutual TLS 1.3, gzip, loopback TCP -> asp::manager::RelayEndpoint

@@ -1,4 +1,4 @@
-// BackoffPolicy: how long to wait before retry number `attempt` (PROTOCOL.md §5, §8;
+// BackoffPolicy: how long to wait before retry number `attempt` (docs/protocol.md §5, §8;
 // the relay's reconnects, §9).
 //
 // delay(n) = min(cap, initial * multiplier^(n-1)) scaled by a uniform random factor in

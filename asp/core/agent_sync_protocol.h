@@ -1,4 +1,4 @@
-// AgentSyncProtocol: what a module calls (PROTOCOL.md §5, §6). One instance per module;
+// AgentSyncProtocol: what a module calls (docs/protocol.md §5, §6). One instance per module;
 // create() opens its durable change queue and returns it. Modules depend on this
 // interface alone, so their unit tests can use the gmock mock
 // (asp/testing/mock_agent_sync_protocol.h); how sessions run is not part of it.

@@ -1,4 +1,4 @@
-// SessionOptions: how a session waits, retries and paces (PROTOCOL.md §5, §8). One
+// SessionOptions: how a session waits, retries and paces (docs/protocol.md §5, §8). One
 // source of these options and their defaults: AgentSyncProtocol::Options holds one.
 //
 // Value type; thread-compatible.

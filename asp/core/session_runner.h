@@ -1,4 +1,4 @@
-// SessionRunner: the session lifecycle of PROTOCOL.md §5, and the only code that knows
+// SessionRunner: the session lifecycle of docs/protocol.md §5, and the only code that knows
 // it. Start with retries and backoff, data streamed in frames paged from a
 // SessionSource (then the context documents, if any) and paced by the rate limit, End
 // with EndAck/ReqRet handling; a retransmission packs the values of every requested

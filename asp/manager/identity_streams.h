@@ -1,4 +1,4 @@
-// IdentityStreams: how many relay streams (PROTOCOL.md §9) each agent identity holds at
+// IdentityStreams: how many relay streams (docs/protocol.md §9) each agent identity holds at
 // once on the manager's network endpoint, with a limit.
 //
 // An agent host keeps one stream; a second one from the same identity usually means the

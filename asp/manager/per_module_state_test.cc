@@ -1,4 +1,4 @@
-// PROTOCOL.md §7: the manager keeps state per (agent, module, index). Two modules of one
+// docs/protocol.md §7: the manager keeps state per (agent, module, index). Two modules of one
 // agent that use the same index name never touch each other's documents: not with a
 // FULL, not with a DataClean. Driven through ManagerCore, message by message, on every
 // store the reference manager ships with.

@@ -1,5 +1,5 @@
 // PostgresStateStore: the manager's state on a PostgreSQL server that several manager
-// processes share (PROTOCOL.md §9 "Managers scale out"). docs/manager.md describes the
+// processes share (docs/protocol.md §9 "Managers scale out"). docs/manager.md describes the
 // schema and why it is shaped so.
 //
 //  - The schema (PostgreSQL schema `asp`) is created by the first manager that opens an

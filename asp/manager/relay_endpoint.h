@@ -1,4 +1,4 @@
-// RelayEndpoint: the manager's side of the relay binding (PROTOCOL.md §9), beside its
+// RelayEndpoint: the manager's side of the relay binding (docs/protocol.md §9), beside its
 // local socket (ManagerServer). A gRPC server with mutual TLS that takes the Relay
 // service's Exchange streams, hands every agent datagram to the same ManagerCore the
 // local socket feeds, and writes each answer back on the stream it came from.

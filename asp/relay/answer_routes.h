@@ -1,4 +1,4 @@
-// AnswerRoutes: where the relay sends each module's answers (PROTOCOL.md §4, §9).
+// AnswerRoutes: where the relay sends each module's answers (docs/protocol.md §4, §9).
 //
 // An answer names its module ("<module>_sync " + Message), not an address. The relay
 // remembers, per module name, the address that module last sent a datagram from (its

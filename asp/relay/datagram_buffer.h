@@ -1,5 +1,5 @@
 // DatagramBuffer: the relay's outbound buffer, between the local socket and the manager
-// stream (PROTOCOL.md §9): bounded in bytes, first in first out.
+// stream (docs/protocol.md §9): bounded in bytes, first in first out.
 //
 // Backpressure: the socket reader waits for room for a whole datagram before each read.
 // While the buffer is full it does not read, so the kernel's queue on the local socket

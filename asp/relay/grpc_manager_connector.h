@@ -1,4 +1,4 @@
-// GrpcManagerConnector: the relay binding's client side (PROTOCOL.md §9): one gRPC
+// GrpcManagerConnector: the relay binding's client side (docs/protocol.md §9): one gRPC
 // Exchange stream per connection, over HTTP/2 with mutual TLS, messages gzip-compressed.
 //
 // Each connect() makes a fresh channel (one TCP connection, never shared with an older

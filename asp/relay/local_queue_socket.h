@@ -1,4 +1,4 @@
-// LocalQueueSocket: the relay's end of the agent's MQueue (PROTOCOL.md §4): the queue
+// LocalQueueSocket: the relay's end of the agent's MQueue (docs/protocol.md §4): the queue
 // socket path modules already send to, bound with mode 0660 and the configured group
 // (asp/transport/queue_socket.h), read for agent datagrams and written with answers.
 //

@@ -1,4 +1,4 @@
-// The relay's view of one connection to a manager (PROTOCOL.md §9): a stream of
+// The relay's view of one connection to a manager (docs/protocol.md §9): a stream of
 // datagrams both ways, and how to open one. The real implementation is gRPC with mutual
 // TLS (grpc_manager_connector.h); tests of the relay's own logic use an in-memory one.
 #ifndef ASP_RELAY_MANAGER_STREAM_H_

@@ -1,5 +1,5 @@
 // ReconnectSchedule: which manager the relay tries next, and how long it waits first
-// (PROTOCOL.md §9: several manager addresses, exponential backoff with jitter).
+// (docs/protocol.md §9: several manager addresses, exponential backoff with jitter).
 //
 // A round tries every address once, in the order given (the first is the preferred
 // manager), without waiting in between. A round in which no attempt gave a lasting

@@ -1,4 +1,4 @@
-// Relay: carries an agent host's MQueue to a manager on another machine (PROTOCOL.md §9).
+// Relay: carries an agent host's MQueue to a manager on another machine (docs/protocol.md §9).
 //
 // It owns the queue socket path modules already send to (mode 0660, the configured
 // group; asp/transport/queue_socket.h) and one stream to a manager at a time:

@@ -18,7 +18,7 @@
 
 namespace asp {
 
-// How durable a recorded change is when record() returns OK (PROTOCOL.md §6).
+// How durable a recorded change is when record() returns OK (docs/protocol.md §6).
 enum class Durability {
   // It survives the process being killed (SIGKILL, crash): it is in the WAL file,
   // though perhaps not yet on the disk (synchronous=NORMAL).
@@ -39,7 +39,7 @@ class ChangeRecorder {
  public:
   virtual ~ChangeRecorder() = default;
 
-  // Records one change, coalescing it per id (PROTOCOL.md §6). Returns OK only once the
+  // Records one change, coalescing it per id (docs/protocol.md §6). Returns OK only once the
   // change is durable at the queue's durability level (in asynchronous mode: once
   // buffered; see flush()). InvalidArgument for a change validateChange() refuses.
   virtual absl::Status record(const Change& change) = 0;

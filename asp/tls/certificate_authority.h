@@ -1,5 +1,5 @@
 // CertificateAuthority: a throwaway certificate authority that signs the server and
-// client certificates of the relay binding (PROTOCOL.md §9), with OpenSSL's libcrypto.
+// client certificates of the relay binding (docs/protocol.md §9), with OpenSSL's libcrypto.
 //
 // For asp_demo (which crosses hosts over loopback with no setup) and for tests, which
 // also need certificates that must be refused: expired ones, not yet valid ones, and

@@ -1,4 +1,4 @@
-// gRPC credentials for the relay binding (PROTOCOL.md §9): mutual TLS from checked PEM
+// gRPC credentials for the relay binding (docs/protocol.md §9): mutual TLS from checked PEM
 // material (tls_files.h).
 //
 // Server: presents its certificate, requests a client certificate, requires one and

@@ -1,4 +1,4 @@
-// TlsMaterial: the PEM files one side of the relay binding (PROTOCOL.md §9) presents and
+// TlsMaterial: the PEM files one side of the relay binding (docs/protocol.md §9) presents and
 // trusts, read and checked with OpenSSL before gRPC sees them.
 //
 // gRPC reports a bad file late and vaguely ("Invalid cert chain file"); these checks say

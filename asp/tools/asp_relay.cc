@@ -1,5 +1,5 @@
 // asp_relay: carries an agent host's MQueue to managers on other machines
-// (PROTOCOL.md §9; docs/deployment.md).
+// (docs/protocol.md §9; docs/deployment.md).
 //
 //   asp_relay --socket=/var/ossec/queue/sockets/queue --managers=m1.example:7443,m2.example:7443
 //             --cert=/etc/asp/relay.pem --key=/etc/asp/relay.key --ca=/etc/asp/ca.pem

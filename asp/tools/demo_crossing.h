@@ -1,4 +1,4 @@
-// DemoCrossing: asp_demo's way across hosts (PROTOCOL.md §9), on loopback: a throwaway
+// DemoCrossing: asp_demo's way across hosts (docs/protocol.md §9), on loopback: a throwaway
 // CA and certificates (written under <dir>/certs, to look at), the manager's relay
 // endpoint feeding the demo manager's core over mutual TLS, and a relay owning the queue
 // socket the module sends to. All in the demo's process; the TLS and the TCP are real.

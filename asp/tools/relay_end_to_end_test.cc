@@ -1,4 +1,4 @@
-// Across hosts, with real processes over loopback (PROTOCOL.md §9): asp_manager listening
+// Across hosts, with real processes over loopback (docs/protocol.md §9): asp_manager listening
 // on the relay binding, asp_relay owning the agent's queue socket, certificates from a
 // throwaway CA, and the agent (this test process) an unchanged SocketSyncProtocol
 // module, written for the local socket.

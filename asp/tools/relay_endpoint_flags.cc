@@ -8,8 +8,8 @@
 #include "asp/tls/tls_files.h"
 
 ABSL_FLAG(std::string, relay_listen, "",
-          "Also listen for relays (PROTOCOL.md §9) on HOST:PORT with mutual TLS (port 0: any free "
-          "port, printed at startup); empty: the local socket only.");
+          "Also listen for relays (docs/protocol.md §9) on HOST:PORT with mutual TLS "
+          "(port 0: any free port, printed at startup); empty: the local socket only.");
 ABSL_FLAG(std::string, relay_cert, "", "The manager's TLS certificate (PEM) for --relay_listen.");
 ABSL_FLAG(std::string, relay_key, "", "Its private key (PEM).");
 ABSL_FLAG(std::string, relay_client_ca, "",

@@ -1,4 +1,4 @@
-// The asp_manager flags of the relay binding's network endpoint (PROTOCOL.md §9), kept
+// The asp_manager flags of the relay binding's network endpoint (docs/protocol.md §9), kept
 // out of asp_manager.cc: --relay_listen, --relay_cert, --relay_key, --relay_client_ca
 // and the per-agent limits. See docs/deployment.md.
 #ifndef ASP_TOOLS_RELAY_ENDPOINT_FLAGS_H_
