@@ -53,7 +53,9 @@ absl::Status AsyncCommitter::flush() {
   const uint64_t started_before = attempts_started_;
   done_cv_.wait(lock, [&] { return committed_ >= target || failed_attempt_ > started_before; });
   if (committed_ >= target) return absl::OkStatus();
-  return failure_;
+  // A copy with its own storage: the caller keeps it after the committer thread has
+  // replaced failure_, and no reference count is shared between the two threads.
+  return absl::Status(failure_.code(), failure_.message());
 }
 
 size_t AsyncCommitter::bufferedBytes() const {

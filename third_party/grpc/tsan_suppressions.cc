@@ -20,6 +20,8 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libabsl_strings.so\n"
          "called_from_lib:libabsl_cord.so\n"
          "called_from_lib:libabsl_cord_internal.so\n"
+         // gRPC compresses and inflates its message buffers with zlib, which copies them.
+         "called_from_lib:libz.so\n"
          // gRPC leaves some of its worker threads exited but not joined at shutdown.
          "thread:grpc_core::Thread::Thread\n";
 }
