@@ -129,9 +129,11 @@ class AgentSyncProtocol {
   // database go through the protocol, so this view has neither.
   virtual ChangeRecorder& queue() = 0;
 
-  // Deletes the queue database and its files and opens a fresh one. FailedPrecondition
-  // while a session runs. If the files cannot be removed or the new one cannot be
-  // opened the error says why and the queue stays closed (recording then fails).
+  // Deletes the queue database and its files and opens a fresh one (files already missing
+  // count as deleted). FailedPrecondition while a session runs. A file that cannot be
+  // removed is FailedPrecondition naming it, and the queue opens it again with every
+  // change in it; only when that, or the new file, cannot be opened does the queue stay
+  // closed (recording then fails).
   virtual absl::Status deleteDatabase() = 0;
 
   // Wakes any session wait at once (the session returns kStopped, changes stay queued),

@@ -89,5 +89,33 @@ TEST(Answers, EndlessReqRetsEndAsAProtocolError) {
   EXPECT_EQ(h.pending(), 5u);
 }
 
+// A ReqRet that comes when no session runs (a late one, for a session already ended) is
+// ignored and counted: nothing is sent again, and the next session does not see it.
+TEST(Answers, AReqRetWhileIdleIsIgnoredAndSendsNothing) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  SyncResult first = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(first.code, SyncCode::kOk) << first.message;
+  const size_t sent = h.transport.sent().size();
+  const uint64_t ignored = h.protocol->stats().answers_ignored;
+  auto parse = [&](const std::string& bytes) {
+    return h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                           bytes.size());
+  };
+  EXPECT_TRUE(parse(reqRet(first.session, {{0, 0}})).ok());
+  EXPECT_EQ(h.protocol->stats().answers_ignored, ignored + 1);
+  // An invalid one for that session is malformed, and there is no session to fail.
+  EXPECT_EQ(parse(reqRet(first.session, {{3, 1}})).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.transport.sent().size(), sent) << "nothing is sent while idle";
+  EXPECT_EQ(h.pending(), 0u);
+
+  h.record("b", Operation::kCreate, "2");
+  SyncResult next = h.protocol->synchronizeModule(Mode::kDelta);
+  ASSERT_EQ(next.code, SyncCode::kOk) << next.message;
+  EXPECT_EQ(next.changes, 1u);
+  EXPECT_EQ(next.retransmitted, 0u) << "the stale ReqRet was not kept for the next session";
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
 }  // namespace
 }  // namespace asp

@@ -194,6 +194,28 @@ TEST(LateAnswers, ProcessingThenErrorNamesBoth) {
   EXPECT_EQ(h.pending(), 1u);
 }
 
+// PROCESSING answered to End, then ERROR with no silence between: the session fails at the
+// ERROR, End is not resent, nothing is applied, and the reason names both.
+TEST(LateAnswers, ProcessingThenErrorWithoutASilenceFailsAtTheError) {
+  ProtocolHarness h;
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextEndAnswer([&](uint64_t session) {
+    h.clock.scheduleAfter(absl::Seconds(5), [&h, session] {
+      const std::string error = endAck(wire::v1::STATUS_ERROR, session);
+      (void)h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(error.data()),
+                                            error.size());
+    });
+    return endAck(wire::v1::STATUS_PROCESSING, session);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kManagerError) << result.message;
+  EXPECT_EQ(result.message, "the manager answered ERROR to End after 1 PROCESSING");
+  EXPECT_EQ(h.manager.received(Message::kEnd), 1) << "End is not resent";
+  EXPECT_LT(result.duration, absl::Seconds(30)) << "no timeout waited out";
+  EXPECT_TRUE(h.managerState().empty());
+  h.expectNextDeltaSendsAndConverges(1);
+}
+
 TEST(LateAnswers, AReqRetRoundRenewsTheEndRetryBudget) {
   ProtocolHarness h(oneRetry);
   h.record("a", Operation::kCreate, "1");

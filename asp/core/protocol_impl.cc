@@ -201,7 +201,8 @@ bool ProtocolImpl::awaitPrerequisites(Mode mode, AgentInfo* agent, SyncResult* f
 }
 
 void ProtocolImpl::recoverIfNeeded() {
-  if (needs_recovery_ && queue_->abortSession().ok()) needs_recovery_ = false;
+  if (needs_drop_ && queue_->commitSession().ok()) needs_drop_ = false;
+  if (needs_recovery_ && !needs_drop_ && queue_->abortSession().ok()) needs_recovery_ = false;
 }
 
 SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* source) {
@@ -217,7 +218,15 @@ SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* sour
   result.sessions = 1;
   if (source != nullptr) {
     absl::Status finished = result.ok() ? source->commitSession() : source->abortSession();
-    if (!finished.ok() && result.ok()) {
+    if (!finished.ok() && result.ok() && !plan.cleans.empty()) {
+      // The manager emptied those indices: sent again, their changes would put back what
+      // the clean removed. They stay in flight and are dropped before the next session.
+      needs_drop_ = true;
+      result.code = SyncCode::kStorageError;
+      result.message = absl::StrCat("the manager cleaned, but the queue could not drop the ",
+                                    "indices' changes (dropped before the next session): ",
+                                    finished.message());
+    } else if (!finished.ok() && result.ok()) {
       // The manager has the changes but we could not drop them: send them again later.
       needs_recovery_ = !source->abortSession().ok();
       result.code = SyncCode::kStorageError;
@@ -514,6 +523,7 @@ absl::Status ProtocolImpl::deleteDatabase() {
   }
   absl::Status status = queue_->deleteDatabase();
   needs_recovery_ = false;
+  needs_drop_ = false;
   return status;
 }
 

@@ -77,7 +77,8 @@ class ProtocolImpl final : public AgentSyncProtocol {
   SyncResult rejected(SyncCode code, std::string message);
   void record(const SyncResult& result, bool succeeded);
   void log(LogLevel level, const std::string& message) const;
-  // Puts back changes a failed abort left in flight.
+  // Drops what a confirmed clean could not drop; puts back changes a failed abort left
+  // in flight.
   void recoverIfNeeded();
 
   const Options options_;
@@ -89,6 +90,8 @@ class ProtocolImpl final : public AgentSyncProtocol {
   std::atomic<bool> running_{false};
   // A failed abort leaves changes in flight; the next session recovers them first.
   std::atomic<bool> needs_recovery_{false};
+  // A confirmed clean whose commit failed: its changes stay in flight until dropped.
+  std::atomic<bool> needs_drop_{false};
 
   FailureStreak streak_;
 

@@ -120,6 +120,30 @@ TEST(FullSync, FailureKeepsTheRecoverySetForARetry) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
+// The recovery of §5.1 run again after a failed FULL: the failed session put its documents
+// back, and clearInMemoryData() forgets them, so the next FULL carries exactly what the
+// module records again; a document it no longer holds is not sent.
+TEST(FullSync, ClearingTheRecoverySetAfterAFailedFullForgetsWhatTheFailureGaveBack) {
+  ProtocolHarness h;
+  for (const char* id : {"a", "b", "c"}) {
+    ASSERT_TRUE(h.protocol->persistDifferenceInMemory(id, Operation::kCreate, kIndex, id, 1).ok());
+  }
+  h.manager.answerEndsWith(wire::v1::STATUS_ERROR, 1);
+  ASSERT_EQ(h.protocol->synchronizeModule(Mode::kFull).code, SyncCode::kManagerError);
+
+  h.protocol->clearInMemoryData();
+  const size_t sent = h.transport.sent().size();
+  EXPECT_EQ(h.protocol->synchronizeModule(Mode::kFull).code, SyncCode::kNothingToDo);
+  EXPECT_EQ(h.transport.sent().size(), sent) << "nothing came back after the clear";
+
+  h.module[kIndex] = {{"a", {"a", 1}}, {"b", {"b", 1}}};  // "c" is gone meanwhile
+  recover(h);
+  SyncResult result = h.protocol->synchronizeModule(Mode::kFull);
+  ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
+  EXPECT_EQ(result.changes, 2u);
+  EXPECT_EQ(h.managerState(), h.module);
+}
+
 TEST(FullSync, LostDataIsRetransmittedFromTheRecoverySet) {
   ProtocolHarness h;
   for (int i = 0; i < 500; ++i) {

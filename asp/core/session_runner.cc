@@ -159,6 +159,15 @@ class SessionRunner::Run {
                         " after ", attempts);
   }
 
+  // An ERROR answer names the PROCESSING answers before it (docs/lifecycle.md, decision 20).
+  static std::string answeredError(const Exchange& x) {
+    std::string reason = absl::StrCat("the manager answered ERROR to ", x.name);
+    if (x.processing_answers > 0) {
+      absl::StrAppend(&reason, " after ", x.processing_answers, " PROCESSING");
+    }
+    return reason;
+  }
+
   // Whether max_processing_wait has passed since the first PROCESSING.
   bool processingExpired(const Exchange& x) const {
     return x.processing() &&
@@ -257,11 +266,12 @@ class SessionRunner::Run {
           result_.session = session_;
           return true;
         case wire::v1::STATUS_PROCESSING:
+          ++exchange.processing_answers;
           continue;  // keep waiting; no retry spent
         case wire::v1::STATUS_OFFLINE:
           return fail(SyncCode::kManagerNotReady, "the manager answered OFFLINE to Start");
         case wire::v1::STATUS_ERROR:
-          return fail(SyncCode::kManagerError, "the manager answered ERROR to Start");
+          return fail(SyncCode::kManagerError, answeredError(exchange));
         default:
           return fail(SyncCode::kProtocolError,
                       absl::StrCat("StartAck with status ", wire::v1::Status_Name(ack.status())));
@@ -480,11 +490,7 @@ class SessionRunner::Run {
         case wire::v1::STATUS_CHECKSUM_MISMATCH:
           return fail(SyncCode::kChecksumMismatch, "the manager's checksum differs");
         default:
-          return fail(SyncCode::kManagerError,
-                      exchange.processing_answers > 0
-                          ? absl::StrCat("the manager answered ERROR to End after ",
-                                         exchange.processing_answers, " PROCESSING")
-                          : std::string("the manager answered ERROR to End"));
+          return fail(SyncCode::kManagerError, answeredError(exchange));
       }
     }
   }

@@ -96,6 +96,27 @@ TEST(StartPhase, ProcessingKeepsWaitingWithoutSpendingARetry) {
   EXPECT_EQ(h.managerState(), h.module);
 }
 
+// PROCESSING followed by ERROR: the session fails at the ERROR, Start is not resent, and
+// the reason names both (docs/lifecycle.md, decision 20).
+TEST(StartPhase, ProcessingThenErrorIsAManagerErrorNamingBoth) {
+  ProtocolHarness h(exactTiming);
+  h.record("a", Operation::kCreate, "1");
+  h.manager.replaceNextAnswer(Message::kStart, [&](uint64_t) {
+    h.clock.scheduleAfter(absl::Seconds(5), [&] {
+      const std::string error = testing::startAck(wire::v1::STATUS_ERROR, 0);
+      (void)h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(error.data()),
+                                            error.size());
+    });
+    return testing::startAck(wire::v1::STATUS_PROCESSING, 0);
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kManagerError) << result.message;
+  EXPECT_EQ(result.message, "the manager answered ERROR to Start after 1 PROCESSING");
+  EXPECT_EQ(h.manager.received(Message::kStart), 1);
+  EXPECT_EQ(result.duration, absl::Seconds(5)) << "no timeout waited out";
+  EXPECT_EQ(h.pending(), 1u);
+}
+
 TEST(StartPhase, TransportFailureFailsFastAndKeepsTheQueue) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");

@@ -3,7 +3,11 @@
 // kTransportError (no retry, no backoff), and the frozen changes go back to the queue
 // for the next sync. Failed sends are not recorded by the transport, so counts show
 // what did go out.
+#include <memory>
+#include <string>
+
 #include "asp/core/protocol_harness.h"
+#include "asp/transport/mq_functions_transport.h"
 #include "gtest/gtest.h"
 
 namespace asp {
@@ -110,6 +114,65 @@ TEST(TransportFailure, AChecksumThatCannotBeSentIsUnavailableNotAMismatch) {
   EXPECT_EQ(h.transport.count(Message::kChecksumModule), 0);
   EXPECT_EQ(h.transport.count(Message::kEnd), 0);
   EXPECT_EQ(h.protocol->stats().sessions_failed, 1u);
+}
+
+// A module's own MQ (MQ_Functions, docs/protocol.md §4) that hands every datagram to the
+// manager, and fails sends and starts on demand.
+struct ScriptedMq {
+  testing::FakeManager* manager = nullptr;
+  int starts = 0;
+  int fail_starts = 0;
+  int fail_sends = 0;
+};
+ScriptedMq* scripted_mq = nullptr;
+
+int scriptedStart(const char*, short, short) {
+  ++scripted_mq->starts;
+  if (scripted_mq->fail_starts > 0) {
+    --scripted_mq->fail_starts;
+    return -1;
+  }
+  return scripted_mq->starts;
+}
+
+int scriptedSend(int, const void* message, size_t length, const char* module, char) {
+  if (scripted_mq->fail_sends > 0) {
+    --scripted_mq->fail_sends;
+    return -1;
+  }
+  scripted_mq->manager->receive(module, std::string(static_cast<const char*>(message), length));
+  return 0;
+}
+
+// The MQueue goes down between two syncs: the next send fails and the queue cannot be
+// started again. The session fails as a transport error naming the queue, keeps its
+// changes, and the sync after the MQueue is back starts it and sends them.
+TEST(TransportFailure, AnMqThatCannotBeReopenedAfterAFailedSendFailsTheSessionAndKeepsTheQueue) {
+  ScriptedMq mq;
+  scripted_mq = &mq;
+  absl::StatusOr<std::unique_ptr<MqFunctionsTransport>> transport =
+      MqFunctionsTransport::create(MQ_Functions{scriptedStart, scriptedSend}, "/queue/sockets/queue");
+  ASSERT_TRUE(transport.ok()) << transport.status();
+  ProtocolHarness h([&](AgentSyncProtocol::Options& o) { o.transport = transport->get(); });
+  mq.manager = &h.manager;
+  h.record("a", Operation::kCreate, "1");
+  ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
+  h.record("b", Operation::kCreate, "2");
+  h.record("c", Operation::kCreate, "3");
+
+  mq.fail_sends = 1;
+  mq.fail_starts = 1;
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
+  EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
+  EXPECT_NE(result.message.find("'/queue/sockets/queue', and could not start it again"),
+            std::string::npos) << result.message;
+  EXPECT_EQ(h.manager.received(Message::kStart), 1) << "the failed Start never arrived";
+  EXPECT_EQ(h.pending(), 2u);
+  EXPECT_EQ(mq.starts, 2);
+
+  h.expectNextDeltaSendsAndConverges(2);
+  EXPECT_EQ(mq.starts, 3) << "the next sync started the queue again";
+  scripted_mq = nullptr;
 }
 
 }  // namespace

@@ -88,10 +88,18 @@ absl::Status explainOpenFailure(const std::string& path, const absl::Status& fai
                                    failure.message()));
 }
 
-absl::Status removeFile(const std::string& path) {
-  if (std::remove(path.c_str()) == 0 || errno == ENOENT) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot delete '", path, "': ", std::strerror(errno)));
+// Deletes `path` through the VFS the queue opens its files with (Options::vfs), like every
+// other file operation of the queue; a file that does not exist is already deleted.
+absl::Status removeFile(const std::string& vfs_name, const std::string& path) {
+  sqlite3_vfs* vfs = sqlite3_vfs_find(vfs_name.empty() ? nullptr : vfs_name.c_str());
+  if (vfs == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("no SQLite VFS named '", vfs_name, "'"));
+  }
+  errno = 0;
+  const int rc = vfs->xDelete(vfs, path.c_str(), 0);
+  if (rc == SQLITE_OK || rc == SQLITE_IOERR_DELETE_NOENT) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot delete '", path, "': ", errno != 0 ? std::strerror(errno) : sqlite3_errstr(rc)));
 }
 
 }  // namespace
@@ -435,7 +443,15 @@ absl::Status SqliteChangeQueue::deleteDatabase() {
   damaged_.clear();
   if (options_.path != kInMemoryPath) {
     for (const char* suffix : {"", "-wal", "-shm"}) {
-      if (absl::Status s = removeFile(options_.path + suffix); !s.ok()) return s;
+      absl::Status removed = removeFile(options_.vfs, options_.path + suffix);
+      if (removed.ok()) continue;
+      // Nothing is lost and the queue stays usable: it opens the file it could not delete
+      // again, every change still in it.
+      absl::Status reopened = openFile();
+      return absl::FailedPreconditionError(
+          reopened.ok() ? absl::StrCat(removed.message(), "; the queue keeps its changes")
+                        : absl::StrCat(removed.message(), "; opening it again failed too: ",
+                                       reopened.message()));
     }
   }
   return openFile();

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -208,6 +209,10 @@ int shimOpen(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int*
 }
 
 int shimDelete(sqlite3_vfs*, const char* name, int sync_dir) {
+  if (FaultVfs::get().shouldFailDelete()) {
+    errno = EACCES;
+    return SQLITE_IOERR_DELETE;
+  }
   Power& p = power();
   std::lock_guard<std::mutex> lock(p.mu);
   if (p.off) return SQLITE_OK;
@@ -300,6 +305,8 @@ void FaultVfs::failReadsAfter(int64_t successes) { reads_left_ = successes; }
 
 void FaultVfs::failOpens(bool fail) { fail_opens_ = fail; }
 
+void FaultVfs::failDeletes(bool fail) { fail_deletes_ = fail; }
+
 void FaultVfs::flipOnRead(const std::string& pattern) {
   std::lock_guard<std::mutex> lock(flip_mu_);
   flip_pattern_ = pattern;
@@ -351,6 +358,7 @@ void FaultVfs::reset() {
   syncs_left_ = -1;
   reads_left_ = -1;
   fail_opens_ = false;
+  fail_deletes_ = false;
   reads_ = writes_ = syncs_ = opens_ = faults_ = 0;
 }
 
@@ -378,6 +386,12 @@ bool FaultVfs::shouldFailSync() {
 bool FaultVfs::shouldFailOpen() {
   ++opens_;
   if (!fail_opens_) return false;
+  ++faults_;
+  return true;
+}
+
+bool FaultVfs::shouldFailDelete() {
+  if (!fail_deletes_) return false;
   ++faults_;
   return true;
 }

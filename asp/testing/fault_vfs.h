@@ -37,6 +37,9 @@ class FaultVfs {
   void failReadsAfter(int64_t successes);
   // Every open through the VFS fails while set.
   void failOpens(bool fail);
+  // Every delete through the VFS fails with EACCES (permission denied) while set; the
+  // file stays.
+  void failDeletes(bool fail);
   // Bit rot: every read comes back with the first byte of each occurrence of `pattern`
   // flipped (the file itself is unchanged). Empty: off.
   void flipOnRead(const std::string& pattern);
@@ -75,6 +78,7 @@ class FaultVfs {
   bool shouldFailWrite();
   bool shouldFailSync();
   bool shouldFailOpen();
+  bool shouldFailDelete();
   // Applies flipOnRead() to a buffer just read.
   void damageRead(void* buffer, int length);
   int writeError() const;
@@ -87,6 +91,7 @@ class FaultVfs {
   // Remaining successes before failing; negative = never fail.
   std::atomic<int64_t> writes_left_{-1}, syncs_left_{-1}, reads_left_{-1};
   std::atomic<bool> fail_opens_{false};
+  std::atomic<bool> fail_deletes_{false};
   std::atomic<int> write_error_{0}, sync_error_{0};
   std::mutex flip_mu_;
   std::string flip_pattern_;

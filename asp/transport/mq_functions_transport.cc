@@ -30,6 +30,7 @@ absl::Status MqFunctionsTransport::send(absl::string_view module, absl::string_v
   }
   const std::string name(module);
   std::lock_guard<std::mutex> lock(mu_);
+  bool send_failed = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     // The first attempt uses the open queue; a failure restarts it once.
     if ((attempt == 1 || queue_ < 0) && !startLocked()) continue;
@@ -37,6 +38,14 @@ absl::Status MqFunctionsTransport::send(absl::string_view module, absl::string_v
                                ASP_MQ_SYNC_LOCATION) >= 0) {
       return absl::OkStatus();
     }
+    send_failed = true;
+  }
+  // The reason says which step failed last: a queue that cannot be started again is the
+  // MQueue being down, not a message it refused.
+  if (queue_ < 0) {
+    return absl::UnavailableError(absl::StrCat(
+        send_failed ? "could not send to MQueue '" : "could not start MQueue '", queue_path_,
+        send_failed ? "', and could not start it again" : "'"));
   }
   return absl::UnavailableError(
       absl::StrCat("could not send to MQueue '", queue_path_, "' (restarted it once)"));

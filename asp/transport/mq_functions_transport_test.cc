@@ -87,6 +87,25 @@ TEST_F(MqFunctionsTransportTest, AQueueThatCannotStartIsATransportError) {
   EXPECT_TRUE(transport->send("fim", "b").ok()) << "starts again next time";
 }
 
+// The queue was open, a send fails, and the queue cannot be started again (the MQueue is
+// down): a transport error that says so; the handle that failed is not used again, and the
+// next send starts the queue.
+TEST_F(MqFunctionsTransportTest, AQueueThatCannotBeReopenedAfterAFailedSendIsATransportError) {
+  auto transport = make();
+  ASSERT_TRUE(transport->send("fim", "a").ok());
+  queue_.fail_sends = 1;
+  queue_.fail_starts = 1;
+  absl::Status s = transport->send("fim", "b");
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s.message(), "could not send to MQueue '/queue', and could not start it again");
+  EXPECT_EQ(queue_.starts, 2);
+  EXPECT_EQ(queue_.queues_used, (std::vector<int>{101, 101})) << "no send without a queue";
+  ASSERT_TRUE(transport->send("fim", "c").ok());
+  EXPECT_EQ(queue_.starts, 3) << "the next send starts the queue again";
+  EXPECT_EQ(queue_.queues_used.back(), 103);
+  EXPECT_EQ(queue_.sent, (std::vector<std::string>{"fim|a", "fim|c"}));
+}
+
 TEST_F(MqFunctionsTransportTest, RefusesNullFunctionsAndOversizeMessages) {
   EXPECT_EQ(MqFunctionsTransport::create(MQ_Functions{nullptr, fakeSend}, "/q").status().code(),
             absl::StatusCode::kInvalidArgument);
