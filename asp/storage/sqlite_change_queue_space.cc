@@ -97,6 +97,8 @@ absl::Status SqliteChangeQueue::confirmFrozenRows(bool* cleared, bool* removed) 
 }
 
 absl::Status SqliteChangeQueue::removeDeadRows() {
+  // The statements tell live from dead by the stored watermark: it must be the new one.
+  if (absl::Status s = saveState(); !s.ok()) return s;
   for (const std::string& sql : queue_internal::removeDeadRowsSql()) {
     if (absl::Status s = db_->exec(sql); !s.ok()) return s;
   }
