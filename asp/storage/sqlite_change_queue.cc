@@ -302,7 +302,7 @@ absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* 
 
 // Everything up to the last row: the whole table. Requires db_mu_, in a transaction.
 absl::Status SqliteChangeQueue::countAll(SessionInfo* info) {
-  absl::StatusOr<int64_t> size = scalar(statements_->count_all);
+  absl::StatusOr<int64_t> size = liveRows();
   if (!size.ok()) return size.status();
   info->size = static_cast<uint64_t>(*size);
   absl::StatusOr<std::vector<std::string>> indices = indicesWithRows();
@@ -409,9 +409,10 @@ absl::Status SqliteChangeQueue::commitSession() {
   SessionStateGuard guard(this);
   absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
     // First, while the damaged rows are still live: they go to quarantine, not to the dead.
-    if (absl::Status s = quarantineDamaged(); !s.ok()) return s;
-    absl::Status dropped =
-        frozen_.only.empty() ? confirmFrozenRows(&cleared, &removed) : dropFrozenIndices();
+    int64_t quarantined = 0;
+    if (absl::Status s = quarantineDamaged(&quarantined); !s.ok()) return s;
+    absl::Status dropped = frozen_.only.empty() ? confirmFrozenRows(quarantined, &cleared, &removed)
+                                                : dropFrozenIndices();
     if (!dropped.ok()) return dropped;
     frozen_ = Frozen{};
     return saveState();
@@ -471,13 +472,14 @@ std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
   return "";
 }
 
-absl::Status SqliteChangeQueue::quarantineDamaged() {
+absl::Status SqliteChangeQueue::quarantineDamaged(int64_t* moved) {
   for (const auto& [row, reason] : damaged_) {
     statements_->quarantine.bindInt(1, row);
     statements_->quarantine.bindText(2, reason);
     if (absl::Status s = statements_->quarantine.run(); !s.ok()) return s;
     statements_->erase.bindInt(1, row);
     if (absl::Status s = statements_->erase.run(); !s.ok()) return s;
+    if (moved != nullptr) *moved += db_->changes();  // a row noted twice moves once
   }
   return absl::OkStatus();
 }

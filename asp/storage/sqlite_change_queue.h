@@ -173,10 +173,14 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status dropFrozenIndices();
   // Deferred deletion and giving space back (sqlite_change_queue_space.cc,
   // docs/storage.md "Space"). A confirmed DELTA session's rows die in place behind
-  // confirmed_hi_; *cleared when the table was emptied (nothing live was left), *removed
-  // when the dead rows were removed under live ones. Require db_mu_, in a transaction.
-  absl::Status confirmFrozenRows(bool* cleared, bool* removed);
+  // confirmed_hi_ (less the `quarantined` ones, gone already); *cleared when the table was
+  // emptied (nothing live was left), *removed when the dead rows were removed under live
+  // ones. Require db_mu_, in a transaction.
+  absl::Status confirmFrozenRows(int64_t quarantined, bool* cleared, bool* removed);
   absl::Status removeDeadRows();
+  // How many rows are live: SQLite counts a whole table without reading its rows, a
+  // WHERE would make it step through each; the dead ones are known (dead_rows_).
+  absl::StatusOr<int64_t> liveRows();
   // After a commit that freed many pages, and at open: converts a file without
   // auto-vacuum when little of it is live (one VACUUM) and truncates the WAL, so that
   // the disk space comes back. Best effort: nothing depends on it. Requires db_mu_, no
@@ -186,8 +190,9 @@ class SqliteChangeQueue final : public ChangeQueue {
   // during the session into the frozen rows and ends the session. Requires db_mu_, in
   // a transaction.
   absl::Status unfreeze();
-  // Moves the rows in damaged_ to the quarantine table. Requires db_mu_, in a transaction.
-  absl::Status quarantineDamaged();
+  // Moves the rows in damaged_ to the quarantine table, adding how many to *moved.
+  // Requires db_mu_, in a transaction.
+  absl::Status quarantineDamaged(int64_t* moved = nullptr);
   // Notes every damaged row of the session from `first_row` on; returns how many.
   // Requires db_mu_.
   size_t noteDamagedFrom(int64_t first_row);

@@ -182,7 +182,8 @@ SqliteChangeQueue::Statements::all() {
       {&S::update, queue_internal::kUpdateSql},
       {&S::erase, "DELETE FROM change WHERE row = ?1"},
       {&S::max_row, "SELECT coalesce(max(row), 0) FROM change"},
-      {&S::count_all, absl::StrCat("SELECT count(*) FROM change WHERE ", live)},
+      // Every row, dead ones too (liveRows() subtracts them): fast without a WHERE.
+      {&S::count_all, "SELECT count(*) FROM change"},
       {&S::read_after, queue_internal::readAfterSql()},
       {&S::row_sizes, queue_internal::rowSizesSql()},
       {&S::locate, absl::StrCat("SELECT row FROM change WHERE ", live,
@@ -331,7 +332,7 @@ absl::Status SqliteChangeQueue::recoverCrashedSession() {
 absl::Status SqliteChangeQueue::loadIds() {
   ids_ = std::make_unique<IdFilter>(kIdFilterBits);
   ids_complete_ = false;
-  absl::StatusOr<int64_t> rows = scalar(statements_->count_all);
+  absl::StatusOr<int64_t> rows = liveRows();
   if (!rows.ok()) return rows.status();
   if (*rows > kIdFilterRebuildRows) return absl::OkStatus();
   absl::StatusOr<sqlite::Statement> ids =

@@ -73,7 +73,14 @@ constexpr int64_t kConvertMaxLiveBytes = int64_t{16} << 20;
 
 }  // namespace
 
-absl::Status SqliteChangeQueue::confirmFrozenRows(bool* cleared, bool* removed) {
+absl::StatusOr<int64_t> SqliteChangeQueue::liveRows() {
+  absl::StatusOr<int64_t> rows = scalar(statements_->count_all);
+  if (!rows.ok()) return rows.status();
+  return std::max<int64_t>(0, *rows - dead_rows_);
+}
+
+absl::Status SqliteChangeQueue::confirmFrozenRows(int64_t quarantined, bool* cleared,
+                                                  bool* removed) {
   statements_->rows_after.bindInt(1, frozen_.hi);
   absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
   if (!later.ok()) return later.status();
@@ -86,8 +93,8 @@ absl::Status SqliteChangeQueue::confirmFrozenRows(bool* cleared, bool* removed) 
     if (absl::Status s = statements_->delete_all.run(); !s.ok()) return s;
     return statements_->clear_indices.run();
   }
-  // Quarantined rows left the range already.
-  dead_rows_ += static_cast<int64_t>(frozen_.size - std::min(frozen_.size, damaged_.size()));
+  // Every row of the range dies, but those quarantined: they left it already.
+  dead_rows_ += static_cast<int64_t>(frozen_.size) - quarantined;
   // Every live row is above the range; numbers skipped by cancelled changes make this an
   // upper bound of how many there are.
   const int64_t live_at_most = next_row_ - 1 - frozen_.hi;
