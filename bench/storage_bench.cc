@@ -160,7 +160,7 @@ void printSession(std::ostream& out, const SessionProbeResult& probe) {
 // names `part` (a leading '-' negates, as in Google Benchmark). A substring test rather
 // than Google Benchmark's regular expression: std::regex trips a GCC 12 false warning in
 // sanitizer builds.
-bool filterSelects(absl::string_view part) {
+bool filterSelects(const char* part) {
   std::string filter = benchmark::GetBenchmarkFilter();
   if (filter.empty() || filter == "all" || filter == "." || filter == ".*") return true;
   const bool negated = filter[0] == '-';
