@@ -1,6 +1,8 @@
 // SqliteChangeQueue, deferred deletion and space (docs/storage.md, "Space"): which rows are
 // live, how a confirmed session's rows die and are removed in bulk, and how the file
 // gives its free pages back.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -70,6 +72,15 @@ constexpr int64_t kDeadPerLiveRow = 4;
 // A file without auto-vacuum is converted (VACUUM copies what is live, not the free
 // pages) when at most this much of it is in use.
 constexpr int64_t kConvertMaxLiveBytes = int64_t{16} << 20;
+// A checkpoint to give space back is worth its sync once the file holds this much more
+// than its pages, or the WAL file this much: small sessions that empty a small queue do
+// not each pay one.
+constexpr int64_t kReclaimMinBytes = int64_t{1} << 20;
+
+int64_t fileBytes(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
 
 }  // namespace
 
@@ -115,19 +126,32 @@ absl::Status SqliteChangeQueue::removeDeadRows() {
 
 void SqliteChangeQueue::reclaimSpace() {
   if (db_ == nullptr || statements_ == nullptr || options_.path == kInMemoryPath) return;
-  absl::StatusOr<int64_t> pages = db_->queryInt("PRAGMA page_count");
-  absl::StatusOr<int64_t> free_pages = db_->queryInt("PRAGMA freelist_count");
-  absl::StatusOr<int64_t> page_bytes = db_->queryInt("PRAGMA page_size");
-  if (!pages.ok() || !free_pages.ok() || !page_bytes.ok()) return;
-  if (!auto_vacuum_ && (*pages - *free_pages) * *page_bytes <= kConvertMaxLiveBytes) {
+  auto bytesInUse = [this]() -> absl::StatusOr<int64_t> {
+    absl::StatusOr<int64_t> pages = db_->queryInt("PRAGMA page_count");
+    absl::StatusOr<int64_t> free_pages = db_->queryInt("PRAGMA freelist_count");
+    absl::StatusOr<int64_t> page_bytes = db_->queryInt("PRAGMA page_size");
+    if (!pages.ok()) return pages.status();
+    if (!free_pages.ok()) return free_pages.status();
+    if (!page_bytes.ok()) return page_bytes.status();
+    return (*pages - *free_pages) * *page_bytes;
+  };
+  absl::StatusOr<int64_t> in_use = bytesInUse();
+  if (!in_use.ok()) return;
+  if (!auto_vacuum_ && *in_use <= kConvertMaxLiveBytes) {
     // Best effort: a failed conversion leaves the file as it was (VACUUM is atomic) and is
     // tried again at the next occasion.
     auto_vacuum_ = db_->exec("PRAGMA auto_vacuum = FULL").ok() && db_->exec("VACUUM").ok() &&
                    db_->queryInt("PRAGMA auto_vacuum").value_or(0) == 1;
+    in_use = bytesInUse();
+    if (!in_use.ok()) return;
   }
   // The file shrinks when a checkpoint copies the commit that freed the pages; the WAL
   // file itself is then cut to nothing. Without waiting: a reader of another process
   // (aspctl) makes it a no-op this time.
+  if (fileBytes(options_.path) - *in_use < kReclaimMinBytes &&
+      fileBytes(options_.path + "-wal") < kReclaimMinBytes) {
+    return;
+  }
   (void)db_->exec("PRAGMA busy_timeout = 0");
   (void)db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   (void)db_->exec(queue_internal::kBusyTimeoutSql);
