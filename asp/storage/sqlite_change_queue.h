@@ -13,7 +13,9 @@
 // Files: the schema carries a version (PRAGMA user_version). A file of a newer or
 // unknown version, a corrupt file, or a path that cannot be opened for writing is an
 // error naming the file; a file is never silently replaced. At open, changes left in
-// flight by a crash become pending again.
+// flight by a crash become pending again. Confirmed changes die in place and are removed
+// in bulk; once a backlog has drained the file gives its space back (docs/storage.md,
+// "Space").
 //
 // Thread-safety: every method may be called from any thread, concurrently.
 #ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
