@@ -179,5 +179,17 @@ TEST_F(QueueSpaceTest, AnAbortedSessionAfterConfirmedOnesMergesOnlyLiveRows) {
   EXPECT_EQ(sent[1].data, "a3") << "the newest content, in the in-flight row's place";
 }
 
+TEST_F(QueueSpaceTest, ACleanAfterConfirmedSessionsCountsAndDropsOnlyLiveRows) {
+  ASSERT_TRUE(queue_->record(makeChange("a", Operation::kCreate, "1", 0, "idx-1")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("b", Operation::kCreate, "2", 0, "idx-2")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("c", Operation::kCreate, "3", 0, "idx-1")).ok());
+  EXPECT_EQ(idsOf(confirmOldest(1)), (std::vector<std::string>{"a"}));
+  absl::StatusOr<SessionInfo> clean = queue_->beginSession(SessionScope::of({"idx-1"}));
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_EQ(clean->size, 1u) << "c only: a's row is dead";
+  ASSERT_TRUE(queue_->commitSession().ok());
+  EXPECT_EQ(idsOf(confirmOldest(100)), (std::vector<std::string>{"b"}));
+}
+
 }  // namespace
 }  // namespace asp
