@@ -12,6 +12,8 @@
 //   3. 8 threads record() at kPowerLoss vs 1 thread autocommit FULL    >= 4x (group commit)
 //   4. asynchronous: 100k record() + flush() vs one transaction        >= 0.5
 //   5. beginSession + paged readInFlight over 1M pending changes: peak RSS < 64 MiB
+//   6. the file after draining 1M in sessions of 100k: <= 2x what is still queued + 4 MiB
+//      (bench/drain_space.h; --session_changes=N sizes 5 and 6)
 // Method, for steadier figures on a small shared VM:
 //  - each pair runs kRounds times, baseline and queue alternating; the summary takes
 //    medians and shows the spread of the per-round ratios;
@@ -38,6 +40,7 @@
 #include "asp/storage/sqlite_change_queue.h"
 #include "benchmark/benchmark.h"
 #include "bench/comparison_reporter.h"
+#include "bench/drain_space.h"
 #include "bench/session_memory_probe.h"
 #include "bench/storage_bench_support.h"
 #include "bench/storage_benchmarks.h"
@@ -152,16 +155,17 @@ void printSession(std::ostream& out, const SessionProbeResult& probe) {
 
 // ---- main ----
 
-// Whether to run the session probe under --benchmark_filter: it takes seconds and
-// forks, so only when the filter selects everything or names "session" (a leading '-'
-// negates, as in Google Benchmark). A substring test rather than Google Benchmark's
-// regular expression: std::regex trips a GCC 12 false warning in sanitizer builds.
-bool filterSelectsSession() {
+// Whether to run a part outside Google Benchmark (the session probe, the drain) under
+// --benchmark_filter: they take seconds, so only when the filter selects everything or
+// names `part` (a leading '-' negates, as in Google Benchmark). A substring test rather
+// than Google Benchmark's regular expression: std::regex trips a GCC 12 false warning in
+// sanitizer builds.
+bool filterSelects(const char* part) {
   std::string filter = benchmark::GetBenchmarkFilter();
   if (filter.empty() || filter == "all" || filter == "." || filter == ".*") return true;
   const bool negated = filter[0] == '-';
   if (negated) filter.erase(0, 1);
-  return (filter.find("session") != std::string::npos) != negated;
+  return (filter.find(part) != std::string::npos) != negated;
 }
 
 // Removes our own --session_changes=N from argv (Google Benchmark rejects unknown flags).
@@ -181,7 +185,7 @@ uint64_t takeSessionChangesFlag(int* argc, char** argv) {
 
 SessionProbeResult probeSession(uint64_t changes) {
   SessionProbeResult probe;
-  if (changes == 0 || !filterSelectsSession()) {
+  if (changes == 0 || !filterSelects("session")) {
     probe.error = "skipped (--session_changes=0 or --benchmark_filter)";
     return probe;
   }
@@ -218,6 +222,16 @@ int run(int argc, char** argv) {
   reporter.printSummary(std::cout);
   printAsyncMemory(std::cout, reporter);
   printSession(std::cout, probe);
+  if (session_changes > 0 && filterSelects("drain")) {
+    std::cout << "Measuring the file after draining " << session_changes << " changes" << std::endl;
+    absl::StatusOr<DrainSpaceResult> drain =
+        measureDrainSpace((*scratch)->newDbPath("drain"), session_changes);
+    if (drain.ok()) {
+      printDrainSpace(std::cout, *drain);
+    } else {
+      std::cout << "6 file after a drain: not run: " << drain.status() << "\n";
+    }
+  }
   return 0;
 }
 

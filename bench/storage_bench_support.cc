@@ -21,9 +21,11 @@ namespace {
 // The queue's own schema: the baseline pays for the same row layout and indices.
 const char* const kQueueSchema = SqliteChangeQueue::schemaSql();
 
-// The queue's own INSERT (Statements::insert) and the values it binds for a create.
+// The queue's own INSERT (Statements::insert) and the values it binds for a create; the
+// checksum is 0 (computing it is part of what the queue adds).
 constexpr char kInsert[] =
-    "INSERT INTO change (id, idx, op, data, version, is_new) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO change (id, idx, op, data, version, is_new, crc) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)";
 constexpr int64_t kUpsert = 1;
 
 const char* const kIndices[] = {"contacts", "calendar", "notes",  "files",

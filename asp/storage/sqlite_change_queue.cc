@@ -198,9 +198,13 @@ absl::Status SqliteChangeQueue::saveState() {
   set.bindText(1, "frozen_hi");
   set.bindInt(2, frozen_.active ? frozen_.hi : kNoSession);
   if (absl::Status s = set.run(); !s.ok()) return s;
-  set.bindText(1, "sent_watermark");
-  set.bindInt(2, sent_watermark_);
-  if (absl::Status s = set.run(); !s.ok()) return s;
+  for (const auto& [key, value] : {std::pair<const char*, int64_t>{"sent_watermark", sent_watermark_},
+                                   {"confirmed_hi", confirmed_hi_},
+                                   {"dead_rows", dead_rows_}}) {
+    set.bindText(1, key);
+    set.bindInt(2, value);
+    if (absl::Status s = set.run(); !s.ok()) return s;
+  }
   if (absl::Status s = db_->exec("DELETE FROM frozen_index"); !s.ok()) return s;
   if (frozen_.only.empty()) return absl::OkStatus();
   absl::StatusOr<sqlite::Statement> add = db_->prepare("INSERT INTO frozen_index VALUES (?1)");
@@ -249,6 +253,7 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& 
     }
     if (!counted.ok()) return counted;
     frozen.size = info.size;
+    frozen.after_row = confirmed_hi_;  // the first live row comes after it
     frozen_ = frozen;
     // A DELTA session sends what it froze: none of it is "new" any more. A clean sends none.
     if (frozen.only.empty()) sent_watermark_ = std::max(sent_watermark_, frozen.hi);
@@ -266,6 +271,7 @@ absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* 
     absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
     if (!hi.ok()) return hi.status();
     frozen->hi = *hi;
+    frozen->reached_end = true;
     return countAll(info);
   }
   sqlite::Statement& sizes = statements_->row_sizes;
@@ -273,11 +279,15 @@ absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* 
   absl::flat_hash_set<std::string> indices;
   uint64_t bytes = 0;
   absl::StatusOr<bool> row;
+  frozen->reached_end = true;
   while ((row = sizes.step()).ok() && *row) {
     const uint64_t size = static_cast<uint64_t>(sizes.columnInt(kSizeBytes));
     const bool full = (scope.max_changes != 0 && info->size >= scope.max_changes) ||
                       (scope.max_bytes != 0 && bytes + size > scope.max_bytes);
-    if (full && info->size > 0) break;
+    if (full && info->size > 0) {
+      frozen->reached_end = false;
+      break;
+    }
     ++info->size;
     bytes += size;
     frozen->hi = sizes.columnInt(kSizeRow);
@@ -292,7 +302,7 @@ absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* 
 
 // Everything up to the last row: the whole table. Requires db_mu_, in a transaction.
 absl::Status SqliteChangeQueue::countAll(SessionInfo* info) {
-  absl::StatusOr<int64_t> size = scalar(statements_->count_all);
+  absl::StatusOr<int64_t> size = liveRows();
   if (!size.ok()) return size.status();
   info->size = static_cast<uint64_t>(*size);
   absl::StatusOr<std::vector<std::string>> indices = indicesWithRows();
@@ -305,7 +315,7 @@ absl::Status SqliteChangeQueue::countAll(SessionInfo* info) {
 absl::Status SqliteChangeQueue::countIndices(const Frozen& frozen, SessionInfo* info) {
   const std::vector<std::string> only(frozen.only.begin(), frozen.only.end());
   absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
-      "SELECT idx, count(*) FROM change WHERE row <= ?1 AND idx IN (",
+      "SELECT idx, count(*) FROM change WHERE row <= ?1 AND ", liveRow(), " AND idx IN (",
       absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ") GROUP BY idx ORDER BY idx"));
   if (!indices.ok()) return indices.status();
   indices->bindInt(1, frozen.hi);
@@ -395,40 +405,28 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
 absl::Status SqliteChangeQueue::commitSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (!frozen_.active) return absl::OkStatus();
-  bool emptied = false;
+  bool cleared = false, removed = false;
   SessionStateGuard guard(this);
   absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
-    absl::Status dropped = frozen_.only.empty() ? dropFrozenRows(&emptied) : dropFrozenIndices();
+    // First, while the damaged rows are still live: they go to quarantine, not to the dead.
+    int64_t quarantined = 0;
+    if (absl::Status s = quarantineDamaged(&quarantined); !s.ok()) return s;
+    absl::Status dropped = frozen_.only.empty() ? confirmFrozenRows(quarantined, &cleared, &removed)
+                                                : dropFrozenIndices();
     if (!dropped.ok()) return dropped;
-    if (absl::Status s = quarantineDamaged(); !s.ok()) return s;
     frozen_ = Frozen{};
     return saveState();
   }));
   if (!status.ok()) return status;
   damaged_.clear();
   // Forgotten only once durable: a known index must have its queue_index row.
-  if (emptied) {
+  if (cleared) {
     known_indices_.clear();
     ids_->clear();
     ids_complete_ = true;
   }
+  if (cleared || removed) reclaimSpace();
   return status;
-}
-
-// A DELTA session confirmed: its rows go; *emptied when nothing was recorded meanwhile
-// (emptying the table is much cheaper than deleting rows). Requires db_mu_, in a
-// transaction.
-absl::Status SqliteChangeQueue::dropFrozenRows(bool* emptied) {
-  statements_->rows_after.bindInt(1, frozen_.hi);
-  absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
-  if (!later.ok()) return later.status();
-  *emptied = *later == 0;
-  if (!*emptied) {
-    statements_->delete_upto.bindInt(1, frozen_.hi);
-    return statements_->delete_upto.run();
-  }
-  if (absl::Status s = statements_->delete_all.run(); !s.ok()) return s;
-  return statements_->clear_indices.run();
 }
 
 // A clean confirmed: the frozen rows of its indices go, nothing else. Requires db_mu_, in
@@ -436,7 +434,7 @@ absl::Status SqliteChangeQueue::dropFrozenRows(bool* emptied) {
 absl::Status SqliteChangeQueue::dropFrozenIndices() {
   const std::vector<std::string> only(frozen_.only.begin(), frozen_.only.end());
   absl::StatusOr<sqlite::Statement> drop = db_->prepare(absl::StrCat(
-      "DELETE FROM change WHERE row <= ?1 AND idx IN (",
+      "DELETE FROM change WHERE row <= ?1 AND ", liveRow(), " AND idx IN (",
       absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ")"));
   if (!drop.ok()) return drop.status();
   drop->bindInt(1, frozen_.hi);
@@ -474,13 +472,14 @@ std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
   return "";
 }
 
-absl::Status SqliteChangeQueue::quarantineDamaged() {
+absl::Status SqliteChangeQueue::quarantineDamaged(int64_t* moved) {
   for (const auto& [row, reason] : damaged_) {
     statements_->quarantine.bindInt(1, row);
     statements_->quarantine.bindText(2, reason);
     if (absl::Status s = statements_->quarantine.run(); !s.ok()) return s;
     statements_->erase.bindInt(1, row);
     if (absl::Status s = statements_->erase.run(); !s.ok()) return s;
+    if (moved != nullptr) *moved += db_->changes();  // a row noted twice moves once
   }
   return absl::OkStatus();
 }

@@ -13,7 +13,9 @@
 // Files: the schema carries a version (PRAGMA user_version). A file of a newer or
 // unknown version, a corrupt file, or a path that cannot be opened for writing is an
 // error naming the file; a file is never silently replaced. At open, changes left in
-// flight by a crash become pending again.
+// flight by a crash become pending again. Confirmed changes die in place and are removed
+// in bulk; once a backlog has drained the file gives its space back (docs/storage.md,
+// "Space").
 //
 // Thread-safety: every method may be called from any thread, concurrently.
 #ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
@@ -45,7 +47,7 @@ class Statement;
 
 class SqliteChangeQueue final : public ChangeQueue {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // Options::path for a queue that lives in memory only (no file, no durability).
   static constexpr const char* kInMemoryPath = ":memory:";
 
@@ -170,20 +172,35 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status countAll(SessionInfo* info);
   absl::Status freezeOldest(const SessionScope& scope, Frozen* frozen, SessionInfo* info);
   absl::Status countIndices(const Frozen& frozen, SessionInfo* info);
-  absl::Status dropFrozenRows(bool* emptied);
   absl::Status dropFrozenIndices();
+  // Deferred deletion and giving space back (sqlite_change_queue_space.cc,
+  // docs/storage.md "Space"). A confirmed DELTA session's rows die in place behind
+  // confirmed_hi_ (less the `quarantined` ones, gone already); *cleared when the table was
+  // emptied (nothing live was left), *removed when the dead rows were removed under live
+  // ones. Require db_mu_, in a transaction.
+  absl::Status confirmFrozenRows(int64_t quarantined, bool* cleared, bool* removed);
+  absl::Status removeDeadRows();
+  // How many rows are live: SQLite counts a whole table without reading its rows, a
+  // WHERE would make it step through each; the dead ones are known (dead_rows_).
+  absl::StatusOr<int64_t> liveRows();
+  // After a commit that freed many pages, and at open: converts a file without
+  // auto-vacuum when little of it is live (one VACUUM) and truncates the WAL, so that
+  // the disk space comes back. Best effort: nothing depends on it. Requires db_mu_, no
+  // transaction open.
+  void reclaimSpace();
   // Abort / crash recovery: sets aside the damaged rows met, merges what was recorded
   // during the session into the frozen rows and ends the session. Requires db_mu_, in
   // a transaction.
   absl::Status unfreeze();
-  // Moves the rows in damaged_ to the quarantine table. Requires db_mu_, in a transaction.
-  absl::Status quarantineDamaged();
+  // Moves the rows in damaged_ to the quarantine table, adding how many to *moved.
+  // Requires db_mu_, in a transaction.
+  absl::Status quarantineDamaged(int64_t* moved = nullptr);
   // Notes every damaged row of the session from `first_row` on; returns how many.
   // Requires db_mu_.
   size_t noteDamagedFrom(int64_t first_row);
   // Why a row read for sending cannot be sent, or "" when it is sound.
   static std::string damage(const sqlite::Statement& row);
-  // Persists frozen_ and sent_watermark_ (queue_state, frozen_index). Requires db_mu_.
+  // Persists frozen_ and the watermarks (queue_state, frozen_index). Requires db_mu_.
   absl::Status saveState();
   absl::Status loadState();
   absl::Status loadIds();  // requires db_mu_ (or the constructor), statements_
@@ -197,7 +214,7 @@ class SqliteChangeQueue final : public ChangeQueue {
 
   const Options options_;
 
-  std::mutex db_mu_;  // guards db_, statements_, frozen_ and sent_watermark_
+  std::mutex db_mu_;  // guards db_, statements_, frozen_ and the watermarks
   std::unique_ptr<sqlite::Db> db_;
   std::unique_ptr<Statements> statements_;
 
@@ -210,16 +227,26 @@ class SqliteChangeQueue final : public ChangeQueue {
     int64_t hi = 0;
     absl::flat_hash_set<std::string> only;
     uint64_t size = 0;
+    // The session took every live row up to its bound (no size limit cut it short): the
+    // end of a drain, where removing the dead rows costs the least.
+    bool reached_end = false;
     uint64_t next_seq = 0;  // streaming cursor: seq next_seq is the first in-flight row
     int64_t after_row = 0;  // after this one
   } frozen_;
   // Rows up to here have been in a DELTA session: whatever their flag says, they are
   // no longer "new" (the manager may have applied them).
   int64_t sent_watermark_ = 0;
+  // Rows up to here were confirmed: dead, never read, removed in bulk (confirmFrozenRows);
+  // dead_rows_ of them are still in the table. Persisted in queue_state with each commit.
+  int64_t confirmed_hi_ = 0;
+  int64_t dead_rows_ = 0;
+  // Whether the file gives freed pages back at commit (auto_vacuum = FULL; files created
+  // before schema version 4 have none until reclaimSpace() converts them).
+  bool auto_vacuum_ = false;
   // Rows of the session in flight found damaged when read (row, reason): quarantined
   // when the session ends.
   std::vector<std::pair<int64_t, std::string>> damaged_;
-  // The number the next new row gets: above every row, frozen_.hi and sent_watermark_
+  // The number the next new row gets: above every row, frozen_.hi and the watermarks
   // (SQLite's own choice, max + 1, could fall back into a frozen range after deletes).
   int64_t next_row_ = 1;
   // Indices queue_index is known to hold (a subset of it; it holds a superset of the

@@ -19,9 +19,11 @@ namespace asp {
 
 using queue_internal::kDelete;
 using queue_internal::kIdFilterBits;
+using queue_internal::kConfirmedHiSql;
 using queue_internal::kIdFilterRebuildRows;
 using queue_internal::kNoSession;
 using queue_internal::kSchema;
+using queue_internal::liveRow;
 
 namespace {
 
@@ -41,6 +43,13 @@ absl::Status migrate(sqlite::Db& db, int64_t version) {
     if (!s.ok()) {
       (void)db.exec("ROLLBACK");
       return absl::Status(s.code(), absl::StrCat("upgrading schema 2 to 3: ", s.message()));
+    }
+    version = 3;
+  }
+  if (version == 3) {
+    if (absl::Status s = db.exec(queue_internal::kMigrateFrom3); !s.ok()) {
+      (void)db.exec("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("upgrading schema 3 to 4: ", s.message()));
     }
   }
   return absl::OkStatus();
@@ -168,34 +177,36 @@ SqliteChangeQueue::~SqliteChangeQueue() {
   (void)closeFile();
 }
 
-std::vector<std::pair<sqlite::Statement SqliteChangeQueue::Statements::*, const char*>>
+std::vector<std::pair<sqlite::Statement SqliteChangeQueue::Statements::*, std::string>>
 SqliteChangeQueue::Statements::all() {
   using S = Statements;
+  const std::string live = liveRow();
   return {
       {&S::begin, "BEGIN IMMEDIATE"},
       {&S::commit, "COMMIT"},
       {&S::rollback, "ROLLBACK"},
-      {&S::find, queue_internal::kFindSql},
+      {&S::find, queue_internal::findSql()},
       {&S::insert, queue_internal::kInsertSql},
       {&S::update, queue_internal::kUpdateSql},
       {&S::erase, "DELETE FROM change WHERE row = ?1"},
       {&S::max_row, "SELECT coalesce(max(row), 0) FROM change"},
+      // Every row, dead ones too (liveRows() subtracts them): fast without a WHERE.
       {&S::count_all, "SELECT count(*) FROM change"},
-      {&S::read_after, queue_internal::kReadAfterSql},
-      {&S::row_sizes, queue_internal::kRowSizesSql},
-      {&S::locate, "SELECT row FROM change WHERE row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2"},
+      {&S::read_after, queue_internal::readAfterSql()},
+      {&S::row_sizes, queue_internal::rowSizesSql()},
+      {&S::locate, absl::StrCat("SELECT row FROM change WHERE ", live,
+                                " AND row <= ?1 ORDER BY row LIMIT 1 OFFSET ?2")},
       {&S::rows_after, "SELECT EXISTS (SELECT 1 FROM change WHERE row > ?1)"},
-      {&S::delete_upto, "DELETE FROM change WHERE row <= ?1"},
       {&S::delete_all, "DELETE FROM change"},
-      {&S::merge_update, queue_internal::kMergeUpdateSql},
-      {&S::merge_delete, queue_internal::kMergeDeleteSql},
-      {&S::set_state, "UPDATE queue_state SET value = ?2 WHERE key = ?1"},
+      {&S::merge_update, queue_internal::mergeUpdateSql()},
+      {&S::merge_delete, queue_internal::mergeDeleteSql()},
+      {&S::set_state, "INSERT OR REPLACE INTO queue_state VALUES (?1, ?2)"},
       {&S::add_index, "INSERT OR IGNORE INTO queue_index VALUES (?1)"},
       {&S::drop_index, "DELETE FROM queue_index WHERE idx = ?1"},
       {&S::clear_indices, "DELETE FROM queue_index"},
       // Streams each index the first time the scan meets it (no sort): the caller stops
       // as soon as it has seen every index it expects.
-      {&S::distinct_indices, "SELECT DISTINCT idx FROM change"},
+      {&S::distinct_indices, absl::StrCat("SELECT DISTINCT idx FROM change WHERE ", live)},
       {&S::quarantine, queue_internal::kQuarantineSql},
   };
 }
@@ -220,7 +231,9 @@ absl::Status SqliteChangeQueue::openFile() {
   if (absl::Status s = loadState(); !s.ok()) return s;
   if (absl::Status s = loadKnownIndices(); !s.ok()) return s;
   if (absl::Status s = recoverCrashedSession(); !s.ok()) return s;
-  return loadIds();
+  if (absl::Status s = loadIds(); !s.ok()) return s;
+  reclaimSpace();  // a crash may have come between a commit and giving its space back
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<sqlite::Db>> SqliteChangeQueue::openDatabase() const {
@@ -239,7 +252,7 @@ absl::StatusOr<std::unique_ptr<sqlite::Db>> SqliteChangeQueue::openDatabase() co
     return absl::FailedPreconditionError(
         absl::StrCat("queue database '", path, "' can only be opened read-only"));
   }
-  if (absl::Status s = (*db)->exec("PRAGMA busy_timeout = 5000"); !s.ok()) return s;
+  if (absl::Status s = (*db)->exec(queue_internal::kBusyTimeoutSql); !s.ok()) return s;
   return db;
 }
 
@@ -327,10 +340,11 @@ absl::Status SqliteChangeQueue::recoverCrashedSession() {
 absl::Status SqliteChangeQueue::loadIds() {
   ids_ = std::make_unique<IdFilter>(kIdFilterBits);
   ids_complete_ = false;
-  absl::StatusOr<int64_t> rows = scalar(statements_->count_all);
+  absl::StatusOr<int64_t> rows = liveRows();
   if (!rows.ok()) return rows.status();
   if (*rows > kIdFilterRebuildRows) return absl::OkStatus();
-  absl::StatusOr<sqlite::Statement> ids = db_->prepare("SELECT id FROM change");
+  absl::StatusOr<sqlite::Statement> ids =
+      db_->prepare(absl::StrCat("SELECT id FROM change WHERE ", liveRow()));
   if (!ids.ok()) return ids.status();
   absl::StatusOr<bool> row;
   while ((row = ids->step()).ok() && *row) ids_->add(ids->columnText(0));
@@ -346,13 +360,24 @@ absl::Status SqliteChangeQueue::loadState() {
   absl::StatusOr<int64_t> watermark =
       db_->queryInt("SELECT value FROM queue_state WHERE key = 'sent_watermark'");
   if (!watermark.ok()) return watermark.status();
+  // A file of an older version (opened for inspection) has neither: no row is dead.
+  absl::StatusOr<int64_t> confirmed = db_->queryInt(absl::StrCat("SELECT ", kConfirmedHiSql));
+  if (!confirmed.ok()) return confirmed.status();
+  absl::StatusOr<int64_t> dead = db_->queryInt(
+      "SELECT coalesce((SELECT value FROM queue_state WHERE key = 'dead_rows'), 0)");
+  if (!dead.ok()) return dead.status();
   absl::StatusOr<int64_t> last = db_->queryInt("SELECT coalesce(max(row), 0) FROM change");
   if (!last.ok()) return last.status();
+  absl::StatusOr<int64_t> vacuum = db_->queryInt("PRAGMA auto_vacuum");
+  if (!vacuum.ok()) return vacuum.status();
   frozen_ = Frozen{};
   frozen_.active = *hi != kNoSession;
   frozen_.hi = std::max<int64_t>(0, *hi);
   sent_watermark_ = *watermark;
-  next_row_ = std::max({*last, frozen_.hi, sent_watermark_}) + 1;
+  confirmed_hi_ = *confirmed;
+  dead_rows_ = *dead;
+  auto_vacuum_ = *vacuum == 1;
+  next_row_ = std::max({*last, frozen_.hi, sent_watermark_, confirmed_hi_}) + 1;
   absl::StatusOr<sqlite::Statement> only = db_->prepare("SELECT idx FROM frozen_index");
   if (!only.ok()) return only.status();
   absl::StatusOr<bool> row;
@@ -371,7 +396,8 @@ absl::StatusOr<std::vector<IndexCounts>> SqliteChangeQueue::counts() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
   absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT idx, count(*), sum(row <= ?1) FROM change GROUP BY idx ORDER BY idx");
+      absl::StrCat("SELECT idx, count(*), sum(row <= ?1) FROM change WHERE ", liveRow(),
+                   " GROUP BY idx ORDER BY idx"));
   if (!query.ok()) return query.status();
   query->bindInt(1, frozen_.active ? frozen_.hi : 0);
   std::vector<IndexCounts> counts;
@@ -393,7 +419,8 @@ absl::Status SqliteChangeQueue::forEachChange(
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
   absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT row, id, idx, op, data, version, is_new FROM change ORDER BY row");
+      absl::StrCat("SELECT row, id, idx, op, data, version, is_new FROM change WHERE ",
+                   liveRow(), " ORDER BY row"));
   if (!query.ok()) return query.status();
   uint64_t next_seq = 0;
   absl::StatusOr<bool> row;
@@ -440,6 +467,8 @@ absl::Status SqliteChangeQueue::deleteDatabase() {
   (void)closeFile();
   frozen_ = Frozen{};
   sent_watermark_ = 0;
+  confirmed_hi_ = 0;
+  dead_rows_ = 0;
   damaged_.clear();
   if (options_.path != kInMemoryPath) {
     for (const char* suffix : {"", "-wal", "-shm"}) {

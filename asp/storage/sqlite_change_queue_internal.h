@@ -5,6 +5,7 @@
 #define ASP_STORAGE_SQLITE_CHANGE_QUEUE_INTERNAL_H_
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -25,10 +26,17 @@ inline constexpr int64_t kDelete = 2;
 inline constexpr size_t kIdFilterBits = size_t{1} << 22;
 inline constexpr int64_t kIdFilterRebuildRows = 500000;
 
+// How long a statement waits for another process's lock (aspctl reading the file).
+inline constexpr char kBusyTimeoutSql[] = "PRAGMA busy_timeout = 5000";
+
 // queue_state.frozen_hi when no session is in flight.
 inline constexpr int64_t kNoSession = -1;
 
+// FULL auto-vacuum: a commit that frees pages gives them back to the file system (it
+// moves the pages still in use from the end of the file into the holes), so the file
+// shrinks as soon as a drained queue is cleared (docs/storage.md, "Space").
 inline constexpr char kSchema[] = R"sql(
+PRAGMA auto_vacuum = FULL;
 BEGIN IMMEDIATE;
 CREATE TABLE change (
   row     INTEGER PRIMARY KEY,   -- first-recorded order; given by the queue (next_row_)
@@ -42,9 +50,12 @@ CREATE TABLE change (
 );
 CREATE INDEX change_by_id ON change(id);
 -- frozen_hi: the session in flight holds the rows up to it (-1: none);
--- sent_watermark: rows up to it have been in a DELTA session.
+-- sent_watermark: rows up to it have been in a DELTA session;
+-- confirmed_hi: rows up to it were confirmed and are dead, waiting to be removed in bulk;
+-- dead_rows: how many of them are still in the table.
 CREATE TABLE queue_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO queue_state VALUES ('frozen_hi', -1), ('sent_watermark', 0);
+INSERT INTO queue_state VALUES ('frozen_hi', -1), ('sent_watermark', 0), ('confirmed_hi', 0),
+  ('dead_rows', 0);
 -- The indices a DataClean session froze (empty: a DELTA session froze every index).
 CREATE TABLE frozen_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;
 -- Every index that may have rows in `change` (a superset): what beginSession() lists
@@ -61,7 +72,7 @@ CREATE TABLE quarantine (
   version INTEGER NOT NULL,
   reason  TEXT    NOT NULL
 );
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 COMMIT;
 )sql";
 
@@ -93,6 +104,30 @@ PRAGMA user_version = 3;
 COMMIT;
 )sql";
 
+// Version 3 deleted confirmed rows at once and had no auto-vacuum (the file is converted
+// by one VACUUM when little is live: SqliteChangeQueue::reclaimSpace()).
+inline constexpr char kMigrateFrom3[] = R"sql(
+BEGIN IMMEDIATE;
+INSERT INTO queue_state VALUES ('confirmed_hi', 0), ('dead_rows', 0);
+PRAGMA user_version = 4;
+COMMIT;
+)sql";
+
+// ---- Deferred deletion (docs/storage.md): the one definition of a live row.
+// A confirmed DELTA session does not delete its rows: queue_state.confirmed_hi moves up to
+// its last row, and every row at or below it is dead. Every statement that reads the
+// queue's rows keeps to the live ones through liveRow(); nothing else spells the
+// condition. (coalesce: a file of an older version, opened for inspection, has no
+// confirmed_hi and no dead rows.) One exception, for speed: the number of live rows is
+// count(*) less queue_state.dead_rows (SqliteChangeQueue::liveRows()), since SQLite
+// counts a table without a WHERE without stepping through its rows.
+inline constexpr char kConfirmedHiSql[] =
+    "coalesce((SELECT value FROM queue_state WHERE key = 'confirmed_hi'), 0)";
+// "<row> > <confirmed_hi>", or with a `floor` "<row> > max(<floor>, <confirmed_hi>)": one
+// lower bound, so that SQLite seeks straight to the first live row after `floor`. Prefix
+// the column with '+' ("+f.row") for a filter SQLite must not drive a join with.
+std::string liveRow(absl::string_view row = "row", absl::string_view floor = "");
+
 // Registers asp_crc(id, idx, op, data, version) on `db`, for the migration.
 absl::Status registerCrcFunction(sqlite::Db& db);
 
@@ -117,9 +152,9 @@ inline constexpr char kUpdateSql[] =
     "UPDATE change SET idx = ?2, op = ?3, data = ?4, version = ?5, is_new = ?6, crc = ?8 "
     "WHERE row = ?1";
 
-// The rows of one id (at most one pending and one in flight). Parameter 1: the id.
+// The live rows of one id (at most one pending and one in flight). Parameter 1: the id.
 enum FindColumn : int { kFindRow = 0, kFindOp = 1, kFindIsNew = 2, kFindIndex = 3 };
-inline constexpr char kFindSql[] = "SELECT row, op, is_new, idx FROM change WHERE id = ?1";
+std::string findSql();
 
 // The rows after ?1 up to ?2, in order: what a session reads.
 enum ReadColumn : int {
@@ -131,25 +166,22 @@ enum ReadColumn : int {
   kReadVersion = 5,
   kReadCrc = 6,
 };
-inline constexpr char kReadAfterSql[] =
-    "SELECT row, id, idx, op, data, version, crc FROM change WHERE row > ?1 AND row <= ?2 "
-    "ORDER BY row";
+std::string readAfterSql();
 
-// The rows up to ?1 in order, with what each weighs in a session (id + index + data
+// The live rows up to ?1 in order, with what each weighs in a session (id + index + data
 // bytes; length() of a blob reads no overflow page): what a bounded session takes.
 enum SizeColumn : int { kSizeRow = 0, kSizeIndex = 1, kSizeBytes = 2 };
-inline constexpr char kRowSizesSql[] =
-    "SELECT row, idx, length(CAST(id AS BLOB)) + length(CAST(idx AS BLOB)) + length(data) "
-    "FROM change WHERE row <= ?1 ORDER BY row";
+std::string rowSizesSql();
 
-// Abort or crash: each frozen change (row <= ?1) takes the newest content recorded for its
-// id meanwhile (keeping its first-recorded row), and the newer row goes.
-inline constexpr char kMergeUpdateSql[] =
-    "UPDATE change AS f SET idx = p.idx, op = p.op, data = p.data, version = p.version, "
-    "crc = p.crc FROM change AS p WHERE p.row > ?1 AND f.id = p.id AND f.row <= ?1";
-inline constexpr char kMergeDeleteSql[] =
-    "DELETE FROM change AS p WHERE p.row > ?1 AND EXISTS "
-    "(SELECT 1 FROM change AS f WHERE f.id = p.id AND f.row <= ?1)";
+// Abort or crash: each frozen change (live, row <= ?1) takes the newest content recorded for
+// its id meanwhile (keeping its first-recorded row), and the newer row goes.
+std::string mergeUpdateSql();
+std::string mergeDeleteSql();
+
+// Removing the dead rows while live ones remain (SqliteChangeQueue::removeDeadRows()): the
+// live rows are set aside, the table is cleared (SQLite frees the pages of a table and its
+// index without a lookup per row when a DELETE has no WHERE), and they come back.
+std::vector<std::string> removeDeadRowsSql();
 
 // A row moved to quarantine: ?1 its row, ?2 why.
 inline constexpr char kQuarantineSql[] =
@@ -163,24 +195,30 @@ struct SqliteChangeQueue::Statements {
   sqlite::Statement begin, commit, rollback;
   sqlite::Statement find, insert, update, erase;
   sqlite::Statement max_row, count_all, read_after, locate, rows_after, row_sizes;
-  sqlite::Statement delete_upto, delete_all, merge_update, merge_delete, set_state;
+  sqlite::Statement delete_all, merge_update, merge_delete, set_state;
   sqlite::Statement add_index, drop_index, clear_indices, distinct_indices;
   sqlite::Statement quarantine;
 
   // Every statement with its SQL.
-  static std::vector<std::pair<sqlite::Statement Statements::*, const char*>> all();
+  static std::vector<std::pair<sqlite::Statement Statements::*, std::string>> all();
 };
 
-// Restores the queue's in-memory session state (frozen_, sent_watermark_) when it goes
+// Restores the queue's in-memory session state (frozen_ and the watermarks) when it goes
 // out of scope, unless keep() was called: the transaction that changed it committed.
 class SqliteChangeQueue::SessionStateGuard {
  public:
   explicit SessionStateGuard(SqliteChangeQueue* queue)
-      : queue_(queue), frozen_(queue->frozen_), sent_watermark_(queue->sent_watermark_) {}
+      : queue_(queue),
+        frozen_(queue->frozen_),
+        sent_watermark_(queue->sent_watermark_),
+        confirmed_hi_(queue->confirmed_hi_),
+        dead_rows_(queue->dead_rows_) {}
   ~SessionStateGuard() {
     if (kept_) return;
     queue_->frozen_ = frozen_;
     queue_->sent_watermark_ = sent_watermark_;
+    queue_->confirmed_hi_ = confirmed_hi_;
+    queue_->dead_rows_ = dead_rows_;
   }
   SessionStateGuard(const SessionStateGuard&) = delete;
   SessionStateGuard& operator=(const SessionStateGuard&) = delete;
@@ -195,6 +233,8 @@ class SqliteChangeQueue::SessionStateGuard {
   SqliteChangeQueue* const queue_;
   const Frozen frozen_;
   const int64_t sent_watermark_;
+  const int64_t confirmed_hi_;
+  const int64_t dead_rows_;
   bool kept_ = false;
 };
 

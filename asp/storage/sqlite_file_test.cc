@@ -46,6 +46,7 @@ TEST_F(SqliteFileTest, CreatesAWalDatabaseWithASchemaVersion) {
   auto queue = testing::openQueue(path_);
   ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x")).ok());
   EXPECT_EQ(queryOutside(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(queryOutside(path_, "PRAGMA auto_vacuum"), "1") << "FULL: freed pages go back";
   EXPECT_EQ(queryOutside(path_, "PRAGMA user_version"),
             std::to_string(SqliteChangeQueue::kSchemaVersion));
   EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM change"), "1");
@@ -155,6 +156,55 @@ TEST_F(SqliteFileTest, UpgradesASchemaOneFileKeepingItsChanges) {
   // Version 1: version 2 but queue_index.
   ASSERT_EQ(testing::execAll(path_, std::string(kVersion2File) + "PRAGMA user_version = 1;"), "");
   expectUpgradedWithBothChanges(path_);
+}
+
+// A file as version 3 left it (no auto-vacuum, no confirmed rows): written by this
+// version, then converted back. Holds a and b as kVersion2File does, then `big` changes
+// of 4,000 bytes (big-0...) in idx-a, and runs `then_sql`.
+void writeVersion3File(const std::string& path, int big, const std::string& then_sql = "") {
+  {
+    auto queue = testing::openQueue(path);
+    ASSERT_NE(queue, nullptr);
+    ASSERT_TRUE(queue->record(makeChange("a", Operation::kCreate, "x", 3, "idx-a")).ok());
+    ASSERT_TRUE(queue->record(makeChange("b", Operation::kDelete, "", 4, "idx-b")).ok());
+    std::vector<Change> batch;
+    for (int i = 0; i < big; ++i) {
+      batch.push_back(makeChange("big-" + std::to_string(i), Operation::kCreate,
+                                 std::string(4000, 'd'), 1, "idx-a"));
+    }
+    ASSERT_TRUE(batch.empty() || queue->recordBatch(batch).ok());
+  }
+  ASSERT_EQ(testing::execAll(path, "PRAGMA auto_vacuum = NONE; VACUUM; "
+                                   "DELETE FROM queue_state WHERE key IN ('confirmed_hi', 'dead_rows'); "
+                                   "PRAGMA user_version = 3; " + then_sql),
+            "");
+  ASSERT_EQ(queryOutside(path, "PRAGMA auto_vacuum"), "0");
+}
+
+int64_t fileBytes(const std::string& path) {
+  return static_cast<int64_t>(readFile(path).size());
+}
+
+TEST_F(SqliteFileTest, UpgradesASchemaThreeFileKeepingItsChangesAndGivesItsFreePagesBack) {
+  // 24 MiB written and deleted again: free pages that version 3 never gave back.
+  writeVersion3File(path_, 6000, "DELETE FROM change WHERE id LIKE 'big-%';");
+  ASSERT_GT(fileBytes(path_), int64_t{20} << 20);
+  expectUpgradedWithBothChanges(path_);
+  EXPECT_EQ(queryOutside(path_, "PRAGMA auto_vacuum"), "1") << "converted at open: little is live";
+  EXPECT_LT(fileBytes(path_), int64_t{1} << 20);
+}
+
+TEST_F(SqliteFileTest, ASchemaThreeFileWithALargeQueueIsConvertedWhenTheQueueEmpties) {
+  writeVersion3File(path_, 6000);
+  auto queue = testing::openQueue(path_);
+  ASSERT_NE(queue, nullptr);
+  EXPECT_EQ(queryOutside(path_, "PRAGMA auto_vacuum"), "0") << "24 MiB live: not at open";
+  EXPECT_EQ(beginAndReadAll(*queue).size(), 6002u);
+  ASSERT_TRUE(queue->commitSession().ok());
+  EXPECT_EQ(queryOutside(path_, "PRAGMA auto_vacuum"), "1");
+  EXPECT_LT(fileBytes(path_), int64_t{1} << 20);
+  ASSERT_TRUE(queue->record(makeChange("after", Operation::kCreate, "x")).ok());
+  EXPECT_EQ(beginAndReadAll(*queue).size(), 1u);
 }
 
 TEST_F(SqliteFileTest, AnIndexFirstSeenInAFailedWriteIsStillListedAfterReopen) {
