@@ -15,7 +15,7 @@ static int failures = 0;
 #define EXPECT(c)                                                                       \
   do {                                                                                  \
     if (!(c)) {                                                                         \
-      fprintf(stderr, "%s:%d: expected %s (%s)\n", __FILE__, __LINE__, #c, asp_last_error()); \
+      fprintf(stderr, "%s:%d: expected %s (%s)\n", __FILE__, __LINE__, #c, aspx_last_error()); \
       ++failures;                                                                       \
     }                                                                                   \
   } while (0)
@@ -48,13 +48,13 @@ int main(void) {
   EXPECT(inventory != NULL);
   if (inventory != NULL) {
     EXPECT(inventory_collect(inventory, packages, 3) == 3);
-    EXPECT(inventory_sync(inventory).code == ASP_SYNC_OK);
+    EXPECT(inventory_sync(inventory).code == ASPX_SYNC_OK);
     EXPECT(inventory_check(inventory) == 0);
 
     /* openssl upgraded, curl removed. */
     strcpy(packages[0].version, "3.0.13");
     EXPECT(inventory_collect(inventory, packages, 2) == 2);
-    EXPECT(inventory_sync(inventory).code == ASP_SYNC_OK);
+    EXPECT(inventory_sync(inventory).code == ASPX_SYNC_OK);
     EXPECT(inventory_check(inventory) == 0);
 
     /* Collected but not synced: the manager's copy is behind; recovery sends everything. */
@@ -63,7 +63,7 @@ int main(void) {
     EXPECT(inventory_check(inventory) == 1);
     EXPECT(inventory_check(inventory) == 0);
 
-    EXPECT(inventory_sync_groups(inventory, 3).code == ASP_SYNC_OK);
+    EXPECT(inventory_sync_groups(inventory, 3).code == ASPX_SYNC_OK);
 
     /* Nothing installed any more: a clean. */
     EXPECT(inventory_collect(inventory, packages, 0) == 2);

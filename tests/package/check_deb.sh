@@ -42,7 +42,7 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for path in ./usr/bin/asp_manager ./usr/bin/asp_relay ./usr/bin/aspctl \
             ./usr/lib/x86_64-linux-gnu/libasp.so.1 ./usr/lib/x86_64-linux-gnu/libasp.so \
             ./usr/lib/x86_64-linux-gnu/pkgconfig/asp.pc ./usr/lib/x86_64-linux-gnu/pkgconfig/asp-cpp.pc \
-            ./usr/include/asp/c_api/agent_sync_protocol_c_interface.h \
+            ./usr/include/asp/c_api/aspx.h \
             ./usr/include/asp/core/socket_sync_protocol.h ./usr/include/asp/core/agent_sync_protocol.h \
             ./lib/systemd/system/asp-manager.service ./lib/systemd/system/asp-relay.service \
             ./etc/asp/manager.conf ./etc/asp/relay.conf ./usr/lib/sysusers.d/asp.conf \
@@ -121,28 +121,28 @@ pc() { pkg-config --define-variable=prefix="$root/usr" "$@"; }
 cat >"$work/module.c" <<'C'
 #include <stdio.h>
 #include <string.h>
-#include "asp/c_api/agent_sync_protocol_c_interface.h"
+#include "asp/c_api/aspx.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
-  asp_options_t options;
+  aspx_options_t options;
   memset(&options, 0, sizeof(options));
   options.module = "inventory";
   options.db_path = argv[1];
-  options.mq = asp_unix_mq_functions();
+  options.mq = NULL;
   options.queue_path = argv[2];
   options.timeout = 5;
   options.retries = 3;
-  AspHandle* asp = asp_create_with_options(&options);
-  if (asp == NULL) { fprintf(stderr, "%s\n", asp_last_error()); return 1; }
-  asp_agent_info_t agent;
+  AspxHandle* asp = aspx_create_with_options(&options);
+  if (asp == NULL) { fprintf(stderr, "%s\n", aspx_last_error()); return 1; }
+  aspx_agent_info_t agent;
   memset(&agent, 0, sizeof(agent));
   agent.id = "043";
-  if (asp_set_agent_info(asp, &agent) != 0) return 1;
-  if (asp_persist_diff(asp, "openssl", ASP_OPERATION_CREATE, "states-inventory", "{}", 1) != 0) return 1;
-  asp_sync_result_t r = asp_sync_module(asp, ASP_MODE_DELTA);
+  if (aspx_set_agent_info(asp, &agent) != 0) return 1;
+  if (aspx_persist_diff(asp, "openssl", ASPX_OPERATION_CREATE, "states-inventory", "{}", 1) != 0) return 1;
+  aspx_sync_result_t r = aspx_sync_module(asp, ASPX_MODE_DELTA);
   printf("%s\n", r.success ? "synced" : r.reason);
-  asp_destroy(asp);
+  aspx_destroy(asp);
   return r.success ? 0 : 1;
 }
 C

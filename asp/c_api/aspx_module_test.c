@@ -23,8 +23,8 @@ static char dir[] = "/tmp/asp-cmod-XXXXXX";
 static char socket_path[128];
 static pid_t manager = -1;
 
-static void quiet(asp_log_level_t level, const char* message) {
-  if (level >= ASP_LOG_WARNING) fprintf(stderr, "asp: %s\n", message);
+static void quiet(aspx_log_level_t level, const char* message) {
+  if (level >= ASPX_LOG_WARNING) fprintf(stderr, "asp: %s\n", message);
 }
 
 static void start_manager(void) {
@@ -65,130 +65,130 @@ static void module_checksum(char out[41]) {
     sizes[count] = strlen(documents[i]);
     ++count;
   }
-  EXPECT(asp_index_checksum(datas, sizes, count, out) == 0);
+  EXPECT(aspx_index_checksum(datas, sizes, count, out) == 0);
 }
 
-static void record(AspHandle* h, int file, asp_operation_t operation, int revision) {
+static void record(AspxHandle* h, int file, aspx_operation_t operation, int revision) {
   char id[64];
   snprintf(id, sizeof(id), "/etc/demo/file-%04d", file);
-  if (operation == ASP_OPERATION_DELETE) {
+  if (operation == ASPX_OPERATION_DELETE) {
     present[file] = 0;
-    EXPECT(asp_persist_diff(h, id, operation, INDEX, NULL, (uint64_t)revision) == 0);
+    EXPECT(aspx_persist_diff(h, id, operation, INDEX, NULL, (uint64_t)revision) == 0);
     return;
   }
   snprintf(documents[file], sizeof(documents[file]), "{\"path\":\"%s\",\"rev\":%d}", id, revision);
   present[file] = 1;
-  EXPECT(asp_persist_diff(h, id, operation, INDEX, documents[file], (uint64_t)revision) == 0);
+  EXPECT(aspx_persist_diff(h, id, operation, INDEX, documents[file], (uint64_t)revision) == 0);
 }
 
-static AspHandle* open_module(void) {
+static AspxHandle* open_module(void) {
   char db[160];
   snprintf(db, sizeof(db), "%s/fim_sync.db", dir);
-  asp_options_t options;
+  aspx_options_t options;
   memset(&options, 0, sizeof(options));
   options.module = "fim";
   options.db_path = db;
-  options.mq = asp_unix_mq_functions();
+  options.mq = NULL; /* the built-in socket */
   options.queue_path = socket_path;
   options.logger = quiet;
   options.timeout = 5;
   options.retries = 3;
-  AspHandle* h = asp_create_with_options(&options);
+  AspxHandle* h = aspx_create_with_options(&options);
   EXPECT(h != NULL);
   const char* groups[] = {"default"};
-  asp_agent_info_t agent;
+  aspx_agent_info_t agent;
   memset(&agent, 0, sizeof(agent));
   agent.id = "c01";
   agent.name = "c-module-agent";
   agent.groups = groups;
   agent.groups_count = 1;
-  EXPECT(asp_set_agent_info(h, &agent) == 0);
+  EXPECT(aspx_set_agent_info(h, &agent) == 0);
   return h;
 }
 
 static void a_c_module_end_to_end(void) {
   EXPECT(mkdtemp(dir) != NULL);
   start_manager();
-  AspHandle* h = open_module();
+  AspxHandle* h = open_module();
 
   /* Scan: every file is new. DELTA ships them. */
-  for (int i = 0; i < FILES; ++i) record(h, i, ASP_OPERATION_CREATE, 1);
-  asp_sync_result_t delta = asp_sync_module(h, ASP_MODE_DELTA);
+  for (int i = 0; i < FILES; ++i) record(h, i, ASPX_OPERATION_CREATE, 1);
+  aspx_sync_result_t delta = aspx_sync_module(h, ASPX_MODE_DELTA);
   EXPECT(delta.success);
-  EXPECT(delta.code == ASP_SYNC_OK);
+  EXPECT(delta.code == ASPX_SYNC_OK);
   EXPECT(delta.changes == FILES);
   EXPECT(delta.session != 0);
 
   /* Changes and deletions, then another DELTA: the checksums match. */
-  for (int i = 0; i < FILES; i += 10) record(h, i, ASP_OPERATION_MODIFY, 2);
-  for (int i = 5; i < FILES; i += 20) record(h, i, ASP_OPERATION_DELETE, 2);
-  EXPECT(asp_sync_module(h, ASP_MODE_DELTA).code == ASP_SYNC_OK);
+  for (int i = 0; i < FILES; i += 10) record(h, i, ASPX_OPERATION_MODIFY, 2);
+  for (int i = 5; i < FILES; i += 20) record(h, i, ASPX_OPERATION_DELETE, 2);
+  EXPECT(aspx_sync_module(h, ASPX_MODE_DELTA).code == ASPX_SYNC_OK);
   char checksum[41];
   module_checksum(checksum);
-  EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 0);
+  EXPECT(aspx_requires_full_sync(h, INDEX, checksum) == 0);
 
   /* The module's view moves on without a sync: the manager's copy differs. */
-  record(h, 1, ASP_OPERATION_MODIFY, 3);
+  record(h, 1, ASPX_OPERATION_MODIFY, 3);
   module_checksum(checksum);
-  EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 1);
+  EXPECT(aspx_requires_full_sync(h, INDEX, checksum) == 1);
 
   /* Recovery: the whole index again, in memory, as a FULL sync. */
-  asp_clear_in_memory_data(h);
+  aspx_clear_in_memory_data(h);
   for (int i = 0; i < FILES; ++i) {
     if (!present[i]) continue;
     char id[64];
     snprintf(id, sizeof(id), "/etc/demo/file-%04d", i);
-    EXPECT(asp_persist_diff_in_memory(h, id, ASP_OPERATION_CREATE, INDEX, documents[i], 3) == 0);
+    EXPECT(aspx_persist_diff_in_memory(h, id, ASPX_OPERATION_CREATE, INDEX, documents[i], 3) == 0);
   }
-  asp_sync_result_t full = asp_sync_module(h, ASP_MODE_FULL);
-  EXPECT(full.code == ASP_SYNC_OK);
-  EXPECT(asp_requires_full_sync(h, INDEX, checksum) == 0);
+  aspx_sync_result_t full = aspx_sync_module(h, ASPX_MODE_FULL);
+  EXPECT(full.code == ASPX_SYNC_OK);
+  EXPECT(aspx_requires_full_sync(h, INDEX, checksum) == 0);
 
   /* A binary document (an embedded NUL) reaches the manager whole through a FULL sync:
    * its checksum matches the whole bytes, not the part before the NUL. */
   const char blob[] = {'b', 'i', 'n', '\0', 'a', 'r', 'y'};
-  asp_clear_in_memory_data(h);
-  EXPECT(asp_persist_diff_in_memory_bytes(h, "/bin/blob", ASP_OPERATION_CREATE, BINARY_INDEX,
+  aspx_clear_in_memory_data(h);
+  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/blob", ASPX_OPERATION_CREATE, BINARY_INDEX,
                                           blob, sizeof(blob), 1) == 0);
-  EXPECT(asp_sync_module(h, ASP_MODE_FULL).code == ASP_SYNC_OK);
+  EXPECT(aspx_sync_module(h, ASPX_MODE_FULL).code == ASPX_SYNC_OK);
   char whole[41], cut[41];
   const void* blob_data[] = {blob};
   const size_t whole_size[] = {sizeof(blob)};
   const size_t cut_size[] = {strlen(blob)};
-  EXPECT(asp_index_checksum(blob_data, whole_size, 1, whole) == 0);
-  EXPECT(asp_index_checksum(blob_data, cut_size, 1, cut) == 0);
-  EXPECT(asp_requires_full_sync(h, BINARY_INDEX, whole) == 0);
-  EXPECT(asp_requires_full_sync(h, BINARY_INDEX, cut) == 1);
+  EXPECT(aspx_index_checksum(blob_data, whole_size, 1, whole) == 0);
+  EXPECT(aspx_index_checksum(blob_data, cut_size, 1, cut) == 0);
+  EXPECT(aspx_requires_full_sync(h, BINARY_INDEX, whole) == 0);
+  EXPECT(aspx_requires_full_sync(h, BINARY_INDEX, cut) == 1);
 
   /* Metadata and groups. */
   const char* indices[] = {INDEX};
-  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_METADATA_DELTA, indices, 1, 7).code == ASP_SYNC_OK);
-  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_METADATA_CHECK, indices, 1, 7).code == ASP_SYNC_OK);
-  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_GROUP_DELTA, indices, 1, 8).code == ASP_SYNC_OK);
-  EXPECT(asp_sync_metadata_or_groups(h, ASP_MODE_GROUP_CHECK, indices, 1, 8).code == ASP_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_DELTA, indices, 1, 7).code == ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_CHECK, indices, 1, 7).code == ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, indices, 1, 8).code == ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_CHECK, indices, 1, 8).code == ASPX_SYNC_OK);
 
   /* The module stops watching the index: a clean empties it on the manager. */
-  asp_sync_result_t clean = asp_notify_data_clean(h, indices, 1);
-  EXPECT(clean.code == ASP_SYNC_OK);
+  aspx_sync_result_t clean = aspx_notify_data_clean(h, indices, 1);
+  EXPECT(clean.code == ASPX_SYNC_OK);
   char empty[41];
-  EXPECT(asp_index_checksum(NULL, NULL, 0, empty) == 0);
-  EXPECT(asp_requires_full_sync(h, INDEX, empty) == 0);
+  EXPECT(aspx_index_checksum(NULL, NULL, 0, empty) == 0);
+  EXPECT(aspx_requires_full_sync(h, INDEX, empty) == 0);
 
-  asp_stats_t stats;
-  EXPECT(asp_get_stats(h, &stats) == 0);
+  aspx_stats_t stats;
+  EXPECT(aspx_get_stats(h, &stats) == 0);
   EXPECT(stats.sessions_failed == 0);
   EXPECT(stats.values_sent >= FILES);
-  asp_destroy(h);
+  aspx_destroy(h);
 
   /* A session with the manager gone fails fast and keeps the change queued. */
   stop_manager();
   h = open_module();
-  record(h, 2, ASP_OPERATION_MODIFY, 4);
-  asp_sync_result_t down = asp_sync_module(h, ASP_MODE_DELTA);
-  EXPECT(down.code == ASP_SYNC_TRANSPORT_ERROR);
+  record(h, 2, ASPX_OPERATION_MODIFY, 4);
+  aspx_sync_result_t down = aspx_sync_module(h, ASPX_MODE_DELTA);
+  EXPECT(down.code == ASPX_SYNC_TRANSPORT_ERROR);
   start_manager();
-  EXPECT(asp_sync_module(h, ASP_MODE_DELTA).code == ASP_SYNC_OK);
-  asp_destroy(h);
+  EXPECT(aspx_sync_module(h, ASPX_MODE_DELTA).code == ASPX_SYNC_OK);
+  aspx_destroy(h);
   stop_manager();
 }
 
