@@ -102,6 +102,8 @@ bool FakeManager::loseData(Message* message) {
       return !lost(message->data_value().seq());
     case Message::kDataClean:
       return !lost(message->data_clean().seq());
+    case Message::kDataContext:
+      return !lost(message->data_context().seq());
     case Message::kDataBatch: {
       auto* values = message->mutable_data_batch()->mutable_values();
       for (int i = values->size() - 1; i >= 0; --i) {
