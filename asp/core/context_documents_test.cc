@@ -91,6 +91,14 @@ TEST(ContextDocuments, VdFirstAndVdSyncSendContextsAfterTheValuesWithTheNextSeqs
               (std::vector<std::string>{"v0", "v1", "v2", "c3:os", "c4:hotfixes"}));
     EXPECT_EQ(h.managerState(), h.module);
     EXPECT_EQ(h.pending(), 0u);
+    // The manager got them with the session, apart from the index state.
+    std::vector<std::string> held;
+    for (const manager::SessionUpdate::Op& op :
+         h.manager.lastContexts({testing::kAgent, testing::kModule})) {
+      held.push_back(op.index + "/" + op.id);
+    }
+    EXPECT_EQ(held, (std::vector<std::string>{std::string(kContextIndex) + "/os",
+                                              std::string(kContextIndex) + "/hotfixes"}));
   }
 }
 
@@ -146,8 +154,8 @@ TEST(ContextDocuments, SessionsKeepContextsUntilClearContexts) {
   ASSERT_TRUE(h.protocol->queue().clearContexts().ok());
   h.record("pkg-3", Operation::kCreate, "c");
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta, SyncOption::kVdSync).code, SyncCode::kOk);
-  EXPECT_EQ(dataBySession(h), (std::vector<std::vector<std::string>>{
-                                  {"v0", "c1:os"}, {"v0", "c1:os"}, {"v0"}}));
+  EXPECT_EQ(dataBySession(h),
+            (std::vector<std::vector<std::string>>{{"v0", "c1:os"}, {"v0", "c1:os"}, {"v0"}}));
 }
 
 TEST(ContextDocuments, FailedSessionKeepsItsValuesAndTheContexts) {
@@ -170,10 +178,10 @@ TEST(ContextDocuments, EachBoundedSessionCarriesTheContextsWithinItsValueBound) 
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta, SyncOption::kVdFirst);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(result.sessions, 3u);
-  EXPECT_EQ(dataBySession(h), (std::vector<std::vector<std::string>>{
-                                  {"v0", "v1", "v2", "c3:os", "c4:hotfixes"},
-                                  {"v0", "v1", "v2", "c3:os", "c4:hotfixes"},
-                                  {"v0", "c1:os", "c2:hotfixes"}}));
+  EXPECT_EQ(dataBySession(h),
+            (std::vector<std::vector<std::string>>{{"v0", "v1", "v2", "c3:os", "c4:hotfixes"},
+                                                   {"v0", "v1", "v2", "c3:os", "c4:hotfixes"},
+                                                   {"v0", "c1:os", "c2:hotfixes"}}));
   EXPECT_EQ(h.managerState(), h.module);
 }
 
@@ -203,12 +211,13 @@ TEST(ContextDocuments, ContextBytesCountAgainstTheSessionByteBound) {
 TEST(ContextDocuments, FullWithAVdOptionSendsContextsAfterTheRecoverySet) {
   ProtocolHarness h;
   recordContexts(h, {"os"});
-  ASSERT_TRUE(h.protocol->persistDifferenceInMemory("pkg-1", Operation::kCreate, kIndex, "a", 1).ok());
+  ASSERT_TRUE(
+      h.protocol->persistDifferenceInMemory("pkg-1", Operation::kCreate, kIndex, "a", 1).ok());
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kFull, SyncOption::kVdFirst).code, SyncCode::kOk);
-  ASSERT_TRUE(h.protocol->persistDifferenceInMemory("pkg-1", Operation::kCreate, kIndex, "a", 1).ok());
+  ASSERT_TRUE(
+      h.protocol->persistDifferenceInMemory("pkg-1", Operation::kCreate, kIndex, "a", 1).ok());
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kFull).code, SyncCode::kOk);
-  EXPECT_EQ(dataBySession(h),
-            (std::vector<std::vector<std::string>>{{"v0", "c1:os"}, {"v0"}}));
+  EXPECT_EQ(dataBySession(h), (std::vector<std::vector<std::string>>{{"v0", "c1:os"}, {"v0"}}));
   EXPECT_EQ(storedContexts(h), (std::vector<std::string>{"os"}));
 }
 

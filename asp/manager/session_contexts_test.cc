@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "asp/manager/manager_core.h"
 #include "asp/manager/core_test_util.h"
+#include "asp/manager/manager_core.h"
 #include "asp/testing/simulated_clock.h"
 #include "gtest/gtest.h"
 
@@ -117,7 +117,8 @@ TEST_F(SessionContextsTest, ContextsNeverReachTheIndexState) {
   value(s, 0, "openssl");
   context(s, 1, "os", "linux");
   ASSERT_EQ(end(s).end_ack().status(), wire::v1::STATUS_OK);
-  EXPECT_EQ(*store_.indices({"001", "syscollector"}), (std::vector<std::string>{"states-packages"}));
+  EXPECT_EQ(*store_.indices({"001", "syscollector"}),
+            (std::vector<std::string>{"states-packages"}));
   EXPECT_EQ(store_.documents({"001", "syscollector"}, "states-packages")->size(), 1u);
 }
 

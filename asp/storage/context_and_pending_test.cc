@@ -118,8 +118,8 @@ TEST_F(ContextAndPendingTest, ContextWithTheSameIndexAndIdReplacesItAndKeepsItsP
 
 TEST_F(ContextAndPendingTest, ContextsAreNotChangesNorCountedNorDroppedBySessions) {
   ASSERT_TRUE(queue_->recordContext(context("pkg-1", "context copy", "states-packages")).ok());
-  ASSERT_TRUE(queue_->record(makeChange("pkg-1", Operation::kCreate, "value", 1,
-                                        "states-packages")).ok());
+  ASSERT_TRUE(
+      queue_->record(makeChange("pkg-1", Operation::kCreate, "value", 1, "states-packages")).ok());
   absl::StatusOr<std::vector<IndexCounts>> counts = queue_->counts();
   ASSERT_TRUE(counts.ok());
   ASSERT_EQ(counts->size(), 1u);
@@ -216,7 +216,8 @@ TEST_F(ContextAndPendingTest, BadPendingQueryIsRefusedNamingTheValue) {
   absl::StatusOr<PendingPage> none = queue_->readPending(PendingQuery{0, 0, false});
   EXPECT_TRUE(absl::IsInvalidArgument(none.status()));
   EXPECT_NE(none.status().message().find("max_items 0"), std::string::npos) << none.status();
-  absl::StatusOr<PendingPage> huge = queue_->readPending(PendingQuery{0, kMaxPendingItems + 1, false});
+  absl::StatusOr<PendingPage> huge =
+      queue_->readPending(PendingQuery{0, kMaxPendingItems + 1, false});
   EXPECT_TRUE(absl::IsInvalidArgument(huge.status()));
   absl::StatusOr<PendingPage> cursor = queue_->readPending(PendingQuery{UINT64_MAX, 10, true});
   EXPECT_TRUE(absl::IsInvalidArgument(cursor.status()));

@@ -68,8 +68,8 @@ absl::StatusOr<PendingPage> SqliteChangeQueue::readPending(const PendingQuery& q
 }
 
 absl::Status SqliteChangeQueue::readChangesAfter(int64_t after_row, size_t room,
-                                                 std::vector<PendingItem>* items,
-                                                 int64_t* last_row, bool* more) {
+                                                 std::vector<PendingItem>* items, int64_t* last_row,
+                                                 bool* more) {
   absl::StatusOr<sqlite::Statement> read = db_->prepare(kReadChangesAfterSql);
   if (!read.ok()) return read.status();
   read->bindInt(1, after_row);
@@ -81,7 +81,9 @@ absl::Status SqliteChangeQueue::readChangesAfter(int64_t after_row, size_t room,
     item.index = row.columnText(kReadIndex);
     const bool is_delete = row.columnInt(kReadOp) == kDelete;
     const bool is_new = stillNew(number, row.columnInt(kPendingIsNew) != 0);
-    item.operation = is_delete ? Operation::kDelete : is_new ? Operation::kCreate : Operation::kModify;
+    item.operation = is_delete ? Operation::kDelete
+                     : is_new  ? Operation::kCreate
+                               : Operation::kModify;
     item.data = row.columnBlob(kReadData);
     item.version = static_cast<uint64_t>(row.columnInt(kReadVersion));
     item.in_flight = inFlight(number, item.index);
