@@ -70,6 +70,13 @@ struct AgentSyncProtocol::Impl {
     }
   }
 
+  // False, with the reason logged, for an instance created without a database path.
+  bool requireQueue(const AgentSyncProtocol* self, const char* call) const {
+    if (has_queue) return true;
+    fail(self, absl::StrCat(call, ": this instance has no queue (it was created without a database path)"));
+    return false;
+  }
+
   // A session's outcome in the established shape; a failure is kept for lastError() (the
   // core logs the session's outcome itself). A concurrent call returns success, as the
   // established one does: the running session sends what was pending, and what was
@@ -150,14 +157,10 @@ AgentSyncProtocol::~AgentSyncProtocol() {
 void AgentSyncProtocol::persistDifference(const std::string& id, Operation operation, const std::string& index,
                                           const std::string& data, uint64_t version, bool isDataContext) {
   beginCall(this);
-  (void)isDataContext;
-  if (!m_impl->has_queue) {
-    m_impl->fail(this, absl::StrCat("persistDifference of '", id,
-                                    "': this instance has no queue (it was created without a database path)"));
-    return;
-  }
-  absl::Status s =
-      m_impl->core->persistDifference(id, static_cast<asp::Operation>(operation), index, data, version);
+  if (!m_impl->requireQueue(this, "persistDifference")) return;
+  const asp::Operation op = static_cast<asp::Operation>(operation);
+  absl::Status s = isDataContext ? m_impl->core->queue().recordContext(asp::Change{id, index, op, data, version})
+                                 : m_impl->core->persistDifference(id, op, index, data, version);
   if (!s.ok()) m_impl->fail(this, absl::StrCat("persistDifference: ", s.message()));
 }
 
@@ -199,6 +202,50 @@ SyncModuleResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode, const
 bool AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& indices, Option option) {
   beginCall(this);
   return m_impl->result(this, m_impl->core->notifyDataClean(indices, static_cast<asp::SyncOption>(option))).success;
+}
+
+bool AgentSyncProtocol::sendDataContextMessages(uint64_t /*session*/, const std::vector<PersistedData>& data) {
+  beginCall(this);
+  if (!m_impl->requireQueue(this, "sendDataContextMessages")) return false;
+  for (const PersistedData& item : data) {
+    const asp::Change document{item.id, item.index, static_cast<asp::Operation>(item.operation), item.data,
+                               item.version};
+    if (absl::Status s = m_impl->core->queue().recordContext(document); !s.ok()) {
+      m_impl->fail(this, absl::StrCat("sendDataContextMessages: ", s.message()));
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<PersistedData> AgentSyncProtocol::fetchPendingItems(bool onlyDataValues) {
+  beginCall(this);
+  std::vector<PersistedData> items;
+  if (!m_impl->requireQueue(this, "fetchPendingItems")) return items;
+  asp::PendingQuery query;
+  query.with_context = !onlyDataValues;
+  for (bool done = false; !done;) {
+    absl::StatusOr<asp::PendingPage> page = m_impl->core->queue().readPending(query);
+    if (!page.ok()) {
+      m_impl->fail(this, absl::StrCat("fetchPendingItems: ", page.status().message()));
+      return {};
+    }
+    for (asp::PendingItem& item : page->items) {
+      items.push_back(PersistedData{items.size() + 1, std::move(item.id), std::move(item.index),
+                                    std::move(item.data), static_cast<Operation>(item.operation), item.version,
+                                    item.is_context});
+    }
+    query.after = page->next_after;
+    done = page->done;
+  }
+  return items;
+}
+
+void AgentSyncProtocol::clearAllDataContext() {
+  beginCall(this);
+  if (!m_impl->requireQueue(this, "clearAllDataContext")) return;
+  absl::Status s = m_impl->core->queue().clearContexts();
+  if (!s.ok()) m_impl->fail(this, absl::StrCat("clearAllDataContext: ", s.message()));
 }
 
 void AgentSyncProtocol::deleteDatabase() {

@@ -49,6 +49,15 @@ class EstablishedApi : public ::testing::Test {
     asp::manager::ManagerServer::Options m;
     m.socket_path = socket_;
     m.core = core;
+    m.core.on_contexts = [this](const asp::manager::SessionContexts& contexts) -> absl::Status {
+      std::vector<std::string> ids;
+      asp::manager::SessionUpdate::Op op;
+      absl::StatusOr<bool> more;
+      while ((more = contexts.documents->next(&op)).ok() && *more) ids.push_back(op.id);
+      std::lock_guard<std::mutex> lock(mu_);
+      contexts_received_.push_back(ids);
+      return absl::OkStatus();
+    };
     auto server = asp::manager::ManagerServer::start(m, &store_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -103,6 +112,7 @@ class EstablishedApi : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::pair<modules_log_level_t, std::string>> log_;
   std::vector<bool> parsed_;
+  std::vector<std::vector<std::string>> contexts_received_;  // per session that carried any
 };
 
 std::string checksumOf(const std::vector<std::string>& datas) {
@@ -286,6 +296,8 @@ TEST_F(EstablishedApi, WithoutADatabaseOnlyInMemoryRecoveryIsAvailable) {
   agent_mqueue_route("fim", &EstablishedApi::onAnswer, this);
   protocol_->persistDifference("/etc/hosts", Operation::CREATE, kIndex, "h", 1);
   EXPECT_THAT(protocol_->lastError(), HasSubstr("no queue"));
+  EXPECT_THAT(protocol_->fetchPendingItems(false), IsEmpty());
+  EXPECT_THAT(protocol_->lastError(), HasSubstr("no queue"));
   protocol_->persistDifferenceInMemory("/etc/hosts", Operation::CREATE, kIndex, "h", 1);
   EXPECT_TRUE(protocol_->synchronizeModule(Mode::FULL).success);
   EXPECT_EQ(managerCopy(), (std::map<std::string, std::string>{{"/etc/hosts", "h"}}));
@@ -297,6 +309,57 @@ TEST_F(EstablishedApi, DeleteDatabaseDropsWhatIsPending) {
   EXPECT_EQ(protocol_->lastError(), "");
   EXPECT_TRUE(protocol_->synchronizeModule(Mode::DELTA).success);
   EXPECT_THAT(managerCopy(), IsEmpty());
+}
+
+std::vector<std::string> describe(const std::vector<PersistedData>& items) {
+  std::vector<std::string> out;
+  for (const PersistedData& i : items) {
+    out.push_back(std::to_string(i.seq) + " " + i.id + (i.is_data_context ? " context" : " value"));
+  }
+  return out;
+}
+
+TEST_F(EstablishedApi, ContextDocumentsGoWithEveryVdSessionUntilCleared) {
+  protocol_->persistDifference("os", Operation::CREATE, "states-inventory-system", "debian 12", 1, true);
+  protocol_->persistDifference("/etc/hosts", Operation::CREATE, kIndex, "h", 1);
+  EXPECT_EQ(protocol_->lastError(), "");
+  EXPECT_EQ(describe(protocol_->fetchPendingItems()), (std::vector<std::string>{"1 /etc/hosts value"}));
+  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)),
+            (std::vector<std::string>{"1 /etc/hosts value", "2 os context"}));
+
+  ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDFIRST).success);
+  EXPECT_EQ(managerCopy(), (std::map<std::string, std::string>{{"/etc/hosts", "h"}}));
+  EXPECT_THAT(protocol_->fetchPendingItems(), IsEmpty());
+  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)), (std::vector<std::string>{"1 os context"}));
+
+  protocol_->persistDifference("/etc/group", Operation::CREATE, kIndex, "g", 2);
+  ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDSYNC).success);
+  protocol_->clearAllDataContext();
+  EXPECT_EQ(protocol_->lastError(), "");
+  EXPECT_THAT(protocol_->fetchPendingItems(false), IsEmpty());
+  protocol_->persistDifference("/etc/motd", Operation::CREATE, kIndex, "m", 3);
+  ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDSYNC).success);
+  std::lock_guard<std::mutex> lock(mu_);
+  EXPECT_EQ(contexts_received_, (std::vector<std::vector<std::string>>{{"os"}, {"os"}}));
+}
+
+TEST_F(EstablishedApi, SendDataContextMessagesStoresThemForTheNextVdSession) {
+  PersistedData os;
+  os.id = "os";
+  os.index = "states-inventory-system";
+  os.data = "debian 12";
+  os.operation = Operation::CREATE;
+  EXPECT_TRUE(protocol_->sendDataContextMessages(0, {os}));
+  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)), (std::vector<std::string>{"1 os context"}));
+  protocol_->persistDifference("/etc/hosts", Operation::CREATE, kIndex, "h", 1);
+  ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDFIRST).success);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_EQ(contexts_received_, (std::vector<std::vector<std::string>>{{"os"}}));
+  }
+  os.id = "";
+  EXPECT_FALSE(protocol_->sendDataContextMessages(0, {os}));
+  EXPECT_THAT(protocol_->lastError(), HasSubstr("sendDataContextMessages"));
 }
 
 TEST_F(EstablishedApi, TheConstructorThrowsWhatTheEstablishedOneThrows) {

@@ -36,9 +36,12 @@ inventory_t* inventory_open(const char* db_path, const char* queue_path, const c
   options.retries = 3;
   AspxHandle* asp = aspx_create_with_options(&options);
   if (asp == NULL) return NULL;
+  static const char* const groups[] = {"default"}; /* an enrolled agent has at least one */
   aspx_agent_info_t agent;
   memset(&agent, 0, sizeof(agent));
   agent.id = agent_id;
+  agent.groups = groups;
+  agent.groups_count = 1;
   if (aspx_set_agent_info(asp, &agent) != 0) {
     aspx_destroy(asp);
     return NULL;

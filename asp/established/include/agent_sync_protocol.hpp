@@ -52,6 +52,9 @@ class AgentSyncProtocol : public IAgentSyncProtocol {
   SyncModuleResult synchronizeMetadataOrGroups(Mode mode, const std::vector<std::string>& indices,
                                                uint64_t globalVersion) override;
   bool notifyDataClean(const std::vector<std::string>& indices, Option option = Option::SYNC) override;
+  bool sendDataContextMessages(uint64_t session, const std::vector<PersistedData>& data) override;
+  std::vector<PersistedData> fetchPendingItems(bool onlyDataValues = true) override;
+  void clearAllDataContext() override;
   void deleteDatabase() override;
   void stop() override;
   void reset() override;

@@ -21,8 +21,9 @@ class IAgentSyncProtocol {
  public:
   // Records a change durably in the queue: on return it is committed and will reach the
   // manager, even across a crash of the agent. isDataContext: a context document
-  // (vulnerability detection) sent after the values of a DELTA with Option::VDFIRST or
-  // VDSYNC, never by itself.
+  // (vulnerability detection, e.g. the OS or a package), stored apart from the changes
+  // and sent after the values of every session with Option::VDFIRST or VDSYNC until
+  // clearAllDataContext(); never sent by itself.
   virtual void persistDifference(const std::string& id, Operation operation, const std::string& index,
                                  const std::string& data, uint64_t version, bool isDataContext = false) = 0;
 
@@ -47,6 +48,21 @@ class IAgentSyncProtocol {
   // Tells the manager to drop every document of `indices`; on success the queue drops
   // their pending changes. true on success.
   virtual bool notifyDataClean(const std::vector<std::string>& indices, Option option = Option::SYNC) = 0;
+
+  // ASP sends context documents inside its own sessions: a DELTA (or FULL) with
+  // Option::VDFIRST or VDSYNC sends every stored one after its values. There is no
+  // session to send into from outside, so this stores `data` as context documents
+  // (replacing those with the same index and id) for the next such session; `session` is
+  // not used. true when every one is stored durably.
+  virtual bool sendDataContextMessages(uint64_t session, const std::vector<PersistedData>& data) = 0;
+
+  // What is pending, in the order it was first recorded, without beginning a session:
+  // the changes (in flight ones too), and with onlyDataValues false the context documents
+  // after them. PersistedData::seq numbers the items from 1. Empty on error (lastError()).
+  virtual std::vector<PersistedData> fetchPendingItems(bool onlyDataValues = true) = 0;
+
+  // Drops every context document (before storing a new set).
+  virtual void clearAllDataContext() = 0;
 
   // Deletes the queue database and opens an empty one.
   virtual void deleteDatabase() = 0;
