@@ -15,7 +15,9 @@ struct Route {
   void* context = nullptr;
 };
 
+// Lock order: open_mu, then a transport's handler lock, then delivery_mu, then mu.
 struct AgentQueue {
+  std::mutex open_mu;      // one socket opened at a time
   std::mutex delivery_mu;  // held while an answer is delivered; route() waits for it
   std::mutex mu;
   std::string manager_socket;
@@ -28,12 +30,12 @@ AgentQueue& agentQueue() {
   return *queue;
 }
 
-// The module's socket, opened at its first send; nullptr when it cannot be opened.
-asp::UnixDatagramTransport* socketFor(AgentQueue& q, const std::string& module) {
-  auto it = q.sockets.find(module);
-  if (it != q.sockets.end()) return it->second.get();
+// A socket for `module` to the manager at `path`, its answers routed. Opened with no
+// lock of the queue held: setting the answer handler takes the transport's lock, which
+// its receiver holds while delivering (and delivering takes the queue's locks).
+std::unique_ptr<asp::UnixDatagramTransport> openSocket(const std::string& path, const std::string& module) {
   asp::UnixDatagramTransport::Options options;
-  options.queue_path = q.manager_socket;
+  options.queue_path = path;
   options.module = module;
   auto opened = asp::UnixDatagramTransport::open(options);
   if (!opened.ok()) return nullptr;
@@ -46,7 +48,26 @@ asp::UnixDatagramTransport* socketFor(AgentQueue& q, const std::string& module) 
     }
     if (route.on_answer != nullptr) route.on_answer(route.context, data, length);
   });
-  return q.sockets.emplace(module, *std::move(opened)).first->second.get();
+  return *std::move(opened);
+}
+
+// The module's socket, opened at its first send; nullptr when there is no manager path or
+// the socket cannot be opened.
+asp::UnixDatagramTransport* socketFor(const std::string& module) {
+  AgentQueue& q = agentQueue();
+  std::lock_guard<std::mutex> opening(q.open_mu);
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(q.mu);
+    if (q.manager_socket.empty()) return nullptr;
+    auto it = q.sockets.find(module);
+    if (it != q.sockets.end()) return it->second.get();
+    path = q.manager_socket;
+  }
+  std::unique_ptr<asp::UnixDatagramTransport> socket = openSocket(path, module);
+  if (socket == nullptr) return nullptr;
+  std::lock_guard<std::mutex> lock(q.mu);
+  return q.sockets.emplace(module, std::move(socket)).first->second.get();
 }
 
 // Takes the sockets out of the queue, to close them without holding its lock (their
@@ -63,12 +84,7 @@ int start(const char* /*key*/, short /*type*/, short /*attempts*/) {
 
 int sendBinary(int /*queue*/, const void* message, size_t length, const char* module, char /*location*/) {
   if (module == nullptr || (message == nullptr && length > 0)) return -1;
-  asp::UnixDatagramTransport* socket = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(agentQueue().mu);
-    if (agentQueue().manager_socket.empty()) return -1;
-    socket = socketFor(agentQueue(), module);
-  }
+  asp::UnixDatagramTransport* socket = socketFor(module);
   if (socket == nullptr) return -1;
   const absl::string_view bytes(static_cast<const char*>(message), length);
   return socket->send(module, bytes).ok() ? 0 : -1;
@@ -81,6 +97,7 @@ extern "C" {
 const MQ_Functions agent_mqueue_functions = {start, sendBinary};
 
 void agent_mqueue_open(const char* manager_socket) {
+  std::lock_guard<std::mutex> opening(agentQueue().open_mu);
   takeSockets();
   std::lock_guard<std::mutex> lock(agentQueue().mu);
   agentQueue().manager_socket = manager_socket != nullptr ? manager_socket : "";
@@ -93,6 +110,7 @@ void agent_mqueue_route(const char* module, agent_mqueue_answer_fn on_answer, vo
 }
 
 void agent_mqueue_close(void) {
+  std::lock_guard<std::mutex> opening(agentQueue().open_mu);
   takeSockets();
   std::lock_guard<std::mutex> lock(agentQueue().mu);
   agentQueue().manager_socket.clear();

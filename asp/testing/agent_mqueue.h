@@ -28,7 +28,8 @@ extern "C" {
 
 typedef void (*agent_mqueue_answer_fn)(void* context, const uint8_t* data, size_t length);
 
-/* Points the queue at `manager_socket` (closing the sockets of an earlier one). */
+/* Points the queue at `manager_socket` (closing the sockets of an earlier one). Open and
+ * close must not run while a send_binary is in progress. */
 void agent_mqueue_open(const char* manager_socket);
 /* Where answers for `module` go (NULL: dropped). Returns once no answer is being
  * delivered, so routing a module to NULL before destroying its handle is safe; a route

@@ -21,6 +21,15 @@
 extern "C" {
 #endif
 
+/* A C caller may pass any int where an enum is expected; in C++ the enums below therefore
+ * have int as their underlying type, so reading an out-of-range value (which the
+ * interface then refuses) is well defined. Names and values are the established ones. */
+#ifdef __cplusplus
+#define ASP_ESTABLISHED_C_ENUM enum : int
+#else
+#define ASP_ESTABLISHED_C_ENUM enum
+#endif
+
 /* The outcome of a session call.
  *   success              the session completed (or there was nothing to send)
  *   failure_reason       "<code name>: <message>" when it failed, else ""; NUL-terminated
@@ -35,14 +44,14 @@ typedef struct SyncModuleResult_t {
   unsigned int consecutive_failures;
 } SyncModuleResult_t;
 
-typedef enum {
+typedef ASP_ESTABLISHED_C_ENUM {
   OPERATION_CREATE = 0,
   OPERATION_MODIFY = 1,
   OPERATION_DELETE = 2,
   OPERATION_NO_OP = 3 /* refused by asp_persist_diff: a change is one of the three above */
 } Operation_t;
 
-typedef enum {
+typedef ASP_ESTABLISHED_C_ENUM {
   MODE_FULL = 0,
   MODE_DELTA = 1,
   MODE_CHECK = 2,
@@ -52,7 +61,7 @@ typedef enum {
   MODE_GROUP_CHECK = 6
 } Mode_t;
 
-typedef enum {
+typedef ASP_ESTABLISHED_C_ENUM {
   OPTION_SYNC = 0,
   OPTION_VD_FIRST = 1,
   OPTION_VD_SYNC = 2,
