@@ -115,6 +115,7 @@ static void a_manager_error(inventory_module_t* m) {
   EXPECT(!inventory_module_sync_groups(m, 8).success);
   EXPECT(!inventory_module_clean(m));
   EXPECT_CONTAINS(asp_last_error(asp), "manager error");
+  EXPECT(inventory_module_answers(m, false) == 0); /* an ERROR answer is a valid answer */
   EXPECT(asp_set_agent_identity(asp, "031", "inv-agent", groups, 1));
 }
 
@@ -160,6 +161,7 @@ static void an_unreachable_manager(inventory_module_t* m) {
   expect_success(inventory_module_sync(m));
   EXPECT(!inventory_module_requires_full_sync(m));
   EXPECT(inventory_module_clean(m));
+  EXPECT(inventory_module_answers(m, false) == 0);
 }
 
 int main(void) {

@@ -38,6 +38,7 @@ class ScaModuleTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    EXPECT_EQ(refused_.load(), 0);  // every answer the manager sent parsed: true
     agent_mqueue_route("sca", nullptr, nullptr);
     module_.reset();
     protocol_.reset();
