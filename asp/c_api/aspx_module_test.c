@@ -2,14 +2,10 @@
  * end against the reference manager (the asp_manager binary) over a real Unix socket,
  * using the built-in MQueue: DELTA, integrity check with mismatch and FULL recovery,
  * metadata and groups syncs, and a data clean. */
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "asp/c_api/c_test_util.h"
+#include "asp/testing/manager_process.h"
 
 #define FILES 1000
 #define INDEX "states-fim-files"
@@ -28,31 +24,14 @@ static void quiet(aspx_log_level_t level, const char* message) {
 }
 
 static void start_manager(void) {
-  char binary[1024];
-  snprintf(binary, sizeof(binary), "%s/asp/asp/tools/asp_manager", getenv("TEST_SRCDIR"));
-  char socket_flag[160], state_flag[160];
+  char state[160];
   snprintf(socket_path, sizeof(socket_path), "%s/queue", dir);
-  snprintf(socket_flag, sizeof(socket_flag), "--socket=%s", socket_path);
-  snprintf(state_flag, sizeof(state_flag), "--state_dir=%s/manager", dir);
-  manager = fork();
-  if (manager == 0) {
-    execl(binary, binary, socket_flag, state_flag, (char*)NULL);
-    _exit(127);
-  }
-  struct stat st;
-  for (int i = 0; i < 500 && stat(socket_path, &st) != 0; ++i) {
-    struct timespec pause = {0, 10 * 1000 * 1000};
-    nanosleep(&pause, NULL);
-  }
-  EXPECT(stat(socket_path, &st) == 0);
+  snprintf(state, sizeof(state), "%s/manager", dir);
+  manager = manager_process_start(socket_path, state);
+  EXPECT(manager > 0);
 }
 
-static void stop_manager(void) {
-  kill(manager, SIGTERM);
-  int status = 0;
-  waitpid(manager, &status, 0);
-  EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
+static void stop_manager(void) { EXPECT(manager_process_stop(manager) == 0); }
 
 /* The module's checksum of INDEX (docs/protocol.md §5.1). */
 static void module_checksum(char out[41]) {

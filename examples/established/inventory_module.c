@@ -1,6 +1,7 @@
 #include "established/inventory_module.h"
 
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,8 @@ struct inventory_module {
   package_t held[INVENTORY_MAX_PACKAGES];
   size_t held_count;
   uint64_t version;
-  int accepted;
-  int refused;
+  _Atomic int accepted; /* counted on the agent's receiver thread */
+  _Atomic int refused;
 };
 
 static void document_of(const package_t* p, char* out, size_t size) {

@@ -28,7 +28,7 @@ AgentSyncProtocolHandle* inventory_module_protocol(inventory_module_t* m);
 
 /* The agent hands the module every answer for "inventory_sync " (header removed). */
 void inventory_module_on_answer(void* m, const uint8_t* data, size_t length);
-/* Answers asp_parse_response_buffer accepted and refused. */
+/* Answers asp_parse_response_buffer accepted (true) and refused so far. */
 int inventory_module_answers(inventory_module_t* m, bool accepted);
 
 /* Records what changed since the last collection: creates, modifies, deletes. Returns

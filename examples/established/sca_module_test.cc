@@ -38,8 +38,8 @@ class ScaModuleTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    EXPECT_EQ(refused_.load(), 0);  // every answer the manager sent parsed: true
-    agent_mqueue_route("sca", nullptr, nullptr);
+    agent_mqueue_route("sca", nullptr, nullptr);  // returns once no answer is in delivery
+    EXPECT_EQ(refused_.load(), 0);                // every answer the manager sent parsed: true
     module_.reset();
     protocol_.reset();
     agent_mqueue_close();
@@ -89,8 +89,6 @@ TEST_F(ScaModuleTest, RecordSyncCheckAndRecoverAsTheQuickStartSays) {
   EXPECT_EQ(module_->assess({{"1001", "passed"}, {"1002", "failed"}}), 2);
   EXPECT_EQ(protocol_->lastError(), "");
   expectSuccess(module_->sync());
-  EXPECT_GE(accepted_.load(), 2);
-  EXPECT_EQ(refused_.load(), 0);
   EXPECT_EQ(managerCopy(), (Results{{"1001", ScaModule::document("1001", "passed")},
                                     {"1002", ScaModule::document("1002", "failed")}}));
   EXPECT_FALSE(module_->requiresFullSync());
