@@ -37,7 +37,7 @@ def header_closure(entries, iquotes):
     output = subprocess.run(command + entries, check=True, capture_output=True, text=True).stdout
     headers = set()
     for word in output.replace("\\\n", " ").split():
-        if word.endswith(":") or not word.endswith(".h"):
+        if word.endswith(":") or not word.endswith((".h", ".hpp")):
             continue
         headers.add(word)
     return sorted(headers)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "asp/c_api/agent_sync_protocol_c_interface.h"
+#include "asp/c_api/aspx.h"
 
 static int test_failures = 0;
 
@@ -14,7 +14,7 @@ static int test_failures = 0;
   do {                                                                                      \
     if (!(condition)) {                                                                     \
       fprintf(stderr, "%s:%d: expected %s (last error: \"%s\")\n", __FILE__, __LINE__,      \
-              #condition, asp_last_error());                                                \
+              #condition, aspx_last_error());                                                \
       ++test_failures;                                                                      \
     }                                                                                       \
   } while (0)

@@ -85,9 +85,12 @@ class AgentSyncProtocol {
   // consecutive sessions of at most SessionOptions::max_session_values /
   // max_session_bytes each, until everything pending when the call began is confirmed,
   // a session fails, or stop(); with kVdFirst or kVdSync each session also carries the
-  // module's context documents after its values. kFull sends the recovery set in one
-  // session (the manager replaces the listed indices with it). Other modes, and
-  // kVdClean: kInvalidArgument.
+  // module's context documents (ChangeRecorder::recordContext) after its values, and
+  // its bounds leave room for them. kFull sends the recovery set in one session (the
+  // manager replaces the listed indices with it), followed by the context documents with
+  // kVdFirst or kVdSync. Context documents alone are not something to send: with no
+  // value the call returns kNothingToDo. Sessions never drop context documents
+  // (ChangeRecorder::clearContexts does). Other modes, and kVdClean: kInvalidArgument.
   virtual SyncResult synchronizeModule(Mode mode, SyncOption option = SyncOption::kSync) = 0;
 
   // Integrity check of one index (§5.1): true only when the manager answers

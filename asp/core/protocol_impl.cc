@@ -314,9 +314,34 @@ SyncResult ProtocolImpl::synchronizeDelta(SyncOption option) {
   return nothing;
 }
 
+namespace {
+
+// VD_FIRST and VD_SYNC sessions carry the module's context documents (docs/protocol.md §7).
+bool carriesContexts(SyncOption option) {
+  return option == SyncOption::kVdFirst || option == SyncOption::kVdSync;
+}
+
+// `scope` with room left for `contexts` within its bounds, keeping at least one value and
+// one byte (an unbounded scope stays unbounded): the session stays within
+// max_session_values / max_session_bytes unless the contexts alone exceed them.
+SessionScope leaveRoomFor(SessionScope scope, const SqliteChangeQueue::ContextSet& contexts) {
+  auto shrink = [](uint64_t bound, uint64_t taken) -> uint64_t {
+    return bound == 0 ? 0 : bound > taken ? bound - taken : 1;
+  };
+  scope.max_changes = shrink(scope.max_changes, contexts.count);
+  scope.max_bytes = shrink(scope.max_bytes, contexts.bytes);
+  return scope;
+}
+
+}  // namespace
+
 SyncResult ProtocolImpl::deltaSession(const SessionScope& scope, SyncOption option,
                                       AgentInfo* agent, bool* asked, bool* done) {
-  absl::StatusOr<SessionInfo> info = queue_->beginSession(scope);
+  absl::StatusOr<SqliteChangeQueue::ContextSet> contexts = contextsFor(option);
+  if (!contexts.ok()) {
+    return rejected(SyncCode::kStorageError, std::string(contexts.status().message()));
+  }
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(leaveRoomFor(scope, *contexts));
   if (!info.ok()) return rejected(SyncCode::kStorageError, std::string(info.status().message()));
   if (info->size == 0) {
     // Nothing froze, but the queue counts a session open until it ends.
@@ -337,7 +362,25 @@ SyncResult ProtocolImpl::deltaSession(const SessionScope& scope, SyncOption opti
   plan.indices = std::move(info->indices);
   plan.size = info->size;
   plan.values = queue_.get();
+  attachContexts(*contexts, &plan);
   return runSession(plan, queue_.get());
+}
+
+absl::StatusOr<SqliteChangeQueue::ContextSet> ProtocolImpl::contextsFor(SyncOption option) {
+  if (!carriesContexts(option)) return SqliteChangeQueue::ContextSet{};
+  return queue_->contextSet();
+}
+
+void ProtocolImpl::attachContexts(const SqliteChangeQueue::ContextSet& contexts,
+                                  SessionPlan* plan) {
+  if (contexts.count == 0) return;
+  // After the values, seqs size..size+count-1. A session neither commits nor aborts them:
+  // they stay until the module's clearContexts().
+  plan->size += contexts.count;
+  plan->context_count = contexts.count;
+  plan->contexts = [this, contexts](uint64_t first, uint64_t last, size_t max_bytes) {
+    return queue_->readContexts(contexts, first, last, max_bytes);
+  };
 }
 
 SyncResult ProtocolImpl::synchronizeFull(SyncOption option) {
@@ -356,11 +399,17 @@ SyncResult ProtocolImpl::synchronizeFull(SyncOption option) {
     (void)memory_.abortSession();
     return failure;
   }
+  absl::StatusOr<SqliteChangeQueue::ContextSet> contexts = contextsFor(option);
+  if (!contexts.ok()) {
+    (void)memory_.abortSession();
+    return rejected(SyncCode::kStorageError, std::string(contexts.status().message()));
+  }
   plan.mode = Mode::kFull;
   plan.option = option;
   plan.indices = std::move(info->indices);
   plan.size = info->size;
   plan.values = &memory_;
+  attachContexts(*contexts, &plan);
   return runSession(plan, &memory_);
 }
 

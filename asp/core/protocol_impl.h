@@ -70,6 +70,10 @@ class ProtocolImpl final : public AgentSyncProtocol {
   // *done when nothing was left to send.
   SyncResult deltaSession(const SessionScope& scope, SyncOption option, AgentInfo* agent,
                           bool* asked, bool* done);
+  // The context documents a session with `option` carries (none unless kVdFirst or
+  // kVdSync), and adding them to a plan after its values.
+  absl::StatusOr<SqliteChangeQueue::ContextSet> contextsFor(SyncOption option);
+  void attachContexts(const SqliteChangeQueue::ContextSet& contexts, SessionPlan* plan);
   // Checks again after a mismatch, as SessionOptions::mismatch_rechecks says.
   SyncResult recheckMismatch(const SessionPlan& plan, SyncResult result);
   // Runs `plan`; commits or aborts `source` by the result.

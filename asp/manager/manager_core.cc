@@ -377,10 +377,18 @@ Message ManagerCore::applyData(Session& session) {
   if (session.start.mode() == wire::v1::MODE_FULL) {
     replaced.assign(session.start.indices().begin(), session.start.indices().end());
   }
+  // The contexts first: taking the ops gives the session's memory back.
+  absl::StatusOr<std::unique_ptr<OpSource>> contexts =
+      session.data->contextsReceived() > 0 && options_.on_contexts
+          ? session.data->takeContexts()
+          : absl::StatusOr<std::unique_ptr<OpSource>>(nullptr);
   absl::StatusOr<std::unique_ptr<OpSource>> ops = session.data->takeOps();
   const ModuleKey key{session.agent(), session.start.module()};
   absl::Status applied = ops.ok() ? store_->apply(key, replaced, **ops) : ops.status();
   if (ops.ok()) ops->reset();
+  if (applied.ok()) {
+    applied = contexts.ok() ? deliverContexts(session, contexts->get()) : contexts.status();
+  }
   giveMemoryBack(held);
   if (!applied.ok()) {
     ++counters_.apply_failures;
@@ -392,6 +400,18 @@ Message ManagerCore::applyData(Session& session) {
   }
   ++counters_.sessions_applied;
   return endAck(wire::v1::STATUS_OK, id);
+}
+
+absl::Status ManagerCore::deliverContexts(const Session& session, OpSource* documents) {
+  if (documents == nullptr) return absl::OkStatus();
+  absl::Status delivered = options_.on_contexts(SessionContexts{
+      {session.agent(), session.start.module()}, session.id, session.start.option(), documents});
+  if (!delivered.ok()) {
+    return absl::Status(delivered.code(),
+                        absl::StrCat("its context documents were refused: ", delivered.message()));
+  }
+  counters_.contexts_delivered += session.data->contextsReceived();
+  return absl::OkStatus();
 }
 
 void ManagerCore::remember(uint64_t session, const Message& answer) {

@@ -10,7 +10,8 @@
 //    same session id again. Any other new Start from the same agent and module replaces
 //    that session.
 //  - Data (values, batches, contexts, cleans): recorded by seq in [0, size); duplicates
-//    are harmless; unknown sessions are ignored.
+//    are harmless; unknown sessions are ignored. Contexts are kept apart from the index
+//    state, with their session, and handed to Options::on_contexts when it is applied.
 //  - End: all seqs received -> the session is applied atomically to the StateStore and
 //    answered EndAck{OK}; missing seqs -> ReqRet with their ranges, coalesced. CHECK
 //    compares checksums: OK or CHECKSUM_MISMATCH. A repeated End for a session just
@@ -46,6 +47,22 @@
 
 namespace asp::manager {
 
+// The context documents (DataContext, docs/protocol.md §7) of one applied session: kept
+// apart from the index state (they never reach the StateStore), with the session they
+// came in, and handed to Options::on_contexts once that session is applied.
+struct SessionContexts {
+  ModuleKey key;  // whose: the session's agent and module
+  uint64_t session = 0;
+  wire::v1::Option option = wire::v1::OPTION_SYNC;  // the session's (VD_FIRST, VD_SYNC)
+  // The documents in seq order, as upserts (index, id, data), read one at a time: a
+  // session's data may be on disk (session_data.h).
+  OpSource* documents = nullptr;
+};
+// Consumes a session's context documents (a vulnerability scan, say). An error answers
+// the session ERROR (its values are applied already; the agent sends it all again, which
+// is harmless). Called under the manager's lock: it must not call into the ManagerCore.
+using ContextSink = std::function<absl::Status(const SessionContexts& contexts)>;
+
 class ManagerCore {
  public:
   struct Options {
@@ -66,6 +83,9 @@ class ManagerCore {
     Clock* clock = nullptr;  // default: systemClock()
     // Receives a line for each failure an operator must see (a store that cannot apply).
     std::function<void(absl::string_view)> log;
+    // Receives the context documents of each applied session that carried any, once
+    // its values are applied. None: they are dropped with the session.
+    ContextSink on_contexts;
   };
 
   struct Counters {
@@ -83,6 +103,7 @@ class ManagerCore {
     uint64_t sessions_spilled = 0;        // whose data went to disk
     uint64_t apply_failures = 0;          // the store could not apply: EndAck ERROR
     uint64_t data_messages = 0;
+    uint64_t contexts_delivered = 0;      // context documents handed to on_contexts
     uint64_t duplicate_data = 0;
     uint64_t unknown_session = 0;
     uint64_t reqrets_sent = 0;
@@ -126,6 +147,8 @@ class ManagerCore {
   wire::v1::Message retransmissionRequest(Session& session);
   wire::v1::Message finish(Session& session);
   wire::v1::Message applyData(Session& session);
+  // Hands the applied session's context documents to on_contexts.
+  absl::Status deliverContexts(const Session& session, OpSource* documents);
   void record(Session& session, uint64_t seq, SessionUpdate::Op op, bool context);
   Session* find(uint64_t id);
   uint64_t newSessionId();

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "asp/base/checksum.h"
+#include "asp/manager/core_test_util.h"
 #include "asp/testing/simulated_clock.h"
 #include "asp/testing/state_drift.h"
 #include "gtest/gtest.h"
@@ -59,13 +60,7 @@ class ManagerCoreTest : public ::testing::Test {
     EXPECT_TRUE(core_.handle(m).empty());
   }
 
-  Message end(uint64_t session) {
-    Message m;
-    m.mutable_end()->set_session(session);
-    std::vector<Message> answers = core_.handle(m);
-    EXPECT_EQ(answers.size(), 1u);
-    return answers.empty() ? Message() : answers[0];
-  }
+  Message end(uint64_t session) { return core_testing::endSession(core_, session); }
 
   testing::SimulatedClock clock_;
   InMemoryStateStore store_;

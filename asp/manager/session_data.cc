@@ -78,14 +78,14 @@ class SpilledOps final : public OpSource {
   sqlite::Statement query_;
 };
 
-// Ops of one session held in memory, already sorted by seq; contexts skipped.
+// Ops of one session held in memory, already sorted by seq: those that are contexts,
+// or those that are not.
 class HeldOps final : public OpSource {
  public:
   template <typename Entries>
-  explicit HeldOps(Entries* entries) {
-    ops_.reserve(entries->size());
+  HeldOps(Entries* entries, bool contexts) {
     for (auto& entry : *entries) {
-      if (!entry.context) ops_.push_back(std::move(entry.op));
+      if (entry.context == contexts) ops_.push_back(std::move(entry.op));
     }
   }
   absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
@@ -154,13 +154,14 @@ absl::Status SpillStore::forEachSeq(uint64_t session, const std::function<bool(u
   return row.status();
 }
 
-absl::StatusOr<std::unique_ptr<OpSource>> SpillStore::ops(uint64_t session) {
+absl::StatusOr<std::unique_ptr<OpSource>> SpillStore::ops(uint64_t session, bool contexts) {
   if (absl::Status s = open(); !s.ok()) return s;
   absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT kind, idx, id, data, version FROM spill WHERE session = ?1 AND context = 0 "
+      "SELECT kind, idx, id, data, version FROM spill WHERE session = ?1 AND context = ?2 "
       "ORDER BY seq");
   if (!query.ok()) return query.status();
   query->bindInt(1, static_cast<int64_t>(session));
+  query->bindInt(2, contexts ? 1 : 0);
   return std::unique_ptr<OpSource>(new SpilledOps(*std::move(query)));
 }
 
@@ -225,12 +226,16 @@ absl::StatusOr<bool> SessionData::add(uint64_t seq, SessionUpdate::Op op, bool c
       markReceived(seq);
       entries_.push_back(Entry{seq, context, std::move(op)});
       ++received_;
+      if (context) ++contexts_received_;
       return true;
     }
     if (absl::Status s = spill(); !s.ok()) return s;
   }
   absl::StatusOr<bool> stored = spill_->add(session_, seq, context, op);
-  if (stored.ok() && *stored) ++received_;
+  if (stored.ok() && *stored) {
+    ++received_;
+    if (context) ++contexts_received_;
+  }
   return stored;
 }
 
@@ -265,11 +270,22 @@ absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> SessionData::missing(
   return gaps;
 }
 
-absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeOps() {
-  if (spilled_) return spill_->ops(session_);
+void SessionData::sortHeld() {
   std::sort(entries_.begin(), entries_.end(),
             [](const Entry& a, const Entry& b) { return a.seq < b.seq; });
-  auto ops = std::make_unique<HeldOps>(&entries_);
+}
+
+absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeContexts() {
+  if (spilled_) return spill_->ops(session_, /*contexts=*/true);
+  sortHeld();
+  // Moved out of the entries; their memory is given back with the rest by takeOps().
+  return std::unique_ptr<OpSource>(new HeldOps(&entries_, /*contexts=*/true));
+}
+
+absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeOps() {
+  if (spilled_) return spill_->ops(session_);
+  sortHeld();
+  auto ops = std::make_unique<HeldOps>(&entries_, /*contexts=*/false);
   release();  // the ops now live in `ops`, for the length of the apply
   return std::unique_ptr<OpSource>(std::move(ops));
 }

@@ -60,8 +60,9 @@ class SpillStore {
                            const SessionUpdate::Op& op);
   // Visits the seqs held for `session` in ascending order until `visit` returns false.
   absl::Status forEachSeq(uint64_t session, const std::function<bool(uint64_t)>& visit);
-  // The non-context ops of `session` in seq order.
-  absl::StatusOr<std::unique_ptr<OpSource>> ops(uint64_t session);
+  // The non-context ops of `session` in seq order, or with `contexts` its context
+  // documents (DataContext) in seq order.
+  absl::StatusOr<std::unique_ptr<OpSource>> ops(uint64_t session, bool contexts = false);
   // Forgets `session` (its ops are applied or abandoned).
   absl::Status drop(uint64_t session);
   // Sessions spilled since the manager started.
@@ -86,11 +87,15 @@ class SessionData {
   // Records the data message at `seq` (< size): true if new, false if a duplicate.
   // A context message (DataContext) counts as received and is kept apart from the ops.
   absl::StatusOr<bool> add(uint64_t seq, SessionUpdate::Op op, bool context);
-  // Data messages received (each seq once).
+  // Data messages received (each seq once), and how many of them were contexts.
   uint64_t received() const { return received_; }
+  uint64_t contextsReceived() const { return contexts_received_; }
   bool complete() const { return received_ == size_; }
   // The seq ranges [begin, end] not received yet, ascending, at most `limit` of them.
   absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> missing(size_t limit);
+  // Hands the context documents (DataContext) out in seq order, as upserts. Call at
+  // most once, when complete(), before takeOps().
+  absl::StatusOr<std::unique_ptr<OpSource>> takeContexts();
   // Hands the non-context ops out in seq order. Call once, when complete().
   absl::StatusOr<std::unique_ptr<OpSource>> takeOps();
 
@@ -107,6 +112,7 @@ class SessionData {
   // Moves everything held in memory to the spill store and gives the memory back.
   absl::Status spill();
   void markReceived(uint64_t seq);
+  void sortHeld();
   bool isReceived(uint64_t seq) const;
   void release();
 
@@ -115,6 +121,7 @@ class SessionData {
   MemoryBudget* const budget_;
   SpillStore* const spill_;
   uint64_t received_ = 0;
+  uint64_t contexts_received_ = 0;
   bool spilled_ = false;
   size_t memory_bytes_ = 0;
   // In memory: the entries in arrival order (a deque: no doubling spikes), and the

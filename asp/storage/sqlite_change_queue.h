@@ -108,6 +108,26 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status abortSession() override;
   absl::StatusOr<std::vector<IndexCounts>> counts() override;
   absl::Status deleteDatabase() override;
+  // Context documents and pending reads: sqlite_change_queue_context.cc and
+  // sqlite_change_queue_pending.cc.
+  absl::Status recordContext(const Change& document) override;
+  absl::Status clearContexts() override;
+  absl::StatusOr<PendingPage> readPending(const PendingQuery& query) override;
+
+  // The context documents a session sends: those stored up to `last_row` when it began,
+  // numbered 0..count-1 in the order each was first stored (a replaced one keeps its
+  // number and is sent with its newest content).
+  struct ContextSet {
+    uint64_t count = 0;
+    uint64_t bytes = 0;  // id + index + data, summed, as SessionScope::max_bytes counts
+    int64_t last_row = 0;
+  };
+  absl::StatusOr<ContextSet> contextSet();
+  // The documents of `set` with first <= rank <= last, in rank order (SessionChange::seq
+  // holds the rank), stopping after the one that brings the page to `max_bytes`. A
+  // document damaged on disk is a DataLoss error naming its id.
+  absl::StatusOr<SessionPage> readContexts(const ContextSet& set, uint64_t first, uint64_t last,
+                                           size_t max_bytes);
 
   // Changes set aside because they cannot be sent (damaged on disk, or not UTF-8), with
   // why. A session that meets one fails once as a storage error naming its id; the
@@ -139,6 +159,16 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::StatusOr<int64_t> checkVersion(sqlite::Db& db) const;
   absl::Status configureConnection(sqlite::Db& db) const;
   absl::Status createOrMigrate(sqlite::Db& db, int64_t version) const;
+  // The context table, created if missing (sqlite_change_queue_context.cc).
+  static absl::Status createContextTable(sqlite::Db& db);
+  // Appends to `items` up to `room` context documents stored after `after_row` (sets
+  // *last_row to the last one's), reading one more only to tell whether any is left
+  // (*more). Requires db_mu_.
+  absl::Status readContextsAfter(int64_t after_row, size_t room, std::vector<PendingItem>* items,
+                                 int64_t* last_row, bool* more);
+  // The same for the changes after row `after_row`. Requires db_mu_.
+  absl::Status readChangesAfter(int64_t after_row, size_t room, std::vector<PendingItem>* items,
+                                int64_t* last_row, bool* more);
   static absl::StatusOr<std::unique_ptr<Statements>> prepareStatements(sqlite::Db& db);
   absl::Status loadKnownIndices();
   absl::Status recoverCrashedSession();

@@ -224,6 +224,7 @@ absl::Status SqliteChangeQueue::openFile() {
   }
   if (absl::Status s = configureConnection(**db); !s.ok()) return s;
   if (absl::Status s = createOrMigrate(**db, *version); !s.ok()) return s;
+  if (absl::Status s = createContextTable(**db); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<Statements>> statements = prepareStatements(**db);
   if (!statements.ok()) return statements.status();
   db_ = *std::move(db);

@@ -10,8 +10,26 @@ FakeManager::FakeManager(SimulatedClock* clock, manager::ManagerCore::Options op
     : clock_(clock), core_([&] {
         options.clock = clock;
         if (options.seed == 0) options.seed = 42;
+        if (!options.on_contexts) {
+          options.on_contexts = [this](const manager::SessionContexts& c) -> absl::Status {
+            std::vector<manager::SessionUpdate::Op> documents;
+            manager::SessionUpdate::Op op;
+            absl::StatusOr<bool> more;
+            while ((more = c.documents->next(&op)).ok() && *more) documents.push_back(op);
+            if (!more.ok()) return more.status();
+            std::lock_guard<std::mutex> lock(contexts_mu_);
+            contexts_[c.key] = std::move(documents);
+            return absl::OkStatus();
+          };
+        }
         return options;
       }(), &store_) {}
+
+std::vector<manager::SessionUpdate::Op> FakeManager::lastContexts(const manager::ModuleKey& key) {
+  std::lock_guard<std::mutex> lock(contexts_mu_);
+  auto it = contexts_.find(key);
+  return it == contexts_.end() ? std::vector<manager::SessionUpdate::Op>{} : it->second;
+}
 
 void FakeManager::connect(Deliver deliver) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -102,6 +120,8 @@ bool FakeManager::loseData(Message* message) {
       return !lost(message->data_value().seq());
     case Message::kDataClean:
       return !lost(message->data_clean().seq());
+    case Message::kDataContext:
+      return !lost(message->data_context().seq());
     case Message::kDataBatch: {
       auto* values = message->mutable_data_batch()->mutable_values();
       for (int i = values->size() - 1; i >= 0; --i) {

@@ -85,6 +85,9 @@ class FakeManager {
   std::string checksum(const manager::ModuleKey& key, const std::string& index);
   manager::InMemoryStateStore& store() { return store_; }
   manager::ManagerCore::Counters counters() { return core_.counters(); }
+  // The context documents (as upserts, in seq order) of `key`'s latest applied session
+  // that carried any; empty if none did. Only when the options given had no on_contexts.
+  std::vector<manager::SessionUpdate::Op> lastContexts(const manager::ModuleKey& key);
   uint64_t dataLost();
   int received(wire::v1::Message::ContentCase kind);
   // Simulated time (since the clock started) at which each message of `kind` arrived.
@@ -96,6 +99,8 @@ class FakeManager {
   void answer(wire::v1::Message message, absl::Duration extra_delay = absl::ZeroDuration());
 
   SimulatedClock* const clock_;
+  std::mutex contexts_mu_;  // the core's on_contexts writes under the core's own lock
+  std::map<manager::ModuleKey, std::vector<manager::SessionUpdate::Op>> contexts_;
   manager::InMemoryStateStore store_;
   manager::ManagerCore core_;
 

@@ -19,10 +19,13 @@ extern "C" {
 /* The location byte ASP passes to send_binary(). */
 #define ASP_MQ_SYNC_LOCATION 's'
 
+typedef int (*mq_start_fn)(const char* path, short type, short attempts);
+typedef int (*mq_send_binary_fn)(int queue, const void* message, size_t message_len,
+                                 const char* module, char location);
+
 typedef struct MQ_Functions {
-  int (*start)(const char* path, short type, short attempts);
-  int (*send_binary)(int queue, const void* message, size_t message_len, const char* module,
-                     char location);
+  mq_start_fn start;
+  mq_send_binary_fn send_binary;
 } MQ_Functions;
 
 #ifdef __cplusplus

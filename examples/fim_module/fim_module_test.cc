@@ -104,7 +104,7 @@ TEST_F(FimModuleTest, AMismatchResendsEverythingAsAFullSync) {
 
 TEST_F(FimModuleTest, AMismatchWithNothingHeldIsACleanInstead) {
   EXPECT_CALL(asp_, requiresFullSync(_, _)).WillOnce(Return(true));
-  EXPECT_CALL(asp_, notifyDataClean(std::vector<std::string>{"states-fim-files"}))
+  EXPECT_CALL(asp_, notifyDataClean(std::vector<std::string>{"states-fim-files"}, _))
       .WillOnce(Return(asp::SyncResult{}));
   EXPECT_TRUE(*module_.checkAndRecover());
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 struct inventory {
-  AspHandle* asp;
+  AspxHandle* asp;
   package_t held[INVENTORY_MAX_PACKAGES];
   size_t held_count;
   uint64_t collections;
@@ -24,28 +24,31 @@ static const package_t* find(const package_t* packages, size_t count, const char
 }
 
 inventory_t* inventory_open(const char* db_path, const char* queue_path, const char* agent_id,
-                            asp_logger_t logger) {
-  asp_options_t options;
+                            aspx_logger_t logger) {
+  aspx_options_t options;
   memset(&options, 0, sizeof(options));
   options.module = "syscollector";
   options.db_path = db_path;
-  options.mq = asp_unix_mq_functions();
+  options.mq = NULL; /* the built-in socket */
   options.queue_path = queue_path;
   options.logger = logger;
   options.timeout = 5;
   options.retries = 3;
-  AspHandle* asp = asp_create_with_options(&options);
+  AspxHandle* asp = aspx_create_with_options(&options);
   if (asp == NULL) return NULL;
-  asp_agent_info_t agent;
+  static const char* const groups[] = {"default"}; /* an enrolled agent has at least one */
+  aspx_agent_info_t agent;
   memset(&agent, 0, sizeof(agent));
   agent.id = agent_id;
-  if (asp_set_agent_info(asp, &agent) != 0) {
-    asp_destroy(asp);
+  agent.groups = groups;
+  agent.groups_count = 1;
+  if (aspx_set_agent_info(asp, &agent) != 0) {
+    aspx_destroy(asp);
     return NULL;
   }
   inventory_t* inventory = calloc(1, sizeof(inventory_t));
   if (inventory == NULL) {
-    asp_destroy(asp);
+    aspx_destroy(asp);
     return NULL;
   }
   inventory->asp = asp;
@@ -54,7 +57,7 @@ inventory_t* inventory_open(const char* db_path, const char* queue_path, const c
 
 void inventory_close(inventory_t* inventory) {
   if (inventory == NULL) return;
-  asp_destroy(inventory->asp);
+  aspx_destroy(inventory->asp);
   free(inventory);
 }
 
@@ -67,8 +70,8 @@ int inventory_collect(inventory_t* inventory, const package_t* packages, size_t 
     const package_t* before = find(inventory->held, inventory->held_count, packages[i].name);
     if (before != NULL && memcmp(before, &packages[i], sizeof(package_t)) == 0) continue;
     describe(&packages[i], document, sizeof(document));
-    const asp_operation_t op = before == NULL ? ASP_OPERATION_CREATE : ASP_OPERATION_MODIFY;
-    if (asp_persist_diff(inventory->asp, packages[i].name, op, INVENTORY_INDEX, document,
+    const aspx_operation_t op = before == NULL ? ASPX_OPERATION_CREATE : ASPX_OPERATION_MODIFY;
+    if (aspx_persist_diff(inventory->asp, packages[i].name, op, INVENTORY_INDEX, document,
                          inventory->collections) != 0) {
       return -1;
     }
@@ -76,7 +79,7 @@ int inventory_collect(inventory_t* inventory, const package_t* packages, size_t 
   }
   for (size_t i = 0; i < inventory->held_count; ++i) {
     if (find(packages, count, inventory->held[i].name) != NULL) continue;
-    if (asp_persist_diff(inventory->asp, inventory->held[i].name, ASP_OPERATION_DELETE,
+    if (aspx_persist_diff(inventory->asp, inventory->held[i].name, ASPX_OPERATION_DELETE,
                          INVENTORY_INDEX, NULL, inventory->collections) != 0) {
       return -1;
     }
@@ -87,8 +90,8 @@ int inventory_collect(inventory_t* inventory, const package_t* packages, size_t 
   return changes;
 }
 
-asp_sync_result_t inventory_sync(inventory_t* inventory) {
-  return asp_sync_module(inventory->asp, ASP_MODE_DELTA);
+aspx_sync_result_t inventory_sync(inventory_t* inventory) {
+  return aspx_sync_module(inventory->asp, ASPX_MODE_DELTA);
 }
 
 static int checksum(const inventory_t* inventory, char out[41]) {
@@ -100,31 +103,31 @@ static int checksum(const inventory_t* inventory, char out[41]) {
     datas[i] = documents[i];
     sizes[i] = strlen(documents[i]);
   }
-  return asp_index_checksum(datas, sizes, inventory->held_count, out);
+  return aspx_index_checksum(datas, sizes, inventory->held_count, out);
 }
 
 int inventory_check(inventory_t* inventory) {
   char sum[41];
   if (checksum(inventory, sum) != 0) return -1;
-  const int mismatch = asp_requires_full_sync(inventory->asp, INVENTORY_INDEX, sum);
+  const int mismatch = aspx_requires_full_sync(inventory->asp, INVENTORY_INDEX, sum);
   if (mismatch != 1) return mismatch;
   if (inventory->held_count == 0) {
     const char* indices[] = {INVENTORY_INDEX};
-    return asp_notify_data_clean(inventory->asp, indices, 1).success ? 1 : -1;
+    return aspx_notify_data_clean(inventory->asp, indices, 1).success ? 1 : -1;
   }
-  asp_clear_in_memory_data(inventory->asp);
+  aspx_clear_in_memory_data(inventory->asp);
   char document[160];
   for (size_t i = 0; i < inventory->held_count; ++i) {
     describe(&inventory->held[i], document, sizeof(document));
-    if (asp_persist_diff_in_memory(inventory->asp, inventory->held[i].name, ASP_OPERATION_CREATE,
+    if (aspx_persist_diff_in_memory(inventory->asp, inventory->held[i].name, ASPX_OPERATION_CREATE,
                                    INVENTORY_INDEX, document, inventory->collections) != 0) {
       return -1;
     }
   }
-  return asp_sync_module(inventory->asp, ASP_MODE_FULL).success ? 1 : -1;
+  return aspx_sync_module(inventory->asp, ASPX_MODE_FULL).success ? 1 : -1;
 }
 
-asp_sync_result_t inventory_sync_groups(inventory_t* inventory, uint64_t global_version) {
+aspx_sync_result_t inventory_sync_groups(inventory_t* inventory, uint64_t global_version) {
   const char* indices[] = {INVENTORY_INDEX};
-  return asp_sync_metadata_or_groups(inventory->asp, ASP_MODE_GROUP_DELTA, indices, 1, global_version);
+  return aspx_sync_metadata_or_groups(inventory->asp, ASPX_MODE_GROUP_DELTA, indices, 1, global_version);
 }

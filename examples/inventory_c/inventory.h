@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "asp/c_api/agent_sync_protocol_c_interface.h"
+#include "asp/c_api/aspx.h"
 
 #define INVENTORY_INDEX "states-inventory-packages"
 #define INVENTORY_MAX_PACKAGES 512
@@ -20,9 +20,9 @@ typedef struct {
 typedef struct inventory inventory_t;
 
 /* Opens the module: its queue in `db_path`, the manager's queue socket at `queue_path`.
- * NULL on error (the reason is in asp_last_error()). */
+ * NULL on error (the reason is in aspx_last_error()). */
 inventory_t* inventory_open(const char* db_path, const char* queue_path, const char* agent_id,
-                            asp_logger_t logger);
+                            aspx_logger_t logger);
 void inventory_close(inventory_t* inventory);
 
 /* Records the differences between the packages held and `packages` (create, modify,
@@ -30,13 +30,13 @@ void inventory_close(inventory_t* inventory);
 int inventory_collect(inventory_t* inventory, const package_t* packages, size_t count);
 
 /* Ships the recorded changes (DELTA). */
-asp_sync_result_t inventory_sync(inventory_t* inventory);
+aspx_sync_result_t inventory_sync(inventory_t* inventory);
 
 /* Integrity check; on a mismatch sends every package again (FULL), or a clean when none
  * is held. Returns 1 when it recovered, 0 when the copies matched, -1 on error. */
 int inventory_check(inventory_t* inventory);
 
 /* Sends the agent's groups (a groups sync). */
-asp_sync_result_t inventory_sync_groups(inventory_t* inventory, uint64_t global_version);
+aspx_sync_result_t inventory_sync_groups(inventory_t* inventory, uint64_t global_version);
 
 #endif /* EXAMPLES_INVENTORY_C_INVENTORY_H_ */

@@ -42,7 +42,13 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $6}')
 for path in ./usr/bin/asp_manager ./usr/bin/asp_relay ./usr/bin/aspctl \
             ./usr/lib/x86_64-linux-gnu/libasp.so.1 ./usr/lib/x86_64-linux-gnu/libasp.so \
             ./usr/lib/x86_64-linux-gnu/pkgconfig/asp.pc ./usr/lib/x86_64-linux-gnu/pkgconfig/asp-cpp.pc \
-            ./usr/include/asp/c_api/agent_sync_protocol_c_interface.h \
+            ./usr/lib/x86_64-linux-gnu/pkgconfig/asp-established.pc \
+            ./usr/include/asp/c_api/aspx.h \
+            ./usr/include/asp/established/include/agent_sync_protocol.hpp \
+            ./usr/include/asp/established/include/iagent_sync_protocol.hpp \
+            ./usr/include/asp/established/include/agent_sync_protocol_c_interface.h \
+            ./usr/include/asp/established/include/agent_sync_protocol_c_interface_types.h \
+            ./usr/include/asp/transport/mq_functions.h ./usr/share/doc/asp/porting.md \
             ./usr/include/asp/core/socket_sync_protocol.h ./usr/include/asp/core/agent_sync_protocol.h \
             ./lib/systemd/system/asp-manager.service ./lib/systemd/system/asp-relay.service \
             ./etc/asp/manager.conf ./etc/asp/relay.conf ./usr/lib/sysusers.d/asp.conf \
@@ -121,28 +127,28 @@ pc() { pkg-config --define-variable=prefix="$root/usr" "$@"; }
 cat >"$work/module.c" <<'C'
 #include <stdio.h>
 #include <string.h>
-#include "asp/c_api/agent_sync_protocol_c_interface.h"
+#include "asp/c_api/aspx.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
-  asp_options_t options;
+  aspx_options_t options;
   memset(&options, 0, sizeof(options));
   options.module = "inventory";
   options.db_path = argv[1];
-  options.mq = asp_unix_mq_functions();
+  options.mq = NULL;
   options.queue_path = argv[2];
   options.timeout = 5;
   options.retries = 3;
-  AspHandle* asp = asp_create_with_options(&options);
-  if (asp == NULL) { fprintf(stderr, "%s\n", asp_last_error()); return 1; }
-  asp_agent_info_t agent;
+  AspxHandle* asp = aspx_create_with_options(&options);
+  if (asp == NULL) { fprintf(stderr, "%s\n", aspx_last_error()); return 1; }
+  aspx_agent_info_t agent;
   memset(&agent, 0, sizeof(agent));
   agent.id = "043";
-  if (asp_set_agent_info(asp, &agent) != 0) return 1;
-  if (asp_persist_diff(asp, "openssl", ASP_OPERATION_CREATE, "states-inventory", "{}", 1) != 0) return 1;
-  asp_sync_result_t r = asp_sync_module(asp, ASP_MODE_DELTA);
+  if (aspx_set_agent_info(asp, &agent) != 0) return 1;
+  if (aspx_persist_diff(asp, "openssl", ASPX_OPERATION_CREATE, "states-inventory", "{}", 1) != 0) return 1;
+  aspx_sync_result_t r = aspx_sync_module(asp, ASPX_MODE_DELTA);
   printf("%s\n", r.success ? "synced" : r.reason);
-  asp_destroy(asp);
+  aspx_destroy(asp);
   return r.success ? 0 : 1;
 }
 C
@@ -176,6 +182,63 @@ CPP
 c++ -Wall -Werror "${sanitize[@]}" "$work/module.cc" $(pc --cflags --libs asp-cpp) -o "$work/module_cpp" \
   || fail "the C++ module does not build against the package"
 LD_LIBRARY_PATH=$lib "$work/module_cpp" "$work/fim-cpp.db" "$queue" | grep >/dev/null "^synced " || fail "the C++ module did not sync"
+pass
+
+step "modules on the established interface build against the package with their bare includes (pkg-config asp-established)"
+# The agent's MQueue of these tiny modules cannot start: recording still works (durably),
+# a sync fails with its reason, and the ASP extension asp_last_error says why.
+cat >"$work/established.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "agent_sync_protocol_c_interface.h"
+
+static int no_start(const char* key, short type, short attempts) { (void)key; (void)type; (void)attempts; return -1; }
+static int no_send(int q, const void* m, size_t n, const char* mod, char loc) { (void)q; (void)m; (void)n; (void)mod; (void)loc; return -1; }
+static void quiet(modules_log_level_t level, const char* line) { (void)level; (void)line; }
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  MQ_Functions mq = {no_start, no_send};
+  AgentSyncProtocolHandle* asp = asp_create("inventory", argv[1], &mq, quiet, 0, 1, 0, 0);
+  if (asp == NULL) { fprintf(stderr, "%s\n", asp_last_error(NULL)); return 1; }
+  asp_persist_diff(asp, "openssl", OPERATION_CREATE, "states-inventory", "{}", 1);
+  if (strcmp(asp_last_error(asp), "") != 0) return 1;
+  SyncModuleResult_t r = asp_sync_module(asp, MODE_DELTA);
+  bool full = asp_requires_full_sync(asp, "states-inventory", "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  printf("%s %d %s\n", r.success ? "synced" : "failed", full, r.failure_reason);
+  asp_destroy(asp);
+  return r.success || full ? 1 : 0;
+}
+C
+cat >"$work/established.cc" <<'CPP'
+#include <iostream>
+#include "agent_sync_protocol.hpp"
+
+static int no_start(const char*, short, short) { return -1; }
+static int no_send(int, const void*, size_t, const char*, char) { return -1; }
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  LoggerFunc quiet = [](modules_log_level_t, const std::string&) {};
+  AgentSyncProtocol fim("fim", std::string(argv[1]), MQ_Functions{no_start, no_send}, quiet,
+                        std::chrono::seconds(0), std::chrono::seconds(1), 0, 0);
+  fim.persistDifference("/etc/motd", Operation::CREATE, "states-fim-files", "m", 1);
+  if (!fim.lastError().empty()) return 1;
+  SyncModuleResult r = fim.synchronizeModule(Mode::DELTA);
+  std::cout << (r.success ? "synced" : "failed") << " " << r.failureReason << "\n";
+  return r.success ? 1 : 0;
+}
+CPP
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror "${sanitize[@]}" "$work/established.c" $(pc --cflags --libs asp-established) -o "$work/established" \
+  || fail "the established C module does not build against the package"
+LD_LIBRARY_PATH=$lib "$work/established" "$work/established.db" | grep >/dev/null "^failed 0 transport error" \
+  || fail "the established C module did not run as expected"
+# shellcheck disable=SC2046
+c++ -Wall -Werror "${sanitize[@]}" "$work/established.cc" $(pc --cflags --libs asp-established) -o "$work/established_cpp" \
+  || fail "the established C++ module does not build against the package"
+LD_LIBRARY_PATH=$lib "$work/established_cpp" "$work/established-cpp.db" | grep >/dev/null "^failed transport error" \
+  || fail "the established C++ module did not run as expected"
 pass
 
 step "the manager stops cleanly and holds what the three clients sent"

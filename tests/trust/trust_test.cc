@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "asp/c_api/agent_sync_protocol_c_interface.h"
+#include "asp/c_api/aspx.h"
 #include "asp/core/socket_sync_protocol.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/storage/sqlite_change_queue.h"
@@ -127,32 +127,32 @@ TEST(ForgedAnswers, NeverMakeASessionReportDataTheManagerDoesNotHold) {
 TEST(ForgedAnswers, NeverMakeACApiSessionReportDataTheManagerDoesNotHold) {
   testing::TempDir dir;
   ManagerProcess manager(dir, {"--max_session_size=0"});
-  asp_options_t options;
+  aspx_options_t options;
   std::memset(&options, 0, sizeof(options));
   const std::string db = dir.file("inv.db");
   options.module = "inv";
   options.db_path = db.c_str();
-  options.mq = asp_unix_mq_functions();
+  options.mq = NULL; /* the built-in socket */
   options.queue_path = manager.socket().c_str();
   options.timeout = 1;
   options.retries = 1;
-  AspHandle* handle = asp_create_with_options(&options);
-  ASSERT_NE(handle, nullptr) << asp_last_error();
-  asp_agent_info_t info;
+  AspxHandle* handle = aspx_create_with_options(&options);
+  ASSERT_NE(handle, nullptr) << aspx_last_error();
+  aspx_agent_info_t info;
   std::memset(&info, 0, sizeof(info));
   info.id = kAgent;
-  ASSERT_EQ(asp_set_agent_info(handle, &info), 0);
+  ASSERT_EQ(aspx_set_agent_info(handle, &info), 0);
   Forger forger(dir, getpid(), "inv");
   int succeeded = 0;
   for (int session = 0; session < 10; ++session) {
     for (int i = 0; i < 100; ++i) {
       const std::string id = "pkg-" + std::to_string(session) + "-" + std::to_string(i);
-      ASSERT_EQ(asp_persist_diff(handle, id.c_str(), ASP_OPERATION_CREATE, "states-inventory", "{}", 1), 0);
+      ASSERT_EQ(aspx_persist_diff(handle, id.c_str(), ASPX_OPERATION_CREATE, "states-inventory", "{}", 1), 0);
     }
-    if (asp_sync_module(handle, ASP_MODE_DELTA).success) ++succeeded;
+    if (aspx_sync_module(handle, ASPX_MODE_DELTA).success) ++succeeded;
   }
   const std::string summary = forger.stop();
-  asp_destroy(handle);
+  aspx_destroy(handle);
   EXPECT_EQ(succeeded, 0);
   EXPECT_EQ(Forger::count(summary, "sent"), 0u) << summary;
   EXPECT_TRUE(manager.stopAndRead("inv", "states-inventory").empty());

@@ -1,7 +1,7 @@
 /* Types of the ASP C interface (see agent_sync_protocol_c_interface.h).
  * Usable from C11 and C++. */
-#ifndef ASP_C_API_AGENT_SYNC_PROTOCOL_TYPES_H_
-#define ASP_C_API_AGENT_SYNC_PROTOCOL_TYPES_H_
+#ifndef ASP_C_API_ASPX_TYPES_H_
+#define ASP_C_API_ASPX_TYPES_H_
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,74 +17,75 @@ extern "C" {
  * have int as their underlying type, so reading an out-of-range value (which the
  * interface then rejects) is well defined. */
 #ifdef __cplusplus
-#define ASP_C_ENUM(tag) enum tag : int
+#define ASPX_C_ENUM(tag) enum tag : int
 #else
-#define ASP_C_ENUM(tag) enum tag
+#define ASPX_C_ENUM(tag) enum tag
 #endif
 
 /* What happened to a document. */
-typedef ASP_C_ENUM(asp_operation_e) {
-  ASP_OPERATION_CREATE = 0,
-  ASP_OPERATION_MODIFY = 1,
-  ASP_OPERATION_DELETE = 2,
-} asp_operation_t;
+typedef ASPX_C_ENUM(aspx_operation_e) {
+  ASPX_OPERATION_CREATE = 0,
+  ASPX_OPERATION_MODIFY = 1,
+  ASPX_OPERATION_DELETE = 2,
+} aspx_operation_t;
 
-typedef ASP_C_ENUM(asp_mode_e) {
-  ASP_MODE_FULL = 0,
-  ASP_MODE_DELTA = 1,
-  ASP_MODE_CHECK = 2,
-  ASP_MODE_METADATA_DELTA = 3,
-  ASP_MODE_METADATA_CHECK = 4,
-  ASP_MODE_GROUP_DELTA = 5,
-  ASP_MODE_GROUP_CHECK = 6,
-} asp_mode_t;
+typedef ASPX_C_ENUM(aspx_mode_e) {
+  ASPX_MODE_FULL = 0,
+  ASPX_MODE_DELTA = 1,
+  ASPX_MODE_CHECK = 2,
+  ASPX_MODE_METADATA_DELTA = 3,
+  ASPX_MODE_METADATA_CHECK = 4,
+  ASPX_MODE_GROUP_DELTA = 5,
+  ASPX_MODE_GROUP_CHECK = 6,
+} aspx_mode_t;
 
-typedef ASP_C_ENUM(asp_option_e) {
-  ASP_OPTION_SYNC = 0,
-  ASP_OPTION_VD_FIRST = 1,
-  ASP_OPTION_VD_SYNC = 2,
-} asp_option_t;
+typedef ASPX_C_ENUM(aspx_option_e) {
+  ASPX_OPTION_SYNC = 0,
+  ASPX_OPTION_VD_FIRST = 1,
+  ASPX_OPTION_VD_SYNC = 2,
+} aspx_option_t;
 
-typedef ASP_C_ENUM(asp_log_level_e) {
-  ASP_LOG_DEBUG = 0,
-  ASP_LOG_INFO = 1,
-  ASP_LOG_WARNING = 2,
-  ASP_LOG_ERROR = 3,
-} asp_log_level_t;
+typedef ASPX_C_ENUM(aspx_log_level_e) {
+  ASPX_LOG_DEBUG = 0,
+  ASPX_LOG_INFO = 1,
+  ASPX_LOG_WARNING = 2,
+  ASPX_LOG_ERROR = 3,
+} aspx_log_level_t;
 
 /* Receives the library's log lines; called from the thread doing the work. */
-typedef void (*asp_logger_t)(asp_log_level_t level, const char* message);
+typedef void (*aspx_logger_t)(aspx_log_level_t level, const char* message);
 
 /* The outcome of a session (mirrors asp::SyncCode). */
-typedef ASP_C_ENUM(asp_sync_code_e) {
-  ASP_SYNC_OK = 0,
-  ASP_SYNC_NOTHING_TO_DO = 1,
-  ASP_SYNC_ALREADY_RUNNING = 2,
-  ASP_SYNC_STOPPED = 3,
-  ASP_SYNC_MANAGER_NOT_READY = 4,
-  ASP_SYNC_START_TIMEOUT = 5,
-  ASP_SYNC_END_TIMEOUT = 6,
-  ASP_SYNC_MANAGER_ERROR = 7,
-  ASP_SYNC_CHECKSUM_MISMATCH = 8,
-  ASP_SYNC_PROTOCOL_ERROR = 9,
-  ASP_SYNC_TRANSPORT_ERROR = 10,
-  ASP_SYNC_STORAGE_ERROR = 11,
-  ASP_SYNC_INVALID_ARGUMENT = 12,
-} asp_sync_code_t;
+typedef ASPX_C_ENUM(aspx_sync_code_e) {
+  ASPX_SYNC_OK = 0,
+  ASPX_SYNC_NOTHING_TO_DO = 1,
+  ASPX_SYNC_ALREADY_RUNNING = 2,
+  ASPX_SYNC_STOPPED = 3,
+  ASPX_SYNC_MANAGER_NOT_READY = 4,
+  ASPX_SYNC_START_TIMEOUT = 5,
+  ASPX_SYNC_END_TIMEOUT = 6,
+  ASPX_SYNC_MANAGER_ERROR = 7,
+  ASPX_SYNC_CHECKSUM_MISMATCH = 8,
+  ASPX_SYNC_PROTOCOL_ERROR = 9,
+  ASPX_SYNC_TRANSPORT_ERROR = 10,
+  ASPX_SYNC_STORAGE_ERROR = 11,
+  ASPX_SYNC_INVALID_ARGUMENT = 12,
+  ASPX_SYNC_AWAITING_PREREQUISITE = 13,
+} aspx_sync_code_t;
 
-#define ASP_REASON_SIZE 256
+#define ASPX_REASON_SIZE 256
 
 typedef struct {
-  bool success;                  /* ASP_SYNC_OK or ASP_SYNC_NOTHING_TO_DO */
-  asp_sync_code_t code;
-  char reason[ASP_REASON_SIZE];  /* "<code name>: <message>", NUL-terminated, may be cut */
+  bool success;                  /* ASPX_SYNC_OK or ASPX_SYNC_NOTHING_TO_DO */
+  aspx_sync_code_t code;
+  char reason[ASPX_REASON_SIZE];  /* "<code name>: <message>", NUL-terminated, may be cut */
   uint64_t session;              /* the manager's session id, 0 if none */
   uint64_t changes;              /* data messages in the session */
   uint64_t frames_sent;
   uint64_t bytes_sent;
   uint64_t retransmitted;
   double duration_seconds;
-} asp_sync_result_t;
+} aspx_sync_result_t;
 
 /* Who the agent is; sent in every Start. NULL strings count as empty. */
 typedef struct {
@@ -101,24 +102,26 @@ typedef struct {
   size_t groups_count;
   const char* cluster_name;
   const char* cluster_node;
-} asp_agent_info_t;
+} aspx_agent_info_t;
 
-/* Everything asp_create() takes, and more. Zero-initialize, then set what you need.
+/* Everything aspx_create() takes, and more. Zero-initialize, then set what you need.
  * Zero means: timeout 30 s; no sync_end_delay; no resends (retries); no EPS limit;
  * process-crash durability; NULL pointers as documented per field. */
 typedef struct {
   const char* module;           /* required */
   const char* db_path;          /* NULL: in-memory queue only */
-  const MQ_Functions* mq;       /* required; asp_unix_mq_functions() for the built-in one */
+  const MQ_Functions* mq;       /* NULL: the built-in MQueue (a Unix datagram socket to
+                                   queue_path; ASP receives the answers itself); else the
+                                   module's functions (it feeds the answers) */
   const char* queue_path;       /* the manager's queue socket; NULL: $ASP_QUEUE_PATH, else
                                    "/var/ossec/queue/sockets/queue" */
-  asp_logger_t logger;          /* NULL: no logging */
+  aspx_logger_t logger;          /* NULL: no logging */
   unsigned int sync_end_delay;  /* seconds before End; 0 = no delay */
   unsigned int timeout;         /* seconds per wait; 0: 30 */
   unsigned int retries;         /* resends of Start and End */
   size_t max_eps;               /* frames per second; 0 = unlimited */
   bool power_loss_durability;   /* fsync each commit (group-committed) */
-} asp_options_t;
+} aspx_options_t;
 
 /* Counters since the handle was created (mirrors asp::Stats). */
 typedef struct {
@@ -130,14 +133,14 @@ typedef struct {
   uint64_t retransmitted;
   uint64_t answers_ignored;
   uint64_t answers_malformed;
-  char last_failure[ASP_REASON_SIZE]; /* "<code name>: <message>" of the latest failed
+  char last_failure[ASPX_REASON_SIZE]; /* "<code name>: <message>" of the latest failed
                                          session, "" if none; NUL-terminated, may be cut */
-} asp_stats_t;
+} aspx_stats_t;
 
-typedef struct AspHandle AspHandle;
+typedef struct AspxHandle AspxHandle;
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* ASP_C_API_AGENT_SYNC_PROTOCOL_TYPES_H_ */
+#endif /* ASP_C_API_ASPX_TYPES_H_ */
