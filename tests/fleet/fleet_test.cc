@@ -13,6 +13,7 @@
 // the counts are flags (--agents, --changes, --workers, --loss), e.g.
 //   ./bazelw test //tests/fleet:fleet_test --test_arg=--agents=1000 --test_arg=--changes=1000
 // docs/deployment.md "A fleet in numbers" reports what the full-size run measured.
+#include <postgresql/libpq-fe.h>
 #include <signal.h>
 
 #include <atomic>
@@ -41,8 +42,8 @@
 #include "asp/tls/tls_files.h"
 #include "gtest/gtest.h"
 
-ABSL_FLAG(int, agents, 240, "Simulated agents, each its own certificate, relay and queue.");
-ABSL_FLAG(int, changes, 40, "Changes each module records (in two rounds, each synced).");
+ABSL_FLAG(int, agents, 1000, "Simulated agents, each its own certificate, relay and queue.");
+ABSL_FLAG(int, changes, 20, "Changes each module records (in two rounds, each synced).");
 ABSL_FLAG(int, workers, 12, "Agents running at once.");
 ABSL_FLAG(double, loss, 0.05, "Fraction of data datagrams each manager drops.");
 
@@ -89,6 +90,7 @@ struct Tally {
   std::atomic<int> agents_done{0};
   std::atomic<uint64_t> sessions_ok{0};
   std::atomic<uint64_t> sessions_failed{0};  // retried
+  std::atomic<uint64_t> manager_errors{0};   // of those: answered ERROR (the store failed)
   std::atomic<int> failovers{0};             // agents whose relay connected more than once
   std::atomic<uint64_t> checks_matched{0};
   std::mutex mu;
@@ -150,6 +152,7 @@ class Fleet : public ::testing::Test {
         return;
       }
       ++tally_.sessions_failed;
+      if (result.code == SyncCode::kManagerError) ++tally_.manager_errors;
       std::this_thread::sleep_for(milliseconds(100));
     }
     tally_.problem(who + ": never synced");
@@ -172,6 +175,22 @@ class Fleet : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(100));
     }
     tally_.problem(who + ": the integrity check never got an answer");
+  }
+
+  // Returns once a manager's transaction is running a statement (an apply), so that the
+  // crash that follows cuts one (up to 10 s of looking; then it crashes anyway).
+  void waitForAnApplyInProgress() {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(uri_.c_str()), &PQfinish);
+    const auto give_up = std::chrono::steady_clock::now() + seconds(10);
+    while (std::chrono::steady_clock::now() < give_up) {
+      std::unique_ptr<PGresult, decltype(&PQclear)> result(
+          PQexec(conn.get(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                             "'asp_manager' AND state = 'active'"),
+          &PQclear);
+      if (PQresultStatus(result.get()) == PGRES_TUPLES_OK && std::string(PQgetvalue(result.get(), 0, 0)) != "0") {
+        return;
+      }
+    }
   }
 
   // One agent's life; its modules' final states go to `states` (per module).
@@ -262,6 +281,7 @@ TEST_F(Fleet, AgentsThroughRelaysToTwoManagersOnOnePostgresLoseNothing) {
   managers_[0]->signal(SIGKILL);
   managers_[0]->wait();
   waitForDone(agents * 2 / 3);
+  waitForAnApplyInProgress();
   EXPECT_TRUE(cluster_->restart(testing::PostgresCluster::StopMode::kImmediate).ok()) << cluster_->log();
   for (std::thread& t : threads) t.join();
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -269,6 +289,7 @@ TEST_F(Fleet, AgentsThroughRelaysToTwoManagersOnOnePostgresLoseNothing) {
   std::cout << "fleet: " << agents << " agents x " << kModules.size() << " modules x "
             << absl::GetFlag(FLAGS_changes) << " changes in " << took << " s; sessions ok "
             << tally_.sessions_ok << ", failed and retried " << tally_.sessions_failed
+            << " (answered ERROR: " << tally_.manager_errors << ")"
             << "; relays that failed over " << tally_.failovers << std::endl;
   for (const std::string& problem : tally_.problems) ADD_FAILURE() << problem;
   EXPECT_EQ(tally_.checks_matched, static_cast<uint64_t>(agents) * kModules.size());
