@@ -56,6 +56,9 @@ using testing::Process;
 
 const std::vector<std::string> kModules = {"fim", "sca", "syscollector"};
 constexpr int kRounds = 2;
+// How long an agent keeps trying a session that fails (a manager gone, the database
+// recovering from its crash) before the test calls it lost.
+constexpr auto kPatience = std::chrono::minutes(3);
 
 std::string indexOf(const std::string& module) { return "states-" + module; }
 
@@ -92,6 +95,7 @@ struct Tally {
   std::atomic<uint64_t> sessions_failed{0};  // retried
   std::atomic<uint64_t> manager_errors{0};   // of those: answered ERROR (the store failed)
   std::atomic<int> failovers{0};             // agents whose relay connected more than once
+  std::atomic<int64_t> longest_outage_ms{0};  // from a session's first failure to its success
   std::atomic<uint64_t> checks_matched{0};
   std::mutex mu;
   std::vector<std::string> problems;
@@ -143,17 +147,32 @@ class Fleet : public ::testing::Test {
     return manager;
   }
 
-  // DELTA sessions until one succeeds with nothing pending (a failure keeps the changes).
+  // Notes how long an agent's sessions failed before one went through.
+  void outageEnded(std::chrono::steady_clock::time_point first_failure) {
+    const int64_t ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                                first_failure).count();
+    int64_t longest = tally_.longest_outage_ms;
+    while (ms > longest && !tally_.longest_outage_ms.compare_exchange_weak(longest, ms)) {
+    }
+  }
+
+  // DELTA sessions until one succeeds with nothing pending (a failure keeps the changes),
+  // as a module's sync interval would: for as long as a database's crash recovery takes
+  // (up to kPatience), not a number of attempts.
   void syncUntilDone(AgentSyncProtocol& protocol, const std::string& who) {
-    for (int attempt = 0; attempt < 40; ++attempt) {
+    const auto first = std::chrono::steady_clock::now();
+    bool failed = false;
+    while (std::chrono::steady_clock::now() - first < kPatience) {
       const SyncResult result = protocol.synchronizeModule(Mode::kDelta);
       if (result.ok()) {
         ++tally_.sessions_ok;
+        if (failed) outageEnded(first);
         return;
       }
+      failed = true;
       ++tally_.sessions_failed;
       if (result.code == SyncCode::kManagerError) ++tally_.manager_errors;
-      std::this_thread::sleep_for(milliseconds(100));
+      std::this_thread::sleep_for(milliseconds(200));
     }
     tally_.problem(who + ": never synced");
   }
@@ -162,7 +181,8 @@ class Fleet : public ::testing::Test {
   // answer, a mismatch is reported.
   void check(AgentSyncProtocol& protocol, const std::string& index, const ModuleState& state,
              const std::string& who) {
-    for (int attempt = 0; attempt < 40; ++attempt) {
+    const auto first = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - first < kPatience) {
       const SyncResult result = protocol.checkIntegrity(index, state.checksum());
       if (result.code == SyncCode::kOk) {
         ++tally_.checks_matched;
@@ -172,7 +192,7 @@ class Fleet : public ::testing::Test {
         tally_.problem(who + ": the manager's copy of " + index + " differs");
         return;
       }
-      std::this_thread::sleep_for(milliseconds(100));
+      std::this_thread::sleep_for(milliseconds(200));
     }
     tally_.problem(who + ": the integrity check never got an answer");
   }
@@ -290,7 +310,8 @@ TEST_F(Fleet, AgentsThroughRelaysToTwoManagersOnOnePostgresLoseNothing) {
             << absl::GetFlag(FLAGS_changes) << " changes in " << took << " s; sessions ok "
             << tally_.sessions_ok << ", failed and retried " << tally_.sessions_failed
             << " (answered ERROR: " << tally_.manager_errors << ")"
-            << "; relays that failed over " << tally_.failovers << std::endl;
+            << "; relays that failed over " << tally_.failovers << "; longest an agent's sessions failed "
+            << tally_.longest_outage_ms << " ms" << std::endl;
   for (const std::string& problem : tally_.problems) ADD_FAILURE() << problem;
   EXPECT_EQ(tally_.checks_matched, static_cast<uint64_t>(agents) * kModules.size());
   EXPECT_GT(tally_.failovers, 0) << "some relay lost manager a and went on with b";
