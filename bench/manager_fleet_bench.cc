@@ -47,7 +47,8 @@ ABSL_FLAG(int, agents, 64, "Scale-out: agents syncing at once.");
 ABSL_FLAG(int, changes, 5000, "Scale-out: changes in each agent's session.");
 ABSL_FLAG(std::vector<std::string>, managers, std::vector<std::string>({"1", "2", "4"}),
           "Scale-out: manager process counts to measure.");
-ABSL_FLAG(int, connected_agents, 1000, "Connected: agents with a relay stream open at once (0: skip).");
+ABSL_FLAG(int, connected_agents, 1000,
+          "Connected: agents with a relay stream open at once (0: skip).");
 
 namespace asp::bench {
 namespace {
@@ -106,11 +107,13 @@ int64_t statusKib(pid_t pid, const std::string& field) {
 }
 
 // Starts asp_manager with `flags`; returns once it printed `ready`.
-std::unique_ptr<Process> startManager(const std::vector<std::string>& flags, const std::string& prefix,
-                                      const std::string& ready) {
-  auto manager = std::make_unique<Process>(testing::runfile("asp/tools/asp_manager"), flags, prefix);
+std::unique_ptr<Process> startManager(const std::vector<std::string>& flags,
+                                      const std::string& prefix, const std::string& ready) {
+  auto manager =
+      std::make_unique<Process>(testing::runfile("asp/tools/asp_manager"), flags, prefix);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (manager->out().find(ready) == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+  while (manager->out().find(ready) == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return manager;
@@ -175,7 +178,8 @@ void scaleOut(int count, const testing::TempDir& dir) {
     });
   }
   for (std::thread& t : threads) t.join();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   for (const auto& m : managers) manager_cpu += cpuSeconds(m->pid());
   const double postgres_cpu = postgresCpuSeconds() - postgres_before;
   const double agents_cpu = selfCpuSeconds() - agents_before;
@@ -201,26 +205,29 @@ void connected(const testing::TempDir& dir) {
   const int agents = absl::GetFlag(FLAGS_connected_agents);
   if (agents <= 0) return;
   auto ca = tls::CertificateAuthority::create("ASP bench CA");
-  const tls::TlsFilePaths server{dir.file("manager.pem"), dir.file("manager.key"), dir.file("ca.pem")};
+  const tls::TlsFilePaths server{dir.file("manager.pem"), dir.file("manager.key"),
+                                 dir.file("ca.pem")};
   auto pair = ca->issue(tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
   (void)tls::writePemFile(server.trusted_ca, ca->certificatePem(), 0644);
   (void)tls::writePemFile(server.certificate, pair->certificate_pem, 0644);
   (void)tls::writePemFile(server.private_key, pair->private_key_pem, 0600);
-  auto manager = startManager({"--socket=" + dir.file("connected-local"), "--state_uri=" + newDatabase(),
-                               "--relay_listen=127.0.0.1:0", "--relay_cert=" + server.certificate,
-                               "--relay_key=" + server.private_key, "--relay_client_ca=" + server.trusted_ca,
-                               absl::StrCat("--relay_max_streams=", agents + 16)},
-                              dir.file("connected-manager"), "relay endpoint listening on port ");
+  auto manager =
+      startManager({"--socket=" + dir.file("connected-local"), "--state_uri=" + newDatabase(),
+                    "--relay_listen=127.0.0.1:0", "--relay_cert=" + server.certificate,
+                    "--relay_key=" + server.private_key, "--relay_client_ca=" + server.trusted_ca,
+                    absl::StrCat("--relay_max_streams=", agents + 16)},
+                   dir.file("connected-manager"), "relay endpoint listening on port ");
   const std::string out = manager->out();
-  const std::string address = absl::StrCat(
-      "127.0.0.1:", std::stoi(out.substr(out.find("listening on port ") + 18)));
+  const std::string address =
+      absl::StrCat("127.0.0.1:", std::stoi(out.substr(out.find("listening on port ") + 18)));
   const int64_t idle_kib = statusKib(manager->pid(), "VmRSS");
   std::vector<ConnectedAgent> fleet(agents);
   int synced = 0;
   for (int a = 0; a < agents; ++a) {
     const std::string agent = absl::StrCat("relay-agent-", a);
     auto client_pair = ca->issue(tls::clientCertificate(agent));
-    const tls::TlsFilePaths paths{dir.file(agent + ".pem"), dir.file(agent + ".key"), server.trusted_ca};
+    const tls::TlsFilePaths paths{dir.file(agent + ".pem"), dir.file(agent + ".key"),
+                                  server.trusted_ca};
     (void)tls::writePemFile(paths.certificate, client_pair->certificate_pem, 0644);
     (void)tls::writePemFile(paths.private_key, client_pair->private_key_pem, 0600);
     relay::GrpcManagerConnector::Options link;
@@ -228,7 +235,8 @@ void connected(const testing::TempDir& dir) {
     relay::Relay::Options options;
     options.socket.path = dir.file(agent + "-queue");
     options.managers = {address};
-    auto started = relay::Relay::start(options, std::make_unique<relay::GrpcManagerConnector>(link));
+    auto started =
+        relay::Relay::start(options, std::make_unique<relay::GrpcManagerConnector>(link));
     if (!started.ok() || !(*started)->waitUntilConnected(absl::Seconds(20))) continue;
     fleet[a].relay = *std::move(started);
     auto client = SocketSyncProtocol::create(
@@ -242,13 +250,14 @@ void connected(const testing::TempDir& dir) {
     if ((*client)->protocol().synchronizeModule(Mode::kDelta).ok()) ++synced;
     fleet[a].client = *std::move(client);
   }
-  std::cout << absl::StrFormat(
-                   "connected  %d agents, each its own relay stream and one synced session (%d ok): "
-                   "manager VmRSS %.1f MiB (idle before: %.1f MiB), VmHWM %.1f MiB, threads %d",
-                   agents, synced, statusKib(manager->pid(), "VmRSS") / 1024.0, idle_kib / 1024.0,
-                   statusKib(manager->pid(), "VmHWM") / 1024.0,
-                   static_cast<int>(statusKib(manager->pid(), "Threads")))
-            << std::endl;
+  std::cout
+      << absl::StrFormat(
+             "connected  %d agents, each its own relay stream and one synced session (%d ok): "
+             "manager VmRSS %.1f MiB (idle before: %.1f MiB), VmHWM %.1f MiB, threads %d",
+             agents, synced, statusKib(manager->pid(), "VmRSS") / 1024.0, idle_kib / 1024.0,
+             statusKib(manager->pid(), "VmHWM") / 1024.0,
+             static_cast<int>(statusKib(manager->pid(), "Threads")))
+      << std::endl;
   for (ConnectedAgent& agent : fleet) {
     agent.client.reset();
     if (agent.relay != nullptr) agent.relay->stop();

@@ -25,7 +25,8 @@ int bindError(const std::string& host, int port) {
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return EADDRNOTAVAIL;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0)
+    return EADDRNOTAVAIL;
   int error = 0;
   for (addrinfo* a = found; a != nullptr && error == 0; a = a->ai_next) {
     const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
@@ -98,7 +99,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(Options option
   });
   // httplib's stop() does nothing to a server not yet in its accept loop, which would
   // then never leave it: return only once it runs.
-  while (!e.server_->is_running() && !*done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!e.server_->is_running() && !*done)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return endpoint;
 }
 

@@ -25,7 +25,7 @@ namespace asp::manager {
 class HttpEndpoint {
  public:
   struct Options {
-    std::string listen = "127.0.0.1:0";  // port 0: any free port (tests)
+    std::string listen = "127.0.0.1:0";        // port 0: any free port (tests)
     std::function<std::string()> metrics;      // the /metrics body
     std::function<std::string()> status_page;  // the / body
   };

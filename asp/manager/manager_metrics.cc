@@ -50,21 +50,27 @@ void sessionSeries(std::string* out, const ManagerFigures& f) {
   counter(out, "asp_manager_sessions_started_total", "Sessions opened (StartAck OK).",
           c.sessions_started);
   counter(out, "asp_manager_sessions_applied_total",
-          "Sessions that ended OK: data applied, checks and metadata answered.", c.sessions_applied);
-  describe(out, "asp_manager_sessions_refused_total", "counter",
-           "Starts refused, by reason (OFFLINE: too_large, table_full, agent_limit; ERROR: invalid).");
-  for (const auto& [reason, value] : {std::pair<const char*, uint64_t>{"invalid", c.refused_invalid},
-                                      {"too_large", c.refused_too_large},
-                                      {"table_full", c.refused_table_full},
-                                      {"agent_limit", c.refused_agent_limit}}) {
-    absl::StrAppend(out, "asp_manager_sessions_refused_total{reason=\"", reason, "\"} ", value, "\n");
+          "Sessions that ended OK: data applied, checks and metadata answered.",
+          c.sessions_applied);
+  describe(
+      out, "asp_manager_sessions_refused_total", "counter",
+      "Starts refused, by reason (OFFLINE: too_large, table_full, agent_limit; ERROR: invalid).");
+  for (const auto& [reason, value] :
+       {std::pair<const char*, uint64_t>{"invalid", c.refused_invalid},
+        {"too_large", c.refused_too_large},
+        {"table_full", c.refused_table_full},
+        {"agent_limit", c.refused_agent_limit}}) {
+    absl::StrAppend(out, "asp_manager_sessions_refused_total{reason=\"", reason, "\"} ", value,
+                    "\n");
   }
   counter(out, "asp_manager_sessions_expired_total", "Sessions dropped after idling too long.",
           c.sessions_expired);
   counter(out, "asp_manager_sessions_evicted_total",
-          "Idle sessions that gave their place to a Start with the table full.", c.sessions_evicted);
+          "Idle sessions that gave their place to a Start with the table full.",
+          c.sessions_evicted);
   counter(out, "asp_manager_sessions_replaced_total",
-          "Live sessions replaced by a new Start of the same agent and module.", c.sessions_replaced);
+          "Live sessions replaced by a new Start of the same agent and module.",
+          c.sessions_replaced);
   counter(out, "asp_manager_reqrets_total", "Retransmission requests sent.", c.reqrets_sent);
   counter(out, "asp_manager_apply_failures_total",
           "Sessions the store could not apply (answered EndAck ERROR).", c.apply_failures);

@@ -3,8 +3,9 @@
 // listener's errors. The whole manager process is tested in
 // asp/tools/manager_http_test.cc.
 
-#include "asp/manager/http_endpoint.h"
 #include "asp/manager/manager_metrics.h"
+
+#include "asp/manager/http_endpoint.h"
 #include "asp/manager/status_page.h"
 #include "asp/testing/simulated_clock.h"
 #include "gtest/gtest.h"
@@ -18,7 +19,8 @@ using Kind = SessionUpdate::Op::Kind;
 // Hands out ops, each taking `per_op` of the clock's time (a store writing them).
 class SlowOpSource final : public OpSource {
  public:
-  SlowOpSource(std::vector<SessionUpdate::Op> ops, testing::SimulatedClock* clock, absl::Duration per_op)
+  SlowOpSource(std::vector<SessionUpdate::Op> ops, testing::SimulatedClock* clock,
+               absl::Duration per_op)
       : ops_(std::move(ops)), source_(&ops_), clock_(clock), per_op_(per_op) {}
   absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
     clock_->advance(per_op_);

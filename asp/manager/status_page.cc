@@ -25,8 +25,8 @@ std::string when(int64_t unix_seconds) {
 
 void figuresSection(const StatusView& view, std::string* out) {
   const ManagerCore::Counters& c = view.figures.core;
-  const uint64_t refused = c.refused_invalid + c.refused_too_large + c.refused_table_full +
-                           c.refused_agent_limit;
+  const uint64_t refused =
+      c.refused_invalid + c.refused_too_large + c.refused_table_full + c.refused_agent_limit;
   absl::StrAppend(out, "<h2>Sessions</h2>\n<table id=\"sessions\">",
                   "<tr><th>active</th><td class=\"n\">", view.figures.active_sessions, "</td></tr>",
                   "<tr><th>started</th><td class=\"n\">", c.sessions_started, "</td></tr>",
@@ -42,7 +42,8 @@ void modulesSection(const StatusView& view, std::string* out) {
   for (const ModuleSummary& m : view.modules) agents.insert(m.key.agent);
   absl::StrAppend(out, "<h2>Agents</h2>\n");
   if (!view.modules_error.empty()) {
-    absl::StrAppend(out, "<p class=\"error\">cannot read the store: ", escapeHtml(view.modules_error),
+    absl::StrAppend(out,
+                    "<p class=\"error\">cannot read the store: ", escapeHtml(view.modules_error),
                     "</p>\n");
     return;
   }
@@ -97,11 +98,21 @@ std::string escapeHtml(absl::string_view text) {
   out.reserve(text.size());
   for (const char ch : text) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         // Control bytes (an id may hold any) are shown, not passed to the browser.
         if (static_cast<unsigned char>(ch) < 0x20) {

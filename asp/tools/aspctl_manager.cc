@@ -53,7 +53,7 @@ int storeError(const absl::Status& status) {
 
 // The indices to read of `key`'s module: --index, or every one it holds.
 absl::StatusOr<std::set<std::string>> indicesToRead(manager::StateStore& store,
-                                                     const manager::ModuleKey& key) {
+                                                    const manager::ModuleKey& key) {
   std::set<std::string> indices = indexFilter();
   if (!indices.empty()) return indices;
   auto held = store.indices(key);

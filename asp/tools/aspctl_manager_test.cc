@@ -51,9 +51,9 @@ class AspctlManager : public ::testing::TestWithParam<Store> {
       ASSERT_TRUE(uri.ok()) << uri.status();
       store_flag_ = "--state_uri=" + *uri;
     }
-    manager_ = std::make_unique<Process>(runfile("asp/tools/asp_manager"),
-                                         std::vector<std::string>{"--socket=" + socket_, store_flag_},
-                                         dir_.file("manager"));
+    manager_ = std::make_unique<Process>(
+        runfile("asp/tools/asp_manager"),
+        std::vector<std::string>{"--socket=" + socket_, store_flag_}, dir_.file("manager"));
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (manager_->out().find("listening") == std::string::npos &&
            std::chrono::steady_clock::now() < give_up) {
@@ -69,8 +69,11 @@ class AspctlManager : public ::testing::TestWithParam<Store> {
         asp::testing::localAgentOptions(module, dir_.file(agent + module + ".db"), agent), socket_);
     ASSERT_TRUE(client.ok()) << client.status();
     for (size_t i = 0; i < data.size(); ++i) {
-      ASSERT_TRUE((*client)->protocol().persistDifference(index + "-" + std::to_string(i),
-                                                          Operation::kModify, index, data[i], 1).ok());
+      ASSERT_TRUE((*client)
+                      ->protocol()
+                      .persistDifference(index + "-" + std::to_string(i), Operation::kModify, index,
+                                         data[i], 1)
+                      .ok());
     }
     SyncResult result = (*client)->protocol().synchronizeModule(Mode::kDelta);
     ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
@@ -98,11 +101,14 @@ TEST_P(AspctlManager, AgentsListsEveryAgentsModulesWithLastSyncAndDocumentsPerIn
   const std::vector<std::string> lines = linesOf(agents.out);
   ASSERT_EQ(lines.size(), 3u) << agents.out;
   EXPECT_EQ(withoutTime(lines[0]),
-            "{\"agent\":\"001\",\"module\":\"fim\",\"last_sync\":\"T\",\"documents\":{\"states-fim-files\":3}}");
+            "{\"agent\":\"001\",\"module\":\"fim\",\"last_sync\":\"T\",\"documents\":{\"states-fim-"
+            "files\":3}}");
   EXPECT_EQ(withoutTime(lines[1]),
-            "{\"agent\":\"001\",\"module\":\"sca\",\"last_sync\":\"T\",\"documents\":{\"states-sca-checks\":2}}");
+            "{\"agent\":\"001\",\"module\":\"sca\",\"last_sync\":\"T\",\"documents\":{\"states-sca-"
+            "checks\":2}}");
   EXPECT_EQ(withoutTime(lines[2]),
-            "{\"agent\":\"002\",\"module\":\"fim\",\"last_sync\":\"T\",\"documents\":{\"states-fim-files\":1}}");
+            "{\"agent\":\"002\",\"module\":\"fim\",\"last_sync\":\"T\",\"documents\":{\"states-fim-"
+            "files\":1}}");
 }
 
 TEST_P(AspctlManager, DocumentsAndChecksumAreTheManagersCopyOfOneModule) {
@@ -111,11 +117,12 @@ TEST_P(AspctlManager, DocumentsAndChecksumAreTheManagersCopyOfOneModule) {
 
   Ran documents = aspctl({"manager", "documents", store_flag_, "--module=fim", "--agent_id=001"});
   ASSERT_EQ(documents.code, 0) << documents.err;
-  EXPECT_EQ(documents.out,
-            "{\"id\":\"states-fim-files-0\",\"index\":\"states-fim-files\",\"operation\":\"modify\","
-            "\"version\":1,\"data\":\"a\"}\n"
-            "{\"id\":\"states-fim-files-1\",\"index\":\"states-fim-files\",\"operation\":\"modify\","
-            "\"version\":1,\"data\":\"b\"}\n");
+  EXPECT_EQ(
+      documents.out,
+      "{\"id\":\"states-fim-files-0\",\"index\":\"states-fim-files\",\"operation\":\"modify\","
+      "\"version\":1,\"data\":\"a\"}\n"
+      "{\"id\":\"states-fim-files-1\",\"index\":\"states-fim-files\",\"operation\":\"modify\","
+      "\"version\":1,\"data\":\"b\"}\n");
 
   IndexChecksum expected;
   expected.addDocument("a");
@@ -130,8 +137,9 @@ TEST_P(AspctlManager, DocumentsAndChecksumAreTheManagersCopyOfOneModule) {
 }
 
 TEST_P(AspctlManager, OneStoreMustBeNamedAndAMissingOneIsAStorageError) {
-  Ran both = aspctl({"manager", "agents", store_flag_,
-                     GetParam() == Store::kSqlite ? "--state_uri=postgresql:///x" : "--state_dir=/x"});
+  Ran both =
+      aspctl({"manager", "agents", store_flag_,
+              GetParam() == Store::kSqlite ? "--state_uri=postgresql:///x" : "--state_dir=/x"});
   EXPECT_EQ(both.code, 1);
   EXPECT_NE(both.err.find("exactly one of --state_dir (SQLite) and --state_uri"), std::string::npos)
       << both.err;

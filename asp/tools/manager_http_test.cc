@@ -60,8 +60,11 @@ class ManagerHttpTest : public ::testing::Test {
         testing::localAgentOptions("fim", dir_.file(agent + "_fim_sync.db"), agent), socket);
     ASSERT_TRUE(client.ok()) << client.status();
     for (int i = 0; i < count; ++i) {
-      ASSERT_TRUE((*client)->protocol().persistDifference("/etc/file-" + std::to_string(i),
-                                                          Operation::kModify, kIndex, "{}", 1).ok());
+      ASSERT_TRUE((*client)
+                      ->protocol()
+                      .persistDifference("/etc/file-" + std::to_string(i), Operation::kModify,
+                                         kIndex, "{}", 1)
+                      .ok());
     }
     SyncResult result = (*client)->protocol().synchronizeModule(Mode::kDelta);
     ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
@@ -104,8 +107,8 @@ TEST_F(ManagerHttpTest, MetricsMoveWhenARealSessionIsApplied) {
   EXPECT_EQ(metric(after, "asp_manager_apply_duration_seconds_count"), 1) << after;
   EXPECT_EQ(metric(after, "asp_manager_active_sessions"), 0) << after;
   EXPECT_EQ(metric(after, "asp_manager_sessions_refused_total{reason=\"table_full\"}"), 0) << after;
-  EXPECT_GE(metric(after, "asp_manager_datagrams_total{binding=\"socket\"}"), 3) << after
-      << "a Start, the values (batched) and an End";
+  EXPECT_GE(metric(after, "asp_manager_datagrams_total{binding=\"socket\"}"), 3)
+      << after << "a Start, the values (batched) and an End";
 }
 
 TEST_F(ManagerHttpTest, TheStatusPageShowsTheAgentAndItsModuleInABrowser) {
@@ -115,11 +118,11 @@ TEST_F(ManagerHttpTest, TheStatusPageShowsTheAgentAndItsModuleInABrowser) {
 
   const std::string url = "http://127.0.0.1:" + std::to_string(manager.http_port) + "/";
   // As root, chromium runs only without its sandbox; a profile of its own in the temp dir.
-  const int code = testing::run(
-      "/usr/bin/chromium",
-      {"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-       "--user-data-dir=" + dir_.file("chromium-profile"), "--dump-dom", url},
-      dir_.file("chromium"));
+  const int code =
+      testing::run("/usr/bin/chromium",
+                   {"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--user-data-dir=" + dir_.file("chromium-profile"), "--dump-dom", url},
+                   dir_.file("chromium"));
   std::ifstream dumped(dir_.file("chromium") + ".out");
   const std::string dom((std::istreambuf_iterator<char>(dumped)), std::istreambuf_iterator<char>());
   ASSERT_EQ(code, 0) << dom;

@@ -92,9 +92,9 @@ struct ModuleState {
 struct Tally {
   std::atomic<int> agents_done{0};
   std::atomic<uint64_t> sessions_ok{0};
-  std::atomic<uint64_t> sessions_failed{0};  // retried
-  std::atomic<uint64_t> manager_errors{0};   // of those: answered ERROR (the store failed)
-  std::atomic<int> failovers{0};             // agents whose relay connected more than once
+  std::atomic<uint64_t> sessions_failed{0};   // retried
+  std::atomic<uint64_t> manager_errors{0};    // of those: answered ERROR (the store failed)
+  std::atomic<int> failovers{0};              // agents whose relay connected more than once
   std::atomic<int64_t> longest_outage_ms{0};  // from a session's first failure to its success
   std::atomic<uint64_t> checks_matched{0};
   std::mutex mu;
@@ -118,16 +118,21 @@ class Fleet : public ::testing::Test {
     ASSERT_TRUE(ca.ok()) << ca.status();
     ca_ = std::make_unique<tls::CertificateAuthority>(*std::move(ca));
     ASSERT_TRUE(tls::writePemFile(dir_.file("ca.pem"), ca_->certificatePem(), 0644).ok());
-    ASSERT_TRUE(install("manager", tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"})).ok());
+    ASSERT_TRUE(
+        install("manager", tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"})).ok());
     for (const char* name : {"a", "b"}) managers_.push_back(startManager(name));
   }
 
-  absl::StatusOr<tls::TlsMaterial> install(const std::string& name, const tls::CertificateRequest& request) {
+  absl::StatusOr<tls::TlsMaterial> install(const std::string& name,
+                                           const tls::CertificateRequest& request) {
     auto pair = ca_->issue(request);
     if (!pair.ok()) return pair.status();
-    const tls::TlsFilePaths paths{dir_.file(name + ".pem"), dir_.file(name + ".key"), dir_.file("ca.pem")};
-    if (absl::Status s = tls::writePemFile(paths.certificate, pair->certificate_pem, 0644); !s.ok()) return s;
-    if (absl::Status s = tls::writePemFile(paths.private_key, pair->private_key_pem, 0600); !s.ok()) return s;
+    const tls::TlsFilePaths paths{dir_.file(name + ".pem"), dir_.file(name + ".key"),
+                                  dir_.file("ca.pem")};
+    if (absl::Status s = tls::writePemFile(paths.certificate, pair->certificate_pem, 0644); !s.ok())
+      return s;
+    if (absl::Status s = tls::writePemFile(paths.private_key, pair->private_key_pem, 0600); !s.ok())
+      return s;
     return tls::loadTlsMaterial(paths);
   }
 
@@ -149,8 +154,9 @@ class Fleet : public ::testing::Test {
 
   // Notes how long an agent's sessions failed before one went through.
   void outageEnded(std::chrono::steady_clock::time_point first_failure) {
-    const int64_t ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
-                                                                first_failure).count();
+    const int64_t ms =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - first_failure)
+            .count();
     int64_t longest = tally_.longest_outage_ms;
     while (ms > longest && !tally_.longest_outage_ms.compare_exchange_weak(longest, ms)) {
     }
@@ -204,10 +210,12 @@ class Fleet : public ::testing::Test {
     const auto give_up = std::chrono::steady_clock::now() + seconds(10);
     while (std::chrono::steady_clock::now() < give_up) {
       std::unique_ptr<PGresult, decltype(&PQclear)> result(
-          PQexec(conn.get(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                             "'asp_manager' AND state = 'active'"),
+          PQexec(conn.get(),
+                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                 "'asp_manager' AND state = 'active'"),
           &PQclear);
-      if (PQresultStatus(result.get()) == PGRES_TUPLES_OK && std::string(PQgetvalue(result.get(), 0, 0)) != "0") {
+      if (PQresultStatus(result.get()) == PGRES_TUPLES_OK &&
+          std::string(PQgetvalue(result.get(), 0, 0)) != "0") {
         return;
       }
     }
@@ -224,7 +232,8 @@ class Fleet : public ::testing::Test {
     relay::Relay::Options options;
     options.socket.path = dir_.file(agent + "-queue");
     // Half the fleet prefers each manager; the other is the failover.
-    options.managers = n % 2 == 0 ? addresses_ : std::vector<std::string>{addresses_[1], addresses_[0]};
+    options.managers =
+        n % 2 == 0 ? addresses_ : std::vector<std::string>{addresses_[1], addresses_[0]};
     options.backoff.initial = absl::Milliseconds(100);
     options.backoff.cap = absl::Seconds(1);
     auto relay = relay::Relay::start(options, std::make_unique<relay::GrpcManagerConnector>(link));
@@ -236,7 +245,8 @@ class Fleet : public ::testing::Test {
           testing::localAgentOptions(module, dir_.file(agent + "-" + module + ".db"), agent,
                                      absl::Seconds(1)),
           options.socket.path);
-      if (!protocol.ok()) return tally_.problem(agent + ": " + std::string(protocol.status().message()));
+      if (!protocol.ok())
+        return tally_.problem(agent + ": " + std::string(protocol.status().message()));
       modules.push_back(*std::move(protocol));
     }
     const int changes = absl::GetFlag(FLAGS_changes);
@@ -302,16 +312,19 @@ TEST_F(Fleet, AgentsThroughRelaysToTwoManagersOnOnePostgresLoseNothing) {
   managers_[0]->wait();
   waitForDone(agents * 2 / 3);
   waitForAnApplyInProgress();
-  EXPECT_TRUE(cluster_->restart(testing::PostgresCluster::StopMode::kImmediate).ok()) << cluster_->log();
+  EXPECT_TRUE(cluster_->restart(testing::PostgresCluster::StopMode::kImmediate).ok())
+      << cluster_->log();
   for (std::thread& t : threads) t.join();
-  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::cout << "fleet: " << agents << " agents x " << kModules.size() << " modules x "
             << absl::GetFlag(FLAGS_changes) << " changes in " << took << " s; sessions ok "
             << tally_.sessions_ok << ", failed and retried " << tally_.sessions_failed
             << " (answered ERROR: " << tally_.manager_errors << ")"
-            << "; relays that failed over " << tally_.failovers << "; longest an agent's sessions failed "
-            << tally_.longest_outage_ms << " ms" << std::endl;
+            << "; relays that failed over " << tally_.failovers
+            << "; longest an agent's sessions failed " << tally_.longest_outage_ms << " ms"
+            << std::endl;
   for (const std::string& problem : tally_.problems) ADD_FAILURE() << problem;
   EXPECT_EQ(tally_.checks_matched, static_cast<uint64_t>(agents) * kModules.size());
   EXPECT_GT(tally_.failovers, 0) << "some relay lost manager a and went on with b";
