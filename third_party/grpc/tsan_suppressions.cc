@@ -20,6 +20,9 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libabsl_strings.so\n"
          "called_from_lib:libabsl_cord.so\n"
          "called_from_lib:libabsl_cord_internal.so\n"
+         // Abseil's random pool, seeded by gRPC channels that several threads create at
+         // once (tests/fleet: many relays in one process).
+         "called_from_lib:libabsl_random_internal_pool_urbg.so\n"
          // gRPC leaves some of its worker threads exited but not joined at shutdown.
          "thread:grpc_core::Thread::Thread\n";
 }
