@@ -358,6 +358,9 @@ class FullStore final : public StateStore {
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey&) override {
     return absl::NotFoundError("none");
   }
+  absl::StatusOr<std::vector<ModuleSummary>> modules() override {
+    return std::vector<ModuleSummary>{};
+  }
 };
 
 TEST_F(ManagerCoreTest, AStoreThatCannotApplyIsLoggedCountedAndAnsweredError) {

@@ -396,6 +396,12 @@ absl::StatusOr<pg::Connection*> PostgresStateStore::connection() {
   if (absl::StatusOr<pg::Result> staging = (*conn)->exec(kStaging); !staging.ok()) {
     return staging.status();
   }
+  if (options_.statement_timeout > absl::ZeroDuration()) {
+    // Whole milliseconds, at least one: PostgreSQL reads 0 as "no limit".
+    const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.statement_timeout));
+    absl::StatusOr<pg::Result> set = (*conn)->exec(absl::StrCat("SET statement_timeout = ", ms));
+    if (!set.ok()) return set.status();
+  }
   conn_ = *std::move(conn);
   return conn_.get();
 }
@@ -533,6 +539,32 @@ absl::Status PostgresStateStore::putMetadata(const ModuleKey& key, const AgentMe
               {{key.agent}, {key.module}, {metadata.mode}, {indices}, {version}})
         .status();
   });
+}
+
+absl::StatusOr<std::vector<ModuleSummary>> PostgresStateStore::modules() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ModuleSummary> found;
+  absl::Status status = read([&](pg::Connection& conn) {
+    found.clear();
+    // One row per (module, index); a module without documents has one row, idx NULL.
+    return conn.stream(
+        "SELECT m.agent, m.module, COALESCE(extract(epoch FROM m.applied_at)::bigint, 0), "
+        "d.idx, count(d.id) FROM asp.module m LEFT JOIN asp.document d ON d.module_id = m.id "
+        "GROUP BY m.id, d.idx ORDER BY m.agent, m.module, d.idx",
+        {}, [&](const pg::Result& row) {
+          ModuleKey key{std::string(row.value(0, 0)), std::string(row.value(0, 1))};
+          if (found.empty() || !(found.back().key == key)) {
+            found.push_back({std::move(key), pg::readInt8(row.value(0, 2)), {}});
+          }
+          if (!row.isNull(0, 3)) {
+            found.back().documents[std::string(row.value(0, 3))] =
+                static_cast<uint64_t>(pg::readInt8(row.value(0, 4)));
+          }
+          return absl::OkStatus();
+        });
+  });
+  if (!status.ok()) return status;
+  return found;
 }
 
 absl::StatusOr<AgentMetadata> PostgresStateStore::metadata(const ModuleKey& key) {

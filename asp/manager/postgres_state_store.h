@@ -15,6 +15,9 @@
 //    OK only after COMMIT succeeded.
 //  - Each document keeps the SHA-1 of its data (binary, 20 bytes), indexed with its
 //    index, so checksum() is one ordered read streamed into the §5.1 digest.
+//  - Options::statement_timeout bounds every statement (SET statement_timeout on each
+//    connection): a server stuck on a lock or overloaded fails a call instead of hanging
+//    it.
 //  - A broken connection (server restarted, network cut) is an error status; the next
 //    call connects again. A call whose very first statement finds the connection broken
 //    reconnects and runs once more at once: nothing of it had reached the server.
@@ -29,6 +32,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "asp/manager/postgres_connection.h"
 #include "asp/manager/state_store.h"
 
@@ -42,6 +46,11 @@ class PostgresStateStore final : public StateStore {
     // A session whose ops take more memory than this is not read whole: it streams into
     // the staging table and is reduced there (slower, bounded memory).
     size_t memory_budget_bytes = 64 << 20;
+    // Longest any one statement may run on the server, waits for another manager's lock
+    // included; a statement past it is cancelled and its call fails (the session is
+    // answered ERROR and sent again later) instead of holding the manager's sessions.
+    // Zero: no limit (the server's setting).
+    absl::Duration statement_timeout = absl::ZeroDuration();
   };
 
   // Connects to `uri` (e.g. postgresql:///asp?host=/run/postgresql) and creates or checks
@@ -61,7 +70,7 @@ class PostgresStateStore final : public StateStore {
   absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) override;
   absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
-
+  absl::StatusOr<std::vector<ModuleSummary>> modules() override;
   // "database 'asp' on /run/postgresql" (never a password), for messages.
   const std::string& description() const { return description_; }
 

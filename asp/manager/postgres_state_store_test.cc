@@ -233,3 +233,36 @@ TEST_F(PostgresStateStoreTest, FullsFromTwoManagersNeverMix) {
 
 }  // namespace
 }  // namespace asp::manager
+
+namespace asp::manager {
+namespace {
+
+// A manager whose statement waits too long (here on another manager's lock, as on a stuck
+// server) fails that session instead of hanging, changes nothing, and works again after.
+TEST_F(PostgresStateStoreTest, AStatementPastTheTimeoutFailsTheApplyInsteadOfHangingIt) {
+  PostgresStateStore::Options options;
+  options.statement_timeout = absl::Milliseconds(300);
+  absl::StatusOr<std::unique_ptr<PostgresStateStore>> bounded = PostgresStateStore::open(uri_, options);
+  ASSERT_TRUE(bounded.ok()) << bounded.status();
+  ASSERT_TRUE(store_->apply(kFim, upserts("a-", 1)).ok());
+  Connection holder = connect();
+  ASSERT_EQ(query(holder.get(), "BEGIN"), "");
+  ASSERT_EQ(query(holder.get(), "SELECT id FROM asp.module WHERE module = 'fim'::bytea FOR UPDATE")
+                .rfind("error", 0),
+            std::string::npos);
+
+  const auto started = std::chrono::steady_clock::now();
+  absl::Status stuck = (*bounded)->apply(kFim, upserts("b-", 1));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_FALSE(stuck.ok());
+  EXPECT_NE(stuck.message().find("statement timeout"), absl::string_view::npos) << stuck;
+  EXPECT_LT(waited, std::chrono::seconds(5));
+
+  ASSERT_EQ(query(holder.get(), "COMMIT"), "");
+  EXPECT_EQ(held(*store_), 1u) << "nothing of the failed session was applied";
+  EXPECT_TRUE((*bounded)->apply(kFim, upserts("b-", 1)).ok()) << "the same store works again";
+  EXPECT_EQ(held(*store_), 2u);
+}
+
+}  // namespace
+}  // namespace asp::manager

@@ -1,5 +1,8 @@
 #include "asp/manager/sqlite_state_store.h"
 
+#include <functional>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "asp/base/checksum.h"
 
@@ -28,6 +31,18 @@ CREATE TABLE metadata (
 );
 PRAGMA user_version = 2;
 COMMIT;
+)sql";
+
+// When each module's last data session was applied (the status page, `aspctl manager
+// agents`). Added to version 2 without a new version: a manager that does not know the
+// table ignores it, and one that does creates it when missing (docs/manager.md).
+constexpr char kAppliedTable[] = R"sql(
+CREATE TABLE IF NOT EXISTS module_applied (
+  agent      TEXT NOT NULL,
+  module     TEXT NOT NULL,
+  applied_at INTEGER NOT NULL,  -- seconds since the Unix epoch
+  PRIMARY KEY (agent, module)
+) WITHOUT ROWID
 )sql";
 
 // Version 1 kept state per (agent, index); see docs/manager.md.
@@ -70,6 +85,7 @@ absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const s
   if (*version == 0) {
     if (absl::Status s = (*db)->exec(kSchema); !s.ok()) return s;
   }
+  if (absl::Status s = (*db)->exec(kAppliedTable); !s.ok()) return s;
   return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(*std::move(db)));
 }
 
@@ -124,7 +140,13 @@ absl::Status SqliteStateStore::applyLocked(const ModuleKey& key,
     }
     if (!status.ok()) return status;
   }
-  return absl::OkStatus();
+  return run(*db_,
+             "INSERT OR REPLACE INTO module_applied VALUES "
+             "(?1, ?2, CAST(strftime('%s', 'now') AS INTEGER))",
+             [&](sqlite::Statement& s) {
+               s.bindText(1, key.agent);
+               s.bindText(2, key.module);
+             });
 }
 
 absl::Status SqliteStateStore::apply(const ModuleKey& key,
@@ -223,6 +245,41 @@ absl::StatusOr<AgentMetadata> SqliteStateStore::metadata(const ModuleKey& key) {
   metadata.indices = *std::move(indices);
   metadata.global_version = static_cast<uint64_t>(query->columnInt(2));
   return metadata;
+}
+
+absl::StatusOr<std::vector<ModuleSummary>> SqliteStateStore::modules() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<ModuleKey, ModuleSummary> found;
+  // Each query's rows start with (agent, module); `row` reads the rest.
+  auto each = [&](const char* sql,
+                  const std::function<void(sqlite::Statement&, ModuleSummary&)>& row) -> absl::Status {
+    absl::StatusOr<sqlite::Statement> query = db_->prepare(sql);
+    if (!query.ok()) return query.status();
+    absl::StatusOr<bool> step;
+    while ((step = query->step()).ok() && *step) {
+      ModuleKey key{query->columnText(0), query->columnText(1)};
+      ModuleSummary& summary = found[key];
+      summary.key = std::move(key);
+      row(*query, summary);
+    }
+    return step.status();
+  };
+  absl::Status status = each(
+      "SELECT agent, module, idx, count(*) FROM document GROUP BY agent, module, idx",
+      [](sqlite::Statement& q, ModuleSummary& m) {
+        m.documents[q.columnText(2)] = static_cast<uint64_t>(q.columnInt(3));
+      });
+  if (status.ok()) {
+    status = each("SELECT agent, module, applied_at FROM module_applied",
+                  [](sqlite::Statement& q, ModuleSummary& m) { m.last_applied_unix = q.columnInt(2); });
+  }
+  if (status.ok()) {
+    status = each("SELECT agent, module FROM metadata", [](sqlite::Statement&, ModuleSummary&) {});
+  }
+  if (!status.ok()) return status;
+  std::vector<ModuleSummary> sorted;
+  for (auto& [key, summary] : found) sorted.push_back(std::move(summary));
+  return sorted;
 }
 
 }  // namespace asp::manager

@@ -31,7 +31,7 @@ class SqliteStateStore final : public StateStore {
   absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) override;
   absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
-
+  absl::StatusOr<std::vector<ModuleSummary>> modules() override;
 
  private:
   explicit SqliteStateStore(std::unique_ptr<sqlite::Db> db) : db_(std::move(db)) {}

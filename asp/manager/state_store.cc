@@ -148,4 +148,21 @@ absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const ModuleKey& key)
   return it->second;
 }
 
+absl::StatusOr<std::vector<ModuleSummary>> InMemoryStateStore::modules() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<ModuleKey, ModuleSummary> found;
+  for (const auto& [key, indices] : modules_) {
+    for (const auto& [index, documents] : indices) {
+      if (documents.empty()) continue;
+      ModuleSummary& summary = found[key];
+      summary.key = key;
+      summary.documents[index] = documents.size();
+    }
+  }
+  for (const auto& [key, metadata] : metadata_) found[key].key = key;
+  std::vector<ModuleSummary> sorted;
+  for (auto& [key, summary] : found) sorted.push_back(std::move(summary));
+  return sorted;
+}
+
 }  // namespace asp::manager

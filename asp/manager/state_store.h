@@ -89,6 +89,17 @@ class VectorOpSource final : public OpSource {
   size_t next_ = 0;
 };
 
+// One module of one agent as a store holds it, for operators (the manager's status page,
+// `aspctl manager agents`).
+struct ModuleSummary {
+  ModuleKey key;
+  // When its last data session was applied, in seconds since the Unix epoch by the
+  // store's clock (the database server's); 0 when the store does not know.
+  int64_t last_applied_unix = 0;
+  // Documents per index, for the indices that hold any.
+  std::map<std::string, uint64_t> documents;
+};
+
 // The latest metadata or groups session of an agent's module.
 struct AgentMetadata {
   std::string mode;
@@ -116,6 +127,9 @@ class StateStore {
   virtual absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) = 0;
   // NotFound when `key` never sent a metadata or groups session.
   virtual absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) = 0;
+  // Every module the store holds anything of (documents, metadata or a session applied),
+  // sorted by key. Reads every module's counts: meant for operators, not for sessions.
+  virtual absl::StatusOr<std::vector<ModuleSummary>> modules() = 0;
 };
 
 class InMemoryStateStore final : public StateStore {
@@ -128,7 +142,7 @@ class InMemoryStateStore final : public StateStore {
   absl::StatusOr<std::string> checksum(const ModuleKey& key, const std::string& index) override;
   absl::Status putMetadata(const ModuleKey& key, const AgentMetadata& metadata) override;
   absl::StatusOr<AgentMetadata> metadata(const ModuleKey& key) override;
-
+  absl::StatusOr<std::vector<ModuleSummary>> modules() override;
 
  private:
   std::mutex mu_;

@@ -3,6 +3,7 @@
 // session's upserts, deletes and cleans in seq order, replace a FULL's indices, keep
 // (agent, module, index) apart, answer the same §5.1 checksums, keep metadata.
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <string>
@@ -249,6 +250,30 @@ TEST_P(StateStoreSuite, MetadataDoesNotTouchDocumentsNorTheOtherWayRound) {
   apply(kFim, session({}, {"idx"}));
   EXPECT_EQ(store_->metadata(kFim)->global_version, 5u);
   EXPECT_TRUE(documents(kFim, "idx").empty());
+}
+
+// What operators see: every module with its documents per index, metadata-only modules
+// too, sorted by (agent, module); a store that records when sessions apply says when.
+TEST_P(StateStoreSuite, ModulesListsEveryModuleWithItsDocumentsPerIndex) {
+  apply({"002", "sca"}, session({upsert("checks", "c1", "C")}));
+  apply(kFim, session({upsert("files", "a", "A"), upsert("files", "b", "B"), upsert("dirs", "d", "D")}));
+  apply(kFim, session({remove("files", "b"), clean("dirs")}));
+  ASSERT_TRUE(store_->putMetadata({"001", "syscollector"}, {"MODE_METADATA_DELTA", {}, 1}).ok());
+  const int64_t before = static_cast<int64_t>(std::time(nullptr)) - 5;
+
+  absl::StatusOr<std::vector<ModuleSummary>> modules = store_->modules();
+  ASSERT_TRUE(modules.ok()) << modules.status();
+  ASSERT_EQ(modules->size(), 3u);
+  EXPECT_EQ((*modules)[0].key, kFim);
+  EXPECT_EQ((*modules)[0].documents, (std::map<std::string, uint64_t>{{"files", 1}}));
+  EXPECT_EQ((*modules)[1].key, (ModuleKey{"001", "syscollector"}));
+  EXPECT_TRUE((*modules)[1].documents.empty());
+  EXPECT_EQ((*modules)[2].key, (ModuleKey{"002", "sca"}));
+  EXPECT_EQ((*modules)[2].documents, (std::map<std::string, uint64_t>{{"checks", 1}}));
+  if (GetParam().name != "InMemory") {  // the in-memory store keeps no time
+    EXPECT_GE((*modules)[0].last_applied_unix, before);
+    EXPECT_LE((*modules)[0].last_applied_unix, before + 3600);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

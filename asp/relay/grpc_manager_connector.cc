@@ -30,11 +30,11 @@ std::chrono::system_clock::time_point after(absl::Duration duration) {
 
 class GrpcManagerStream final : public ManagerStream {
  public:
-  GrpcManagerStream(std::string manager, std::shared_ptr<grpc::Channel> channel)
+  GrpcManagerStream(std::string manager, std::shared_ptr<grpc::Channel> channel, bool meter)
       : manager_(std::move(manager)),
         channel_(std::move(channel)),
         stub_(relay::v1::Relay::NewStub(channel_)),
-        meter_(TcpConnectionMeter::find(manager_)) {
+        meter_(meter ? TcpConnectionMeter::find(manager_) : std::nullopt) {
     context_.set_compression_algorithm(GRPC_COMPRESS_GZIP);
     stream_ = stub_->Exchange(&context_);
   }
@@ -150,7 +150,8 @@ absl::StatusOr<std::unique_ptr<ManagerStream>> GrpcManagerConnector::connect(con
     return absl::UnavailableError(describeConnectFailure(
         manager, lastConnectError(*channel, options_.connect_timeout), options_.tls.paths));
   }
-  return std::unique_ptr<ManagerStream>(new GrpcManagerStream(manager, std::move(channel)));
+  return std::unique_ptr<ManagerStream>(
+      new GrpcManagerStream(manager, std::move(channel), options_.measure_wire_bytes));
 }
 
 void GrpcManagerConnector::interrupt() { interrupted_ = true; }

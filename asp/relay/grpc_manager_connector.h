@@ -35,6 +35,10 @@ class GrpcManagerConnector final : public ManagerConnector {
     absl::Duration connect_timeout = absl::Seconds(10);
     absl::Duration keepalive_time = absl::Seconds(20);
     absl::Duration keepalive_timeout = absl::Seconds(10);
+    // Wire bytes from the kernel (TcpConnectionMeter): right for a process with one
+    // relay (asp_relay). Off where several relays share a process (tests/fleet): the
+    // meter finds its connection by the manager's address and would take another's.
+    bool measure_wire_bytes = true;
   };
 
   explicit GrpcManagerConnector(Options options);

@@ -37,6 +37,9 @@ ABSL_FLAG(std::vector<std::string>, agent_groups, {},
           "The agent's groups, comma-separated, sent in Start (groups: required).");
 ABSL_FLAG(uint64_t, global_version, 0, "The global version sent with metadata and groups.");
 ABSL_FLAG(std::string, state_dir, "", "The manager's --state_dir (it holds state.db).");
+ABSL_FLAG(std::string, state_uri, "",
+          "The managers' --state_uri: their PostgreSQL database, e.g. "
+          "postgresql:///asp?host=/run/postgresql.");
 ABSL_FLAG(bool, verbose, false, "Also print the library's log lines (stderr).");
 
 namespace asp::tools::aspctl {
@@ -94,6 +97,10 @@ std::vector<std::string> withSessionFlags(std::vector<std::string> flags) {
 const std::vector<ExitCode> kFileExits = {{kOk, "success"},
                                           {kUsage, "usage error, bad flag or bad input line"},
                                           {kStorage, "storage error: file missing, a directory, corrupt, unwritable"}};
+const std::vector<ExitCode> kManagerExits = {
+    {kOk, "success"},
+    {kUsage, "usage error: a bad flag, not exactly one of --state_dir and --state_uri"},
+    {kStorage, "the manager's state cannot be read: no state.db, the server unreachable"}};
 const std::vector<ExitCode> kSessionExits = {
     {kOk, "success (or nothing to do)"},
     {kUsage, "usage error, bad flag or bad input line"},
@@ -166,12 +173,36 @@ const std::map<std::string, Command>& commands() {
                           "agent_groups"}),
         {"module", "queue", "agent_groups"}, kSessionExits, groups}},
       {"manager-copy",
-       {"the reference manager's copy of an agent's documents, as JSON lines",
+       {"the older name of manager documents",
         "aspctl manager-copy --state_dir=DIR --module=M [--agent_id=A] [--index=I]\n"
-        "  The documents asp_manager holds for one agent's module (the file is only read),\n"
-        "  sorted by index and id, as JSON lines that checksum reads.",
-        {"state_dir", "module", "agent_id", "index"}, {"state_dir", "module"}, kFileExits,
-        managerCopy}},
+        "  The older name of aspctl manager documents (also takes --state_uri).",
+        {"state_dir", "state_uri", "module", "agent_id", "index"}, {"module"}, kManagerExits,
+        managerDocuments}},
+      {"manager agents",
+       {"every agent's modules a manager holds: last sync, documents per index",
+        "aspctl manager agents (--state_dir=DIR | --state_uri=URI)\n"
+        "  One JSON line per agent and module the manager's store holds, sorted:\n"
+        "  {\"agent\":\"001\",\"module\":\"fim\",\"last_sync\":\"2026-12-02T20:15:00Z\",\n"
+        "   \"documents\":{\"states-fim-files\":1200}}\n"
+        "  last_sync is when its last data session was applied (UTC), \"\" if unknown.",
+        {"state_dir", "state_uri"}, {}, kManagerExits, managerAgents}},
+      {"manager documents",
+       {"a manager's copy of an agent's module, as JSON lines",
+        "aspctl manager documents (--state_dir=DIR | --state_uri=URI) --module=M\n"
+        "                         [--agent_id=A] [--index=I]\n"
+        "  The documents the manager holds for one agent's module (only read), sorted by\n"
+        "  index and id, as JSON lines that checksum reads.",
+        {"state_dir", "state_uri", "module", "agent_id", "index"}, {"module"}, kManagerExits,
+        managerDocuments}},
+      {"manager checksum",
+       {"a manager's per-index checksums of an agent's module",
+        "aspctl manager checksum (--state_dir=DIR | --state_uri=URI) --module=M\n"
+        "                        [--agent_id=A] [--index=I]\n"
+        "  The docs/protocol.md §5.1 checksum of each index the manager holds for the\n"
+        "  module, in aspctl checksum's format: with one --index the checksum alone;\n"
+        "  otherwise one line per index: checksum, index, count.",
+        {"state_dir", "state_uri", "module", "agent_id", "index"}, {"module"}, kManagerExits,
+        managerChecksum}},
   };
   return *table;
 }
@@ -181,7 +212,8 @@ std::string overview() {
       "aspctl: inspect and drive an ASP module's queue, from a shell or a script.\n\n"
       "Commands:\n";
   for (const auto& [name, command] : commands()) {
-    absl::StrAppend(&text, "  ", name, std::string(14 - name.size(), ' '), command.summary, "\n");
+    absl::StrAppend(&text, "  ", name, std::string(name.size() < 18 ? 20 - name.size() : 2, ' '),
+                    command.summary, "\n");
   }
   absl::StrAppend(
       &text,
@@ -220,7 +252,7 @@ int checkFlagsBelong(const std::string& name, const Command& command, int argc, 
   static const std::set<std::string> ours = {"db", "module", "queue", "index", "checksum", "mode",
                                              "input", "timeout", "retries", "sync_end_delay",
                                              "agent_id", "agent_groups", "global_version",
-                                             "state_dir", "verbose"};
+                                             "state_dir", "state_uri", "verbose"};
   for (int i = 2; i < argc; ++i) {
     bool takes_value = false;
     const std::string flag = flagName(argv[i], &takes_value);
@@ -244,7 +276,14 @@ int main(int argc, char** argv) {
     std::cerr << "aspctl: no command\n\n" << overview();
     return kUsage;
   }
-  const std::string name = argv[1];
+  // Two-word commands ("manager agents"): the second word is part of the name.
+  const bool two_words = std::string(argv[1]) == "manager" && argc > 2 && argv[2][0] != '-';
+  const std::string name = two_words ? absl::StrCat(argv[1], " ", argv[2]) : argv[1];
+  if (two_words) {
+    --argc;
+    ++argv;
+    argv[0] = argv[-1];
+  }
   if (name == "help" || name == "--help" || name == "-h" || name == "-help" || name == "--helpfull") {
     std::cout << overview();
     return kOk;

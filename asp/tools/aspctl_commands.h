@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <fstream>
 #include <istream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ ABSL_DECLARE_FLAG(std::string, agent_id);
 ABSL_DECLARE_FLAG(std::vector<std::string>, agent_groups);
 ABSL_DECLARE_FLAG(uint64_t, global_version);
 ABSL_DECLARE_FLAG(std::string, state_dir);
+ABSL_DECLARE_FLAG(std::string, state_uri);
 ABSL_DECLARE_FLAG(bool, verbose);
 
 namespace asp::tools::aspctl {
@@ -58,12 +60,20 @@ struct Input {
 // a file that cannot be read.
 absl::Status openInput(const std::string& what, Input* input);
 
+// The --index values as a set (empty: every index).
+std::set<std::string> indexFilter();
+
 // Commands on a queue file (aspctl_queue.cc).
 int status();
 int dump();
 int persist();
 int checksum();
-int managerCopy();
+
+// Commands on a manager's state, SQLite (--state_dir) or PostgreSQL (--state_uri)
+// (aspctl_manager.cc). manager-copy is the older name of managerDocuments.
+int managerAgents();
+int managerDocuments();
+int managerChecksum();
 
 // Commands that run a session against a manager (aspctl_session.cc).
 int sync();

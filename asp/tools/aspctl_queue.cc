@@ -1,5 +1,5 @@
 // aspctl's commands on files: status, dump, persist (a module's queue), checksum (JSON
-// lines), manager-copy (the reference manager's state).
+// lines). The manager's state: aspctl_manager.cc.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "asp/base/checksum.h"
 #include "asp/base/text.h"
-#include "asp/manager/sqlite_state_store.h"
 #include "asp/proto/limits.h"
 #include "asp/storage/sqlite_change_queue.h"
 #include "asp/tools/aspctl_commands.h"
@@ -85,12 +84,12 @@ void printCounts(const std::vector<IndexCounts>& counts) {
             << std::setw(12) << in_flight << "\n";
 }
 
+}  // namespace
+
 std::set<std::string> indexFilter() {
   const std::vector<std::string> indices = absl::GetFlag(FLAGS_index);
   return std::set<std::string>(indices.begin(), indices.end());
 }
-
-}  // namespace
 
 absl::Status openInput(const std::string& what, Input* input) {
   const std::string path = userPath(absl::GetFlag(FLAGS_input));
@@ -219,36 +218,6 @@ int checksum() {
       std::cout << sum.finish() << "\n";
     } else {
       std::cout << sum.finish() << "  " << index << "  " << by_id.size() << " documents\n";
-    }
-  }
-  return kOk;
-}
-
-int managerCopy() {
-  const std::string dir = userPath(absl::GetFlag(FLAGS_state_dir));
-  const std::string path = dir + "/state.db";
-  if (access(path.c_str(), F_OK) != 0) {
-    return error(kStorage, absl::StrCat("no manager state in ", quoteValue(dir), " (",
-                                        quoteValue(path), " does not exist)"));
-  }
-  auto store = manager::SqliteStateStore::open(path);
-  if (!store.ok()) return error(kStorage, store.status().message());
-  const manager::ModuleKey agent{absl::GetFlag(FLAGS_agent_id), absl::GetFlag(FLAGS_module)};
-  std::set<std::string> indices = indexFilter();
-  if (indices.empty()) {
-    auto held = (*store)->indices(agent);
-    if (!held.ok()) return error(kStorage, held.status().message());
-    indices.insert(held->begin(), held->end());
-  }
-  for (const std::string& index : indices) {
-    auto state = (*store)->documents(agent, index);
-    if (!state.ok()) return error(kStorage, state.status().message());
-    const std::map<std::string, manager::Document> sorted(state->begin(), state->end());
-    for (const auto& [id, document] : sorted) {
-      absl::StatusOr<std::string> line =
-          formatChangeLine(Change{id, index, Operation::kModify, document.data, document.version});
-      if (!line.ok()) return error(kStorage, line.status().message());
-      std::cout << *line << "\n";
     }
   }
   return kOk;

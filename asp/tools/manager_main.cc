@@ -22,6 +22,7 @@
 #include "asp/manager/postgres_state_store.h"
 #include "asp/manager/sqlite_state_store.h"
 #include "asp/tools/cli.h"
+#include "asp/tools/manager_http.h"
 #include "asp/tools/relay_endpoint_flags.h"
 
 ABSL_FLAG(std::string, socket, "", "Path of the datagram socket to listen on.");
@@ -32,6 +33,10 @@ ABSL_FLAG(bool, memory_state, false, "Keep the state in memory only (benchmarks)
 ABSL_FLAG(std::string, state_uri, "",
           "Keep the state on PostgreSQL instead of in state_dir: a libpq connection URI, "
           "e.g. postgresql:///asp?host=/run/postgresql.");
+ABSL_FLAG(asp::tools::DurationFlag, state_statement_timeout,
+          asp::tools::DurationFlag{absl::ZeroDuration()},
+          "With --state_uri: longest one statement may run (a lock wait included) before the "
+          "session fails and is answered ERROR, e.g. 30s; 0: no limit.");
 ABSL_FLAG(int64_t, max_sessions, 1024, "Sessions open at once; more are answered OFFLINE.");
 ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; larger: OFFLINE.");
 ABSL_FLAG(int64_t, max_sessions_per_agent, 16, "Sessions one agent id may hold at once.");
@@ -52,12 +57,12 @@ int fail(int code, const std::string& message) {
 
 std::string help(const ManagerExtras& extras) {
   std::vector<std::string> flags = {"socket", "socket_group", "state_dir", "state_uri",
-                                    "memory_state", "max_sessions", "max_session_size",
+                                    "state_statement_timeout", "memory_state", "max_sessions", "max_session_size",
                                     "max_sessions_per_agent", "max_buffered_mib",
                                     "session_idle_timeout", "relay_listen", "relay_cert",
                                     "relay_key", "relay_client_ca", "relay_max_streams",
                                     "relay_max_streams_per_agent",
-                                    "relay_max_in_flight_kib_per_agent"};
+                                    "relay_max_in_flight_kib_per_agent", "http_listen"};
   flags.insert(flags.end(), extras.flags.begin(), extras.flags.end());
   return absl::StrCat(
       "asp_manager: the ASP reference manager (docs/protocol.md §7).\n\n"
@@ -70,7 +75,7 @@ std::string help(const ManagerExtras& extras) {
       asp::tools::describeExitCodes({{kStopped, "stopped cleanly by SIGINT or SIGTERM"},
                                      {kUsage, "usage error: a bad flag, a missing --socket or --state_dir"},
                                      {kCannotStart, "cannot start: the state or the socket cannot be opened"},
-                                     {kInUse, "another manager already uses this --socket or --state_dir"}}));
+                                     {kInUse, "another manager already uses this --socket or --state_dir, or the --http_listen port"}}));
 }
 
 // Holds <state_dir>/manager.lock (flock) for the life of the process, so that two
@@ -143,19 +148,33 @@ int checkFlags() {
 struct OpenedStore {
   std::unique_ptr<manager::StateStore> store;
   std::string description;  // for the "listening" line
+  // With --http_listen: the status page's own store on the same state (its own
+  // connection); null means `store` itself (memory).
+  std::unique_ptr<manager::StateStore> reader;
 };
+
+manager::PostgresStateStore::Options postgresOptions() {
+  manager::PostgresStateStore::Options options;
+  options.statement_timeout = absl::GetFlag(FLAGS_state_statement_timeout).value;
+  return options;
+}
 
 // The store the flags name (the SQLite one under `lock`); kStopped (0) when opened.
 int openStore(StateDirLock& lock, OpenedStore* opened) {
   if (absl::GetFlag(FLAGS_memory_state)) {
-    *opened = {std::make_unique<manager::InMemoryStateStore>(), "memory"};
+    *opened = {std::make_unique<manager::InMemoryStateStore>(), "memory", nullptr};
     return kStopped;
   }
   if (const std::string uri = absl::GetFlag(FLAGS_state_uri); !uri.empty()) {
-    auto postgres = manager::PostgresStateStore::open(uri);
+    auto postgres = manager::PostgresStateStore::open(uri, postgresOptions());
     if (!postgres.ok()) return fail(kCannotStart, std::string(postgres.status().message()));
     const std::string description = "PostgreSQL " + (*postgres)->description();
-    *opened = {*std::move(postgres), description};
+    *opened = {*std::move(postgres), description, nullptr};
+    if (httpRequested()) {
+      auto reader = manager::PostgresStateStore::open(uri, postgresOptions());
+      if (!reader.ok()) return fail(kCannotStart, std::string(reader.status().message()));
+      opened->reader = *std::move(reader);
+    }
     return kStopped;
   }
   const std::string state_dir = userPath(absl::GetFlag(FLAGS_state_dir));
@@ -168,11 +187,17 @@ int openStore(StateDirLock& lock, OpenedStore* opened) {
   if (int code = lock.acquire(state_dir, &message); code != kStopped) return fail(code, message);
   auto sqlite = manager::SqliteStateStore::open(state_dir + "/state.db");
   if (!sqlite.ok()) return fail(kCannotStart, std::string(sqlite.status().message()));
-  *opened = {*std::move(sqlite), state_dir + "/state.db"};
+  *opened = {*std::move(sqlite), state_dir + "/state.db", nullptr};
+  if (httpRequested()) {
+    auto reader = manager::SqliteStateStore::open(state_dir + "/state.db");
+    if (!reader.ok()) return fail(kCannotStart, std::string(reader.status().message()));
+    opened->reader = *std::move(reader);
+  }
   return kStopped;
 }
 
-manager::ManagerServer::Options serverOptions() {
+// Failures an operator must see go to stderr and, for the status page, to `failures`.
+manager::ManagerServer::Options serverOptions(manager::RecentFailures* failures) {
   manager::ManagerServer::Options options;
   options.socket_path = userPath(absl::GetFlag(FLAGS_socket));
   options.socket_group = absl::GetFlag(FLAGS_socket_group);
@@ -180,7 +205,10 @@ manager::ManagerServer::Options serverOptions() {
   options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
   options.core.max_sessions_per_agent = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
   options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
-  options.core.log = [](absl::string_view line) { std::cerr << "asp_manager: " << line << std::endl; };
+  options.core.log = [failures](absl::string_view line) {
+    std::cerr << "asp_manager: " << line << std::endl;
+    failures->add(line);
+  };
   options.core.idle_timeout = absl::GetFlag(FLAGS_session_idle_timeout).value;
   return options;
 }
@@ -224,11 +252,13 @@ int runManager(int argc, char** argv, const ManagerExtras& extras) {
   if (int code = openStore(lock, &opened); code != kStopped) return code;
   sigset_t signals = blockStopSignals();
 
-  manager::ManagerServer::Options options = serverOptions();
+  manager::RecentFailures failures;
+  manager::MeasuredStateStore measured(opened.store.get(), nullptr);
+  manager::ManagerServer::Options options = serverOptions(&failures);
   if (extras.configure) {
     if (absl::Status s = extras.configure(options); !s.ok()) return fail(kUsage, std::string(s.message()));
   }
-  auto server = manager::ManagerServer::start(options, opened.store.get());
+  auto server = manager::ManagerServer::start(options, &measured);
   if (!server.ok()) return startFailure(server.status());
   std::cout << "asp_manager: listening on " << options.socket_path << " (state: " << opened.description
             << ")" << std::endl;
@@ -237,9 +267,20 @@ int runManager(int argc, char** argv, const ManagerExtras& extras) {
   if (*relay_endpoint != nullptr) {
     std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port() << std::endl;
   }
+  std::unique_ptr<manager::HttpEndpoint> http;
+  if (httpRequested()) {
+    auto started = startHttpFromFlags({server->get(), relay_endpoint->get(), &measured, &failures,
+                                       opened.reader ? opened.reader.get() : opened.store.get(),
+                                       opened.description});
+    if (!started.ok()) return startFailure(started.status());
+    http = *std::move(started);
+    std::cout << "asp_manager: HTTP metrics and status page on http://" << http->address() << "/"
+              << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (http != nullptr) http->stop();
   if (*relay_endpoint != nullptr) (*relay_endpoint)->stop();
   (*server)->stop();
   printCounters(signal_number, **server, relay_endpoint->get(), extras);

@@ -22,6 +22,9 @@ extern "C" const char* __tsan_default_suppressions() {
          "called_from_lib:libabsl_cord_internal.so\n"
          // gRPC compresses and inflates its message buffers with zlib, which copies them.
          "called_from_lib:libz.so\n"
+         // Abseil's random pool, seeded by gRPC channels that several threads create at
+         // once (tests/fleet: many relays in one process).
+         "called_from_lib:libabsl_random_internal_pool_urbg.so\n"
          // gRPC leaves some of its worker threads exited but not joined at shutdown.
          "thread:grpc_core::Thread::Thread\n";
 }
