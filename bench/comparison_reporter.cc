@@ -103,9 +103,8 @@ void printSessionComparison(std::ostream& out, const Comparison& comparison,
                            comparison.measure);
     return;
   }
-  out << absl::StrFormat("%-*s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d rounds)\n",
-                         measure_width, comparison.measure, o.candidate_per_second,
-                         o.baseline_per_second, o.ratio,
+  out << absl::StrFormat("%-*s %10.0f/s %10.0f/s %6.2fx %14s %9s  %s (%d rounds)\n", measure_width,
+                         comparison.measure, o.candidate_per_second, o.baseline_per_second, o.ratio,
                          absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
                          absl::StrFormat(">= %.1f", comparison.target), verdict(o.pass),
                          o.rounds.size());
@@ -123,8 +122,8 @@ void ComparisonReporter::printSummary(std::ostream& out) const {
     out << absl::StrFormat("%-42s %11.0f %11.0f %6.2fx %16s %7s  %s (%d rounds)\n",
                            comparison.measure, o.candidate_per_second, o.baseline_per_second,
                            o.ratio, absl::StrFormat("[%.2f .. %.2f]", o.min_ratio, o.max_ratio),
-                           absl::StrFormat(">=%.1f", comparison.target),
-                           verdict(o.pass), o.rounds.size());
+                           absl::StrFormat(">=%.1f", comparison.target), verdict(o.pass),
+                           o.rounds.size());
   }
 }
 

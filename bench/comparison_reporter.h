@@ -27,7 +27,7 @@ struct Comparison {
   std::string measure;    // what the summary line calls it
   std::string candidate;  // benchmark names, as registered
   std::string baseline;
-  double target = 0;      // the candidate's minimum throughput, as a multiple of the baseline's
+  double target = 0;  // the candidate's minimum throughput, as a multiple of the baseline's
 };
 
 struct RoundOutcome {
@@ -54,7 +54,10 @@ struct ComparisonOutcome {
 template <typename Fn, typename... Args>
 void registerSessionRound(const char* name, int round, Fn fn, Args... args) {
   benchmark::RegisterBenchmark(name, fn, args...)
-      ->ArgName("round")->Arg(round)->Iterations(1)->UseManualTime()
+      ->ArgName("round")
+      ->Arg(round)
+      ->Iterations(1)
+      ->UseManualTime()
       ->Unit(benchmark::kMillisecond);
 }
 

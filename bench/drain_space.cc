@@ -42,7 +42,8 @@ absl::Status fill(SqliteChangeQueue& queue, absl::string_view prefix, uint64_t c
 
 // One bounded session, read whole and committed; `during` runs while it is in flight.
 // Returns how many changes it carried.
-absl::StatusOr<uint64_t> oneSession(SqliteChangeQueue& queue, const std::function<absl::Status()>& during,
+absl::StatusOr<uint64_t> oneSession(SqliteChangeQueue& queue,
+                                    const std::function<absl::Status()>& during,
                                     DrainSpaceResult* result) {
   SessionScope scope;
   scope.max_changes = kSessionChanges;
@@ -89,8 +90,8 @@ absl::StatusOr<DrainSpaceResult> measureDrainSpace(const std::string& path, uint
   result.bytes_after = bytesOnDisk(path);
   Change sample;
   fillChange("late-", 0, &sample);
-  result.queued_bytes = static_cast<int64_t>(result.queued_changes *
-                                             (sample.id.size() + sample.index.size() + sample.data.size()));
+  result.queued_bytes = static_cast<int64_t>(
+      result.queued_changes * (sample.id.size() + sample.index.size() + sample.data.size()));
   queue->reset();
   removeDbFiles(path);
   return result;

@@ -20,13 +20,13 @@
 namespace asp::bench {
 
 struct DrainSpaceResult {
-  uint64_t changes = 0;    // the backlog
+  uint64_t changes = 0;  // the backlog
   uint64_t sessions = 0;
-  uint64_t queued_changes = 0;  // left after the drain (recorded during the last session)
-  int64_t queued_bytes = 0;     // their id + index + data
-  int64_t bytes_before = 0;     // file + WAL on disk, filled
-  int64_t bytes_after = 0;      // file + WAL on disk, drained
-  double drain_seconds = 0;     // every session: begin, read, commit
+  uint64_t queued_changes = 0;      // left after the drain (recorded during the last session)
+  int64_t queued_bytes = 0;         // their id + index + data
+  int64_t bytes_before = 0;         // file + WAL on disk, filled
+  int64_t bytes_after = 0;          // file + WAL on disk, drained
+  double drain_seconds = 0;         // every session: begin, read, commit
   double commit_seconds_max = 0;    // the slowest commit (the one that removes the dead rows)
   double commit_seconds_other = 0;  // all the others together
 };

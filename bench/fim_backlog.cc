@@ -26,7 +26,8 @@ absl::StatusOr<double> fillFimQueue(const std::string& path, uint64_t first, uin
   const auto start = std::chrono::steady_clock::now();
   SqliteChangeQueue::Options options;
   options.path = path;
-  absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue = SqliteChangeQueue::open(std::move(options));
+  absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue =
+      SqliteChangeQueue::open(std::move(options));
   if (!queue.ok()) return queue.status();
   std::vector<Change> batch;
   for (uint64_t next = first; next < first + count;) {

@@ -32,10 +32,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "asp/base/checksum.h"
 #include "asp/manager/postgres_connection.h"
 #include "asp/manager/postgres_state_store.h"
 #include "asp/manager/sqlite_state_store.h"
-#include "asp/base/checksum.h"
 #include "asp/testing/postgres_cluster.h"
 #include "bench/comparison_reporter.h"
 #include "bench/storage_bench_support.h"
@@ -103,9 +103,9 @@ void postgresPlainCopy(benchmark::State& state, Context* context) {
   absl::StatusOr<std::unique_ptr<manager::pg::Connection>> conn =
       manager::pg::Connection::connect(context->postgres_uri);
   if (!conn.ok()) return state.SkipWithError(std::string(conn.status().message()).c_str());
-  absl::StatusOr<manager::pg::Result> module = (*conn)->exec(
-      "INSERT INTO asp.module (agent, module) VALUES ($1, 'fim') RETURNING id",
-      {{agentOf("plain", state)}}, true);
+  absl::StatusOr<manager::pg::Result> module =
+      (*conn)->exec("INSERT INTO asp.module (agent, module) VALUES ($1, 'fim') RETURNING id",
+                    {{agentOf("plain", state)}}, true);
   if (!module.ok()) return state.SkipWithError(std::string(module.status().message()).c_str());
   const int64_t module_id = manager::pg::readInt8(module->value(0, 0));
   const manager::SessionUpdate update = session(context->changes);
@@ -145,8 +145,7 @@ void postgresPlainCopy(benchmark::State& state, Context* context) {
 
 // `seeded`: the agent's indices already hold a document each, so the session merges
 // through the staging table; otherwise it is a first sync, COPYed straight in.
-void postgresStoreApply(benchmark::State& state, Context* context, bool seeded,
-                        bool streaming) {
+void postgresStoreApply(benchmark::State& state, Context* context, bool seeded, bool streaming) {
   manager::PostgresStateStore* store = streaming ? context->postgres_streaming : context->postgres;
   const manager::ModuleKey key{agentOf(seeded ? "store-seeded" : "store", state), "fim"};
   if (seeded) {
@@ -174,7 +173,8 @@ std::string sqliteError(sqlite3* db, const char* action) {
 
 void sqlitePlainInserts(benchmark::State& state, Context* context) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(context->sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(context->sqlite_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) !=
+      SQLITE_OK) {
     const std::string error = sqliteError(db, "open");
     sqlite3_close(db);
     return state.SkipWithError(error.c_str());
@@ -200,12 +200,15 @@ void sqlitePlainInserts(benchmark::State& state, Context* context) {
       checksum = sha1Hex(op.data);
       sqlite3_bind_text(insert, 1, agent.data(), static_cast<int>(agent.size()), SQLITE_STATIC);
       sqlite3_bind_text(insert, 2, "fim", 3, SQLITE_STATIC);
-      sqlite3_bind_text(insert, 3, op.index.data(), static_cast<int>(op.index.size()), SQLITE_STATIC);
+      sqlite3_bind_text(insert, 3, op.index.data(), static_cast<int>(op.index.size()),
+                        SQLITE_STATIC);
       sqlite3_bind_text(insert, 4, op.id.data(), static_cast<int>(op.id.size()), SQLITE_STATIC);
       sqlite3_bind_blob(insert, 5, op.data.data(), static_cast<int>(op.data.size()), SQLITE_STATIC);
       sqlite3_bind_int64(insert, 6, static_cast<int64_t>(op.version));
-      sqlite3_bind_text(insert, 7, checksum.data(), static_cast<int>(checksum.size()), SQLITE_STATIC);
-      if (sqlite3_step(insert) != SQLITE_DONE) return state.SkipWithError(sqliteError(db, "insert").c_str());
+      sqlite3_bind_text(insert, 7, checksum.data(), static_cast<int>(checksum.size()),
+                        SQLITE_STATIC);
+      if (sqlite3_step(insert) != SQLITE_DONE)
+        return state.SkipWithError(sqliteError(db, "insert").c_str());
       sqlite3_reset(insert);
     }
     finalizer.reset();

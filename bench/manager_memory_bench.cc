@@ -105,7 +105,8 @@ class Manager {
   mutable int status_ = 0;
 };
 
-void row(const std::string& scenario, const Manager& manager, double idle, const std::string& note) {
+void row(const std::string& scenario, const Manager& manager, double idle,
+         const std::string& note) {
   std::cout << absl::StrFormat("%-34s %10.1f %10.1f %10.1f  %-22s %s\n", scenario, idle,
                                manager.peakMib(), manager.rssMib(), manager.fate(), note);
 }

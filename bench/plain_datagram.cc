@@ -139,8 +139,7 @@ absl::StatusOr<PlainTransferStats> sendBacklogPlainly(const std::string& queue_p
   const std::string header = absl::StrCat("s:", kModule, ":");
   PlainTransferStats stats;
   absl::StatusOr<PlainRunStats> packed = readAndPack(
-      queue_path, frame_budget_bytes - header.size(), header,
-      [&](const std::string& frame) {
+      queue_path, frame_budget_bytes - header.size(), header, [&](const std::string& frame) {
         stats.datagram_bytes += frame.size();
         return sendDatagram(sender.fd(), *receiver, frame);
       });

@@ -56,9 +56,9 @@ class PlainReceiver {
 };
 
 struct PlainTransferStats {
-  PlainRunStats packed;   // what readAndPack() did
+  PlainRunStats packed;         // what readAndPack() did
   uint64_t datagram_bytes = 0;  // header included
-  PlainTally received;    // what the receiver counted
+  PlainTally received;          // what the receiver counted
 };
 
 // Sends every pending change of the queue file at `queue_path` to the receiver at

@@ -40,13 +40,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "benchmark/benchmark.h"
 #include "bench/comparison_reporter.h"
 #include "bench/fim_backlog.h"
 #include "bench/relay_deployment.h"
 #include "bench/socket_deployment.h"
 #include "bench/storage_bench_support.h"
 #include "bench/sync_bench_support.h"
+#include "benchmark/benchmark.h"
 
 namespace asp::bench {
 namespace {
@@ -71,7 +71,7 @@ struct Context {
   ScratchDir* dir = nullptr;
   uint64_t changes = 0;
   BenchCertificates certificates;
-  RoundChecks checks;             // of the relay rounds
+  RoundChecks checks;              // of the relay rounds
   std::vector<double> wire_ratio;  // per relay round
   std::vector<double> latency_local_us;
   std::vector<double> latency_relay_us;
@@ -94,7 +94,8 @@ absl::StatusOr<std::string> filledQueue(Context* context) {
 void deltaOverLocalSocket(benchmark::State& state, Context* context) {
   absl::StatusOr<std::string> queue = filledQueue(context);
   if (!ok(state, queue.status())) return;
-  absl::StatusOr<std::unique_ptr<SocketDeployment>> d = SocketDeployment::start(socketPath(*context, "local"), *queue);
+  absl::StatusOr<std::unique_ptr<SocketDeployment>> d =
+      SocketDeployment::start(socketPath(*context, "local"), *queue);
   if (!ok(state, d.status())) return;
   SyncResult result;
   for (auto _ : state) {
@@ -105,7 +106,8 @@ void deltaOverLocalSocket(benchmark::State& state, Context* context) {
   if (!ok(state, toStatus(result))) return;
   if (!ok(state, verifyFimDelivered((*d)->store(), kModule, 0, context->changes))) return;
   state.SetItemsProcessed(static_cast<int64_t>(result.changes));
-  state.counters["MiB"] = benchmark::Counter(static_cast<double>((*d)->socketCounters().bytes_sent) / kMiB);
+  state.counters["MiB"] =
+      benchmark::Counter(static_cast<double>((*d)->socketCounters().bytes_sent) / kMiB);
   d->reset();
   removeDbFiles(*queue);
 }
@@ -114,7 +116,8 @@ void deltaThroughRelay(benchmark::State& state, Context* context) {
   RoundChecks* checks = &context->checks;
   absl::StatusOr<std::string> queue = filledQueue(context);
   if (!ok(state, queue.status(), checks)) return;
-  absl::StatusOr<std::unique_ptr<BenchManager>> manager = BenchManager::start(context->certificates.manager);
+  absl::StatusOr<std::unique_ptr<BenchManager>> manager =
+      BenchManager::start(context->certificates.manager);
   if (!ok(state, manager.status(), checks)) return;
   const std::string socket = socketPath(*context, "relay");
   absl::StatusOr<std::unique_ptr<relay::Relay>> relay =
@@ -129,10 +132,12 @@ void deltaThroughRelay(benchmark::State& state, Context* context) {
     state.SetIterationTime(secondsBetween(start, SteadyClock::now()));
   }
   if (!ok(state, toStatus(result), checks)) return;
-  if (!ok(state, verifyFimDelivered((*manager)->store(), kModule, 0, context->changes), checks)) return;
+  if (!ok(state, verifyFimDelivered((*manager)->store(), kModule, 0, context->changes), checks))
+    return;
   checks->pass();
   const relay::Relay::Counters c = (*relay)->counters();
-  const double ratio = c.bytes_forwarded > 0 ? static_cast<double>(c.wire.sent) / c.bytes_forwarded : 0;
+  const double ratio =
+      c.bytes_forwarded > 0 ? static_cast<double>(c.wire.sent) / c.bytes_forwarded : 0;
   context->wire_ratio.push_back(ratio);
   state.SetItemsProcessed(static_cast<int64_t>(result.changes));
   state.counters["payload_MiB"] = benchmark::Counter(static_cast<double>(c.bytes_forwarded) / kMiB);
@@ -146,14 +151,19 @@ void deltaThroughRelay(benchmark::State& state, Context* context) {
 
 // ---- 3: latency ----
 
-double microsSince(SteadyClock::time_point start) { return secondsBetween(start, SteadyClock::now()) * 1e6; }
+double microsSince(SteadyClock::time_point start) {
+  return secondsBetween(start, SteadyClock::now()) * 1e6;
+}
 
 // One-change sessions of `protocol`, warm-up first; the timed samples in microseconds.
-absl::Status oneChangeSessions(benchmark::State& state, AgentSyncProtocol& protocol, std::vector<double>* out) {
+absl::Status oneChangeSessions(benchmark::State& state, AgentSyncProtocol& protocol,
+                               std::vector<double>* out) {
   int64_t n = 0;
   auto session = [&]() -> absl::StatusOr<double> {
-    const Change change = fimChange(1000000000 + static_cast<uint64_t>(state.range(0)) * 100000 + n++);
-    if (absl::Status s = protocol.persistDifference(change.id, Operation::kCreate, change.index, change.data, 1);
+    const Change change =
+        fimChange(1000000000 + static_cast<uint64_t>(state.range(0)) * 100000 + n++);
+    if (absl::Status s =
+            protocol.persistDifference(change.id, Operation::kCreate, change.index, change.data, 1);
         !s.ok()) {
       return s;
     }
@@ -161,7 +171,8 @@ absl::Status oneChangeSessions(benchmark::State& state, AgentSyncProtocol& proto
     SyncResult result = protocol.synchronizeModule(Mode::kDelta);
     const double us = microsSince(start);
     if (!result.ok()) return toStatus(result);
-    if (result.changes != 1) return absl::InternalError(absl::StrCat("a session of ", result.changes, " changes"));
+    if (result.changes != 1)
+      return absl::InternalError(absl::StrCat("a session of ", result.changes, " changes"));
     return us;
   };
   for (int i = 0; i < kLatencyWarmUp; ++i) {
@@ -182,7 +193,8 @@ absl::Status oneChangeSessions(benchmark::State& state, AgentSyncProtocol& proto
 
 void latencyOverLocalSocket(benchmark::State& state, Context* context) {
   const std::string queue = context->dir->newDbPath("latency");
-  absl::StatusOr<std::unique_ptr<SocketDeployment>> d = SocketDeployment::start(socketPath(*context, "local"), queue);
+  absl::StatusOr<std::unique_ptr<SocketDeployment>> d =
+      SocketDeployment::start(socketPath(*context, "local"), queue);
   if (!ok(state, d.status())) return;
   ok(state, oneChangeSessions(state, (*d)->protocol(), &context->latency_local_us));
   d->reset();
@@ -191,7 +203,8 @@ void latencyOverLocalSocket(benchmark::State& state, Context* context) {
 
 void latencyThroughRelay(benchmark::State& state, Context* context) {
   const std::string queue = context->dir->newDbPath("latency");
-  absl::StatusOr<std::unique_ptr<BenchManager>> manager = BenchManager::start(context->certificates.manager);
+  absl::StatusOr<std::unique_ptr<BenchManager>> manager =
+      BenchManager::start(context->certificates.manager);
   if (!ok(state, manager.status())) return;
   const std::string socket = socketPath(*context, "relay");
   absl::StatusOr<std::unique_ptr<relay::Relay>> relay =
@@ -213,7 +226,8 @@ void latencyThroughRelay(benchmark::State& state, Context* context) {
 // byte) once its stream is open.
 class RelayChild {
  public:
-  static std::unique_ptr<RelayChild> fork(const tls::TlsMaterial& tls, const std::string& socket_path) {
+  static std::unique_ptr<RelayChild> fork(const tls::TlsMaterial& tls,
+                                          const std::string& socket_path) {
     int to_child[2];
     int from_child[2];
     if (pipe(to_child) != 0 || pipe(from_child) != 0) return nullptr;
@@ -258,9 +272,11 @@ class RelayChild {
   }
 
  private:
-  RelayChild(pid_t pid, int to_child, int from_child) : pid_(pid), to_child_(to_child), from_child_(from_child) {}
+  RelayChild(pid_t pid, int to_child, int from_child)
+      : pid_(pid), to_child_(to_child), from_child_(from_child) {}
 
-  static int runChild(const tls::TlsMaterial& tls, const std::string& socket_path, int in, int out) {
+  static int runChild(const tls::TlsMaterial& tls, const std::string& socket_path, int in,
+                      int out) {
     int port = 0;
     if (read(in, &port, sizeof(port)) != sizeof(port)) return 1;
     absl::StatusOr<std::unique_ptr<relay::Relay>> relay = startBenchRelay(tls, socket_path, port);
@@ -292,7 +308,8 @@ struct MemoryOutcome {
   int64_t idle_bytes = 0;  // once connected, before the modules synced
 };
 
-MemoryOutcome measureRelayMemory(RelayChild* child, Context* context, uint64_t modules, uint64_t per_module) {
+MemoryOutcome measureRelayMemory(RelayChild* child, Context* context, uint64_t modules,
+                                 uint64_t per_module) {
   MemoryOutcome outcome;
   outcome.modules = modules;
   outcome.changes = modules * per_module;
@@ -301,17 +318,19 @@ MemoryOutcome measureRelayMemory(RelayChild* child, Context* context, uint64_t m
     return outcome;
   };
   if (child == nullptr) return failed(absl::InternalError("the relay child could not be forked"));
-  absl::StatusOr<std::unique_ptr<BenchManager>> manager = BenchManager::start(context->certificates.manager);
+  absl::StatusOr<std::unique_ptr<BenchManager>> manager =
+      BenchManager::start(context->certificates.manager);
   if (!manager.ok()) return failed(manager.status());
-  if (!child->connect((*manager)->port())) return failed(absl::UnavailableError("the relay child did not connect"));
+  if (!child->connect((*manager)->port()))
+    return failed(absl::UnavailableError("the relay child did not connect"));
   outcome.idle_bytes = child->memory("VmRSS");
   std::vector<std::unique_ptr<BenchAgent>> agents;
   for (uint64_t m = 0; m < modules; ++m) {
     const std::string queue = context->dir->newDbPath("module");
     absl::StatusOr<double> filled = fillFimQueue(queue, m * per_module, per_module);
     if (!filled.ok()) return failed(filled.status());
-    absl::StatusOr<std::unique_ptr<BenchAgent>> agent =
-        BenchAgent::open(absl::StrFormat("fim-%03d", m), queue, socketPath(*context, "child-relay"));
+    absl::StatusOr<std::unique_ptr<BenchAgent>> agent = BenchAgent::open(
+        absl::StrFormat("fim-%03d", m), queue, socketPath(*context, "child-relay"));
     if (!agent.ok()) return failed(agent.status());
     agents.push_back(*std::move(agent));
   }
@@ -319,7 +338,8 @@ MemoryOutcome measureRelayMemory(RelayChild* child, Context* context, uint64_t m
   std::vector<std::thread> threads;
   const SteadyClock::time_point start = SteadyClock::now();
   for (uint64_t m = 0; m < modules; ++m) {
-    threads.emplace_back([&, m] { results[m] = agents[m]->protocol().synchronizeModule(Mode::kDelta); });
+    threads.emplace_back(
+        [&, m] { results[m] = agents[m]->protocol().synchronizeModule(Mode::kDelta); });
   }
   for (std::thread& t : threads) t.join();
   outcome.seconds = secondsBetween(start, SteadyClock::now());
@@ -328,7 +348,8 @@ MemoryOutcome measureRelayMemory(RelayChild* child, Context* context, uint64_t m
     if (!r.ok()) return failed(toStatus(r));
   }
   for (uint64_t m = 0; m < modules; ++m) {
-    absl::Status s = verifyFimDelivered((*manager)->store(), absl::StrFormat("fim-%03d", m), m * per_module, per_module);
+    absl::Status s = verifyFimDelivered((*manager)->store(), absl::StrFormat("fim-%03d", m),
+                                        m * per_module, per_module);
     if (!s.ok()) return failed(s);
   }
   outcome.ran = true;
@@ -345,7 +366,8 @@ void printWire(std::ostream& out, const Context& context) {
   }
   const double ratio = median(context.wire_ratio);
   out << absl::StrFormat("%-50s %12.3f %12s %7s %14s %9s  %s\n", measure, ratio, "", "", "",
-                         absl::StrFormat("<= %.2f", kTargetWireRatio), verdict(ratio <= kTargetWireRatio));
+                         absl::StrFormat("<= %.2f", kTargetWireRatio),
+                         verdict(ratio <= kTargetWireRatio));
 }
 
 void printLatency(std::ostream& out, const Context& context) {
@@ -355,33 +377,42 @@ void printLatency(std::ostream& out, const Context& context) {
     return;
   }
   const double p50 = median(context.latency_relay_us);
-  out << absl::StrFormat("%-50s %9.0f us %9.0f us %7.2f %14s %9s  %s (%d sessions)\n", measure, p50,
-                         median(context.latency_local_us), median(context.latency_local_us) > 0 ? p50 / median(context.latency_local_us) : 0,
-                         "", absl::StrFormat("< %.0f us", kLatencyTargetUs), verdict(p50 < kLatencyTargetUs),
-                         context.latency_relay_us.size());
-  out << absl::StrFormat("  3: through the relay p90 %.0f us, p99 %.0f us; over the local socket median %.0f us, p99 %.0f us\n",
-                         percentile(context.latency_relay_us, 90), percentile(context.latency_relay_us, 99),
-                         median(context.latency_local_us), percentile(context.latency_local_us, 99));
+  out << absl::StrFormat(
+      "%-50s %9.0f us %9.0f us %7.2f %14s %9s  %s (%d sessions)\n", measure, p50,
+      median(context.latency_local_us),
+      median(context.latency_local_us) > 0 ? p50 / median(context.latency_local_us) : 0, "",
+      absl::StrFormat("< %.0f us", kLatencyTargetUs), verdict(p50 < kLatencyTargetUs),
+      context.latency_relay_us.size());
+  out << absl::StrFormat(
+      "  3: through the relay p90 %.0f us, p99 %.0f us; over the local socket median %.0f us, p99 "
+      "%.0f us\n",
+      percentile(context.latency_relay_us, 90), percentile(context.latency_relay_us, 99),
+      median(context.latency_local_us), percentile(context.latency_local_us, 99));
 }
 
 void printMemory(std::ostream& out, const MemoryOutcome& m) {
   const char* measure = "4 relay peak RSS, modules syncing at once";
   if (!m.ran) {
-    out << absl::StrFormat("%-50s (not run, or failed: %s)\n", measure, m.error.empty() ? "filtered out" : m.error);
+    out << absl::StrFormat("%-50s (not run, or failed: %s)\n", measure,
+                           m.error.empty() ? "filtered out" : m.error);
     return;
   }
   const double mib = static_cast<double>(m.peak_bytes) / kMiB;
   out << absl::StrFormat("%-50s %9.1f MiB %50s %9s  %s\n", measure, mib, "",
-                         absl::StrFormat("< %.0f MiB", kTargetRssMiB), verdict(mib < kTargetRssMiB));
-  out << absl::StrFormat("  4: %d modules, %d changes in all, synced in %.1f s (%.0f changes/s); relay RSS when idle %.1f MiB\n",
-                         m.modules, m.changes, m.seconds, m.changes / m.seconds,
-                         static_cast<double>(m.idle_bytes) / kMiB);
+                         absl::StrFormat("< %.0f MiB", kTargetRssMiB),
+                         verdict(mib < kTargetRssMiB));
+  out << absl::StrFormat(
+      "  4: %d modules, %d changes in all, synced in %.1f s (%.0f changes/s); relay RSS when idle "
+      "%.1f MiB\n",
+      m.modules, m.changes, m.seconds, m.changes / m.seconds,
+      static_cast<double>(m.idle_bytes) / kMiB);
 }
 
 int run(int argc, char** argv) {
   const uint64_t changes = takeUintFlag("--changes=", kDefaultChanges, &argc, argv);
   const uint64_t modules = takeUintFlag("--modules=", kDefaultModules, &argc, argv);
-  const uint64_t module_changes = takeUintFlag("--module_changes=", kDefaultModuleChanges, &argc, argv);
+  const uint64_t module_changes =
+      takeUintFlag("--module_changes=", kDefaultModuleChanges, &argc, argv);
   absl::StatusOr<std::unique_ptr<ScratchDir>> scratch = ScratchDir::create("asp-relay-bench");
   if (!scratch.ok()) {
     std::cerr << scratch.status() << "\n";
@@ -400,7 +431,8 @@ int run(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   // Forked first, while this process has no thread: the child starts small.
   std::unique_ptr<RelayChild> child;
-  if (filterSelects("4_memory")) child = RelayChild::fork(context.certificates.relay, socketPath(context, "child-relay"));
+  if (filterSelects("4_memory"))
+    child = RelayChild::fork(context.certificates.relay, socketPath(context, "child-relay"));
   std::cout << "Scratch directory: " << (*scratch)->path() << std::endl;
   for (int round = 1; round <= kRounds; ++round) {
     registerSessionRound(kLocal, round, deltaOverLocalSocket, &context);
@@ -410,35 +442,43 @@ int run(int argc, char** argv) {
     for (const auto& [name, fn] : {std::make_pair(kLatencyLocal, latencyOverLocalSocket),
                                    std::make_pair(kLatencyRelay, latencyThroughRelay)}) {
       benchmark::RegisterBenchmark(name, fn, &context)
-          ->ArgName("round")->Arg(round)->Iterations(kLatencySessions)->UseManualTime()
+          ->ArgName("round")
+          ->Arg(round)
+          ->Iterations(kLatencySessions)
+          ->UseManualTime()
           ->Unit(benchmark::kMicrosecond);
     }
   }
-  const Comparison comparison{"1 DELTA through the relay vs the local socket", kRelay, kLocal, kTargetRatio};
+  const Comparison comparison{"1 DELTA through the relay vs the local socket", kRelay, kLocal,
+                              kTargetRatio};
   ComparisonReporter reporter({comparison});
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
   MemoryOutcome memory;
   if (child != nullptr) {
-    std::cout << "\n4_memory: " << modules << " modules of " << module_changes << " changes through a relay process"
-              << std::endl;
+    std::cout << "\n4_memory: " << modules << " modules of " << module_changes
+              << " changes through a relay process" << std::endl;
     memory = measureRelayMemory(child.get(), &context, modules, module_changes);
     child.reset();
   }
 
   std::cout << absl::StrFormat(
-      "\n==== Summary: the relay binding (gRPC, mutual TLS, gzip, loopback) vs the local socket, %d "
+      "\n==== Summary: the relay binding (gRPC, mutual TLS, gzip, loopback) vs the local socket, "
+      "%d "
       "file-integrity changes ====\n",
       changes);
-  std::cout << absl::StrFormat("%-50s %12s %12s %7s %14s %9s  %s\n", "measure (medians over rounds)", "relay",
-                               "local", "ratio", "[min .. max]", "target", "result");
+  std::cout << absl::StrFormat("%-50s %12s %12s %7s %14s %9s  %s\n",
+                               "measure (medians over rounds)", "relay", "local", "ratio",
+                               "[min .. max]", "target", "result");
   printSessionComparison(std::cout, comparison, reporter.outcome(comparison), 50);
   if (context.checks.ran > 0) {
     std::cout << absl::StrFormat("%-50s %12s %12s %7s %14s %9s  %s (%d of %d rounds)\n",
                                  "  manager holds exactly the N documents", "", "", "", "", "all",
-                                 verdict(context.checks.allPassed()), context.checks.verified, context.checks.ran);
-    for (const std::string& failure : context.checks.failures) std::cout << "    failed: " << failure << "\n";
+                                 verdict(context.checks.allPassed()), context.checks.verified,
+                                 context.checks.ran);
+    for (const std::string& failure : context.checks.failures)
+      std::cout << "    failed: " << failure << "\n";
   }
   printWire(std::cout, context);
   printLatency(std::cout, context);

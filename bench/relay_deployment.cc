@@ -24,14 +24,17 @@ tls::TlsMaterial material(const tls::KeyAndCertificate& mine, const std::string&
 }  // namespace
 
 absl::StatusOr<BenchCertificates> makeBenchCertificates() {
-  absl::StatusOr<tls::CertificateAuthority> ca = tls::CertificateAuthority::create("relay_bench CA");
+  absl::StatusOr<tls::CertificateAuthority> ca =
+      tls::CertificateAuthority::create("relay_bench CA");
   if (!ca.ok()) return ca.status();
   absl::StatusOr<tls::KeyAndCertificate> server =
       ca->issue(tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
   if (!server.ok()) return server.status();
-  absl::StatusOr<tls::KeyAndCertificate> client = ca->issue(tls::clientCertificate(benchAgentInfo().id));
+  absl::StatusOr<tls::KeyAndCertificate> client =
+      ca->issue(tls::clientCertificate(benchAgentInfo().id));
   if (!client.ok()) return client.status();
-  return BenchCertificates{material(*server, ca->certificatePem()), material(*client, ca->certificatePem())};
+  return BenchCertificates{material(*server, ca->certificatePem()),
+                           material(*client, ca->certificatePem())};
 }
 
 absl::StatusOr<std::unique_ptr<BenchManager>> BenchManager::start(const tls::TlsMaterial& tls) {
@@ -55,7 +58,8 @@ BenchManager::~BenchManager() {
 }
 
 absl::StatusOr<std::unique_ptr<relay::Relay>> startBenchRelay(const tls::TlsMaterial& tls,
-                                                              const std::string& socket_path, int port) {
+                                                              const std::string& socket_path,
+                                                              int port) {
   relay::GrpcManagerConnector::Options link;
   link.tls = tls;
   relay::Relay::Options options;
@@ -65,7 +69,8 @@ absl::StatusOr<std::unique_ptr<relay::Relay>> startBenchRelay(const tls::TlsMate
       relay::Relay::start(std::move(options), std::make_unique<relay::GrpcManagerConnector>(link));
   if (!relay.ok()) return relay.status();
   if (!(*relay)->waitUntilConnected(absl::Seconds(10))) {
-    return absl::UnavailableError(absl::StrCat("the relay did not reach the manager on port ", port));
+    return absl::UnavailableError(
+        absl::StrCat("the relay did not reach the manager on port ", port));
   }
   return relay;
 }
@@ -78,7 +83,8 @@ absl::StatusOr<std::unique_ptr<BenchAgent>> BenchAgent::open(const std::string& 
   socket.queue_path = socket_path;
   socket.module = module;
   socket.send_timeout = absl::Seconds(30);
-  absl::StatusOr<std::unique_ptr<UnixDatagramTransport>> opened = UnixDatagramTransport::open(socket);
+  absl::StatusOr<std::unique_ptr<UnixDatagramTransport>> opened =
+      UnixDatagramTransport::open(socket);
   if (!opened.ok()) return opened.status();
   agent->socket_ = *std::move(opened);
   AgentSyncProtocol::Options options;
@@ -92,13 +98,13 @@ absl::StatusOr<std::unique_ptr<BenchAgent>> BenchAgent::open(const std::string& 
   options.session.max_session_values = 0;
   options.session.max_session_bytes = 0;
   options.session.timeout = absl::Seconds(10);
-  absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol = AgentSyncProtocol::create(std::move(options));
+  absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> protocol =
+      AgentSyncProtocol::create(std::move(options));
   if (!protocol.ok()) return protocol.status();
   agent->protocol_ = *std::move(protocol);
   AgentSyncProtocol* p = agent->protocol_.get();
-  agent->socket_->setAnswerHandler([p](const uint8_t* data, size_t length) {
-    (void)p->parseResponseBuffer(data, length);
-  });
+  agent->socket_->setAnswerHandler(
+      [p](const uint8_t* data, size_t length) { (void)p->parseResponseBuffer(data, length); });
   return agent;
 }
 
@@ -108,13 +114,15 @@ BenchAgent::~BenchAgent() {
   socket_.reset();
 }
 
-absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::string& module, uint64_t first,
-                                uint64_t count) {
-  absl::StatusOr<manager::IndexState> documents = store.documents({benchAgentInfo().id, module}, kFimIndex);
+absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::string& module,
+                                uint64_t first, uint64_t count) {
+  absl::StatusOr<manager::IndexState> documents =
+      store.documents({benchAgentInfo().id, module}, kFimIndex);
   if (!documents.ok()) return documents.status();
   if (documents->size() != count) {
-    return absl::DataLossError(absl::StrCat("the manager holds ", documents->size(), " documents of module '",
-                                            module, "'; ", count, " were sent"));
+    return absl::DataLossError(absl::StrCat("the manager holds ", documents->size(),
+                                            " documents of module '", module, "'; ", count,
+                                            " were sent"));
   }
   std::set<uint64_t> picks = {0, count - 1, count / 2};
   for (uint64_t k = 1; picks.size() < 10 && k <= 10; ++k) picks.insert((k * 104729) % count);
@@ -123,7 +131,8 @@ absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::s
     auto found = documents->find(expected.id);
     if (found == documents->end() || found->second.data != expected.data ||
         found->second.version != expected.version) {
-      return absl::DataLossError(absl::StrCat("document '", expected.id, "' is missing or differs"));
+      return absl::DataLossError(
+          absl::StrCat("document '", expected.id, "' is missing or differs"));
     }
   }
   return absl::OkStatus();

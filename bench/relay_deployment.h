@@ -54,14 +54,15 @@ class BenchManager {
 // A relay owning `socket_path`, to the manager at 127.0.0.1:`port`; returns once its
 // stream is open.
 absl::StatusOr<std::unique_ptr<relay::Relay>> startBenchRelay(const tls::TlsMaterial& tls,
-                                                              const std::string& socket_path, int port);
+                                                              const std::string& socket_path,
+                                                              int port);
 
 // A module synchronizing through the queue socket at `socket_path`.
 class BenchAgent {
  public:
   static absl::StatusOr<std::unique_ptr<BenchAgent>> open(const std::string& module,
-                                                         const std::string& queue_path,
-                                                         const std::string& socket_path);
+                                                          const std::string& queue_path,
+                                                          const std::string& socket_path);
   ~BenchAgent();
   AgentSyncProtocol& protocol() { return *protocol_; }
 
@@ -73,8 +74,8 @@ class BenchAgent {
 
 // OK when `store` holds, for agent "001" and `module`, exactly the FIM documents
 // fimChange(first .. first + count - 1): the count, and ten compared field by field.
-absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::string& module, uint64_t first,
-                                uint64_t count);
+absl::Status verifyFimDelivered(manager::InMemoryStateStore& store, const std::string& module,
+                                uint64_t first, uint64_t count);
 
 }  // namespace asp::bench
 

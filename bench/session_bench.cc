@@ -37,12 +37,12 @@
 #include "absl/time/time.h"
 #include "asp/core/agent_sync_protocol.h"
 #include "asp/proto/limits.h"
-#include "benchmark/benchmark.h"
 #include "bench/comparison_reporter.h"
 #include "bench/forked_child.h"
 #include "bench/sink_transport.h"
 #include "bench/storage_bench_support.h"
 #include "bench/sync_bench_support.h"
+#include "benchmark/benchmark.h"
 
 namespace asp::bench {
 namespace {
@@ -138,9 +138,10 @@ absl::Status expectEmptyQueue(AgentSyncProtocol& protocol) {
   if (!counts.ok()) return counts.status();
   for (const IndexCounts& index : *counts) {
     if (index.pending + index.in_flight > 0) {
-      return absl::InternalError(absl::StrFormat("after the session, index '%s' still holds %d "
-                                                 "pending and %d in-flight changes",
-                                                 index.index, index.pending, index.in_flight));
+      return absl::InternalError(
+          absl::StrFormat("after the session, index '%s' still holds %d "
+                          "pending and %d in-flight changes",
+                          index.index, index.pending, index.in_flight));
     }
   }
   return absl::OkStatus();
@@ -167,8 +168,9 @@ void aspDeltaSession(benchmark::State& state, Context* context) {
   }
   if (!ok(state, toStatus(result), checks)) return;
   if (!sink.tally().complete() || result.changes != backlog->changes()) {
-    ok(state, absl::DataLossError(absl::StrFormat("session of %d changes: %s", result.changes,
-                                                  sink.describe())),
+    ok(state,
+       absl::DataLossError(
+           absl::StrFormat("session of %d changes: %s", result.changes, sink.describe())),
        checks);
     return;
   }
@@ -203,13 +205,15 @@ void aspBoundedDrain(benchmark::State& state, Context* context) {
   }
   if (!ok(state, toStatus(result), checks)) return;
   const SinkTransport::Drain drain = sink.drain();
-  const uint64_t sessions = (backlog->changes() + kBoundedSessionValues - 1) / kBoundedSessionValues;
+  const uint64_t sessions =
+      (backlog->changes() + kBoundedSessionValues - 1) / kBoundedSessionValues;
   if (drain.sessions != sessions || drain.complete_sessions != sessions ||
       drain.values != backlog->changes() || result.sessions != sessions) {
-    ok(state, absl::DataLossError(absl::StrFormat(
-                  "%d changes in %d sessions: the sink saw %d sessions (%d complete), %d values",
-                  backlog->changes(), result.sessions, drain.sessions, drain.complete_sessions,
-                  drain.values)),
+    ok(state,
+       absl::DataLossError(absl::StrFormat(
+           "%d changes in %d sessions: the sink saw %d sessions (%d complete), %d values",
+           backlog->changes(), result.sessions, drain.sessions, drain.complete_sessions,
+           drain.values)),
        checks);
     return;
   }
@@ -262,8 +266,8 @@ absl::Status measureMemory(uint64_t changes, MemoryReport* report) {
   const SyncResult result = (*protocol)->synchronizeModule(Mode::kDelta);
   report->session_seconds = secondsBetween(start, SteadyClock::now());
   report->session_peak = peakResidentBytes();
-  report->peak = report->peak_reset ? std::max(report->fill_peak, report->session_peak)
-                                    : report->session_peak;
+  report->peak =
+      report->peak_reset ? std::max(report->fill_peak, report->session_peak) : report->session_peak;
   report->changes = result.changes;
   report->frames = result.frames_sent;
   report->bytes = result.bytes_sent;
@@ -278,8 +282,8 @@ MemoryReport probeMemory(uint64_t changes) {
     std::snprintf(report.error, sizeof(report.error), "skipped (--benchmark_filter)");
     return report;
   }
-  std::cout << "Measuring the memory of a " << changes
-            << "-change session in a child process" << std::endl;
+  std::cout << "Measuring the memory of a " << changes << "-change session in a child process"
+            << std::endl;
   const absl::Status forked = runInForkedChild<MemoryReport>(
       [changes](MemoryReport* child) {
         const absl::Status status = measureMemory(changes, child);
@@ -310,7 +314,6 @@ void reportMemory(benchmark::State& state, const MemoryReport* report) {
 
 // ---- summary ----
 
-
 double medianCounter(const ComparisonReporter& reporter, const char* name, const char* counter) {
   return median(reporter.counterPerRound(name, counter));
 }
@@ -335,8 +338,8 @@ void printSummary(std::ostream& out, const ComparisonReporter& reporter,
   }
   if (checks.ran > 0) {
     out << absl::StrFormat("%-46s %12s %12s %7s %14s %9s  %s (%d of %d rounds)\n",
-                           "  every seq delivered once, queue left empty", "", "", "", "",
-                           "all", verdict(checks.allPassed()), checks.verified, checks.ran);
+                           "  every seq delivered once, queue left empty", "", "", "", "", "all",
+                           verdict(checks.allPassed()), checks.verified, checks.ran);
     for (const std::string& failure : checks.failures) out << "    failed: " << failure << "\n";
   }
   if (o.ran()) {
@@ -393,7 +396,9 @@ int run(int argc, char** argv) {
     registerSessionRound(kBounded, round, aspBoundedDrain, &context);
   }
   benchmark::RegisterBenchmark(kMemory, reportMemory, &memory)
-      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
 
   const Comparison comparison{"1 DELTA session vs plain read+pack (changes/s)", kAsp, kPlain,
                               kTargetRatio};

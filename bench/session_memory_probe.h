@@ -26,10 +26,10 @@ struct SessionProbeResult {
   double begin_seconds = 0;  // beginSession({})
   double read_seconds = 0;   // every page, in order
 
-  int64_t start_rss_bytes = 0;    // the child's VmRSS when it started
-  int64_t fill_peak_bytes = 0;    // VmHWM once the backlog was recorded
-  int64_t session_peak_bytes = 0; // VmHWM over begin + read alone (see peak_reset)
-  int64_t peak_bytes = 0;         // VmHWM over the child's whole life: the target
+  int64_t start_rss_bytes = 0;         // the child's VmRSS when it started
+  int64_t fill_peak_bytes = 0;         // VmHWM once the backlog was recorded
+  int64_t session_peak_bytes = 0;      // VmHWM over begin + read alone (see peak_reset)
+  int64_t peak_bytes = 0;              // VmHWM over the child's whole life: the target
   int64_t sqlite_heap_peak_bytes = 0;  // SQLite's own heap high-water over begin + read
   // Whether the kernel let the child reset VmHWM after filling; if not,
   // session_peak_bytes covers the fill too.

@@ -9,8 +9,8 @@
 namespace asp::bench {
 namespace {
 
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
 
 constexpr uint32_t kBatchTag =
     WireFormatLite::MakeTag(kDataBatchField, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
@@ -172,8 +172,7 @@ void SinkTransport::onValue(uint64_t seq, uint64_t session) {
 
 void SinkTransport::answer(const wire::v1::Message& message) {
   const std::string bytes = message.SerializeAsString();
-  if (!handler_ ||
-      !handler_(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok()) {
+  if (!handler_ || !handler_(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok()) {
     ++tally_.answers_refused;
   }
 }
@@ -182,10 +181,9 @@ std::string SinkTransport::describe() const {
   const Tally& t = tally_;
   return absl::StrCat("Start ", t.started ? "received" : "missing", " (size ", t.start_size,
                       "), End ", t.ended ? "received" : "missing", "; ", t.values, " values, ",
-                      t.distinct, " distinct seqs, ", t.duplicates, " duplicates, ",
-                      t.out_of_range, " out of range, ", t.wrong_session, " of another session, ",
-                      t.malformed, " malformed messages, ", t.answers_refused,
-                      " answers refused");
+                      t.distinct, " distinct seqs, ", t.duplicates, " duplicates, ", t.out_of_range,
+                      " out of range, ", t.wrong_session, " of another session, ", t.malformed,
+                      " malformed messages, ", t.answers_refused, " answers refused");
 }
 
 }  // namespace asp::bench

@@ -36,9 +36,9 @@ class SinkTransport final : public Transport {
   using AnswerHandler = std::function<absl::Status(const uint8_t* data, size_t length)>;
 
   struct Tally {
-    uint64_t start_size = 0;       // data messages announced by the Start
-    uint64_t values = 0;           // data values received
-    uint64_t distinct = 0;         // distinct seqs in [0, start_size) among them
+    uint64_t start_size = 0;  // data messages announced by the Start
+    uint64_t values = 0;      // data values received
+    uint64_t distinct = 0;    // distinct seqs in [0, start_size) among them
     uint64_t duplicates = 0;
     uint64_t out_of_range = 0;     // seq >= start_size
     uint64_t wrong_session = 0;    // values or End of another session
@@ -92,7 +92,7 @@ class SinkTransport final : public Transport {
 
   AnswerHandler handler_;
   Tally tally_;
-  Drain closed_;  // the sessions before the current tally
+  Drain closed_;                // the sessions before the current tally
   std::vector<uint64_t> seen_;  // bitmap of the seqs received
 };
 

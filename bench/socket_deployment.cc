@@ -27,10 +27,10 @@ absl::Status compare(const manager::IndexState& documents, const Change& expecte
                                             "' in index '", expected.index, "'"));
   }
   if (found->second.data != expected.data || found->second.version != expected.version) {
-    return absl::DataLossError(absl::StrCat(
-        "document '", expected.id, "': the manager has ", found->second.data.size(),
-        " bytes, version ", found->second.version, "; expected ", expected.data.size(),
-        " bytes, version ", expected.version));
+    return absl::DataLossError(
+        absl::StrCat("document '", expected.id, "': the manager has ", found->second.data.size(),
+                     " bytes, version ", found->second.version, "; expected ", expected.data.size(),
+                     " bytes, version ", expected.version));
   }
   return absl::OkStatus();
 }
@@ -74,9 +74,9 @@ absl::StatusOr<std::unique_ptr<SocketDeployment>> SocketDeployment::start(
   AgentSyncProtocol* p = d->protocol_.get();
   std::atomic<int64_t>* answered = &d->answered_ns_;
   d->socket_->setAnswerHandler([p, answered](const uint8_t* data, size_t length) {
-    *answered = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    SteadyClock::now().time_since_epoch())
-                    .count();
+    *answered =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+            .count();
     (void)p->parseResponseBuffer(data, length);
   });
   return d;
@@ -113,10 +113,9 @@ absl::Status SocketDeployment::verifyBacklogDelivered(uint64_t changes) {
     }
   }
   if (total != changes || checked != expected.size()) {
-    return absl::DataLossError(absl::StrCat("the manager holds ", total, " documents in ",
-                                            indices->size(), " indices; ", changes,
-                                            " were sent (", checked, " of ", expected.size(),
-                                            " spot checks found their index)"));
+    return absl::DataLossError(absl::StrCat(
+        "the manager holds ", total, " documents in ", indices->size(), " indices; ", changes,
+        " were sent (", checked, " of ", expected.size(), " spot checks found their index)"));
   }
   return absl::OkStatus();
 }

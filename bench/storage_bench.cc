@@ -38,12 +38,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "asp/storage/sqlite_change_queue.h"
-#include "benchmark/benchmark.h"
 #include "bench/comparison_reporter.h"
 #include "bench/drain_space.h"
 #include "bench/session_memory_probe.h"
 #include "bench/storage_bench_support.h"
 #include "bench/storage_benchmarks.h"
+#include "benchmark/benchmark.h"
 
 namespace asp::bench {
 namespace {
@@ -84,8 +84,9 @@ void registerComparisons() {
   const auto us = benchmark::kMicrosecond;
   const auto ms = benchmark::kMillisecond;
   for (int round = 1; round <= kRounds; ++round) {
-    inRound(RegisterBenchmark(kSingleSqlite, sqliteAutocommit, Durability::kProcessCrash, 1),
-            round, kSingleChanges)->Unit(us);
+    inRound(RegisterBenchmark(kSingleSqlite, sqliteAutocommit, Durability::kProcessCrash, 1), round,
+            kSingleChanges)
+        ->Unit(us);
     inRound(RegisterBenchmark(kSingleQueue, queueRecord), round, kSingleChanges)->Unit(us);
   }
   for (int round = 1; round <= kRounds; ++round) {
@@ -95,10 +96,13 @@ void registerComparisons() {
   for (int round = 1; round <= kRounds; ++round) {
     inRound(RegisterBenchmark(kPowerLossSqlite, sqliteAutocommit, Durability::kPowerLoss,
                               kWriterThreads),
-            round, kPowerLossChanges)->Unit(us);
+            round, kPowerLossChanges)
+        ->Unit(us);
     // Iterations are per thread.
     inRound(RegisterBenchmark(kPowerLossQueue, queueRecordConcurrently), round,
-            kPowerLossChanges / kWriterThreads)->Threads(kWriterThreads)->Unit(us);
+            kPowerLossChanges / kWriterThreads)
+        ->Threads(kWriterThreads)
+        ->Unit(us);
   }
   for (int round = 1; round <= kRounds; ++round) {
     inRound(RegisterBenchmark(kAsyncSqlite, sqliteOneTransaction), round, kAsyncIterations)
@@ -118,7 +122,6 @@ std::vector<Comparison> comparisons() {
 
 // ---- summary ----
 
-
 void printAsyncMemory(std::ostream& out, const ComparisonReporter& reporter) {
   std::vector<double> growth = reporter.counterPerRound(kAsyncQueue, "peak_rss_growth_MiB");
   if (growth.empty()) return;
@@ -132,17 +135,16 @@ void printAsyncMemory(std::ostream& out, const ComparisonReporter& reporter) {
 
 void printSession(std::ostream& out, const SessionProbeResult& probe) {
   if (!probe.ran) {
-    out << "5 session over a backlog: not run" << (probe.error.empty() ? "" : ": ")
-        << probe.error << "\n";
+    out << "5 session over a backlog: not run" << (probe.error.empty() ? "" : ": ") << probe.error
+        << "\n";
     return;
   }
   const double peak_mib = static_cast<double>(probe.peak_bytes) / kMiB;
   out << absl::StrFormat(
       "5 session over %d pending changes: begin %.2f s, read %.2f s (%d pages of %d KiB); "
       "child peak RSS %.1f MiB, target < %.0f MiB  %s\n",
-      probe.changes, probe.begin_seconds, probe.read_seconds, probe.pages,
-      probe.page_bytes / 1024, peak_mib, kSessionPeakLimitMiB,
-      verdict(peak_mib < kSessionPeakLimitMiB));
+      probe.changes, probe.begin_seconds, probe.read_seconds, probe.pages, probe.page_bytes / 1024,
+      peak_mib, kSessionPeakLimitMiB, verdict(peak_mib < kSessionPeakLimitMiB));
   out << absl::StrFormat(
       "  5: fill (recordBatch of 10k) %.1f s; RSS at start %.1f MiB, peak after fill %.1f MiB, "
       "peak over begin+read %.1f MiB%s; SQLite heap peak over begin+read %.1f MiB\n",
@@ -212,7 +214,9 @@ int run(int argc, char** argv) {
 
   registerComparisons();
   benchmark::RegisterBenchmark(kSession, sessionOverBacklog, &probe, kSessionPeakLimitMiB)
-      ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+      ->UseManualTime()
+      ->Iterations(1)
+      ->Unit(benchmark::kMillisecond);
   ComparisonReporter reporter(comparisons());
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();

@@ -88,9 +88,9 @@ void fillBatch(absl::string_view id_prefix, uint64_t* next, std::vector<Change>*
 absl::StatusOr<std::unique_ptr<BaselineDb>> BaselineDb::open(const std::string& path,
                                                              Durability durability) {
   sqlite3* handle = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &handle,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   // Owned from here on, even when opening failed (SQLite still allocates a handle).
   std::unique_ptr<BaselineDb> db(new BaselineDb(handle, path));
   if (rc != SQLITE_OK) return db->error("open", rc);

@@ -258,11 +258,11 @@ void queueAsync(benchmark::State& state) {
     if (!ok(state, status)) break;
   }
   state.SetItemsProcessed(state.iterations() * kAsyncChanges);
-  const int64_t growth = peak_reset ? peakResidentBytes() - resident_before
-                                    : maxResidentBytesEver() - max_before;
+  const int64_t growth =
+      peak_reset ? peakResidentBytes() - resident_before : maxResidentBytesEver() - max_before;
   state.counters["peak_rss_growth_MiB"] = benchmark::Counter(static_cast<double>(growth) / kMiB);
-  state.counters["buffer_bound_MiB"] = benchmark::Counter(
-      static_cast<double>(AsyncCommitter::Options().buffer_bytes) / kMiB);
+  state.counters["buffer_bound_MiB"] =
+      benchmark::Counter(static_cast<double>(AsyncCommitter::Options().buffer_bytes) / kMiB);
 }
 
 // ---- 5: measured in a child by runSessionProbeInChild(); reported here ----

@@ -53,15 +53,16 @@ absl::Status sqliteError(sqlite3* db, absl::string_view what, const std::string&
 std::string textColumn(sqlite3_stmt* statement, int column) {
   const unsigned char* text = sqlite3_column_text(statement, column);
   const int bytes = sqlite3_column_bytes(statement, column);
-  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text),
-                                                       static_cast<size_t>(bytes));
+  return text == nullptr
+             ? std::string()
+             : std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes));
 }
 
 std::string blobColumn(sqlite3_stmt* statement, int column) {
   const void* blob = sqlite3_column_blob(statement, column);
   const int bytes = sqlite3_column_bytes(statement, column);
-  return blob == nullptr ? std::string() : std::string(static_cast<const char*>(blob),
-                                                       static_cast<size_t>(bytes));
+  return blob == nullptr ? std::string()
+                         : std::string(static_cast<const char*>(blob), static_cast<size_t>(bytes));
 }
 
 // One page: the rows after `after_row`, up to the one that brings id + index + data to
@@ -208,8 +209,8 @@ absl::StatusOr<PlainRunStats> readAndPack(
     const std::string& path, size_t max_message_bytes, absl::string_view prefix,
     const std::function<absl::Status(const std::string& frame)>& emit) {
   sqlite3* raw_db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   DbHandle db(raw_db);  // owned even when opening failed
   if (rc != SQLITE_OK) return sqliteError(db.get(), "open", path);
   sqlite3_stmt* raw_select = nullptr;
@@ -234,8 +235,7 @@ absl::StatusOr<PlainRunStats> readAndPack(
       DataValue value;
       value.set_seq(seq++);
       value.set_session(kSessionId);
-      value.set_operation(row.is_delete ? wire::v1::OPERATION_DELETE
-                                        : wire::v1::OPERATION_UPSERT);
+      value.set_operation(row.is_delete ? wire::v1::OPERATION_DELETE : wire::v1::OPERATION_UPSERT);
       value.set_id(std::move(row.id));
       value.set_index(std::move(row.index));
       value.set_version(row.version);

@@ -26,8 +26,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "asp/core/sync_types.h"
-#include "benchmark/benchmark.h"
 #include "bench/storage_bench_support.h"
+#include "benchmark/benchmark.h"
 
 namespace asp::bench {
 

@@ -3,9 +3,9 @@
 namespace asp::bench {
 
 absl::Status TimingTransport::send(absl::string_view module, absl::string_view message) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          SteadyClock::now().time_since_epoch())
-                          .count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+          .count();
   switch (messageField(message)) {
     case kStartField:
       start_ns_ = now;

@@ -31,12 +31,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "asp/proto/limits.h"
-#include "benchmark/benchmark.h"
 #include "bench/comparison_reporter.h"
 #include "bench/plain_datagram.h"
 #include "bench/socket_deployment.h"
 #include "bench/storage_bench_support.h"
 #include "bench/sync_bench_support.h"
+#include "benchmark/benchmark.h"
 
 namespace asp::bench {
 namespace {
@@ -85,7 +85,8 @@ void plainOverSocket(benchmark::State& state, Context* context) {
   }
   if (stats.packed.values != context->backlog->changes()) {
     state.SkipWithError(absl::StrCat("the plain program sent ", stats.packed.values, " values; ",
-                                     context->backlog->changes(), " were recorded").c_str());
+                                     context->backlog->changes(), " were recorded")
+                            .c_str());
     return;
   }
   state.SetItemsProcessed(static_cast<int64_t>(stats.packed.values));
@@ -153,8 +154,7 @@ void oneChangeSessions(benchmark::State& state, Context* context) {
   auto session = [&](double* persist_us, double* session_us) -> SyncResult {
     const std::string id = absl::StrCat("latency-", round, "-", n++);
     SteadyClock::time_point start = SteadyClock::now();
-    absl::Status persisted =
-        protocol.persistDifference(id, Operation::kCreate, "latency", data, 1);
+    absl::Status persisted = protocol.persistDifference(id, Operation::kCreate, "latency", data, 1);
     *persist_us = microsSince(start);
     if (!persisted.ok()) {
       SyncResult failed;
@@ -191,7 +191,6 @@ void oneChangeSessions(benchmark::State& state, Context* context) {
 }
 
 // ---- summary ----
-
 
 double medianCounter(const ComparisonReporter& reporter, const char* name, const char* counter) {
   return median(reporter.counterPerRound(name, counter));
@@ -266,12 +265,15 @@ int run(int argc, char** argv) {
   }
   for (int round = 1; round <= kLatencyRounds; ++round) {
     benchmark::RegisterBenchmark(kLatency, oneChangeSessions, &context)
-        ->ArgName("round")->Arg(round)->Iterations(kLatencySessions)->UseManualTime()
+        ->ArgName("round")
+        ->Arg(round)
+        ->Iterations(kLatencySessions)
+        ->UseManualTime()
         ->Unit(benchmark::kMicrosecond);
   }
 
-  const Comparison comparison{"1 DELTA session over the socket vs plain sendto",
-                              kAsp, kPlain, kTargetRatio};
+  const Comparison comparison{"1 DELTA session over the socket vs plain sendto", kAsp, kPlain,
+                              kTargetRatio};
   ComparisonReporter reporter({comparison});
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();

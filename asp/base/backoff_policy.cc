@@ -13,9 +13,9 @@ absl::Status validateBackoff(const BackoffOptions& options) {
         absl::StrCat("backoff initial delay is negative: ", absl::FormatDuration(options.initial)));
   }
   if (options.cap < options.initial) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "backoff cap ", absl::FormatDuration(options.cap), " is below the initial delay ",
-        absl::FormatDuration(options.initial)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("backoff cap ", absl::FormatDuration(options.cap),
+                     " is below the initial delay ", absl::FormatDuration(options.initial)));
   }
   if (!(options.multiplier >= 1.0) || !std::isfinite(options.multiplier)) {
     return absl::InvalidArgumentError(

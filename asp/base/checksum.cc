@@ -34,15 +34,14 @@ std::string sha1Hex(absl::string_view data) {
 
 bool isChecksum(absl::string_view checksum) {
   return checksum.size() == 2 * SHA_DIGEST_LENGTH &&
-         std::all_of(checksum.begin(), checksum.end(), [](char c) {
-           return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
-         });
+         std::all_of(checksum.begin(), checksum.end(),
+                     [](char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); });
 }
 
 std::string IndexChecksum::finish() {
   std::sort(checksums_.begin(), checksums_.end());
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                   &EVP_MD_CTX_free);
+                                                                  &EVP_MD_CTX_free);
   unsigned char digest[SHA_DIGEST_LENGTH];
   unsigned int length = 0;
   // These only fail on allocation failure or a broken libcrypto; SHA-1 is built in.

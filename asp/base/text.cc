@@ -66,8 +66,8 @@ absl::Status checkUtf8(absl::string_view what, absl::string_view text) {
 
 std::string quoteValue(absl::string_view value, size_t max_bytes) {
   if (value.size() <= max_bytes) return absl::StrCat("'", absl::CHexEscape(value), "'");
-  return absl::StrCat("'", absl::CHexEscape(value.substr(0, max_bytes)), "...' (",
-                      value.size(), " bytes)");
+  return absl::StrCat("'", absl::CHexEscape(value.substr(0, max_bytes)), "...' (", value.size(),
+                      " bytes)");
 }
 
 }  // namespace asp

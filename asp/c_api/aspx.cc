@@ -16,8 +16,8 @@
 #include "asp/base/checksum.h"
 #include "asp/c_api/c_api_support.h"
 #include "asp/core/agent_sync_protocol.h"
-#include "asp/transport/mq_functions_transport.h"
 #include "asp/core/socket_sync_protocol.h"
+#include "asp/transport/mq_functions_transport.h"
 
 namespace {
 
@@ -47,10 +47,12 @@ asp::AgentSyncProtocol::Options coreOptions(const aspx_options_t& o, AspxHandle*
   options.module = o.module;
   options.database_path = text(o.db_path);
   options.session.sync_end_delay = absl::Seconds(o.sync_end_delay);
-  options.session.timeout = o.timeout == 0 ? asp::SessionOptions().timeout : absl::Seconds(o.timeout);
+  options.session.timeout =
+      o.timeout == 0 ? asp::SessionOptions().timeout : absl::Seconds(o.timeout);
   options.session.retries = static_cast<int>(o.retries);
   options.session.max_eps = static_cast<double>(o.max_eps);
-  options.durability = o.power_loss_durability ? asp::Durability::kPowerLoss : asp::Durability::kProcessCrash;
+  options.durability =
+      o.power_loss_durability ? asp::Durability::kPowerLoss : asp::Durability::kProcessCrash;
   options.agent_info = [raw] {
     std::lock_guard<std::mutex> lock(raw->agent_mu);
     return raw->agent;
@@ -92,7 +94,8 @@ AspxHandle* create(const aspx_options_t* o) {
   if (o->logger != nullptr) last_logger = o->logger;
   if (o->module == nullptr) return (fail(nullptr, "aspx_create: module is NULL"), nullptr);
   if (o->mq != nullptr && (o->mq->start == nullptr || o->mq->send_binary == nullptr)) {
-    return (fail(nullptr, "aspx_create: MQ_Functions.start and send_binary must both be set"), nullptr);
+    return (fail(nullptr, "aspx_create: MQ_Functions.start and send_binary must both be set"),
+            nullptr);
   }
   auto handle = std::make_unique<AspxHandle>();
   handle->logger = o->logger;
@@ -103,14 +106,15 @@ AspxHandle* create(const aspx_options_t* o) {
   return handle.release();
 }
 
-#define REQUIRE_HANDLE(function, on_error)                                   \
-  if (handle == nullptr) {                                                   \
-    fail(nullptr, std::string(function) + ": handle is NULL");               \
-    return on_error;                                                         \
+#define REQUIRE_HANDLE(function, on_error)                     \
+  if (handle == nullptr) {                                     \
+    fail(nullptr, std::string(function) + ": handle is NULL"); \
+    return on_error;                                           \
   }
 
 aspx_sync_result_t nullHandleResult(const char* function) {
-  return errorResult(nullptr, ASPX_SYNC_INVALID_ARGUMENT, std::string(function) + ": handle is NULL");
+  return errorResult(nullptr, ASPX_SYNC_INVALID_ARGUMENT,
+                     std::string(function) + ": handle is NULL");
 }
 
 int persist(AspxHandle* handle, const char* function, bool in_memory, const char* id,
@@ -120,15 +124,18 @@ int persist(AspxHandle* handle, const char* function, bool in_memory, const char
   return guarded(handle, function, -1, [&] {
     asp::Operation op;
     if (!toOperation(operation, &op)) {
-      return fail(handle, absl::StrCat(function, ": unknown operation ", static_cast<int>(operation)));
+      return fail(handle,
+                  absl::StrCat(function, ": unknown operation ", static_cast<int>(operation)));
     }
     if (id == nullptr || index == nullptr) {
       return fail(handle, absl::StrCat(function, ": ", id == nullptr ? "id" : "index", " is NULL"));
     }
     if (data == nullptr && size > 0) return fail(handle, absl::StrCat(function, ": data is NULL"));
-    const std::string bytes = data != nullptr ? std::string(static_cast<const char*>(data), size) : "";
-    absl::Status s = in_memory ? handle->protocol->persistDifferenceInMemory(id, op, index, bytes, version)
-                               : handle->protocol->persistDifference(id, op, index, bytes, version);
+    const std::string bytes =
+        data != nullptr ? std::string(static_cast<const char*>(data), size) : "";
+    absl::Status s =
+        in_memory ? handle->protocol->persistDifferenceInMemory(id, op, index, bytes, version)
+                  : handle->protocol->persistDifference(id, op, index, bytes, version);
     return s.ok() ? 0 : fail(handle, absl::StrCat(function, ": ", s.message()));
   });
 }
@@ -138,8 +145,8 @@ int persist(AspxHandle* handle, const char* function, bool in_memory, const char
 extern "C" {
 
 AspxHandle* aspx_create(const char* module, const char* db_path, const MQ_Functions* mq_funcs,
-                      aspx_logger_t logger, unsigned int sync_end_delay, unsigned int timeout,
-                      unsigned int retries, size_t max_eps) {
+                        aspx_logger_t logger, unsigned int sync_end_delay, unsigned int timeout,
+                        unsigned int retries, size_t max_eps) {
   aspx_options_t options;
   std::memset(&options, 0, sizeof(options));
   options.module = module;
@@ -172,45 +179,48 @@ void aspx_destroy(AspxHandle* handle) {
 }
 
 int aspx_persist_diff(AspxHandle* handle, const char* id, aspx_operation_t operation,
-                     const char* index, const char* data, uint64_t version) {
+                      const char* index, const char* data, uint64_t version) {
   return persist(handle, "aspx_persist_diff", false, id, operation, index, data,
                  data != nullptr ? std::strlen(data) : 0, version);
 }
 
 int aspx_persist_diff_bytes(AspxHandle* handle, const char* id, aspx_operation_t operation,
-                           const char* index, const void* data, size_t data_size,
-                           uint64_t version) {
-  return persist(handle, "aspx_persist_diff_bytes", false, id, operation, index, data, data_size, version);
+                            const char* index, const void* data, size_t data_size,
+                            uint64_t version) {
+  return persist(handle, "aspx_persist_diff_bytes", false, id, operation, index, data, data_size,
+                 version);
 }
 
 int aspx_persist_diff_in_memory(AspxHandle* handle, const char* id, aspx_operation_t operation,
-                               const char* index, const char* data, uint64_t version) {
+                                const char* index, const char* data, uint64_t version) {
   return persist(handle, "aspx_persist_diff_in_memory", true, id, operation, index, data,
                  data != nullptr ? std::strlen(data) : 0, version);
 }
 
 int aspx_persist_diff_in_memory_bytes(AspxHandle* handle, const char* id,
-                                     aspx_operation_t operation, const char* index,
-                                     const void* data, size_t data_size, uint64_t version) {
+                                      aspx_operation_t operation, const char* index,
+                                      const void* data, size_t data_size, uint64_t version) {
   return persist(handle, "aspx_persist_diff_in_memory_bytes", true, id, operation, index, data,
                  data_size, version);
 }
 
 aspx_sync_result_t aspx_sync_module_with_option(AspxHandle* handle, aspx_mode_t mode,
-                                              aspx_option_t option) {
+                                                aspx_option_t option) {
   if (handle == nullptr) return nullHandleResult("aspx_sync_module");
-  return guarded(handle, "aspx_sync_module",
-                 makeResult(ASPX_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
-    asp::Mode m;
-    asp::SyncOption o;
-    if (!toMode(mode, &m)) {
-      return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT, absl::StrCat("unknown mode ", static_cast<int>(mode)));
-    }
-    if (!toOption(option, &o)) {
-      return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT, absl::StrCat("unknown option ", static_cast<int>(option)));
-    }
-    return toC(handle, handle->protocol->synchronizeModule(m, o));
-  });
+  return guarded(handle, "aspx_sync_module", makeResult(ASPX_SYNC_PROTOCOL_ERROR, "internal error"),
+                 [&] {
+                   asp::Mode m;
+                   asp::SyncOption o;
+                   if (!toMode(mode, &m)) {
+                     return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
+                                        absl::StrCat("unknown mode ", static_cast<int>(mode)));
+                   }
+                   if (!toOption(option, &o)) {
+                     return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
+                                        absl::StrCat("unknown option ", static_cast<int>(option)));
+                   }
+                   return toC(handle, handle->protocol->synchronizeModule(m, o));
+                 });
 }
 
 aspx_sync_result_t aspx_sync_module(AspxHandle* handle, aspx_mode_t mode) {
@@ -226,38 +236,44 @@ int aspx_requires_full_sync(AspxHandle* handle, const char* index, const char* c
     asp::SyncResult r = handle->protocol->checkIntegrity(index, checksum);
     if (r.code == asp::SyncCode::kOk) return 0;
     if (r.code == asp::SyncCode::kChecksumMismatch) return 1;
-    return fail(handle, absl::StrCat("aspx_requires_full_sync: ", asp::syncCodeName(r.code), ": ", r.message));
+    return fail(handle, absl::StrCat("aspx_requires_full_sync: ", asp::syncCodeName(r.code), ": ",
+                                     r.message));
   });
 }
 
 aspx_sync_result_t aspx_sync_metadata_or_groups(AspxHandle* handle, aspx_mode_t mode,
-                                              const char* const* indices, size_t count,
-                                              uint64_t global_version) {
+                                                const char* const* indices, size_t count,
+                                                uint64_t global_version) {
   if (handle == nullptr) return nullHandleResult("aspx_sync_metadata_or_groups");
-  return guarded(handle, "aspx_sync_metadata_or_groups",
-                 makeResult(ASPX_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
-    asp::Mode m;
-    std::vector<std::string> names;
-    if (!toMode(mode, &m)) {
-      return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT, absl::StrCat("unknown mode ", static_cast<int>(mode)));
-    }
-    if (!readIndices(indices, count, &names)) {
-      return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT, "indices array or an index is NULL");
-    }
-    return toC(handle, handle->protocol->synchronizeMetadataOrGroups(m, names, global_version));
-  });
+  return guarded(
+      handle, "aspx_sync_metadata_or_groups",
+      makeResult(ASPX_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
+        asp::Mode m;
+        std::vector<std::string> names;
+        if (!toMode(mode, &m)) {
+          return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
+                             absl::StrCat("unknown mode ", static_cast<int>(mode)));
+        }
+        if (!readIndices(indices, count, &names)) {
+          return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
+                             "indices array or an index is NULL");
+        }
+        return toC(handle, handle->protocol->synchronizeMetadataOrGroups(m, names, global_version));
+      });
 }
 
-aspx_sync_result_t aspx_notify_data_clean(AspxHandle* handle, const char* const* indices, size_t count) {
+aspx_sync_result_t aspx_notify_data_clean(AspxHandle* handle, const char* const* indices,
+                                          size_t count) {
   if (handle == nullptr) return nullHandleResult("aspx_notify_data_clean");
   return guarded(handle, "aspx_notify_data_clean",
                  makeResult(ASPX_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
-    std::vector<std::string> names;
-    if (!readIndices(indices, count, &names)) {
-      return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT, "indices array or an index is NULL");
-    }
-    return toC(handle, handle->protocol->notifyDataClean(names));
-  });
+                   std::vector<std::string> names;
+                   if (!readIndices(indices, count, &names)) {
+                     return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
+                                        "indices array or an index is NULL");
+                   }
+                   return toC(handle, handle->protocol->notifyDataClean(names));
+                 });
 }
 
 int aspx_parse_response_buffer(AspxHandle* handle, const uint8_t* data, size_t length) {
@@ -331,9 +347,9 @@ int aspx_get_stats(AspxHandle* handle, aspx_stats_t* out) {
   return guarded(handle, "aspx_get_stats", -1, [&] {
     if (out == nullptr) return fail(handle, "aspx_get_stats: out is NULL");
     const asp::Stats s = handle->protocol->stats();
-    *out = aspx_stats_t{s.sessions_ok, s.sessions_failed, s.values_sent, s.frames_sent,
-                       s.bytes_sent, s.retransmitted, s.answers_ignored, s.answers_malformed,
-                       {}};
+    *out = aspx_stats_t{s.sessions_ok,     s.sessions_failed,   s.values_sent,
+                        s.frames_sent,     s.bytes_sent,        s.retransmitted,
+                        s.answers_ignored, s.answers_malformed, {}};
     std::snprintf(out->last_failure, sizeof(out->last_failure), "%s", s.last_failure.c_str());
     return 0;
   });
@@ -362,8 +378,10 @@ int aspx_index_checksum(const void* const* datas, const size_t* sizes, size_t co
     }
     asp::IndexChecksum checksum;
     for (size_t i = 0; i < count; ++i) {
-      if (datas[i] == nullptr && sizes[i] > 0) return fail(nullptr, "aspx_index_checksum: NULL document");
-      checksum.addDocument(absl::string_view(static_cast<const char*>(datas[i]), datas[i] != nullptr ? sizes[i] : 0));
+      if (datas[i] == nullptr && sizes[i] > 0)
+        return fail(nullptr, "aspx_index_checksum: NULL document");
+      checksum.addDocument(absl::string_view(static_cast<const char*>(datas[i]),
+                                             datas[i] != nullptr ? sizes[i] : 0));
     }
     const std::string hex = checksum.finish();
     std::memcpy(out, hex.c_str(), 41);

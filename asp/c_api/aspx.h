@@ -45,23 +45,23 @@ void aspx_destroy(AspxHandle* handle);
 
 /* Records a change durably (data is a NUL-terminated string, may be NULL = empty). */
 int aspx_persist_diff(AspxHandle* handle, const char* id, aspx_operation_t operation,
-                     const char* index, const char* data, uint64_t version);
+                      const char* index, const char* data, uint64_t version);
 /* The same with binary data of `data_size` bytes. */
 int aspx_persist_diff_bytes(AspxHandle* handle, const char* id, aspx_operation_t operation,
-                           const char* index, const void* data, size_t data_size,
-                           uint64_t version);
+                            const char* index, const void* data, size_t data_size,
+                            uint64_t version);
 /* Adds a document to the in-memory recovery set sent by a FULL sync. */
 int aspx_persist_diff_in_memory(AspxHandle* handle, const char* id, aspx_operation_t operation,
-                               const char* index, const char* data, uint64_t version);
+                                const char* index, const char* data, uint64_t version);
 /* The same with binary data of `data_size` bytes. */
 int aspx_persist_diff_in_memory_bytes(AspxHandle* handle, const char* id,
-                                     aspx_operation_t operation, const char* index,
-                                     const void* data, size_t data_size, uint64_t version);
+                                      aspx_operation_t operation, const char* index,
+                                      const void* data, size_t data_size, uint64_t version);
 
 /* Runs a DELTA (the queue) or FULL (the recovery set) session. */
 aspx_sync_result_t aspx_sync_module(AspxHandle* handle, aspx_mode_t mode);
 aspx_sync_result_t aspx_sync_module_with_option(AspxHandle* handle, aspx_mode_t mode,
-                                              aspx_option_t option);
+                                                aspx_option_t option);
 
 /* Integrity check: 1 when the manager's checksum differs (a full sync is required), 0 when
  * it matches, -1 on error (manager not ready, timeout, bad arguments, ...). */
@@ -69,12 +69,12 @@ int aspx_requires_full_sync(AspxHandle* handle, const char* index, const char* c
 
 /* Metadata or groups session (ASPX_MODE_METADATA_* or ASPX_MODE_GROUP_*). */
 aspx_sync_result_t aspx_sync_metadata_or_groups(AspxHandle* handle, aspx_mode_t mode,
-                                              const char* const* indices, size_t count,
-                                              uint64_t global_version);
+                                                const char* const* indices, size_t count,
+                                                uint64_t global_version);
 
 /* Tells the manager to drop every document of the indices. */
 aspx_sync_result_t aspx_notify_data_clean(AspxHandle* handle, const char* const* indices,
-                                        size_t count);
+                                          size_t count);
 
 /* Hands one answer from the manager (header "<module>_sync " already removed). */
 int aspx_parse_response_buffer(AspxHandle* handle, const uint8_t* data, size_t length);

@@ -128,7 +128,7 @@ static void a_c_module_end_to_end(void) {
   const char blob[] = {'b', 'i', 'n', '\0', 'a', 'r', 'y'};
   aspx_clear_in_memory_data(h);
   EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/blob", ASPX_OPERATION_CREATE, BINARY_INDEX,
-                                          blob, sizeof(blob), 1) == 0);
+                                           blob, sizeof(blob), 1) == 0);
   EXPECT(aspx_sync_module(h, ASPX_MODE_FULL).code == ASPX_SYNC_OK);
   char whole[41], cut[41];
   const void* blob_data[] = {blob};
@@ -141,10 +141,14 @@ static void a_c_module_end_to_end(void) {
 
   /* Metadata and groups. */
   const char* indices[] = {INDEX};
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_DELTA, indices, 1, 7).code == ASPX_SYNC_OK);
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_CHECK, indices, 1, 7).code == ASPX_SYNC_OK);
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, indices, 1, 8).code == ASPX_SYNC_OK);
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_CHECK, indices, 1, 8).code == ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_DELTA, indices, 1, 7).code ==
+         ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_CHECK, indices, 1, 7).code ==
+         ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, indices, 1, 8).code ==
+         ASPX_SYNC_OK);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_CHECK, indices, 1, 8).code ==
+         ASPX_SYNC_OK);
 
   /* The module stops watching the index: a clean empties it on the manager. */
   aspx_sync_result_t clean = aspx_notify_data_clean(h, indices, 1);

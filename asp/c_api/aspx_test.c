@@ -14,12 +14,18 @@ static void capture(aspx_log_level_t level, const char* message) {
 }
 
 static int failing_start(const char* path, short type, short attempts) {
-  (void)path; (void)type; (void)attempts;
+  (void)path;
+  (void)type;
+  (void)attempts;
   return 3;
 }
 
 static int failing_send(int queue, const void* msg, size_t len, const char* module, char loc) {
-  (void)queue; (void)msg; (void)len; (void)module; (void)loc;
+  (void)queue;
+  (void)msg;
+  (void)len;
+  (void)module;
+  (void)loc;
   return -1;
 }
 
@@ -67,7 +73,8 @@ static void persist_accepts_changes_and_refuses_bad_ones(void) {
   EXPECT(aspx_persist_diff(h, "/etc/hosts", ASPX_OPERATION_CREATE, "states-fim", "{}", 1) == 0);
   EXPECT(aspx_persist_diff(h, "/etc/gone", ASPX_OPERATION_DELETE, "states-fim", NULL, 2) == 0);
   const char binary[] = {'a', '\0', 'b'};
-  EXPECT(aspx_persist_diff_bytes(h, "/bin/x", ASPX_OPERATION_MODIFY, "states-fim", binary, 3, 3) == 0);
+  EXPECT(aspx_persist_diff_bytes(h, "/bin/x", ASPX_OPERATION_MODIFY, "states-fim", binary, 3, 3) ==
+         0);
 
   EXPECT(aspx_persist_diff(h, NULL, ASPX_OPERATION_CREATE, "states-fim", "{}", 1) == -1);
   EXPECT_CONTAINS(aspx_last_error(), "id is NULL");
@@ -87,9 +94,12 @@ static void persist_accepts_changes_and_refuses_bad_ones(void) {
   free(big);
   EXPECT(aspx_persist_diff_in_memory(h, "doc", ASPX_OPERATION_CREATE, "states-fim", "{}", 1) == 0);
   EXPECT(aspx_persist_diff_in_memory(h, "doc", (aspx_operation_t)-1, "states-fim", "{}", 1) == -1);
-  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/x", ASPX_OPERATION_CREATE, "states-fim", binary, 3, 3) == 0);
-  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/y", ASPX_OPERATION_CREATE, "states-fim", NULL, 0, 3) == 0);
-  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/z", ASPX_OPERATION_CREATE, "states-fim", NULL, 4, 3) == -1);
+  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/x", ASPX_OPERATION_CREATE, "states-fim", binary,
+                                           3, 3) == 0);
+  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/y", ASPX_OPERATION_CREATE, "states-fim", NULL,
+                                           0, 3) == 0);
+  EXPECT(aspx_persist_diff_in_memory_bytes(h, "/bin/z", ASPX_OPERATION_CREATE, "states-fim", NULL,
+                                           4, 3) == -1);
   EXPECT_CONTAINS(aspx_last_error(), "aspx_persist_diff_in_memory_bytes: data is NULL");
   aspx_destroy(h);
 }
@@ -104,7 +114,8 @@ static void a_null_handle_is_an_error_everywhere(void) {
   EXPECT(aspx_persist_diff_in_memory_bytes(NULL, "a", ASPX_OPERATION_CREATE, "i", "x", 1, 1) == -1);
   EXPECT(aspx_sync_module(NULL, ASPX_MODE_DELTA).code == ASPX_SYNC_INVALID_ARGUMENT);
   EXPECT(aspx_requires_full_sync(NULL, "i", "c") == -1);
-  EXPECT(aspx_sync_metadata_or_groups(NULL, ASPX_MODE_GROUP_DELTA, NULL, 0, 1).code == ASPX_SYNC_INVALID_ARGUMENT);
+  EXPECT(aspx_sync_metadata_or_groups(NULL, ASPX_MODE_GROUP_DELTA, NULL, 0, 1).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
   EXPECT(aspx_notify_data_clean(NULL, NULL, 0).code == ASPX_SYNC_INVALID_ARGUMENT);
   EXPECT(aspx_parse_response_buffer(NULL, (const uint8_t*)"x", 1) == -1);
   EXPECT(aspx_delete_database(NULL) == -1);
@@ -126,7 +137,8 @@ static void sync_module_checks_modes_and_reports_results(void) {
   EXPECT(aspx_sync_module(h, (aspx_mode_t)99).code == ASPX_SYNC_INVALID_ARGUMENT);
   EXPECT_CONTAINS(aspx_last_error(), "unknown mode 99");
   EXPECT(aspx_sync_module(h, ASPX_MODE_CHECK).code == ASPX_SYNC_INVALID_ARGUMENT);
-  EXPECT(aspx_sync_module_with_option(h, ASPX_MODE_DELTA, (aspx_option_t)7).code == ASPX_SYNC_INVALID_ARGUMENT);
+  EXPECT(aspx_sync_module_with_option(h, ASPX_MODE_DELTA, (aspx_option_t)7).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
 
   EXPECT(aspx_persist_diff(h, "a", ASPX_OPERATION_CREATE, "idx", "x", 1) == 0);
   aspx_sync_result_t failed = aspx_sync_module(h, ASPX_MODE_DELTA);
@@ -168,11 +180,16 @@ static void integrity_check_arguments(void) {
 static void metadata_and_clean_arguments(void) {
   AspxHandle* h = make();
   const char* indices[] = {"a", NULL};
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_DELTA, indices, 1, 1).code == ASPX_SYNC_INVALID_ARGUMENT);
-  EXPECT(aspx_sync_metadata_or_groups(h, (aspx_mode_t)77, indices, 1, 1).code == ASPX_SYNC_INVALID_ARGUMENT);
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, NULL, 2, 1).code == ASPX_SYNC_INVALID_ARGUMENT);
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, indices, 2, 1).code == ASPX_SYNC_INVALID_ARGUMENT);
-  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_DELTA, indices, 1, 1).code == ASPX_SYNC_TRANSPORT_ERROR);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_DELTA, indices, 1, 1).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
+  EXPECT(aspx_sync_metadata_or_groups(h, (aspx_mode_t)77, indices, 1, 1).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, NULL, 2, 1).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_GROUP_DELTA, indices, 2, 1).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
+  EXPECT(aspx_sync_metadata_or_groups(h, ASPX_MODE_METADATA_DELTA, indices, 1, 1).code ==
+         ASPX_SYNC_TRANSPORT_ERROR);
   EXPECT(aspx_notify_data_clean(h, indices, 0).code == ASPX_SYNC_INVALID_ARGUMENT);
   EXPECT(aspx_notify_data_clean(h, indices, 2).code == ASPX_SYNC_INVALID_ARGUMENT);
   EXPECT(aspx_notify_data_clean(h, NULL, 1).code == ASPX_SYNC_INVALID_ARGUMENT);
@@ -219,7 +236,8 @@ static void memory_set_database_and_agent_info(void) {
 
 static void names_and_checksums(void) {
   EXPECT(strcmp(aspx_sync_code_name(ASPX_SYNC_MANAGER_NOT_READY), "manager not ready") == 0);
-  EXPECT(strcmp(aspx_sync_code_name(ASPX_SYNC_AWAITING_PREREQUISITE), "awaiting prerequisite") == 0);
+  EXPECT(strcmp(aspx_sync_code_name(ASPX_SYNC_AWAITING_PREREQUISITE), "awaiting prerequisite") ==
+         0);
   EXPECT(strcmp(aspx_sync_code_name((aspx_sync_code_t)99), "unknown code") == 0);
   char out[41];
   EXPECT(aspx_document_checksum("abc", 3, out) == 0);

@@ -23,62 +23,58 @@ extern "C" {
 #endif
 
 /* What happened to a document. */
-typedef ASPX_C_ENUM(aspx_operation_e) {
-  ASPX_OPERATION_CREATE = 0,
-  ASPX_OPERATION_MODIFY = 1,
-  ASPX_OPERATION_DELETE = 2,
+typedef ASPX_C_ENUM(aspx_operation_e){
+    ASPX_OPERATION_CREATE = 0,
+    ASPX_OPERATION_MODIFY = 1,
+    ASPX_OPERATION_DELETE = 2,
 } aspx_operation_t;
 
-typedef ASPX_C_ENUM(aspx_mode_e) {
-  ASPX_MODE_FULL = 0,
-  ASPX_MODE_DELTA = 1,
-  ASPX_MODE_CHECK = 2,
-  ASPX_MODE_METADATA_DELTA = 3,
-  ASPX_MODE_METADATA_CHECK = 4,
-  ASPX_MODE_GROUP_DELTA = 5,
-  ASPX_MODE_GROUP_CHECK = 6,
+typedef ASPX_C_ENUM(aspx_mode_e){
+    ASPX_MODE_FULL = 0,           ASPX_MODE_DELTA = 1,          ASPX_MODE_CHECK = 2,
+    ASPX_MODE_METADATA_DELTA = 3, ASPX_MODE_METADATA_CHECK = 4, ASPX_MODE_GROUP_DELTA = 5,
+    ASPX_MODE_GROUP_CHECK = 6,
 } aspx_mode_t;
 
-typedef ASPX_C_ENUM(aspx_option_e) {
-  ASPX_OPTION_SYNC = 0,
-  ASPX_OPTION_VD_FIRST = 1,
-  ASPX_OPTION_VD_SYNC = 2,
+typedef ASPX_C_ENUM(aspx_option_e){
+    ASPX_OPTION_SYNC = 0,
+    ASPX_OPTION_VD_FIRST = 1,
+    ASPX_OPTION_VD_SYNC = 2,
 } aspx_option_t;
 
-typedef ASPX_C_ENUM(aspx_log_level_e) {
-  ASPX_LOG_DEBUG = 0,
-  ASPX_LOG_INFO = 1,
-  ASPX_LOG_WARNING = 2,
-  ASPX_LOG_ERROR = 3,
+typedef ASPX_C_ENUM(aspx_log_level_e){
+    ASPX_LOG_DEBUG = 0,
+    ASPX_LOG_INFO = 1,
+    ASPX_LOG_WARNING = 2,
+    ASPX_LOG_ERROR = 3,
 } aspx_log_level_t;
 
 /* Receives the library's log lines; called from the thread doing the work. */
 typedef void (*aspx_logger_t)(aspx_log_level_t level, const char* message);
 
 /* The outcome of a session (mirrors asp::SyncCode). */
-typedef ASPX_C_ENUM(aspx_sync_code_e) {
-  ASPX_SYNC_OK = 0,
-  ASPX_SYNC_NOTHING_TO_DO = 1,
-  ASPX_SYNC_ALREADY_RUNNING = 2,
-  ASPX_SYNC_STOPPED = 3,
-  ASPX_SYNC_MANAGER_NOT_READY = 4,
-  ASPX_SYNC_START_TIMEOUT = 5,
-  ASPX_SYNC_END_TIMEOUT = 6,
-  ASPX_SYNC_MANAGER_ERROR = 7,
-  ASPX_SYNC_CHECKSUM_MISMATCH = 8,
-  ASPX_SYNC_PROTOCOL_ERROR = 9,
-  ASPX_SYNC_TRANSPORT_ERROR = 10,
-  ASPX_SYNC_STORAGE_ERROR = 11,
-  ASPX_SYNC_INVALID_ARGUMENT = 12,
-  ASPX_SYNC_AWAITING_PREREQUISITE = 13,
+typedef ASPX_C_ENUM(aspx_sync_code_e){
+    ASPX_SYNC_OK = 0,
+    ASPX_SYNC_NOTHING_TO_DO = 1,
+    ASPX_SYNC_ALREADY_RUNNING = 2,
+    ASPX_SYNC_STOPPED = 3,
+    ASPX_SYNC_MANAGER_NOT_READY = 4,
+    ASPX_SYNC_START_TIMEOUT = 5,
+    ASPX_SYNC_END_TIMEOUT = 6,
+    ASPX_SYNC_MANAGER_ERROR = 7,
+    ASPX_SYNC_CHECKSUM_MISMATCH = 8,
+    ASPX_SYNC_PROTOCOL_ERROR = 9,
+    ASPX_SYNC_TRANSPORT_ERROR = 10,
+    ASPX_SYNC_STORAGE_ERROR = 11,
+    ASPX_SYNC_INVALID_ARGUMENT = 12,
+    ASPX_SYNC_AWAITING_PREREQUISITE = 13,
 } aspx_sync_code_t;
 
 #define ASPX_REASON_SIZE 256
 
 typedef struct {
-  bool success;                  /* ASPX_SYNC_OK or ASPX_SYNC_NOTHING_TO_DO */
+  bool success; /* ASPX_SYNC_OK or ASPX_SYNC_NOTHING_TO_DO */
   aspx_sync_code_t code;
-  char reason[ASPX_REASON_SIZE];  /* "<code name>: <message>", NUL-terminated, may be cut */
+  char reason[ASPX_REASON_SIZE]; /* "<code name>: <message>", NUL-terminated, may be cut */
   uint64_t session;              /* the manager's session id, 0 if none */
   uint64_t changes;              /* data messages in the session */
   uint64_t frames_sent;
@@ -108,19 +104,19 @@ typedef struct {
  * Zero means: timeout 30 s; no sync_end_delay; no resends (retries); no EPS limit;
  * process-crash durability; NULL pointers as documented per field. */
 typedef struct {
-  const char* module;           /* required */
-  const char* db_path;          /* NULL: in-memory queue only */
-  const MQ_Functions* mq;       /* NULL: the built-in MQueue (a Unix datagram socket to
-                                   queue_path; ASP receives the answers itself); else the
-                                   module's functions (it feeds the answers) */
-  const char* queue_path;       /* the manager's queue socket; NULL: $ASP_QUEUE_PATH, else
-                                   "/var/ossec/queue/sockets/queue" */
-  aspx_logger_t logger;          /* NULL: no logging */
-  unsigned int sync_end_delay;  /* seconds before End; 0 = no delay */
-  unsigned int timeout;         /* seconds per wait; 0: 30 */
-  unsigned int retries;         /* resends of Start and End */
-  size_t max_eps;               /* frames per second; 0 = unlimited */
-  bool power_loss_durability;   /* fsync each commit (group-committed) */
+  const char* module;          /* required */
+  const char* db_path;         /* NULL: in-memory queue only */
+  const MQ_Functions* mq;      /* NULL: the built-in MQueue (a Unix datagram socket to
+                                  queue_path; ASP receives the answers itself); else the
+                                  module's functions (it feeds the answers) */
+  const char* queue_path;      /* the manager's queue socket; NULL: $ASP_QUEUE_PATH, else
+                                  "/var/ossec/queue/sockets/queue" */
+  aspx_logger_t logger;        /* NULL: no logging */
+  unsigned int sync_end_delay; /* seconds before End; 0 = no delay */
+  unsigned int timeout;        /* seconds per wait; 0: 30 */
+  unsigned int retries;        /* resends of Start and End */
+  size_t max_eps;              /* frames per second; 0 = unlimited */
+  bool power_loss_durability;  /* fsync each commit (group-committed) */
 } aspx_options_t;
 
 /* Counters since the handle was created (mirrors asp::Stats). */

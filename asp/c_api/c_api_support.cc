@@ -13,39 +13,43 @@ template <typename C, typename Core>
 constexpr bool same(C c, Core core) {
   return static_cast<int>(c) == static_cast<int>(core);
 }
-static_assert(same(ASPX_SYNC_OK, SyncCode::kOk) && same(ASPX_SYNC_NOTHING_TO_DO, SyncCode::kNothingToDo) &&
-              same(ASPX_SYNC_ALREADY_RUNNING, SyncCode::kAlreadyRunning) &&
-              same(ASPX_SYNC_STOPPED, SyncCode::kStopped) &&
-              same(ASPX_SYNC_MANAGER_NOT_READY, SyncCode::kManagerNotReady) &&
-              same(ASPX_SYNC_START_TIMEOUT, SyncCode::kStartTimeout) &&
-              same(ASPX_SYNC_END_TIMEOUT, SyncCode::kEndTimeout) &&
-              same(ASPX_SYNC_MANAGER_ERROR, SyncCode::kManagerError) &&
-              same(ASPX_SYNC_CHECKSUM_MISMATCH, SyncCode::kChecksumMismatch) &&
-              same(ASPX_SYNC_PROTOCOL_ERROR, SyncCode::kProtocolError) &&
-              same(ASPX_SYNC_TRANSPORT_ERROR, SyncCode::kTransportError) &&
-              same(ASPX_SYNC_STORAGE_ERROR, SyncCode::kStorageError) &&
-              same(ASPX_SYNC_INVALID_ARGUMENT, SyncCode::kInvalidArgument) &&
-              same(ASPX_SYNC_AWAITING_PREREQUISITE, SyncCode::kAwaitingPrerequisite),
+static_assert(same(ASPX_SYNC_OK, SyncCode::kOk) &&
+                  same(ASPX_SYNC_NOTHING_TO_DO, SyncCode::kNothingToDo) &&
+                  same(ASPX_SYNC_ALREADY_RUNNING, SyncCode::kAlreadyRunning) &&
+                  same(ASPX_SYNC_STOPPED, SyncCode::kStopped) &&
+                  same(ASPX_SYNC_MANAGER_NOT_READY, SyncCode::kManagerNotReady) &&
+                  same(ASPX_SYNC_START_TIMEOUT, SyncCode::kStartTimeout) &&
+                  same(ASPX_SYNC_END_TIMEOUT, SyncCode::kEndTimeout) &&
+                  same(ASPX_SYNC_MANAGER_ERROR, SyncCode::kManagerError) &&
+                  same(ASPX_SYNC_CHECKSUM_MISMATCH, SyncCode::kChecksumMismatch) &&
+                  same(ASPX_SYNC_PROTOCOL_ERROR, SyncCode::kProtocolError) &&
+                  same(ASPX_SYNC_TRANSPORT_ERROR, SyncCode::kTransportError) &&
+                  same(ASPX_SYNC_STORAGE_ERROR, SyncCode::kStorageError) &&
+                  same(ASPX_SYNC_INVALID_ARGUMENT, SyncCode::kInvalidArgument) &&
+                  same(ASPX_SYNC_AWAITING_PREREQUISITE, SyncCode::kAwaitingPrerequisite),
               "aspx_sync_code_t and asp::SyncCode differ");
 constexpr int kSyncCodes = ASPX_SYNC_AWAITING_PREREQUISITE + 1;
 static_assert(same(ASPX_LOG_DEBUG, LogLevel::kDebug) && same(ASPX_LOG_INFO, LogLevel::kInfo) &&
-              same(ASPX_LOG_WARNING, LogLevel::kWarning) && same(ASPX_LOG_ERROR, LogLevel::kError),
+                  same(ASPX_LOG_WARNING, LogLevel::kWarning) &&
+                  same(ASPX_LOG_ERROR, LogLevel::kError),
               "aspx_log_level_t and asp::LogLevel differ");
 static_assert(same(ASPX_OPERATION_CREATE, Operation::kCreate) &&
-              same(ASPX_OPERATION_MODIFY, Operation::kModify) &&
-              same(ASPX_OPERATION_DELETE, Operation::kDelete),
+                  same(ASPX_OPERATION_MODIFY, Operation::kModify) &&
+                  same(ASPX_OPERATION_DELETE, Operation::kDelete),
               "aspx_operation_t and asp::Operation differ");
 static_assert(same(ASPX_MODE_FULL, Mode::kFull) && same(ASPX_MODE_DELTA, Mode::kDelta) &&
-              same(ASPX_MODE_CHECK, Mode::kCheck) && same(ASPX_MODE_METADATA_DELTA, Mode::kMetadataDelta) &&
-              same(ASPX_MODE_METADATA_CHECK, Mode::kMetadataCheck) &&
-              same(ASPX_MODE_GROUP_DELTA, Mode::kGroupDelta) && same(ASPX_MODE_GROUP_CHECK, Mode::kGroupCheck),
+                  same(ASPX_MODE_CHECK, Mode::kCheck) &&
+                  same(ASPX_MODE_METADATA_DELTA, Mode::kMetadataDelta) &&
+                  same(ASPX_MODE_METADATA_CHECK, Mode::kMetadataCheck) &&
+                  same(ASPX_MODE_GROUP_DELTA, Mode::kGroupDelta) &&
+                  same(ASPX_MODE_GROUP_CHECK, Mode::kGroupCheck),
               "aspx_mode_t and asp::Mode differ");
-static_assert(same(ASPX_OPTION_SYNC, SyncOption::kSync) && same(ASPX_OPTION_VD_FIRST, SyncOption::kVdFirst) &&
-              same(ASPX_OPTION_VD_SYNC, SyncOption::kVdSync),
+static_assert(same(ASPX_OPTION_SYNC, SyncOption::kSync) &&
+                  same(ASPX_OPTION_VD_FIRST, SyncOption::kVdFirst) &&
+                  same(ASPX_OPTION_VD_SYNC, SyncOption::kVdSync),
               "aspx_option_t and asp::SyncOption differ");
 
 }  // namespace
-
 
 std::string& lastError() {
   thread_local std::string last_error;
@@ -72,7 +76,6 @@ int fail(const AspxHandle* handle, const absl::Status& status) {
   return fail(handle, std::string(status.message()));
 }
 
-
 aspx_sync_result_t makeResult(aspx_sync_code_t code, const std::string& message) {
   aspx_sync_result_t result;
   std::memset(&result, 0, sizeof(result));
@@ -81,7 +84,8 @@ aspx_sync_result_t makeResult(aspx_sync_code_t code, const std::string& message)
   return result;
 }
 
-aspx_sync_result_t errorResult(const AspxHandle* handle, aspx_sync_code_t code, const std::string& message) {
+aspx_sync_result_t errorResult(const AspxHandle* handle, aspx_sync_code_t code,
+                               const std::string& message) {
   aspx_sync_result_t result = makeResult(code, message);
   failure(handle, result.reason);
   return result;
@@ -120,31 +124,57 @@ aspx_log_level_t toC(LogLevel level) { return static_cast<aspx_log_level_t>(leve
 
 bool toMode(aspx_mode_t mode, asp::Mode* out) {
   switch (mode) {
-    case ASPX_MODE_FULL: *out = asp::Mode::kFull; return true;
-    case ASPX_MODE_DELTA: *out = asp::Mode::kDelta; return true;
-    case ASPX_MODE_CHECK: *out = asp::Mode::kCheck; return true;
-    case ASPX_MODE_METADATA_DELTA: *out = asp::Mode::kMetadataDelta; return true;
-    case ASPX_MODE_METADATA_CHECK: *out = asp::Mode::kMetadataCheck; return true;
-    case ASPX_MODE_GROUP_DELTA: *out = asp::Mode::kGroupDelta; return true;
-    case ASPX_MODE_GROUP_CHECK: *out = asp::Mode::kGroupCheck; return true;
+    case ASPX_MODE_FULL:
+      *out = asp::Mode::kFull;
+      return true;
+    case ASPX_MODE_DELTA:
+      *out = asp::Mode::kDelta;
+      return true;
+    case ASPX_MODE_CHECK:
+      *out = asp::Mode::kCheck;
+      return true;
+    case ASPX_MODE_METADATA_DELTA:
+      *out = asp::Mode::kMetadataDelta;
+      return true;
+    case ASPX_MODE_METADATA_CHECK:
+      *out = asp::Mode::kMetadataCheck;
+      return true;
+    case ASPX_MODE_GROUP_DELTA:
+      *out = asp::Mode::kGroupDelta;
+      return true;
+    case ASPX_MODE_GROUP_CHECK:
+      *out = asp::Mode::kGroupCheck;
+      return true;
   }
   return false;
 }
 
 bool toOperation(aspx_operation_t operation, asp::Operation* out) {
   switch (operation) {
-    case ASPX_OPERATION_CREATE: *out = asp::Operation::kCreate; return true;
-    case ASPX_OPERATION_MODIFY: *out = asp::Operation::kModify; return true;
-    case ASPX_OPERATION_DELETE: *out = asp::Operation::kDelete; return true;
+    case ASPX_OPERATION_CREATE:
+      *out = asp::Operation::kCreate;
+      return true;
+    case ASPX_OPERATION_MODIFY:
+      *out = asp::Operation::kModify;
+      return true;
+    case ASPX_OPERATION_DELETE:
+      *out = asp::Operation::kDelete;
+      return true;
   }
   return false;
 }
 
 bool toOption(aspx_option_t option, asp::SyncOption* out) {
   switch (option) {
-    case ASPX_OPTION_SYNC: *out = asp::SyncOption::kSync; return true;
-    case ASPX_OPTION_VD_FIRST: *out = asp::SyncOption::kVdFirst; return true;
-    case ASPX_OPTION_VD_SYNC: *out = asp::SyncOption::kVdSync; return true;
+    case ASPX_OPTION_SYNC:
+      *out = asp::SyncOption::kSync;
+      return true;
+    case ASPX_OPTION_VD_FIRST:
+      *out = asp::SyncOption::kVdFirst;
+      return true;
+    case ASPX_OPTION_VD_SYNC:
+      *out = asp::SyncOption::kVdSync;
+      return true;
   }
   return false;
 }

@@ -46,7 +46,8 @@ int fail(const AspxHandle* handle, const absl::Status& status);
 
 aspx_sync_result_t makeResult(aspx_sync_code_t code, const std::string& message);
 // A refused call: logged and remembered.
-aspx_sync_result_t errorResult(const AspxHandle* handle, aspx_sync_code_t code, const std::string& message);
+aspx_sync_result_t errorResult(const AspxHandle* handle, aspx_sync_code_t code,
+                               const std::string& message);
 aspx_sync_result_t toC(const AspxHandle* handle, const asp::SyncResult& r);
 
 // The core's name of a code (asp::syncCodeName), "unknown code" out of range. Never NULL.

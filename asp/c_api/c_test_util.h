@@ -10,22 +10,22 @@
 
 static int test_failures = 0;
 
-#define EXPECT(condition)                                                                   \
-  do {                                                                                      \
-    if (!(condition)) {                                                                     \
-      fprintf(stderr, "%s:%d: expected %s (last error: \"%s\")\n", __FILE__, __LINE__,      \
-              #condition, aspx_last_error());                                                \
-      ++test_failures;                                                                      \
-    }                                                                                       \
+#define EXPECT(condition)                                                                          \
+  do {                                                                                             \
+    if (!(condition)) {                                                                            \
+      fprintf(stderr, "%s:%d: expected %s (last error: \"%s\")\n", __FILE__, __LINE__, #condition, \
+              aspx_last_error());                                                                  \
+      ++test_failures;                                                                             \
+    }                                                                                              \
   } while (0)
 
-#define EXPECT_CONTAINS(haystack, needle)                                                   \
-  do {                                                                                      \
-    if (strstr((haystack), (needle)) == NULL) {                                             \
-      fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__,        \
-              (haystack), (needle));                                                        \
-      ++test_failures;                                                                      \
-    }                                                                                       \
+#define EXPECT_CONTAINS(haystack, needle)                                                        \
+  do {                                                                                           \
+    if (strstr((haystack), (needle)) == NULL) {                                                  \
+      fprintf(stderr, "%s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, (haystack), \
+              (needle));                                                                         \
+      ++test_failures;                                                                           \
+    }                                                                                            \
   } while (0)
 
 typedef void (*test_fn)(void);

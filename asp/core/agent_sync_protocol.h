@@ -77,8 +77,7 @@ class AgentSyncProtocol {
 
   // Adds a document to the in-memory recovery set a FULL sync sends (§5.1).
   virtual absl::Status persistDifferenceInMemory(const std::string& id, Operation operation,
-                                                 const std::string& index,
-                                                 const std::string& data,
+                                                 const std::string& index, const std::string& data,
                                                  uint64_t version) = 0;
 
   // Runs a session call. kDelta sends the queue's pending changes, oldest first, in
@@ -106,8 +105,7 @@ class AgentSyncProtocol {
 
   // Metadata or groups session (§5.2): mode is one of kMetadataDelta, kMetadataCheck,
   // kGroupDelta, kGroupCheck.
-  virtual SyncResult synchronizeMetadataOrGroups(Mode mode,
-                                                 const std::vector<std::string>& indices,
+  virtual SyncResult synchronizeMetadataOrGroups(Mode mode, const std::vector<std::string>& indices,
                                                  uint64_t global_version) = 0;
 
   // Tells the manager to drop every document of `indices` (§5.3); on success the queue

@@ -44,8 +44,8 @@ TEST(Answers, JitteredLateAnswersStillConvergeExactly) {
   h.manager.loseDataRandomly(0.1, 6);
   for (int i = 0; i < 200; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   SyncResult result;
-  for (int attempt = 0; attempt < 10 && !(result = h.protocol->synchronizeModule(Mode::kDelta)).ok();
-       ++attempt) {
+  for (int attempt = 0;
+       attempt < 10 && !(result = h.protocol->synchronizeModule(Mode::kDelta)).ok(); ++attempt) {
   }
   ASSERT_TRUE(result.ok()) << syncCodeName(result.code) << ": " << result.message;
   EXPECT_EQ(h.managerState(), h.module);

@@ -54,8 +54,8 @@ TEST(BoundedSessions, AMillionPendingDrainAgainstAManagerThatRefusesLargeSession
   h.transport.setRecording(false);
   std::vector<Change> batch;
   for (int i = 0; i < kBacklog; ++i) {
-    batch.push_back(Change{"/f/" + std::to_string(i), kIndex, Operation::kCreate,
-                           std::to_string(i), 1});
+    batch.push_back(
+        Change{"/f/" + std::to_string(i), kIndex, Operation::kCreate, std::to_string(i), 1});
     if (batch.size() == 10000) {
       ASSERT_TRUE(h.protocol->queue().recordBatch(batch).ok());
       batch.clear();
@@ -100,7 +100,8 @@ TEST(BoundedSessions, TheOldestChangesGoFirstInConsecutiveSessions) {
 TEST(BoundedSessions, TheByteBoundSplitsSessionsToo) {
   // Each change weighs 4 (id) + 16 (index) + 80 (data) = 100 bytes.
   ProtocolHarness h(atMost(0, 1000));
-  for (int i = 0; i < 25; ++i) h.record("id" + std::to_string(10 + i), Operation::kCreate, std::string(80, 'x'));
+  for (int i = 0; i < 25; ++i)
+    h.record("id" + std::to_string(10 + i), Operation::kCreate, std::string(80, 'x'));
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(startSizes(h), (std::vector<uint64_t>{10, 10, 5}));

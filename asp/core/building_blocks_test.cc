@@ -1,7 +1,7 @@
 // Unit tests of the session's building blocks: backoff, rate limiter, frame packer,
 // answer channel.
-#include "asp/core/answer_channel.h"
 #include "asp/base/backoff_policy.h"
+#include "asp/core/answer_channel.h"
 #include "asp/core/frame_packer.h"
 #include "asp/core/rate_limiter.h"
 #include "asp/testing/simulated_clock.h"
@@ -33,7 +33,8 @@ TEST(BackoffPolicy, JitterStaysWithinItsBandAndIsReproducibleFromTheSeed) {
   BackoffPolicy a(options), b(options);
   bool varied = false;
   for (int attempt = 1; attempt <= 50; ++attempt) {
-    const absl::Duration base = std::min(absl::Seconds(30), absl::Seconds(1) * (1 << std::min(attempt - 1, 10)));
+    const absl::Duration base =
+        std::min(absl::Seconds(30), absl::Seconds(1) * (1 << std::min(attempt - 1, 10)));
     const absl::Duration d = a.delay(attempt);
     EXPECT_EQ(d, b.delay(attempt));
     EXPECT_GE(d, base * 0.8);

@@ -95,9 +95,8 @@ TEST(CleanSessions, ALocalDropThatFailsAfterTheManagerConfirmedIsRetriedAndNever
   ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.sqlite_vfs = FaultVfs::kName; });
   arrangeAnIndexToClean(h);
   // Disk full from the End delay on: the manager confirms, the queue cannot drop.
-  h.clock.scheduleAfter(absl::Milliseconds(500), [] {
-    FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull);
-  });
+  h.clock.scheduleAfter(absl::Milliseconds(500),
+                        [] { FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull); });
   SyncResult result = h.protocol->notifyDataClean({kIndex});
   EXPECT_EQ(result.code, SyncCode::kStorageError) << result.message;
   EXPECT_NE(result.message.find("could not drop"), std::string::npos) << result.message;

@@ -52,8 +52,8 @@ TEST(DeleteDatabase, AFileThatCannotBeRemovedIsAnErrorAndTheQueueKeepsItsChanges
   FaultVfs::get().failDeletes(true);
   absl::Status deleted = h.protocol->deleteDatabase();
   EXPECT_EQ(deleted.code(), absl::StatusCode::kFailedPrecondition) << deleted;
-  EXPECT_EQ(deleted.message(), "cannot delete '" + path +
-                                   "': Permission denied; the queue keeps its changes");
+  EXPECT_EQ(deleted.message(),
+            "cannot delete '" + path + "': Permission denied; the queue keeps its changes");
   EXPECT_TRUE(exists(path));
   EXPECT_EQ(h.pending(), 3u);
   h.record("id3", Operation::kCreate, "v");

@@ -78,7 +78,8 @@ TEST(EndPhase, SilenceResendsEndWithBackoffThenTimesOut) {
 }
 
 TEST(EndPhase, EndWaitsForTheConfiguredDelay) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::Seconds(3); });
+  ProtocolHarness h(
+      [](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::Seconds(3); });
   h.record("a", Operation::kCreate, "1");
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);

@@ -178,7 +178,9 @@ TEST_F(FailureStreak, EachOutcomeLogsAtItsLevel) {
   reset_streak();
 
   // The manager broke the protocol: a warning at once.
-  h.manager.replaceNextEndAnswer([](uint64_t session) { return testing::reqRet(session, {{5, 9}}); });
+  h.manager.replaceNextEndAnswer([](uint64_t session) {
+    return testing::reqRet(session, {{5, 9}});
+  });
   h.record("p", Operation::kCreate, "v");
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
   EXPECT_EQ(log_.last(SyncCode::kProtocolError), LogLevel::kWarning);
@@ -210,7 +212,8 @@ TEST_F(FailureStreak, AwaitingThePrerequisiteLogsAtInfoThenWarning) {
     SyncResult r = h.protocol->synchronizeModule(Mode::kDelta);
     ASSERT_EQ(r.code, SyncCode::kAwaitingPrerequisite);
     EXPECT_EQ(r.consecutive_failures, i);
-    EXPECT_EQ(log_.last(SyncCode::kAwaitingPrerequisite), i < 3 ? LogLevel::kInfo : LogLevel::kWarning);
+    EXPECT_EQ(log_.last(SyncCode::kAwaitingPrerequisite),
+              i < 3 ? LogLevel::kInfo : LogLevel::kWarning);
   }
 }
 

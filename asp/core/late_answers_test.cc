@@ -58,7 +58,8 @@ TEST(LateAnswers, AReqRetArrivingDuringTheEndBackoffIsServedWithoutResendingEnd)
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_EQ(result.retransmitted, 1u);
   EXPECT_EQ(h.manager.received(Message::kStart), 1);
-  EXPECT_EQ(h.manager.received(Message::kEnd), 2) << "the first End, then one after the retransmission";
+  EXPECT_EQ(h.manager.received(Message::kEnd), 2)
+      << "the first End, then one after the retransmission";
   EXPECT_EQ(h.managerState(), h.module);
 }
 

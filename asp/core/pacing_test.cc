@@ -19,7 +19,8 @@ TEST(Pacing, EpsLimitSpacesFramesEvenlyOnTheSimulatedClock) {
     o.session.frame_budget_bytes = 2048;
     o.session.sync_end_delay = absl::ZeroDuration();
   });
-  for (int i = 0; i < 100; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+  for (int i = 0; i < 100; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
   ASSERT_GE(batches.size(), 30u);
@@ -78,7 +79,8 @@ TEST(Pacing, EveryKindOfMessageIsPaced) {
 
 TEST(Pacing, ZeroMeansUnlimited) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.frame_budget_bytes = 2048; });
-  for (int i = 0; i < 100; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+  for (int i = 0; i < 100; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   std::vector<absl::Duration> batches = h.manager.arrivals(Message::kDataBatch);
   EXPECT_EQ(batches.back() - batches.front(), absl::ZeroDuration());

@@ -15,15 +15,15 @@ absl::StatusOr<AgentInfo> askOnce(const AgentInfoProvider& provider, Mode mode) 
   absl::StatusOr<AgentInfo> info = askAgentInfo(provider);
   if (!info.ok()) {
     if (absl::IsUnavailable(info.status())) return info.status();
-    return absl::InvalidArgumentError(absl::StrCat("agent_info failed: ", info.status().ToString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("agent_info failed: ", info.status().ToString()));
   }
   if (absl::Status s = validateAgentInfo(*info); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("agent_info: ", s.message()));
   }
   if (needsGroups(mode) && info->groups.empty()) {
     return absl::UnavailableError(
-        absl::StrCat("agent '", info->id, "' has no groups yet (", modeName(mode),
-                     " sends them)"));
+        absl::StrCat("agent '", info->id, "' has no groups yet (", modeName(mode), " sends them)"));
   }
   return info;
 }
@@ -41,9 +41,8 @@ absl::StatusOr<AgentInfo> awaitAgentInfo(const AgentInfoProvider& provider, Mode
     const absl::Time now = clock.now();
     if (now >= give_up) {
       return absl::UnavailableError(
-          absl::StrCat("the agent's identity was not available after ",
-                       absl::FormatDuration(wait), " (prerequisite_wait): ",
-                       info.status().message()));
+          absl::StrCat("the agent's identity was not available after ", absl::FormatDuration(wait),
+                       " (prerequisite_wait): ", info.status().message()));
     }
     if (!channel.sleepUntil(std::min(give_up, now + kPrerequisitePoll))) {
       return absl::CancelledError("stopped");

@@ -24,8 +24,7 @@ inline constexpr absl::Duration kPrerequisitePoll = absl::Seconds(1);
 //  - InvalidArgument: the provider failed otherwise, threw, or gave a field that is
 //    not valid UTF-8.
 absl::StatusOr<AgentInfo> awaitAgentInfo(const AgentInfoProvider& provider, Mode mode,
-                                         absl::Duration wait, AnswerChannel& channel,
-                                         Clock& clock);
+                                         absl::Duration wait, AnswerChannel& channel, Clock& clock);
 
 }  // namespace asp
 

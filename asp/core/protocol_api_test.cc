@@ -1,8 +1,8 @@
 // The public API's edges: options, bad arguments, malformed answers, deleteDatabase,
 // stats, and the gmock mock module authors use.
 #include <atomic>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -51,7 +51,8 @@ TEST(Options, EachBadValueIsRefusedNamingIt) {
       {[](auto& o) { o.session.backoff.cap = absl::Milliseconds(1); }, "cap"},
       {[](auto& o) { o.session.max_retransmission_rounds = 0; }, "max_retransmission_rounds"},
       {[](auto& o) { o.database_path = "/nonexistent-dir/x/fim.db"; }, "/nonexistent-dir/x/fim.db"},
-      {[](auto& o) { o.session.max_processing_wait = absl::ZeroDuration(); }, "max_processing_wait"},
+      {[](auto& o) { o.session.max_processing_wait = absl::ZeroDuration(); },
+       "max_processing_wait"},
       {[](auto& o) {
          o.agent_info = [] {
            AgentInfo info;
@@ -77,9 +78,11 @@ TEST(PersistDifference, RejectsBadInputWithTheOffendingValue) {
             absl::StatusCode::kInvalidArgument);
   absl::Status op = h.protocol->persistDifference("a", static_cast<Operation>(42), kIndex, "x", 1);
   EXPECT_NE(op.message().find("42"), absl::string_view::npos) << op;
-  EXPECT_EQ(h.protocol->persistDifferenceInMemory("a", Operation::kCreate, kIndex,
-                                                  std::string(70000, 'x'), 1).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      h.protocol
+          ->persistDifferenceInMemory("a", Operation::kCreate, kIndex, std::string(70000, 'x'), 1)
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(h.pending(), 0u);
 }
 
@@ -87,7 +90,8 @@ TEST(PersistDifference, RejectsBadInputWithTheOffendingValue) {
 // holding it, and every later session failed after 64 ReqRet rounds.
 TEST(PersistDifference, ANonUtf8IdIsRefusedAndNeverBlocksLaterChanges) {
   ProtocolHarness h;
-  absl::Status bad = h.protocol->persistDifference("caf\xe9.txt", Operation::kCreate, kIndex, "x", 1);
+  absl::Status bad =
+      h.protocol->persistDifference("caf\xe9.txt", Operation::kCreate, kIndex, "x", 1);
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.message().find("byte 3 (0xe9)"), absl::string_view::npos) << bad;
   EXPECT_EQ(h.protocol->persistDifferenceInMemory("a", Operation::kCreate, "st\xc3", "x", 1).code(),
@@ -102,7 +106,9 @@ TEST(AgentInfo, AFieldThatTurnsNonUtf8IsRefusedBeforeAnythingIsSent) {
   ProtocolHarness h([&](AgentSyncProtocol::Options& o) {
     o.agent_info = [&] {
       AgentInfo info;
-      info.id = broken ? "0\xff" "1" : "001";
+      info.id = broken ? "0\xff"
+                         "1"
+                       : "001";
       return info;
     };
   });
@@ -112,7 +118,8 @@ TEST(AgentInfo, AFieldThatTurnsNonUtf8IsRefusedBeforeAnythingIsSent) {
   EXPECT_EQ(result.code, SyncCode::kInvalidArgument) << result.message;
   EXPECT_NE(result.message.find("agent field 'id' is not valid UTF-8: byte 1"), std::string::npos)
       << result.message;
-  EXPECT_EQ(h.manager.received(Message::kStart), 0) << "a Start with a wrong identity is never sent";
+  EXPECT_EQ(h.manager.received(Message::kStart), 0)
+      << "a Start with a wrong identity is never sent";
   EXPECT_EQ(h.pending(), 1u);
   broken = false;
   h.expectNextDeltaSendsAndConverges(1);
@@ -216,9 +223,11 @@ TEST(Refusals, BadArgumentsAreNeitherSentNorCountedAsSessions) {
 TEST(ParseResponseBuffer, RejectsMalformedBytesWithoutCrashing) {
   ProtocolHarness h;
   const std::string garbage = "\xff\xff\xff\xff\x0f garbage";
-  EXPECT_EQ(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(garbage.data()),
-                                            garbage.size()).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      h.protocol
+          ->parseResponseBuffer(reinterpret_cast<const uint8_t*>(garbage.data()), garbage.size())
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(h.protocol->parseResponseBuffer(nullptr, 10).code(),
             absl::StatusCode::kInvalidArgument);
   // Zero bytes decode to a message without content.
@@ -240,8 +249,9 @@ TEST(ParseResponseBuffer, AnAnswerWhenNoSessionRunsIsIgnoredAndCounted) {
   ack.mutable_end_ack()->set_status(wire::v1::STATUS_OK);
   ack.mutable_end_ack()->set_session(5);
   const std::string bytes = ack.SerializeAsString();
-  EXPECT_TRUE(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                              bytes.size()).ok());
+  EXPECT_TRUE(
+      h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())
+          .ok());
   EXPECT_EQ(h.protocol->stats().answers_ignored, 1u);
 }
 

@@ -23,7 +23,8 @@ absl::Status validateOptions(const AgentSyncProtocol::Options& o) {
 // OK, or InvalidArgument naming the first index that is empty or not UTF-8.
 absl::Status validateIndices(absl::string_view call, const std::vector<std::string>& indices) {
   for (const std::string& index : indices) {
-    if (index.empty()) return absl::InvalidArgumentError(absl::StrCat(call, ": an index name is empty"));
+    if (index.empty())
+      return absl::InvalidArgumentError(absl::StrCat(call, ": an index name is empty"));
     if (absl::Status s = checkUtf8(absl::StrCat(call, ": index"), index); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -51,7 +52,8 @@ absl::StatusOr<std::unique_ptr<AgentSyncProtocol>> AgentSyncProtocol::create(Opt
   queue_options.path =
       options.database_path.empty() ? SqliteChangeQueue::kInMemoryPath : options.database_path;
   queue_options.durability = options.durability;
-  queue_options.limits = ChangeLimits::forModule(options.module, options.session.frame_budget_bytes);
+  queue_options.limits =
+      ChangeLimits::forModule(options.module, options.session.frame_budget_bytes);
   queue_options.asynchronous = options.asynchronous_recording;
   queue_options.async.clock = options.clock;
   queue_options.clock = options.clock;
@@ -70,20 +72,19 @@ ProtocolImpl::ProtocolImpl(Options options, std::unique_ptr<SqliteChangeQueue> q
       memory_(ChangeLimits::forModule(options_.module, options_.session.frame_budget_bytes)),
       channel_(clock_),
       runner_(options_.module, options_.session, options_.transport, clock_, &channel_,
-              SessionCounters{
-                  [this](uint64_t frames, uint64_t bytes) {
-                    std::lock_guard<std::mutex> lock(stats_mu_);
-                    stats_.frames_sent += frames;
-                    stats_.bytes_sent += bytes;
-                  },
-                  [this](uint64_t values) {
-                    std::lock_guard<std::mutex> lock(stats_mu_);
-                    stats_.values_sent += values;
-                  },
-                  [this](uint64_t values) {
-                    std::lock_guard<std::mutex> lock(stats_mu_);
-                    stats_.retransmitted += values;
-                  }},
+              SessionCounters{[this](uint64_t frames, uint64_t bytes) {
+                                std::lock_guard<std::mutex> lock(stats_mu_);
+                                stats_.frames_sent += frames;
+                                stats_.bytes_sent += bytes;
+                              },
+                              [this](uint64_t values) {
+                                std::lock_guard<std::mutex> lock(stats_mu_);
+                                stats_.values_sent += values;
+                              },
+                              [this](uint64_t values) {
+                                std::lock_guard<std::mutex> lock(stats_mu_);
+                                stats_.retransmitted += values;
+                              }},
               options_.logger) {}
 
 // Only the channel: the transport may already be gone when the protocol is destroyed.
@@ -94,16 +95,14 @@ void ProtocolImpl::log(LogLevel level, const std::string& message) const {
 }
 
 absl::Status ProtocolImpl::persistDifference(const std::string& id, Operation operation,
-                                                  const std::string& index,
-                                                  const std::string& data, uint64_t version) {
+                                             const std::string& index, const std::string& data,
+                                             uint64_t version) {
   return queue_->record(Change{id, index, operation, data, version});
 }
 
-absl::Status ProtocolImpl::persistDifferenceInMemory(const std::string& id,
-                                                          Operation operation,
-                                                          const std::string& index,
-                                                          const std::string& data,
-                                                          uint64_t version) {
+absl::Status ProtocolImpl::persistDifferenceInMemory(const std::string& id, Operation operation,
+                                                     const std::string& index,
+                                                     const std::string& data, uint64_t version) {
   return memory_.record(Change{id, index, operation, data, version});
 }
 
@@ -131,19 +130,19 @@ void ProtocolImpl::record(const SyncResult& result, bool succeeded) {
 
 SyncResult ProtocolImpl::conclude(SyncResult result, Mode mode) {
   result.consecutive_failures = streak_.record(classify(result.code, mode == Mode::kCheck));
-  const LogLevel level = outcomeLevel(result.code, mode == Mode::kCheck,
-                                      result.consecutive_failures,
-                                      options_.session.failure_warning_threshold);
-  std::string line = absl::StrCat(modeName(mode), " sync of module '", options_.module, "': ",
-                                  syncCodeName(result.code));
+  const LogLevel level =
+      outcomeLevel(result.code, mode == Mode::kCheck, result.consecutive_failures,
+                   options_.session.failure_warning_threshold);
+  std::string line = absl::StrCat(modeName(mode), " sync of module '", options_.module,
+                                  "': ", syncCodeName(result.code));
   if (!result.message.empty()) absl::StrAppend(&line, " (", result.message, ")");
-  if (result.consecutive_failures > 0 && classify(result.code, mode == Mode::kCheck) !=
-                                             OutcomeKind::kNeutral) {
+  if (result.consecutive_failures > 0 &&
+      classify(result.code, mode == Mode::kCheck) != OutcomeKind::kNeutral) {
     absl::StrAppend(&line, "; ", result.consecutive_failures, " failed in a row");
   }
   if (result.sessions > 0) {
-    absl::StrAppend(&line, "; ", result.sessions, " session", result.sessions > 1 ? "s" : "",
-                    ", ", result.changes, " changes, ", result.frames_sent, " frames, ",
+    absl::StrAppend(&line, "; ", result.sessions, " session", result.sessions > 1 ? "s" : "", ", ",
+                    result.changes, " changes, ", result.frames_sent, " frames, ",
                     result.retransmitted, " retransmitted in ",
                     absl::FormatDuration(result.duration));
   }
@@ -223,25 +222,24 @@ SyncResult ProtocolImpl::runSession(const SessionPlan& plan, SessionSource* sour
       // the clean removed. They stay in flight and are dropped before the next session.
       needs_drop_ = true;
       result.code = SyncCode::kStorageError;
-      result.message = absl::StrCat("the manager cleaned, but the queue could not drop the ",
-                                    "indices' changes (dropped before the next session): ",
-                                    finished.message());
+      result.message =
+          absl::StrCat("the manager cleaned, but the queue could not drop the ",
+                       "indices' changes (dropped before the next session): ", finished.message());
     } else if (!finished.ok() && result.ok()) {
       // The manager has the changes but we could not drop them: send them again later.
       needs_recovery_ = !source->abortSession().ok();
       result.code = SyncCode::kStorageError;
       result.message = absl::StrCat("the manager confirmed, but the queue could not drop the ",
-                                    "sent changes (they will be sent again): ",
-                                    finished.message());
+                                    "sent changes (they will be sent again): ", finished.message());
     } else if (!finished.ok()) {
       needs_recovery_ = true;
-      log(LogLevel::kError, absl::StrCat("could not return in-flight changes to the queue: ",
-                                         finished.message()));
+      log(LogLevel::kError,
+          absl::StrCat("could not return in-flight changes to the queue: ", finished.message()));
     }
   }
   // A mismatch is the answer an integrity check asks for, not a failure.
-  const bool succeeded = result.ok() || (plan.mode == Mode::kCheck &&
-                                         result.code == SyncCode::kChecksumMismatch);
+  const bool succeeded =
+      result.ok() || (plan.mode == Mode::kCheck && result.code == SyncCode::kChecksumMismatch);
   record(result, succeeded);
   log(LogLevel::kDebug,
       absl::StrCat(modeName(plan.mode), " session ", result.session, " of module '",
@@ -443,11 +441,11 @@ SyncResult ProtocolImpl::recheckMismatch(const SessionPlan& plan, SyncResult res
   for (int recheck = 1;
        result.code == SyncCode::kChecksumMismatch && recheck <= config.mismatch_rechecks;
        ++recheck) {
-    log(LogLevel::kDebug, absl::StrCat("index '", plan.indices.front(), "' of module '",
-                                       options_.module, "' differs; checking again in ",
-                                       absl::FormatDuration(config.mismatch_recheck_delay),
-                                       " (recheck ", recheck, " of ", config.mismatch_rechecks,
-                                       ")"));
+    log(LogLevel::kDebug,
+        absl::StrCat("index '", plan.indices.front(), "' of module '", options_.module,
+                     "' differs; checking again in ",
+                     absl::FormatDuration(config.mismatch_recheck_delay), " (recheck ", recheck,
+                     " of ", config.mismatch_rechecks, ")"));
     if (!channel_.sleepUntil(clock_->now() + config.mismatch_recheck_delay)) {
       result.code = SyncCode::kStopped;
       result.message = "stopped while waiting to check a mismatch again";

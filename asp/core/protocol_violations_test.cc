@@ -18,9 +18,8 @@ using wire::v1::Message;
 TEST(ProtocolViolations, AStartAckWithoutStatusFailsTheSession) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");
-  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) {
-    return startAck(wire::v1::STATUS_UNSPECIFIED, 5);
-  });
+  h.manager.replaceNextAnswer(Message::kStart,
+                              [](uint64_t) { return startAck(wire::v1::STATUS_UNSPECIFIED, 5); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kProtocolError);
   EXPECT_NE(result.message.find("StartAck.status"), std::string::npos) << result.message;
@@ -30,7 +29,8 @@ TEST(ProtocolViolations, AStartAckWithoutStatusFailsTheSession) {
 TEST(ProtocolViolations, AnOkStartAckWithoutSessionFailsTheSession) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");
-  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) { return startAck(wire::v1::STATUS_OK, 0); });
+  h.manager.replaceNextAnswer(Message::kStart,
+                              [](uint64_t) { return startAck(wire::v1::STATUS_OK, 0); });
   EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kProtocolError);
 }
 
@@ -49,9 +49,8 @@ TEST(ProtocolViolations, AnEndAckWithoutStatusFailsTheSession) {
 TEST(ProtocolViolations, AStartAckWithAnUnknownStatusFailsTheSession) {
   ProtocolHarness h;
   h.record("a", Operation::kCreate, "1");
-  h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) {
-    return startAck(static_cast<wire::v1::Status>(42), 5);
-  });
+  h.manager.replaceNextAnswer(
+      Message::kStart, [](uint64_t) { return startAck(static_cast<wire::v1::Status>(42), 5); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kProtocolError);
   EXPECT_NE(result.message.find("StartAck.status has unknown value 42"), std::string::npos)
@@ -104,7 +103,10 @@ TEST(ProtocolViolations, AnInvalidAnswerForAnotherSessionIsOnlyCounted) {
     Message stray;
     stray.mutable_end_ack()->set_session(123456);  // no status, not our session
     const std::string bytes = stray.SerializeAsString();
-    EXPECT_FALSE(h.protocol->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok());
+    EXPECT_FALSE(
+        h.protocol
+            ->parseResponseBuffer(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())
+            .ok());
   });
   EXPECT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
   EXPECT_EQ(h.protocol->stats().answers_malformed, 1u);

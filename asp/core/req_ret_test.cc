@@ -50,7 +50,8 @@ std::vector<Message> retransmissionFrames(const ProtocolHarness& h) {
 
 TEST(ReqRet, ValuesOfManyRangesArePackedIntoFullFrames) {
   ProtocolHarness h;
-  for (int i = 0; i < 2000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(100, 'x'));
+  for (int i = 0; i < 2000; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, std::string(100, 'x'));
   // Every tenth value lost: 200 ranges of one seq each.
   std::set<uint64_t> lost;
   for (uint64_t seq = 0; seq < 2000; seq += 10) lost.insert(seq);
@@ -146,7 +147,8 @@ TEST_F(GraceWait, IsCutToTheTimeoutWhenThatIsShorter) {
 }
 
 TEST_F(GraceWait, StopEndsItAsStopped) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); });
+  ProtocolHarness h(
+      [](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); });
   start(h);
   h.clock.scheduleAfter(absl::Milliseconds(500), [&] { h.protocol->stop(); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
@@ -157,7 +159,8 @@ TEST_F(GraceWait, StopEndsItAsStopped) {
 }
 
 TEST_F(GraceWait, AnInvalidAnswerDuringItFailsTheSession) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); });
+  ProtocolHarness h(
+      [](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); });
   start(h);
   h.clock.scheduleAfter(absl::Milliseconds(500), [&] {
     const std::string inverted = reqRet(session_, {{5, 2}});

@@ -45,7 +45,8 @@ TEST(OneSessionAtATime, ConcurrentCallsReturnAlreadyRunningAtOnce) {
 }
 
 TEST(UnderLoad, RecordingThreeHundredThousandChangesWhileSessionsRunLosesNothing) {
-  ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::Milliseconds(10); });
+  ProtocolHarness h(
+      [](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::Milliseconds(10); });
   h.transport.setRecording(false);
   h.manager.loseDataRandomly(0.01, 3);
   std::atomic<bool> recording{true};
@@ -53,7 +54,8 @@ TEST(UnderLoad, RecordingThreeHundredThousandChangesWhileSessionsRunLosesNothing
     for (int i = 0; i < 300000; ++i) {
       const std::string id = "/var/f" + std::to_string((static_cast<int64_t>(i) * 7919) % 40000);
       const int kind = (i / 3) % 10;
-      const Operation op = kind == 9 ? Operation::kDelete : (kind < 3 ? Operation::kCreate : Operation::kModify);
+      const Operation op =
+          kind == 9 ? Operation::kDelete : (kind < 3 ? Operation::kCreate : Operation::kModify);
       h.record(id, op, op == Operation::kDelete ? "" : "v" + std::to_string(i), kIndex, i);
     }
     recording = false;

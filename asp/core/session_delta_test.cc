@@ -30,7 +30,8 @@ TEST(DeltaSession, EndToEndWithManyFrames) {
 
 TEST(DeltaSession, FramesStayWithinTheBudgetAndSeqsAreInOrder) {
   ProtocolHarness h([](AgentSyncProtocol::Options& o) { o.session.frame_budget_bytes = 4096; });
-  for (int i = 0; i < 300; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(300, 'x'));
+  for (int i = 0; i < 300; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, std::string(300, 'x'));
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta).code, SyncCode::kOk);
   uint64_t expected_seq = 0;
   for (const Message& m : h.transport.sent()) {
@@ -69,8 +70,9 @@ TEST(DeltaSession, StartCarriesModuleModeSizeIndicesAndAgent) {
   EXPECT_EQ(start.start().module(), "fim");
   EXPECT_EQ(start.start().mode(), wire::v1::MODE_DELTA);
   EXPECT_EQ(start.start().size(), 2u);
-  EXPECT_EQ(std::vector<std::string>(start.start().indices().begin(), start.start().indices().end()),
-            (std::vector<std::string>{"idx-a", "idx-b"}));
+  EXPECT_EQ(
+      std::vector<std::string>(start.start().indices().begin(), start.start().indices().end()),
+      (std::vector<std::string>{"idx-a", "idx-b"}));
   EXPECT_EQ(start.start().option(), wire::v1::OPTION_VD_FIRST);
   EXPECT_EQ(start.start().agent().id(), kAgent);
   EXPECT_EQ(start.start().agent().groups(0), "default");
@@ -91,7 +93,8 @@ TEST(DeltaSession, LaterSessionsSendOnlyNewChangesAndDeletes) {
 TEST(DeltaSession, RandomDataLossIsRetransmittedOnRequestAndStateIsExact) {
   ProtocolHarness h;
   h.manager.loseDataRandomly(0.05, 1234);
-  for (int i = 0; i < 3000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "data" + std::to_string(i));
+  for (int i = 0; i < 3000; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, "data" + std::to_string(i));
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   ASSERT_EQ(result.code, SyncCode::kOk) << result.message;
   EXPECT_GT(h.manager.dataLost(), 50u);
@@ -160,8 +163,8 @@ TEST(DeltaSession, FailedSessionKeepsEverythingForTheNextOne) {
 
 TEST(DeltaSession, OversizeChangeIsRefusedAtPersistAndNeverBlocksASession) {
   ProtocolHarness h;
-  absl::Status s = h.protocol->persistDifference("big", Operation::kCreate, kIndex,
-                                                 std::string(70000, 'x'), 1);
+  absl::Status s =
+      h.protocol->persistDifference("big", Operation::kCreate, kIndex, std::string(70000, 'x'), 1);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("70000"), absl::string_view::npos) << s;
   EXPECT_NE(s.message().find("61440"), absl::string_view::npos) << s;

@@ -19,15 +19,18 @@ void recover(ProtocolHarness& h) {
   h.protocol->clearInMemoryData();
   for (const auto& [index, documents] : h.module) {
     for (const auto& [id, doc] : documents) {
-      ASSERT_TRUE(h.protocol->persistDifferenceInMemory(id, Operation::kCreate, index, doc.data,
-                                                        doc.version).ok());
+      ASSERT_TRUE(
+          h.protocol
+              ->persistDifferenceInMemory(id, Operation::kCreate, index, doc.data, doc.version)
+              .ok());
     }
   }
 }
 
 TEST(IntegrityCheck, MatchingChecksumsNeedNoFullSync) {
   ProtocolHarness h;
-  for (int i = 0; i < 20; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v" + std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, "v" + std::to_string(i));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok()) << full.status();
@@ -44,12 +47,16 @@ TEST(IntegrityCheck, MatchingChecksumsNeedNoFullSync) {
 
 TEST(IntegrityCheck, FullRecoveryAfterChecksumMismatch) {
   ProtocolHarness h;
-  for (int i = 0; i < 50; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v" + std::to_string(i));
+  for (int i = 0; i < 50; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, "v" + std::to_string(i));
   ASSERT_TRUE(h.protocol->synchronizeModule(Mode::kDelta).ok());
   // The manager's copy drifts: one document altered, one lost, one extra.
-  ASSERT_TRUE(testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "id3", {"damaged", 9}).ok());
+  ASSERT_TRUE(
+      testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "id3", {"damaged", 9})
+          .ok());
   ASSERT_TRUE(testing::removeDocument(h.manager.store(), {kAgent, kModule}, kIndex, "id4").ok());
-  ASSERT_TRUE(testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "ghost", {"boo", 1}).ok());
+  ASSERT_TRUE(
+      testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "ghost", {"boo", 1}).ok());
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok()) << full.status();
   ASSERT_TRUE(*full);
@@ -218,7 +225,8 @@ TEST(DataClean, RejectsEmptyArguments) {
 
 TEST(DataClean, ModuleWithNoDocumentsRecoversWithACleanInsteadOfAFullSync) {
   ProtocolHarness h;
-  ASSERT_TRUE(testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "stale", {"x", 1}).ok());
+  ASSERT_TRUE(
+      testing::putDocument(h.manager.store(), {kAgent, kModule}, kIndex, "stale", {"x", 1}).ok());
   absl::StatusOr<bool> full = h.protocol->requiresFullSync(kIndex, h.moduleChecksum());
   ASSERT_TRUE(full.ok());
   ASSERT_TRUE(*full);

@@ -38,7 +38,7 @@ LogLevel outcomeLevel(SyncCode code, bool checked, uint64_t consecutive_failures
       return code == SyncCode::kStopped ? LogLevel::kInfo : LogLevel::kDebug;
     case OutcomeKind::kTransient:
       return consecutive_failures >= static_cast<uint64_t>(warning_threshold) ? LogLevel::kWarning
-                                                                               : LogLevel::kInfo;
+                                                                              : LogLevel::kInfo;
     case OutcomeKind::kProtocol:
       return LogLevel::kWarning;
     case OutcomeKind::kLocal:

@@ -17,11 +17,11 @@ namespace asp {
 
 // What an outcome says about the manager and the agent.
 enum class OutcomeKind {
-  kSuccess,     // ok, or the mismatch an integrity check asked about: resets the streak
-  kNeutral,     // nothing to do, already running, stopped, refused arguments: no change
-  kTransient,   // manager not ready, timeouts, transport, manager error, prerequisites
-  kProtocol,    // the manager broke the protocol
-  kLocal,       // the queue failed
+  kSuccess,    // ok, or the mismatch an integrity check asked about: resets the streak
+  kNeutral,    // nothing to do, already running, stopped, refused arguments: no change
+  kTransient,  // manager not ready, timeouts, transport, manager error, prerequisites
+  kProtocol,   // the manager broke the protocol
+  kLocal,      // the queue failed
 };
 
 // `checked`: the call was an integrity check (a mismatch is its answer, not a failure).

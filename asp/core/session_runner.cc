@@ -215,10 +215,10 @@ class SessionRunner::Run {
         if (x.retries_spent >= config.retries) return fail(x.timeout_code, silenceReason(x));
         const int retry = ++x.retries_spent;
         const absl::Duration pause = r_.backoff_.delay(retry);
-        log(LogLevel::kDebug, absl::StrCat(what(), ": no answer to ", x.name, " within ",
-                                          absl::FormatDuration(config.timeout), "; retry ",
-                                          retry, " of ", config.retries, " in ",
-                                          absl::FormatDuration(pause)));
+        log(LogLevel::kDebug,
+            absl::StrCat(what(), ": no answer to ", x.name, " within ",
+                         absl::FormatDuration(config.timeout), "; retry ", retry, " of ",
+                         config.retries, " in ", absl::FormatDuration(pause)));
         w = r_.channel_->wait(r_.clock_->now() + pause, answer);
         if (w == AnswerChannel::Wait::kTimeout) {
           r_.channel_->newRound();

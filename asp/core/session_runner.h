@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "asp/base/backoff_policy.h"
 #include "asp/base/clock.h"
 #include "asp/core/answer_channel.h"
 #include "asp/core/session_options.h"
-#include "asp/base/backoff_policy.h"
 #include "asp/core/sync_types.h"
 #include "asp/proto/wire.pb.h"
 #include "asp/storage/change_queue.h"
@@ -42,14 +42,14 @@ struct SessionPlan {
   SyncOption option = SyncOption::kSync;
   std::vector<std::string> indices;
   uint64_t global_version = 0;
-  AgentInfo agent;                     // sent in the Start (and in every resend of it)
-  uint64_t size = 0;                   // data messages: seq 0..size-1
-  SessionSource* values = nullptr;     // DataValue per seq (DELTA, FULL)
+  AgentInfo agent;                  // sent in the Start (and in every resend of it)
+  uint64_t size = 0;                // data messages: seq 0..size-1
+  SessionSource* values = nullptr;  // DataValue per seq (DELTA, FULL)
   // DataContext messages after the values: seqs size-context_count..size-1.
   uint64_t context_count = 0;
   ContextReader contexts;
-  std::vector<std::string> cleans;     // DataClean per seq (notifyDataClean)
-  std::string checksum;                // CHECK: ChecksumModule{indices[0], checksum}
+  std::vector<std::string> cleans;  // DataClean per seq (notifyDataClean)
+  std::string checksum;             // CHECK: ChecksumModule{indices[0], checksum}
 };
 
 // Counters the runner reports as it goes (for Stats).

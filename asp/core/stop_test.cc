@@ -32,7 +32,8 @@ class StopTest : public ::testing::Test {
         },
         SimulatedClock::Mode::kManual);
     h().manager.setLatency(absl::ZeroDuration());
-    for (int i = 0; i < 20; ++i) h().record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+    for (int i = 0; i < 20; ++i)
+      h().record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   }
 
   ProtocolHarness& h() { return *harness_; }
@@ -40,8 +41,7 @@ class StopTest : public ::testing::Test {
   // Stops the session (`call`, or a DELTA sync) once `in_wait` holds and a thread waits
   // on the clock; checks that it ends as stopped, with no simulated time spent waiting
   // out a deadline, and that the queue holds its 20 changes.
-  void stopWhen(const std::function<bool()>& in_wait,
-                std::function<SyncResult()> call = nullptr) {
+  void stopWhen(const std::function<bool()>& in_wait, std::function<SyncResult()> call = nullptr) {
     if (!call) call = [this] { return h().protocol->synchronizeModule(Mode::kDelta); };
     BackgroundSync sync(std::move(call));
     waitUntil(in_wait);
@@ -127,7 +127,9 @@ TEST_F(StopTest, DuringTheEndBackoffWait) {
 class StopInOtherSessions : public StopTest {
  protected:
   void SetUp() override {
-    customize_ = [](AgentSyncProtocol::Options& o) { o.session.sync_end_delay = absl::ZeroDuration(); };
+    customize_ = [](AgentSyncProtocol::Options& o) {
+      o.session.sync_end_delay = absl::ZeroDuration();
+    };
     StopTest::SetUp();
     // The first End is not handled by the manager, and its answer is for another
     // session (ignored): the agent keeps waiting.
@@ -146,8 +148,10 @@ class StopInOtherSessions : public StopTest {
 
 TEST_F(StopInOtherSessions, AFullSessionGetsItsRecoverySetBack) {
   for (const auto& [id, doc] : h().module[kIndex]) {
-    ASSERT_TRUE(h().protocol->persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data,
-                                                        doc.version).ok());
+    ASSERT_TRUE(
+        h().protocol
+            ->persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data, doc.version)
+            .ok());
   }
   auto full = [this] { return h().protocol->synchronizeModule(Mode::kFull); };
   stopInTheEndWait(full);
@@ -232,22 +236,24 @@ class StopBetweenFrames : public ::testing::Test {
           o.session.frame_budget_bytes = 2048;
           o.session.sync_end_delay = absl::ZeroDuration();
         }) {
-    for (int i = 0; i < 40; ++i) h_.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
+    for (int i = 0; i < 40; ++i)
+      h_.record("id" + std::to_string(i), Operation::kCreate, std::string(500, 'x'));
   }
 
   // Stops the session when the manager receives the first DataBatch sent after an End
   // (`after_end`: a retransmission), or else the first DataBatch of all.
   void stopAtDataBatch(bool after_end) {
-    h_.transport.setReceiver([this, after_end](const std::string& module, const std::string& bytes) {
-      h_.manager.receive(module, bytes);
-      Message m;
-      if (!m.ParseFromString(bytes)) return;
-      ends_ += m.has_end() ? 1 : 0;
-      if (m.has_data_batch() && (after_end ? ends_ > 0 : true) && !stopped_) {
-        stopped_ = true;
-        h_.protocol->stop();
-      }
-    });
+    h_.transport.setReceiver(
+        [this, after_end](const std::string& module, const std::string& bytes) {
+          h_.manager.receive(module, bytes);
+          Message m;
+          if (!m.ParseFromString(bytes)) return;
+          ends_ += m.has_end() ? 1 : 0;
+          if (m.has_data_batch() && (after_end ? ends_ > 0 : true) && !stopped_) {
+            stopped_ = true;
+            h_.protocol->stop();
+          }
+        });
   }
 
   void expectStoppedWithEverythingPending(const SyncResult& result) {
@@ -274,7 +280,9 @@ TEST_F(StopBetweenFrames, NoFurtherDatagramAfterTheStop) {
 
 TEST_F(StopBetweenFrames, DuringARetransmission) {
   // The manager asks for every seq again: the retransmission takes many frames.
-  h_.manager.replaceNextEndAnswer([](uint64_t session) { return testing::reqRet(session, {{0, 39}}); });
+  h_.manager.replaceNextEndAnswer([](uint64_t session) {
+    return testing::reqRet(session, {{0, 39}});
+  });
   stopAtDataBatch(true);
   SyncResult result = h_.protocol->synchronizeModule(Mode::kDelta);
   const int first_transmission = h_.manager.received(Message::kDataBatch) - 1;

@@ -55,7 +55,8 @@ TEST_F(StorageFaults, AnAsynchronousBufferThatCannotBeCommittedIsAStorageErrorAn
 TEST_F(StorageFaults, AFailedReadWhileStreamingIsAStorageError) {
   ProtocolHarness h(withFaultVfs);
   // More data than SQLite's page cache holds, so streaming reads reach the file.
-  for (int i = 0; i < 3000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(4000, 'a' + i % 26));
+  for (int i = 0; i < 3000; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, std::string(4000, 'a' + i % 26));
   // Reads fail from the moment the session has begun (when the manager sees Start).
   h.manager.replaceNextAnswer(Message::kStart, [](uint64_t) {
     FaultVfs::get().failReadsAfter(5);
@@ -75,9 +76,8 @@ TEST_F(StorageFaults, ACommitFailureAfterEndAckIsReportedAndTheChangesAreSentAga
   ProtocolHarness h(withFaultVfs);
   for (int i = 0; i < 10; ++i) h.record("id" + std::to_string(i), Operation::kCreate, "v");
   // Disk full from the End delay on: the manager confirms but the queue cannot drop.
-  h.clock.scheduleAfter(absl::Milliseconds(500), [] {
-    FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull);
-  });
+  h.clock.scheduleAfter(absl::Milliseconds(500),
+                        [] { FaultVfs::get().failWritesAfter(0, FaultVfs::Error::kFull); });
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kStorageError);
   EXPECT_NE(result.message.find("sent again"), std::string::npos) << result.message;
@@ -101,7 +101,8 @@ TEST_F(StorageFaults, AFailedReadDuringARetransmissionIsAStorageError) {
   ProtocolHarness h(withFaultVfs);
   // More data than SQLite's page cache holds, so re-reading seq 0 at the end reaches the
   // file.
-  for (int i = 0; i < 3000; ++i) h.record("id" + std::to_string(i), Operation::kCreate, std::string(4000, 'a' + i % 26));
+  for (int i = 0; i < 3000; ++i)
+    h.record("id" + std::to_string(i), Operation::kCreate, std::string(4000, 'a' + i % 26));
   // The manager asks for seq 0 again, and from that moment reads fail.
   h.manager.replaceNextEndAnswer([](uint64_t session) {
     FaultVfs::get().failReadsAfter(0);

@@ -44,8 +44,8 @@ TEST(SyncOptions, VdSyncIsInTheStartOfADeltaAndAFull) {
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kDelta, SyncOption::kVdSync).code, SyncCode::kOk);
   ASSERT_TRUE(h.protocol->persistDifferenceInMemory("a", Operation::kCreate, kIndex, "A", 1).ok());
   ASSERT_EQ(h.protocol->synchronizeModule(Mode::kFull, SyncOption::kVdSync).code, SyncCode::kOk);
-  EXPECT_EQ(startOptions(h), (std::vector<wire::v1::Option>{wire::v1::OPTION_VD_SYNC,
-                                                              wire::v1::OPTION_VD_SYNC}));
+  EXPECT_EQ(startOptions(h),
+            (std::vector<wire::v1::Option>{wire::v1::OPTION_VD_SYNC, wire::v1::OPTION_VD_SYNC}));
   EXPECT_EQ(h.managerState(), h.module);
 }
 
@@ -70,8 +70,7 @@ TEST(SyncOptions, ChecksMetadataAndGroupsSendSync) {
   ASSERT_TRUE(h.protocol->requiresFullSync(kIndex, sha1Hex("")).ok());
   ASSERT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kMetadataDelta, {}, 1).code,
             SyncCode::kOk);
-  ASSERT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kGroupCheck, {}, 1).code,
-            SyncCode::kOk);
+  ASSERT_EQ(h.protocol->synchronizeMetadataOrGroups(Mode::kGroupCheck, {}, 1).code, SyncCode::kOk);
   EXPECT_EQ(startOptions(h), (std::vector<wire::v1::Option>(3, wire::v1::OPTION_SYNC)));
 }
 

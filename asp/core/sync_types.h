@@ -70,18 +70,18 @@ absl::Status validateAgentInfo(const AgentInfo& info);
 // The outcome of a session.
 enum class SyncCode {
   kOk,
-  kNothingToDo,       // nothing to send; the manager was not contacted
-  kAlreadyRunning,    // another session of this instance is running
-  kStopped,           // stop() was called
-  kManagerNotReady,   // StartAck/EndAck OFFLINE: defer, do not alarm
-  kStartTimeout,      // no StartAck after every retry
-  kEndTimeout,        // no EndAck after every retry
-  kManagerError,      // StartAck/EndAck ERROR
-  kChecksumMismatch,  // EndAck CHECKSUM_MISMATCH
-  kProtocolError,     // the manager broke the protocol (e.g. ReqRet out of range)
-  kTransportError,    // the message could not be sent
-  kStorageError,      // the queue failed
-  kInvalidArgument,   // the call itself was wrong (e.g. a mode this call does not take)
+  kNothingToDo,           // nothing to send; the manager was not contacted
+  kAlreadyRunning,        // another session of this instance is running
+  kStopped,               // stop() was called
+  kManagerNotReady,       // StartAck/EndAck OFFLINE: defer, do not alarm
+  kStartTimeout,          // no StartAck after every retry
+  kEndTimeout,            // no EndAck after every retry
+  kManagerError,          // StartAck/EndAck ERROR
+  kChecksumMismatch,      // EndAck CHECKSUM_MISMATCH
+  kProtocolError,         // the manager broke the protocol (e.g. ReqRet out of range)
+  kTransportError,        // the message could not be sent
+  kStorageError,          // the queue failed
+  kInvalidArgument,       // the call itself was wrong (e.g. a mode this call does not take)
   kAwaitingPrerequisite,  // the agent's identity (or groups) did not become available in time
 };
 
@@ -91,12 +91,12 @@ std::string syncCodeName(SyncCode code);
 struct SyncResult {
   SyncCode code = SyncCode::kOk;
   std::string message;
-  uint64_t session = 0;         // the manager's session id, 0 if none was opened
-  uint64_t changes = 0;         // data messages in the session (its Start size)
-  uint64_t frames_sent = 0;     // datagrams sent, all kinds
-  uint64_t bytes_sent = 0;      // encoded message bytes sent
-  uint64_t retransmitted = 0;   // data messages sent again on ReqRet
-  absl::Duration duration;      // on the protocol's clock
+  uint64_t session = 0;        // the manager's session id, 0 if none was opened
+  uint64_t changes = 0;        // data messages in the session (its Start size)
+  uint64_t frames_sent = 0;    // datagrams sent, all kinds
+  uint64_t bytes_sent = 0;     // encoded message bytes sent
+  uint64_t retransmitted = 0;  // data messages sent again on ReqRet
+  absl::Duration duration;     // on the protocol's clock
   // Sessions the call ran: a DELTA with a backlog above the session bounds runs several
   // (the counts above are their sums; `session` is the last one's id).
   uint64_t sessions = 0;
@@ -120,13 +120,13 @@ absl::Status toStatus(const SyncResult& result);
 struct Stats {
   uint64_t sessions_ok = 0;
   uint64_t sessions_failed = 0;
-  uint64_t values_sent = 0;         // data messages, first transmissions
+  uint64_t values_sent = 0;  // data messages, first transmissions
   uint64_t frames_sent = 0;
   uint64_t bytes_sent = 0;
   uint64_t retransmitted = 0;
-  uint64_t answers_ignored = 0;     // wrong session, wrong phase, duplicates
-  uint64_t answers_malformed = 0;   // bytes parseResponseBuffer refused
-  std::string last_failure;         // "<code>: <message>" of the latest failed session
+  uint64_t answers_ignored = 0;    // wrong session, wrong phase, duplicates
+  uint64_t answers_malformed = 0;  // bytes parseResponseBuffer refused
+  std::string last_failure;        // "<code>: <message>" of the latest failed session
 };
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };

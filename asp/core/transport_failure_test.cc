@@ -150,8 +150,8 @@ int scriptedSend(int, const void* message, size_t length, const char* module, ch
 TEST(TransportFailure, AnMqThatCannotBeReopenedAfterAFailedSendFailsTheSessionAndKeepsTheQueue) {
   ScriptedMq mq;
   scripted_mq = &mq;
-  absl::StatusOr<std::unique_ptr<MqFunctionsTransport>> transport =
-      MqFunctionsTransport::create(MQ_Functions{scriptedStart, scriptedSend}, "/queue/sockets/queue");
+  absl::StatusOr<std::unique_ptr<MqFunctionsTransport>> transport = MqFunctionsTransport::create(
+      MQ_Functions{scriptedStart, scriptedSend}, "/queue/sockets/queue");
   ASSERT_TRUE(transport.ok()) << transport.status();
   ProtocolHarness h([&](AgentSyncProtocol::Options& o) { o.transport = transport->get(); });
   mq.manager = &h.manager;
@@ -165,7 +165,8 @@ TEST(TransportFailure, AnMqThatCannotBeReopenedAfterAFailedSendFailsTheSessionAn
   SyncResult result = h.protocol->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kTransportError) << result.message;
   EXPECT_NE(result.message.find("'/queue/sockets/queue', and could not start it again"),
-            std::string::npos) << result.message;
+            std::string::npos)
+      << result.message;
   EXPECT_EQ(h.manager.received(Message::kStart), 1) << "the failed Start never arrived";
   EXPECT_EQ(h.pending(), 2u);
   EXPECT_EQ(mq.starts, 2);

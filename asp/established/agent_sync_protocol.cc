@@ -30,23 +30,30 @@ constexpr bool same(A a, B b) {
   return static_cast<int>(a) == static_cast<int>(b);
 }
 // The established enums carry the core's values, so a conversion is a cast.
-static_assert(same(Operation::CREATE, asp::Operation::kCreate) && same(Operation::MODIFY, asp::Operation::kModify) &&
+static_assert(same(Operation::CREATE, asp::Operation::kCreate) &&
+                  same(Operation::MODIFY, asp::Operation::kModify) &&
                   same(Operation::DELETE_, asp::Operation::kDelete),
               "Operation and asp::Operation differ");
 static_assert(same(Mode::FULL, asp::Mode::kFull) && same(Mode::DELTA, asp::Mode::kDelta) &&
-                  same(Mode::CHECK, asp::Mode::kCheck) && same(Mode::METADATA_DELTA, asp::Mode::kMetadataDelta) &&
+                  same(Mode::CHECK, asp::Mode::kCheck) &&
+                  same(Mode::METADATA_DELTA, asp::Mode::kMetadataDelta) &&
                   same(Mode::METADATA_CHECK, asp::Mode::kMetadataCheck) &&
-                  same(Mode::GROUP_DELTA, asp::Mode::kGroupDelta) && same(Mode::GROUP_CHECK, asp::Mode::kGroupCheck),
+                  same(Mode::GROUP_DELTA, asp::Mode::kGroupDelta) &&
+                  same(Mode::GROUP_CHECK, asp::Mode::kGroupCheck),
               "Mode and asp::Mode differ");
-static_assert(same(Option::SYNC, asp::SyncOption::kSync) && same(Option::VDFIRST, asp::SyncOption::kVdFirst) &&
-                  same(Option::VDSYNC, asp::SyncOption::kVdSync) && same(OPTION_VD_CLEAN, asp::SyncOption::kVdClean),
+static_assert(same(Option::SYNC, asp::SyncOption::kSync) &&
+                  same(Option::VDFIRST, asp::SyncOption::kVdFirst) &&
+                  same(Option::VDSYNC, asp::SyncOption::kVdSync) &&
+                  same(OPTION_VD_CLEAN, asp::SyncOption::kVdClean),
               "Option and asp::SyncOption differ");
 static_assert(same(LOG_DEBUG, asp::LogLevel::kDebug) && same(LOG_INFO, asp::LogLevel::kInfo) &&
-                  same(LOG_WARNING, asp::LogLevel::kWarning) && same(LOG_ERROR, asp::LogLevel::kError),
+                  same(LOG_WARNING, asp::LogLevel::kWarning) &&
+                  same(LOG_ERROR, asp::LogLevel::kError),
               "modules_log_level_t and asp::LogLevel differ");
 
 std::string reasonOf(const asp::SyncResult& r) {
-  return r.ok() ? "" : absl::StrCat(asp::syncCodeName(r.code), r.message.empty() ? "" : ": ", r.message);
+  return r.ok() ? ""
+                : absl::StrCat(asp::syncCodeName(r.code), r.message.empty() ? "" : ": ", r.message);
 }
 
 }  // namespace
@@ -73,7 +80,8 @@ struct AgentSyncProtocol::Impl {
   // False, with the reason logged, for an instance created without a database path.
   bool requireQueue(const AgentSyncProtocol* self, const char* call) const {
     if (has_queue) return true;
-    fail(self, absl::StrCat(call, ": this instance has no queue (it was created without a database path)"));
+    fail(self, absl::StrCat(
+                   call, ": this instance has no queue (it was created without a database path)"));
     return false;
   }
 
@@ -93,9 +101,11 @@ struct AgentSyncProtocol::Impl {
     return out;
   }
 
-  asp::AgentSyncProtocol::Options options(const std::string& module, const std::optional<std::string>& db_path,
-                                          std::chrono::seconds sync_end_delay, std::chrono::seconds timeout,
-                                          unsigned int retries, size_t max_eps) {
+  asp::AgentSyncProtocol::Options options(const std::string& module,
+                                          const std::optional<std::string>& db_path,
+                                          std::chrono::seconds sync_end_delay,
+                                          std::chrono::seconds timeout, unsigned int retries,
+                                          size_t max_eps) {
     asp::AgentSyncProtocol::Options o;
     o.module = module;
     o.database_path = db_path.value_or("");
@@ -120,16 +130,19 @@ void AgentSyncProtocolAccess::fail(const AgentSyncProtocol& protocol, const std:
   protocol.m_impl->fail(&protocol, reason);
 }
 
-AgentSyncProtocol::AgentSyncProtocol(const std::string& moduleName, std::optional<std::string> dbPath,
-                                     MQ_Functions mqFuncs, LoggerFunc logger, std::chrono::seconds syncEndDelay,
-                                     std::chrono::seconds timeout, unsigned int retries, size_t maxEps,
-                                     std::shared_ptr<IPersistentQueue> queue)
+AgentSyncProtocol::AgentSyncProtocol(const std::string& moduleName,
+                                     std::optional<std::string> dbPath, MQ_Functions mqFuncs,
+                                     LoggerFunc logger, std::chrono::seconds syncEndDelay,
+                                     std::chrono::seconds timeout, unsigned int retries,
+                                     size_t maxEps, std::shared_ptr<IPersistentQueue> queue)
     : m_impl(std::make_unique<Impl>()) {
   if (!logger) throw std::invalid_argument("AgentSyncProtocol: the logger is null");
   m_impl->logger = std::move(logger);
   const std::string prefix = absl::StrCat("AgentSyncProtocol for module '", moduleName, "': ");
   if (queue != nullptr) {
-    m_impl->fail(this, prefix + "ASP keeps its own queue (a SQLite file per module); pass no IPersistentQueue");
+    m_impl->fail(
+        this,
+        prefix + "ASP keeps its own queue (a SQLite file per module); pass no IPersistentQueue");
     throw std::invalid_argument(lastFailure(this));
   }
   auto transport = asp::MqFunctionsTransport::create(mqFuncs, kQueueKey, kStartAttempts);
@@ -154,13 +167,15 @@ AgentSyncProtocol::~AgentSyncProtocol() {
   m_impl->transport.reset();
 }
 
-void AgentSyncProtocol::persistDifference(const std::string& id, Operation operation, const std::string& index,
-                                          const std::string& data, uint64_t version, bool isDataContext) {
+void AgentSyncProtocol::persistDifference(const std::string& id, Operation operation,
+                                          const std::string& index, const std::string& data,
+                                          uint64_t version, bool isDataContext) {
   beginCall(this);
   if (!m_impl->requireQueue(this, "persistDifference")) return;
   const asp::Operation op = static_cast<asp::Operation>(operation);
-  absl::Status s = isDataContext ? m_impl->core->queue().recordContext(asp::Change{id, index, op, data, version})
-                                 : m_impl->core->persistDifference(id, op, index, data, version);
+  absl::Status s =
+      isDataContext ? m_impl->core->queue().recordContext(asp::Change{id, index, op, data, version})
+                    : m_impl->core->persistDifference(id, op, index, data, version);
   if (!s.ok()) m_impl->fail(this, absl::StrCat("persistDifference: ", s.message()));
 }
 
@@ -168,22 +183,24 @@ void AgentSyncProtocol::persistDifferenceInMemory(const std::string& id, Operati
                                                   const std::string& index, const std::string& data,
                                                   uint64_t version) {
   beginCall(this);
-  absl::Status s =
-      m_impl->core->persistDifferenceInMemory(id, static_cast<asp::Operation>(operation), index, data, version);
+  absl::Status s = m_impl->core->persistDifferenceInMemory(
+      id, static_cast<asp::Operation>(operation), index, data, version);
   if (!s.ok()) m_impl->fail(this, absl::StrCat("persistDifferenceInMemory: ", s.message()));
 }
 
 SyncModuleResult AgentSyncProtocol::synchronizeModule(Mode mode, Option option) {
   beginCall(this);
-  return m_impl->result(this, m_impl->core->synchronizeModule(static_cast<asp::Mode>(mode),
-                                                              static_cast<asp::SyncOption>(option)));
+  return m_impl->result(this,
+                        m_impl->core->synchronizeModule(static_cast<asp::Mode>(mode),
+                                                        static_cast<asp::SyncOption>(option)));
 }
 
 bool AgentSyncProtocol::requiresFullSync(const std::string& index, const std::string& checksum) {
   beginCall(this);
   const asp::SyncResult r = m_impl->core->checkIntegrity(index, checksum);
   if (r.code == asp::SyncCode::kChecksumMismatch) return true;
-  if (r.code != asp::SyncCode::kOk) recordFailure(this, absl::StrCat("requiresFullSync: ", reasonOf(r)));
+  if (r.code != asp::SyncCode::kOk)
+    recordFailure(this, absl::StrCat("requiresFullSync: ", reasonOf(r)));
   return false;
 }
 
@@ -192,24 +209,27 @@ void AgentSyncProtocol::clearInMemoryData() {
   m_impl->core->clearInMemoryData();
 }
 
-SyncModuleResult AgentSyncProtocol::synchronizeMetadataOrGroups(Mode mode, const std::vector<std::string>& indices,
-                                                                uint64_t globalVersion) {
+SyncModuleResult AgentSyncProtocol::synchronizeMetadataOrGroups(
+    Mode mode, const std::vector<std::string>& indices, uint64_t globalVersion) {
   beginCall(this);
-  return m_impl->result(
-      this, m_impl->core->synchronizeMetadataOrGroups(static_cast<asp::Mode>(mode), indices, globalVersion));
+  return m_impl->result(this, m_impl->core->synchronizeMetadataOrGroups(
+                                  static_cast<asp::Mode>(mode), indices, globalVersion));
 }
 
 bool AgentSyncProtocol::notifyDataClean(const std::vector<std::string>& indices, Option option) {
   beginCall(this);
-  return m_impl->result(this, m_impl->core->notifyDataClean(indices, static_cast<asp::SyncOption>(option))).success;
+  return m_impl
+      ->result(this, m_impl->core->notifyDataClean(indices, static_cast<asp::SyncOption>(option)))
+      .success;
 }
 
-bool AgentSyncProtocol::sendDataContextMessages(uint64_t /*session*/, const std::vector<PersistedData>& data) {
+bool AgentSyncProtocol::sendDataContextMessages(uint64_t /*session*/,
+                                                const std::vector<PersistedData>& data) {
   beginCall(this);
   if (!m_impl->requireQueue(this, "sendDataContextMessages")) return false;
   for (const PersistedData& item : data) {
-    const asp::Change document{item.id, item.index, static_cast<asp::Operation>(item.operation), item.data,
-                               item.version};
+    const asp::Change document{item.id, item.index, static_cast<asp::Operation>(item.operation),
+                               item.data, item.version};
     if (absl::Status s = m_impl->core->queue().recordContext(document); !s.ok()) {
       m_impl->fail(this, absl::StrCat("sendDataContextMessages: ", s.message()));
       return false;
@@ -232,8 +252,8 @@ std::vector<PersistedData> AgentSyncProtocol::fetchPendingItems(bool onlyDataVal
     }
     for (asp::PendingItem& item : page->items) {
       items.push_back(PersistedData{items.size() + 1, std::move(item.id), std::move(item.index),
-                                    std::move(item.data), static_cast<Operation>(item.operation), item.version,
-                                    item.is_context});
+                                    std::move(item.data), static_cast<Operation>(item.operation),
+                                    item.version, item.is_context});
     }
     query.after = page->next_after;
     done = page->done;

@@ -40,7 +40,8 @@ SyncModuleResult failed(const std::string& reason) {
 // Runs `body` on `handle`; a NULL handle or an escaping exception is a failure named
 // after `function`, returned as `on_error`.
 template <typename Result, typename Body>
-Result call(const AgentSyncProtocolHandle* handle, const char* function, Result on_error, Body body) {
+Result call(const AgentSyncProtocolHandle* handle, const char* function, Result on_error,
+            Body body) {
   if (handle == nullptr) {
     recordFailure(nullptr, absl::StrCat(function, ": handle is NULL"));
     return on_error;
@@ -56,19 +57,22 @@ Result call(const AgentSyncProtocolHandle* handle, const char* function, Result 
 }
 
 // False, with the reason logged, when a required string is NULL.
-bool present(AgentSyncProtocolHandle* handle, const char* function, const char* name, const char* value) {
+bool present(AgentSyncProtocolHandle* handle, const char* function, const char* name,
+             const char* value) {
   if (value != nullptr) return true;
   AgentSyncProtocolAccess::fail(*handle, absl::StrCat(function, ": ", name, " is NULL"));
   return false;
 }
 
 // The `count` strings of `names` (called `what` in the reason when one is NULL).
-std::optional<std::vector<std::string>> readStrings(AgentSyncProtocolHandle* handle, const char* function,
-                                                    const char* what, const char** names, size_t count) {
+std::optional<std::vector<std::string>> readStrings(AgentSyncProtocolHandle* handle,
+                                                    const char* function, const char* what,
+                                                    const char** names, size_t count) {
   std::vector<std::string> out;
   for (size_t i = 0; i < count; ++i) {
     if (names == nullptr || names[i] == nullptr) {
-      AgentSyncProtocolAccess::fail(*handle, absl::StrCat(function, ": ", what, "[", i, "] is NULL"));
+      AgentSyncProtocolAccess::fail(*handle,
+                                    absl::StrCat(function, ": ", what, "[", i, "] is NULL"));
       return std::nullopt;
     }
     out.emplace_back(names[i]);
@@ -80,21 +84,30 @@ std::optional<std::vector<std::string>> readStrings(AgentSyncProtocolHandle* han
 
 extern "C" {
 
-AgentSyncProtocolHandle* asp_create(const char* module, const char* db_path, const MQ_Functions* mq_funcs,
-                                    asp_logger_t logger, unsigned int syncEndDelay, unsigned int timeout,
+AgentSyncProtocolHandle* asp_create(const char* module, const char* db_path,
+                                    const MQ_Functions* mq_funcs, asp_logger_t logger,
+                                    unsigned int syncEndDelay, unsigned int timeout,
                                     unsigned int retries, size_t maxEps) {
   beginCall(nullptr);
   if (module == nullptr || mq_funcs == nullptr || logger == nullptr) {
-    const std::string reason = absl::StrCat("asp_create: ", module == nullptr ? "module" : mq_funcs == nullptr ? "mq_funcs" : "logger", " is NULL");
+    const std::string reason = absl::StrCat("asp_create: ",
+                                            module == nullptr     ? "module"
+                                            : mq_funcs == nullptr ? "mq_funcs"
+                                                                  : "logger",
+                                            " is NULL");
     recordFailure(nullptr, reason);
     if (logger != nullptr) logger(LOG_ERROR, reason.c_str());
     return nullptr;
   }
   try {
-    LoggerFunc log = [logger](modules_log_level_t level, const std::string& message) { logger(level, message.c_str()); };
-    std::optional<std::string> path = db_path != nullptr ? std::optional<std::string>(db_path) : std::nullopt;
-    return new AgentSyncProtocol(module, std::move(path), *mq_funcs, std::move(log), std::chrono::seconds(syncEndDelay),
-                                 std::chrono::seconds(timeout), retries, maxEps);
+    LoggerFunc log = [logger](modules_log_level_t level, const std::string& message) {
+      logger(level, message.c_str());
+    };
+    std::optional<std::string> path =
+        db_path != nullptr ? std::optional<std::string>(db_path) : std::nullopt;
+    return new AgentSyncProtocol(module, std::move(path), *mq_funcs, std::move(log),
+                                 std::chrono::seconds(syncEndDelay), std::chrono::seconds(timeout),
+                                 retries, maxEps);
   } catch (const std::exception& e) {
     recordFailure(nullptr, absl::StrCat("asp_create: ", e.what()));  // the constructor logged it
   } catch (...) {
@@ -114,11 +127,12 @@ void asp_destroy(AgentSyncProtocolHandle* handle) {
   }
 }
 
-void asp_persist_diff(AgentSyncProtocolHandle* handle, const char* id, Operation_t operation, const char* index,
-                      const char* data, uint64_t version) {
+void asp_persist_diff(AgentSyncProtocolHandle* handle, const char* id, Operation_t operation,
+                      const char* index, const char* data, uint64_t version) {
   call(handle, "asp_persist_diff", 0, [&] {
     beginCall(handle);
-    if (present(handle, "asp_persist_diff", "id", id) && present(handle, "asp_persist_diff", "index", index) &&
+    if (present(handle, "asp_persist_diff", "id", id) &&
+        present(handle, "asp_persist_diff", "index", index) &&
         present(handle, "asp_persist_diff", "data", data)) {
       handle->persistDifference(id, static_cast<Operation>(operation), index, data, version);
     }
@@ -126,13 +140,16 @@ void asp_persist_diff(AgentSyncProtocolHandle* handle, const char* id, Operation
   });
 }
 
-void asp_persist_diff_in_memory(AgentSyncProtocolHandle* handle, const char* id, Operation_t operation,
-                                const char* index, const char* data, uint64_t version) {
+void asp_persist_diff_in_memory(AgentSyncProtocolHandle* handle, const char* id,
+                                Operation_t operation, const char* index, const char* data,
+                                uint64_t version) {
   call(handle, "asp_persist_diff_in_memory", 0, [&] {
     beginCall(handle);
     const char* f = "asp_persist_diff_in_memory";
-    if (present(handle, f, "id", id) && present(handle, f, "index", index) && present(handle, f, "data", data)) {
-      handle->persistDifferenceInMemory(id, static_cast<Operation>(operation), index, data, version);
+    if (present(handle, f, "id", id) && present(handle, f, "index", index) &&
+        present(handle, f, "data", data)) {
+      handle->persistDifferenceInMemory(id, static_cast<Operation>(operation), index, data,
+                                        version);
     }
     return 0;
   });
@@ -143,7 +160,8 @@ SyncModuleResult_t asp_sync_module(AgentSyncProtocolHandle* handle, Mode_t mode)
                   [&] { return handle->synchronizeModule(static_cast<Mode>(mode)); }));
 }
 
-bool asp_requires_full_sync(AgentSyncProtocolHandle* handle, const char* index, const char* checksum) {
+bool asp_requires_full_sync(AgentSyncProtocolHandle* handle, const char* index,
+                            const char* checksum) {
   return call(handle, "asp_requires_full_sync", false, [&] {
     beginCall(handle);
     if (!present(handle, "asp_requires_full_sync", "index", index) ||
@@ -154,7 +172,8 @@ bool asp_requires_full_sync(AgentSyncProtocolHandle* handle, const char* index, 
   });
 }
 
-bool asp_parse_response_buffer(AgentSyncProtocolHandle* handle, const uint8_t* data, size_t length) {
+bool asp_parse_response_buffer(AgentSyncProtocolHandle* handle, const uint8_t* data,
+                               size_t length) {
   return call(handle, "asp_parse_response_buffer", false, [&] {
     if (data == nullptr && length > 0) {
       recordFailure(handle, "asp_parse_response_buffer: data is NULL");
@@ -171,8 +190,9 @@ void asp_clear_in_memory_data(AgentSyncProtocolHandle* handle) {
   });
 }
 
-SyncModuleResult_t asp_sync_metadata_or_groups(AgentSyncProtocolHandle* handle, Mode_t mode, const char** indices,
-                                               size_t indices_count, uint64_t global_version) {
+SyncModuleResult_t asp_sync_metadata_or_groups(AgentSyncProtocolHandle* handle, Mode_t mode,
+                                               const char** indices, size_t indices_count,
+                                               uint64_t global_version) {
   const char* f = "asp_sync_metadata_or_groups";
   return toC(call(handle, f, failed(absl::StrCat(f, ": handle is NULL")), [&] {
     beginCall(handle);
@@ -182,7 +202,8 @@ SyncModuleResult_t asp_sync_metadata_or_groups(AgentSyncProtocolHandle* handle, 
   }));
 }
 
-bool asp_notify_data_clean(AgentSyncProtocolHandle* handle, const char** indices, size_t indices_count) {
+bool asp_notify_data_clean(AgentSyncProtocolHandle* handle, const char** indices,
+                           size_t indices_count) {
   return call(handle, "asp_notify_data_clean", false, [&] {
     beginCall(handle);
     auto names = readStrings(handle, "asp_notify_data_clean", "indices", indices, indices_count);
@@ -215,8 +236,8 @@ bool asp_should_stop(const AgentSyncProtocolHandle* handle) {
   return call(handle, "asp_should_stop", false, [&] { return handle->shouldStop(); });
 }
 
-bool asp_set_agent_identity(AgentSyncProtocolHandle* handle, const char* id, const char* name, const char** groups,
-                            size_t groups_count) {
+bool asp_set_agent_identity(AgentSyncProtocolHandle* handle, const char* id, const char* name,
+                            const char** groups, size_t groups_count) {
   const char* f = "asp_set_agent_identity";
   return call(handle, f, false, [&] {
     beginCall(handle);
@@ -226,6 +247,8 @@ bool asp_set_agent_identity(AgentSyncProtocolHandle* handle, const char* id, con
   });
 }
 
-const char* asp_last_error(const AgentSyncProtocolHandle* handle) { return lastFailure(handle).c_str(); }
+const char* asp_last_error(const AgentSyncProtocolHandle* handle) {
+  return lastFailure(handle).c_str();
+}
 
 }  // extern "C"

@@ -10,12 +10,12 @@
 #include "asp/testing/agent_mqueue.h"
 
 static int failures = 0;
-#define EXPECT(c)                                                                         \
-  do {                                                                                    \
-    if (!(c)) {                                                                           \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c);                    \
-      ++failures;                                                                         \
-    }                                                                                     \
+#define EXPECT(c)                                                      \
+  do {                                                                 \
+    if (!(c)) {                                                        \
+      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
+      ++failures;                                                      \
+    }                                                                  \
   } while (0)
 #define EXPECT_CONTAINS(haystack, needle) EXPECT(strstr((haystack), (needle)) != NULL)
 
@@ -36,7 +36,8 @@ static int databases = 0;
 static AgentSyncProtocolHandle* make(void) {
   char db[320];
   snprintf(db, sizeof(db), "%s/inventory-%d.db", dir, ++databases);
-  AgentSyncProtocolHandle* h = asp_create("inventory", db, &agent_mqueue_functions, capture, 0, 1, 0, 0);
+  AgentSyncProtocolHandle* h =
+      asp_create("inventory", db, &agent_mqueue_functions, capture, 0, 1, 0, 0);
   EXPECT(h != NULL);
   return h;
 }
@@ -52,7 +53,8 @@ static void create_refuses_what_it_cannot_use(void) {
   EXPECT_CONTAINS(asp_last_error(NULL), "logger is NULL");
   EXPECT(asp_create("bad module", NULL, &agent_mqueue_functions, capture, 0, 1, 0, 0) == NULL);
   EXPECT_CONTAINS(asp_last_error(NULL), "bad module");
-  EXPECT(asp_create("inventory", "/nonexistent-dir/x/inv.db", &agent_mqueue_functions, capture, 0, 1, 0, 0) == NULL);
+  EXPECT(asp_create("inventory", "/nonexistent-dir/x/inv.db", &agent_mqueue_functions, capture, 0,
+                    1, 0, 0) == NULL);
   EXPECT_CONTAINS(asp_last_error(NULL), "/nonexistent-dir/x/inv.db");
   EXPECT_CONTAINS(logged, "/nonexistent-dir/x/inv.db");
   asp_destroy(NULL); /* a no-op */

@@ -68,8 +68,9 @@ class EstablishedApi : public ::testing::Test {
       std::lock_guard<std::mutex> lock(mu_);
       log_.push_back({level, line});
     };
-    auto p = std::make_unique<AgentSyncProtocol>("fim", std::move(db), agent_mqueue_functions, logger,
-                                                 std::chrono::seconds(0), std::chrono::seconds(2), 1, 0);
+    auto p =
+        std::make_unique<AgentSyncProtocol>("fim", std::move(db), agent_mqueue_functions, logger,
+                                            std::chrono::seconds(0), std::chrono::seconds(2), 1, 0);
     EXPECT_TRUE(p->setAgentIdentity("042", "web-01", {"default"}));
     return p;
   }
@@ -84,7 +85,8 @@ class EstablishedApi : public ::testing::Test {
 
   std::map<std::string, std::string> managerCopy(const std::string& agent = "042") {
     std::map<std::string, std::string> copy;
-    for (const auto& [id, d] : store_.documents({agent, "fim"}, kIndex).value_or(asp::manager::IndexState{})) {
+    for (const auto& [id, d] :
+         store_.documents({agent, "fim"}, kIndex).value_or(asp::manager::IndexState{})) {
       copy[id] = d.data;
     }
     return copy;
@@ -131,7 +133,8 @@ TEST_F(EstablishedApi, RecordedChangesReachTheManagerOnADeltaSync) {
   EXPECT_FALSE(r.stopped);
   EXPECT_FALSE(r.managerNotReady);
   EXPECT_EQ(r.consecutiveFailures, 0u);
-  EXPECT_EQ(managerCopy(), (std::map<std::string, std::string>{{"/etc/hosts", "h"}, {"/etc/passwd", "p"}}));
+  EXPECT_EQ(managerCopy(),
+            (std::map<std::string, std::string>{{"/etc/hosts", "h"}, {"/etc/passwd", "p"}}));
   agent_mqueue_route("fim", nullptr, nullptr);  // returns once no answer is in delivery
   EXPECT_THAT(parsed(), ::testing::Not(IsEmpty()));
   EXPECT_THAT(parsed(), ::testing::Each(true));
@@ -160,14 +163,16 @@ TEST_F(EstablishedApi, AFullSyncReplacesTheManagersCopyWithTheInMemorySet) {
   ASSERT_TRUE(protocol_->requiresFullSync(kIndex, checksumOf({"h", "g"})));
   const SyncModuleResult r = protocol_->synchronizeModule(Mode::FULL);
   EXPECT_TRUE(r.success) << r.failureReason;
-  EXPECT_EQ(managerCopy(), (std::map<std::string, std::string>{{"/etc/hosts", "h"}, {"/etc/group", "g"}}));
+  EXPECT_EQ(managerCopy(),
+            (std::map<std::string, std::string>{{"/etc/hosts", "h"}, {"/etc/group", "g"}}));
   EXPECT_FALSE(protocol_->requiresFullSync(kIndex, checksumOf({"h", "g"})));
   protocol_->clearInMemoryData();
   EXPECT_EQ(protocol_->lastError(), "");
 }
 
 TEST_F(EstablishedApi, MetadataAndGroupsSessionsSucceedAndOtherModesAreRefused) {
-  for (Mode mode : {Mode::METADATA_DELTA, Mode::METADATA_CHECK, Mode::GROUP_DELTA, Mode::GROUP_CHECK}) {
+  for (Mode mode :
+       {Mode::METADATA_DELTA, Mode::METADATA_CHECK, Mode::GROUP_DELTA, Mode::GROUP_CHECK}) {
     const SyncModuleResult r = protocol_->synchronizeMetadataOrGroups(mode, {kIndex}, 7);
     EXPECT_TRUE(r.success) << static_cast<int>(mode) << ": " << r.failureReason;
   }
@@ -198,7 +203,8 @@ TEST_F(EstablishedApi, AManagerErrorFailsEveryCallWithItsReason) {
   EXPECT_THAT(protocol_->lastError(), HasSubstr("manager error"));
   EXPECT_FALSE(protocol_->notifyDataClean({kIndex}));
   EXPECT_THAT(protocol_->lastError(), HasSubstr("manager error"));
-  const SyncModuleResult groups = protocol_->synchronizeMetadataOrGroups(Mode::GROUP_DELTA, {kIndex}, 1);
+  const SyncModuleResult groups =
+      protocol_->synchronizeMetadataOrGroups(Mode::GROUP_DELTA, {kIndex}, 1);
   EXPECT_FALSE(groups.success);
   EXPECT_THAT(groups.failureReason, HasSubstr("manager error"));
   EXPECT_EQ(groups.consecutiveFailures, 4u);  // the check and the clean count too
@@ -321,17 +327,20 @@ std::vector<std::string> describe(const std::vector<PersistedData>& items) {
 }
 
 TEST_F(EstablishedApi, ContextDocumentsGoWithEveryVdSessionUntilCleared) {
-  protocol_->persistDifference("os", Operation::CREATE, "states-inventory-system", "debian 12", 1, true);
+  protocol_->persistDifference("os", Operation::CREATE, "states-inventory-system", "debian 12", 1,
+                               true);
   protocol_->persistDifference("/etc/hosts", Operation::CREATE, kIndex, "h", 1);
   EXPECT_EQ(protocol_->lastError(), "");
-  EXPECT_EQ(describe(protocol_->fetchPendingItems()), (std::vector<std::string>{"1 /etc/hosts value"}));
+  EXPECT_EQ(describe(protocol_->fetchPendingItems()),
+            (std::vector<std::string>{"1 /etc/hosts value"}));
   EXPECT_EQ(describe(protocol_->fetchPendingItems(false)),
             (std::vector<std::string>{"1 /etc/hosts value", "2 os context"}));
 
   ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDFIRST).success);
   EXPECT_EQ(managerCopy(), (std::map<std::string, std::string>{{"/etc/hosts", "h"}}));
   EXPECT_THAT(protocol_->fetchPendingItems(), IsEmpty());
-  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)), (std::vector<std::string>{"1 os context"}));
+  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)),
+            (std::vector<std::string>{"1 os context"}));
 
   protocol_->persistDifference("/etc/group", Operation::CREATE, kIndex, "g", 2);
   ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDSYNC).success);
@@ -351,7 +360,8 @@ TEST_F(EstablishedApi, SendDataContextMessagesStoresThemForTheNextVdSession) {
   os.data = "debian 12";
   os.operation = Operation::CREATE;
   EXPECT_TRUE(protocol_->sendDataContextMessages(0, {os}));
-  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)), (std::vector<std::string>{"1 os context"}));
+  EXPECT_EQ(describe(protocol_->fetchPendingItems(false)),
+            (std::vector<std::string>{"1 os context"}));
   protocol_->persistDifference("/etc/hosts", Operation::CREATE, kIndex, "h", 1);
   ASSERT_TRUE(protocol_->synchronizeModule(Mode::DELTA, Option::VDFIRST).success);
   {
@@ -364,10 +374,10 @@ TEST_F(EstablishedApi, SendDataContextMessagesStoresThemForTheNextVdSession) {
 }
 
 TEST_F(EstablishedApi, TheConstructorThrowsWhatTheEstablishedOneThrows) {
-  const auto create = [&](const std::string& module, LoggerFunc logger, std::shared_ptr<IPersistentQueue> queue,
-                          const std::string& db) {
-    AgentSyncProtocol p(module, db, agent_mqueue_functions, std::move(logger), std::chrono::seconds(0),
-                        std::chrono::seconds(1), 0, 0, std::move(queue));
+  const auto create = [&](const std::string& module, LoggerFunc logger,
+                          std::shared_ptr<IPersistentQueue> queue, const std::string& db) {
+    AgentSyncProtocol p(module, db, agent_mqueue_functions, std::move(logger),
+                        std::chrono::seconds(0), std::chrono::seconds(1), 0, 0, std::move(queue));
   };
   const LoggerFunc quiet = [](modules_log_level_t, const std::string&) {};
   EXPECT_THROW(create("fim", nullptr, nullptr, dir_.file("a.db")), std::invalid_argument);

@@ -27,8 +27,8 @@ class IdentityStreams {
   explicit IdentityStreams(size_t max_per_identity);
 
   struct Admission {
-    uint64_t ticket = 0;    // give it back to release()
-    bool evicted = false;   // an older stream of the identity was cancelled to make room
+    uint64_t ticket = 0;   // give it back to release()
+    bool evicted = false;  // an older stream of the identity was cancelled to make room
   };
 
   // Registers a stream of `identity`; `cancel` ends it (it must not block, and may be

@@ -43,8 +43,7 @@ bool sameStart(const wire::v1::Start& a, const wire::v1::Start& b) {
   return a.module() == b.module() && a.agent().id() == b.agent().id() && a.mode() == b.mode() &&
          a.size() == b.size() && a.option() == b.option() &&
          a.global_version() == b.global_version() &&
-         std::equal(a.indices().begin(), a.indices().end(), b.indices().begin(),
-                    b.indices().end());
+         std::equal(a.indices().begin(), a.indices().end(), b.indices().begin(), b.indices().end());
 }
 
 }  // namespace
@@ -344,16 +343,15 @@ Message ManagerCore::finish(Session& session) {
   const std::string& agent = session.agent();
   if (session.start.mode() == wire::v1::MODE_CHECK) {
     if (!session.has_checksum) return endAck(wire::v1::STATUS_ERROR, id);
-    absl::StatusOr<std::string> ours = store_->checksum({agent, session.start.module()},
-                                                       session.checksum_index);
+    absl::StatusOr<std::string> ours =
+        store_->checksum({agent, session.start.module()}, session.checksum_index);
     if (!ours.ok()) {
-      logError(absl::StrCat("CHECK session ", id, " of agent '", agent, "': ",
-                            ours.status().message()));
+      logError(
+          absl::StrCat("CHECK session ", id, " of agent '", agent, "': ", ours.status().message()));
       return endAck(wire::v1::STATUS_ERROR, id);
     }
-    return endAck(*ours == session.checksum ? wire::v1::STATUS_OK
-                                            : wire::v1::STATUS_CHECKSUM_MISMATCH,
-                  id);
+    return endAck(
+        *ours == session.checksum ? wire::v1::STATUS_OK : wire::v1::STATUS_CHECKSUM_MISMATCH, id);
   }
   if (!carriesData(session.start.mode())) {
     AgentMetadata metadata{wire::v1::Mode_Name(session.start.mode()),

@@ -91,19 +91,19 @@ class ManagerCore {
   struct Counters {
     uint64_t sessions_started = 0;
     uint64_t sessions_applied = 0;
-    uint64_t sessions_refused = 0;        // all refused Starts, the four below and invalid
-    uint64_t refused_invalid = 0;         // StartAck ERROR
-    uint64_t refused_too_large = 0;       // size above max_session_size
-    uint64_t refused_table_full = 0;      // max_sessions reached
-    uint64_t refused_agent_limit = 0;     // max_sessions_per_agent reached
-    uint64_t sessions_resent = 0;         // identical Starts answered with the same id
-    uint64_t sessions_replaced = 0;       // a new Start replaced a live session
+    uint64_t sessions_refused = 0;     // all refused Starts, the four below and invalid
+    uint64_t refused_invalid = 0;      // StartAck ERROR
+    uint64_t refused_too_large = 0;    // size above max_session_size
+    uint64_t refused_table_full = 0;   // max_sessions reached
+    uint64_t refused_agent_limit = 0;  // max_sessions_per_agent reached
+    uint64_t sessions_resent = 0;      // identical Starts answered with the same id
+    uint64_t sessions_replaced = 0;    // a new Start replaced a live session
     uint64_t sessions_expired = 0;
-    uint64_t sessions_evicted = 0;        // gave their place to a Start with the table full
-    uint64_t sessions_spilled = 0;        // whose data went to disk
-    uint64_t apply_failures = 0;          // the store could not apply: EndAck ERROR
+    uint64_t sessions_evicted = 0;  // gave their place to a Start with the table full
+    uint64_t sessions_spilled = 0;  // whose data went to disk
+    uint64_t apply_failures = 0;    // the store could not apply: EndAck ERROR
     uint64_t data_messages = 0;
-    uint64_t contexts_delivered = 0;      // context documents handed to on_contexts
+    uint64_t contexts_delivered = 0;  // context documents handed to on_contexts
     uint64_t duplicate_data = 0;
     uint64_t unknown_session = 0;
     uint64_t reqrets_sent = 0;
@@ -172,7 +172,7 @@ class ManagerCore {
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::map<std::string, uint64_t> session_by_key_;  // agent/module -> session
   std::map<std::string, size_t> sessions_by_agent_;
-  std::map<uint64_t, wire::v1::Message> outcomes_;   // session -> EndAck
+  std::map<uint64_t, wire::v1::Message> outcomes_;  // session -> EndAck
   std::deque<uint64_t> outcome_order_;
   Counters counters_;
   size_t freed_since_trim_ = 0;

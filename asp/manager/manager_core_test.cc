@@ -137,8 +137,7 @@ TEST_F(ManagerCoreTest, CleansEmptyAnIndexInSeqOrder) {
 
 TEST_F(ManagerCoreTest, CheckComparesChecksums) {
   ASSERT_TRUE(testing::putDocument(store_, {"001", "fim"}, "idx", "a", {"A", 1}).ok());
-  for (const auto& [checksum, expected] :
-       std::vector<std::pair<std::string, wire::v1::Status>>{
+  for (const auto& [checksum, expected] : std::vector<std::pair<std::string, wire::v1::Status>>{
            {sha1Hex(sha1Hex("A")), wire::v1::STATUS_OK},
            {sha1Hex("nope"), wire::v1::STATUS_CHECKSUM_MISMATCH}}) {
     const uint64_t s = open("001", wire::v1::MODE_CHECK, 0);
@@ -158,7 +157,8 @@ TEST_F(ManagerCoreTest, StartValidationAndLimits) {
   EXPECT_EQ(no_agent[0].start_ack().status(), wire::v1::STATUS_ERROR);
   std::vector<Message> too_big = core_.handle(start("001", wire::v1::MODE_DELTA, 1001));
   EXPECT_EQ(too_big[0].start_ack().status(), wire::v1::STATUS_OFFLINE);
-  std::vector<Message> metadata_with_data = core_.handle(start("001", wire::v1::MODE_METADATA_DELTA, 3));
+  std::vector<Message> metadata_with_data =
+      core_.handle(start("001", wire::v1::MODE_METADATA_DELTA, 3));
   EXPECT_EQ(metadata_with_data[0].start_ack().status(), wire::v1::STATUS_ERROR);
   open("001", wire::v1::MODE_DELTA, 1);
   open("002", wire::v1::MODE_DELTA, 1);
@@ -173,7 +173,8 @@ TEST_F(ManagerCoreTest, ANewStartFromTheSameAgentAndModuleReplacesItsSession) {
   EXPECT_NE(first, second);
   EXPECT_EQ(core_.activeSessions(), 1u);
   EXPECT_EQ(end(first).end_ack().status(), wire::v1::STATUS_ERROR);
-  std::vector<Message> other_module = core_.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, "sca"));
+  std::vector<Message> other_module =
+      core_.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, "sca"));
   EXPECT_EQ(other_module[0].start_ack().status(), wire::v1::STATUS_OK);
   EXPECT_EQ(core_.activeSessions(), 2u);
 }
@@ -314,11 +315,13 @@ TEST_F(ManagerCoreTest, OneAgentCannotHoldMoreThanItsShareOfSessions) {
   o.max_sessions_per_agent = 2;
   ManagerCore core(o, &store_);
   for (const char* module : {"fim", "sca"}) {
-    EXPECT_EQ(core.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, module))[0]
-                  .start_ack().status(), wire::v1::STATUS_OK);
+    EXPECT_EQ(
+        core.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, module))[0].start_ack().status(),
+        wire::v1::STATUS_OK);
   }
-  EXPECT_EQ(core.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, "inv"))[0]
-                .start_ack().status(), wire::v1::STATUS_OFFLINE);
+  EXPECT_EQ(
+      core.handle(start("001", wire::v1::MODE_DELTA, 1, {"idx"}, "inv"))[0].start_ack().status(),
+      wire::v1::STATUS_OFFLINE);
   EXPECT_EQ(core.handle(start("002", wire::v1::MODE_DELTA, 1))[0].start_ack().status(),
             wire::v1::STATUS_OK);
   EXPECT_EQ(core.counters().refused_agent_limit, 1u);

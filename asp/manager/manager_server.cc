@@ -19,7 +19,7 @@
 namespace asp::manager {
 
 absl::StatusOr<std::unique_ptr<ManagerServer>> ManagerServer::start(Options options,
-                                                                   StateStore* store) {
+                                                                    StateStore* store) {
   absl::StatusOr<int> bound = bindQueueSocket({options.socket_path, options.socket_group});
   if (!bound.ok()) return bound.status();
   const int fd = *bound;
@@ -68,7 +68,8 @@ void ManagerServer::run() {
       socklen_t from_length = sizeof(from);
       const ssize_t n = recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
                                  reinterpret_cast<sockaddr*>(&from), &from_length);
-      if (n >= 0) handleDatagram(std::string(buffer.data(), static_cast<size_t>(n)), from, from_length);
+      if (n >= 0)
+        handleDatagram(std::string(buffer.data(), static_cast<size_t>(n)), from, from_length);
     }
     sendDue();
     if (std::chrono::steady_clock::now() - last_expiry > std::chrono::seconds(1)) {
@@ -99,11 +100,13 @@ void ManagerServer::handleDatagram(const std::string& datagram, const sockaddr_u
       return;
     }
     for (const wire::v1::Message& answer : *answers) {
-      absl::StatusOr<std::string> out = framing::encodeManagerFrame(module, answer.SerializeAsString());
+      absl::StatusOr<std::string> out =
+          framing::encodeManagerFrame(module, answer.SerializeAsString());
       if (!out.ok()) continue;
       if (delay > absl::ZeroDuration()) {
-        delayed_.push_back(Pending{std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(delay),
-                                   from, from_length, *std::move(out)});
+        delayed_.push_back(
+            Pending{std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(delay), from,
+                    from_length, *std::move(out)});
       } else {
         sendAnswer(from, from_length, *out);
       }
@@ -112,7 +115,8 @@ void ManagerServer::handleDatagram(const std::string& datagram, const sockaddr_u
 }
 
 // Requires mu_.
-void ManagerServer::sendAnswer(const sockaddr_un& to, socklen_t to_length, const std::string& frame) {
+void ManagerServer::sendAnswer(const sockaddr_un& to, socklen_t to_length,
+                               const std::string& frame) {
   const ssize_t n = sendto(fd_, frame.data(), frame.size(), MSG_NOSIGNAL,
                            reinterpret_cast<const sockaddr*>(&to), to_length);
   ++(n == static_cast<ssize_t>(frame.size()) ? counters_.answers_sent : counters_.answers_lost);

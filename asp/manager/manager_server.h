@@ -48,7 +48,7 @@ class ManagerServer {
     uint64_t datagrams = 0;
     uint64_t bad_datagrams = 0;
     uint64_t answers_sent = 0;
-    uint64_t answers_lost = 0;    // the agent's socket was gone or full
+    uint64_t answers_lost = 0;  // the agent's socket was gone or full
   };
 
   static absl::StatusOr<std::unique_ptr<ManagerServer>> start(Options options, StateStore* store);

@@ -125,8 +125,10 @@ TEST_F(ManagerServerTest, BadPathsAreClearErrors) {
   absl::Status not_socket = ManagerServer::start(options, &store_).status();
   EXPECT_NE(not_socket.message().find("not a socket"), absl::string_view::npos) << not_socket;
   options.socket_path = std::string(120, 'x');
-  EXPECT_EQ(ManagerServer::start(options, &store_).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(testing::ManagerFaults::create({2, 0}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ManagerServer::start(options, &store_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(testing::ManagerFaults::create({2, 0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ManagerServerTest, NoManagerIsAFastTransportErrorAndKeepsTheQueue) {

@@ -146,17 +146,18 @@ TEST_P(PerModuleStateTest, ChecksAndMetadataAreAnsweredPerModule) {
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, PerModuleStateTest,
-    ::testing::Values(
-        StoreMaker{"InMemory",
-                   [](const testing::TempDir&) -> std::unique_ptr<StateStore> {
-                     return std::make_unique<InMemoryStateStore>();
-                   }},
-        StoreMaker{"Sqlite",
-                   [](const testing::TempDir& dir) -> std::unique_ptr<StateStore> {
-                     auto store = SqliteStateStore::open(dir.file("state.db"));
-                     EXPECT_TRUE(store.ok()) << store.status();
-                     return store.ok() ? std::unique_ptr<StateStore>(*std::move(store)) : nullptr;
-                   }}),
+    ::testing::Values(StoreMaker{"InMemory",
+                                 [](const testing::TempDir&) -> std::unique_ptr<StateStore> {
+                                   return std::make_unique<InMemoryStateStore>();
+                                 }},
+                      StoreMaker{"Sqlite",
+                                 [](const testing::TempDir& dir) -> std::unique_ptr<StateStore> {
+                                   auto store = SqliteStateStore::open(dir.file("state.db"));
+                                   EXPECT_TRUE(store.ok()) << store.status();
+                                   return store.ok()
+                                              ? std::unique_ptr<StateStore>(*std::move(store))
+                                              : nullptr;
+                                 }}),
     [](const ::testing::TestParamInfo<StoreMaker>& info) { return info.param.name; });
 
 }  // namespace

@@ -27,7 +27,8 @@ void putInt16(int16_t value, std::string* out) {
 
 void putInt32(int32_t value, std::string* out) {
   const uint32_t v = static_cast<uint32_t>(value);
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 std::vector<const char*> values(const std::vector<Param>& params, std::vector<int>* lengths,
@@ -47,13 +48,15 @@ std::vector<const char*> values(const std::vector<Param>& params, std::vector<in
 std::string int8(int64_t value) {
   std::string out;
   const uint64_t v = static_cast<uint64_t>(value);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
   return out;
 }
 
 int64_t readInt8(absl::string_view bytes) {
   uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < bytes.size(); ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i)
+    v = (v << 8) | static_cast<unsigned char>(bytes[i]);
   return static_cast<int64_t>(v);
 }
 
@@ -117,7 +120,8 @@ absl::Status Connection::error(absl::string_view action, const PGresult* result)
       absl::StartsWith(sqlstate, kConnectionExceptionClass)) {
     return absl::UnavailableError(message);
   }
-  if (sqlstate == kSerializationFailure || sqlstate == kDeadlock) return absl::AbortedError(message);
+  if (sqlstate == kSerializationFailure || sqlstate == kDeadlock)
+    return absl::AbortedError(message);
   if (sqlstate == kQueryCanceled) return absl::FailedPreconditionError(message);
   return absl::InternalError(message);
 }

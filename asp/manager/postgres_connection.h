@@ -76,9 +76,10 @@ class Connection {
                       const std::function<absl::Status(const Result& row)>& row);
   // COPY `copy_sql` (a COPY ... FROM STDIN (FORMAT binary)) with the bytes `write`
   // produces: it is called with a sink, which it calls with chunks of the stream.
-  absl::Status copyIn(const std::string& copy_sql,
-                      const std::function<absl::Status(
-                          const std::function<absl::Status(absl::string_view)>& sink)>& write);
+  absl::Status copyIn(
+      const std::string& copy_sql,
+      const std::function<absl::Status(const std::function<absl::Status(absl::string_view)>& sink)>&
+          write);
 
   bool broken() const;
   // "database 'x' on /socket/dir" (never the password), for messages.

@@ -114,7 +114,9 @@ NetChanges reduce(const std::vector<std::string>& replaced_indices,
   NetChanges net;
   absl::flat_hash_set<absl::string_view> cleaned;
   // index -> id -> op
-  absl::flat_hash_map<absl::string_view, absl::flat_hash_map<absl::string_view, const SessionUpdate::Op*>> last;
+  absl::flat_hash_map<absl::string_view,
+                      absl::flat_hash_map<absl::string_view, const SessionUpdate::Op*>>
+      last;
   auto clean = [&](absl::string_view index) {
     last.erase(index);
     if (cleaned.insert(index).second) net.cleaned.push_back(index);
@@ -153,26 +155,27 @@ using NextOp = std::function<absl::StatusOr<const SessionUpdate::Op*>()>;
 
 // Streams the ops `next` hands out as binary COPY rows (`write_row`), in chunks: the
 // whole session never sits in one buffer.
-absl::Status copyRows(pg::Connection& conn, const std::string& copy_sql, const NextOp& next,
-                      const std::function<void(const SessionUpdate::Op&, std::string*)>& write_row) {
-  return conn.copyIn(copy_sql, [&](const std::function<absl::Status(absl::string_view)>& sink)
-                                   -> absl::Status {
-    std::string buffer;
-    buffer.reserve(kCopyChunk + 4096);
-    BinaryCopyWriter::header(&buffer);
-    while (true) {
-      absl::StatusOr<const SessionUpdate::Op*> op = next();
-      if (!op.ok()) return op.status();
-      if (*op == nullptr) break;
-      write_row(**op, &buffer);
-      if (buffer.size() >= kCopyChunk) {
-        if (absl::Status s = sink(buffer); !s.ok()) return s;
-        buffer.clear();
-      }
-    }
-    BinaryCopyWriter::trailer(&buffer);
-    return sink(buffer);
-  });
+absl::Status copyRows(
+    pg::Connection& conn, const std::string& copy_sql, const NextOp& next,
+    const std::function<void(const SessionUpdate::Op&, std::string*)>& write_row) {
+  return conn.copyIn(
+      copy_sql, [&](const std::function<absl::Status(absl::string_view)>& sink) -> absl::Status {
+        std::string buffer;
+        buffer.reserve(kCopyChunk + 4096);
+        BinaryCopyWriter::header(&buffer);
+        while (true) {
+          absl::StatusOr<const SessionUpdate::Op*> op = next();
+          if (!op.ok()) return op.status();
+          if (*op == nullptr) break;
+          write_row(**op, &buffer);
+          if (buffer.size() >= kCopyChunk) {
+            if (absl::Status s = sink(buffer); !s.ok()) return s;
+            buffer.clear();
+          }
+        }
+        BinaryCopyWriter::trailer(&buffer);
+        return sink(buffer);
+      });
 }
 
 NextOp over(const std::vector<const SessionUpdate::Op*>& ops) {
@@ -220,10 +223,9 @@ absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module
   size_t deletes = 0;
   for (const SessionUpdate::Op* op : ops) deletes += op->kind == SessionUpdate::Op::Kind::kDelete;
   int64_t seq = 0;
-  absl::Status copied = copyRows(conn, kCopyStaging, over(ops),
-                                 [&seq](const SessionUpdate::Op& op, std::string* out) {
-                                   writeStagedRow(seq++, op, out);
-                                 });
+  absl::Status copied = copyRows(
+      conn, kCopyStaging, over(ops),
+      [&seq](const SessionUpdate::Op& op, std::string* out) { writeStagedRow(seq++, op, out); });
   if (!copied.ok()) return copied;
   if (deletes > 0) {
     absl::StatusOr<pg::Result> deleted = conn.exec(
@@ -257,9 +259,8 @@ absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChang
   if (!locked.ok()) return locked.status();
   const std::string& module_id = *locked;
   for (absl::string_view index : net.cleaned) {
-    absl::StatusOr<pg::Result> cleaned =
-        conn.exec("DELETE FROM asp.document WHERE module_id = $1 AND idx = $2",
-                  {{module_id}, {index}});
+    absl::StatusOr<pg::Result> cleaned = conn.exec(
+        "DELETE FROM asp.document WHERE module_id = $1 AND idx = $2", {{module_id}, {index}});
     if (!cleaned.ok()) return cleaned.status();
   }
   // An index the module holds nothing of yet (a first sync) cannot conflict either: its
@@ -268,9 +269,9 @@ absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChang
   std::vector<const SessionUpdate::Op*> direct = net.into_emptied;
   std::vector<const SessionUpdate::Op*> staged;
   for (size_t i = 0; i < net.touched.size(); ++i) {
-    absl::StatusOr<pg::Result> holds = conn.exec(
-        "SELECT EXISTS (SELECT 1 FROM asp.document WHERE module_id = $1 AND idx = $2)",
-        {{module_id}, {net.touched[i]}});
+    absl::StatusOr<pg::Result> holds =
+        conn.exec("SELECT EXISTS (SELECT 1 FROM asp.document WHERE module_id = $1 AND idx = $2)",
+                  {{module_id}, {net.touched[i]}});
     if (!holds.ok()) return holds.status();
     const bool empty = holds->value(0, 0) == "f";
     for (const SessionUpdate::Op* op : net.by_index[i]) {
@@ -289,7 +290,8 @@ absl::Status applyNet(pg::Connection& conn, const ModuleKey& key, const NetChang
   std::sort(direct.begin(), direct.end(), by_key);
   std::sort(staged.begin(), staged.end(), by_key);
   if (!direct.empty()) {
-    if (absl::Status s = copyIntoDocuments(conn, pg::readInt8(module_id), direct); !s.ok()) return s;
+    if (absl::Status s = copyIntoDocuments(conn, pg::readInt8(module_id), direct); !s.ok())
+      return s;
   }
   if (!staged.empty()) return mergeThroughStaging(conn, module_id, staged);
   return absl::OkStatus();
@@ -322,9 +324,8 @@ absl::Status applyStreamed(pg::Connection& conn, const ModuleKey& key,
   absl::StatusOr<std::string> module_id = lockModule(conn, key);
   if (!module_id.ok()) return module_id.status();
   for (const std::string& index : replaced_indices) {
-    absl::StatusOr<pg::Result> cleaned =
-        conn.exec("DELETE FROM asp.document WHERE module_id = $1 AND idx = $2",
-                  {{*module_id}, {index}});
+    absl::StatusOr<pg::Result> cleaned = conn.exec(
+        "DELETE FROM asp.document WHERE module_id = $1 AND idx = $2", {{*module_id}, {index}});
     if (!cleaned.ok()) return cleaned.status();
   }
   size_t next_read = 0;
@@ -336,10 +337,10 @@ absl::Status applyStreamed(pg::Connection& conn, const ModuleKey& key,
     return *more ? &op : nullptr;
   };
   int64_t seq = 0;
-  absl::Status copied = copyRows(conn, kCopyStaging, next,
-                                 [&seq](const SessionUpdate::Op& staged, std::string* out) {
-                                   writeStagedRow(seq++, staged, out);
-                                 });
+  absl::Status copied =
+      copyRows(conn, kCopyStaging, next, [&seq](const SessionUpdate::Op& staged, std::string* out) {
+        writeStagedRow(seq++, staged, out);
+      });
   if (!copied.ok()) return copied;
   absl::StatusOr<pg::Result> cleaned = conn.exec(
       "DELETE FROM asp.document d USING (SELECT DISTINCT idx FROM asp_staging WHERE kind = 2) c "
@@ -369,18 +370,18 @@ absl::Status checkOrCreateSchema(pg::Connection& conn) {
   }
   const std::string version(versions->value(0, 0));
   if (version != std::to_string(PostgresStateStore::kSchemaVersion)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the PostgreSQL state store on ", conn.describe(), " has schema version ", version,
-        "; this manager knows version ", PostgresStateStore::kSchemaVersion,
-        " only and leaves it untouched"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the PostgreSQL state store on ", conn.describe(), " has schema version ",
+                     version, "; this manager knows version ", PostgresStateStore::kSchemaVersion,
+                     " only and leaves it untouched"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(
-    const std::string& uri, Options options) {
+absl::StatusOr<std::unique_ptr<PostgresStateStore>> PostgresStateStore::open(const std::string& uri,
+                                                                             Options options) {
   std::unique_ptr<PostgresStateStore> store(new PostgresStateStore(uri, options));
   absl::Status schema = store->transaction(checkOrCreateSchema);
   if (!schema.ok()) return schema;
@@ -479,14 +480,14 @@ absl::StatusOr<IndexState> PostgresStateStore::documents(const ModuleKey& key,
   IndexState state;
   absl::Status status = read([&](pg::Connection& conn) {
     state.clear();
-    return conn.stream(absl::StrCat("SELECT id, data, version FROM asp.document WHERE module_id = ",
-                                    kModuleId, " AND idx = $3"),
-                       {{key.agent}, {key.module}, {index}}, [&](const pg::Result& row) {
-                         state[std::string(row.value(0, 0))] =
-                             Document{std::string(row.value(0, 1)),
-                                      static_cast<uint64_t>(pg::readInt8(row.value(0, 2)))};
-                         return absl::OkStatus();
-                       });
+    return conn.stream(
+        absl::StrCat("SELECT id, data, version FROM asp.document WHERE module_id = ", kModuleId,
+                     " AND idx = $3"),
+        {{key.agent}, {key.module}, {index}}, [&](const pg::Result& row) {
+          state[std::string(row.value(0, 0))] = Document{
+              std::string(row.value(0, 1)), static_cast<uint64_t>(pg::readInt8(row.value(0, 2)))};
+          return absl::OkStatus();
+        });
   });
   if (!status.ok()) return status;
   return state;
@@ -531,12 +532,13 @@ absl::Status PostgresStateStore::putMetadata(const ModuleKey& key, const AgentMe
   const std::string version = pg::int8(static_cast<int64_t>(metadata.global_version));
   return transaction([&](pg::Connection& conn) {
     return conn
-        .exec("INSERT INTO asp.module (agent, module, metadata_mode, metadata_indices, "
-              "metadata_global_version) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agent, module) "
-              "DO UPDATE SET metadata_mode = EXCLUDED.metadata_mode, metadata_indices = "
-              "EXCLUDED.metadata_indices, metadata_global_version = "
-              "EXCLUDED.metadata_global_version",
-              {{key.agent}, {key.module}, {metadata.mode}, {indices}, {version}})
+        .exec(
+            "INSERT INTO asp.module (agent, module, metadata_mode, metadata_indices, "
+            "metadata_global_version) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agent, module) "
+            "DO UPDATE SET metadata_mode = EXCLUDED.metadata_mode, metadata_indices = "
+            "EXCLUDED.metadata_indices, metadata_global_version = "
+            "EXCLUDED.metadata_global_version",
+            {{key.agent}, {key.module}, {metadata.mode}, {indices}, {version}})
         .status();
   });
 }

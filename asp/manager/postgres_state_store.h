@@ -57,7 +57,7 @@ class PostgresStateStore final : public StateStore {
   // the schema. FailedPrecondition for a schema version it does not know; Unavailable
   // when the server cannot be reached.
   static absl::StatusOr<std::unique_ptr<PostgresStateStore>> open(const std::string& uri,
-                                                                   Options options);
+                                                                  Options options);
   static absl::StatusOr<std::unique_ptr<PostgresStateStore>> open(const std::string& uri) {
     return open(uri, Options());
   }
@@ -74,10 +74,8 @@ class PostgresStateStore final : public StateStore {
   // "database 'asp' on /run/postgresql" (never a password), for messages.
   const std::string& description() const { return description_; }
 
-
  private:
-  PostgresStateStore(std::string uri, Options options)
-      : uri_(std::move(uri)), options_(options) {}
+  PostgresStateStore(std::string uri, Options options) : uri_(std::move(uri)), options_(options) {}
 
   // A usable connection: the current one, or a new one (with its staging table).
   absl::StatusOr<pg::Connection*> connection();

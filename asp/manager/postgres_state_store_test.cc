@@ -81,8 +81,9 @@ class PostgresStateStoreTest : public ::testing::Test {
   // Waits until some session of the database waits for a lock (an apply is blocked).
   void waitForALockWait(PGconn* observer) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (query(observer, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                           "'Lock' AND datname = current_database()") == "0") {
+    while (query(observer,
+                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                 "'Lock' AND datname = current_database()") == "0") {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no apply ever waited";
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -108,8 +109,8 @@ TEST_F(PostgresStateStoreTest, ManagersStartingTogetherOnAnEmptyDatabaseShareOne
   ASSERT_TRUE(empty.ok());
   std::vector<std::future<absl::Status>> starts;
   for (int i = 0; i < 4; ++i) {
-    starts.push_back(std::async(std::launch::async,
-                                [&] { return PostgresStateStore::open(*empty).status(); }));
+    starts.push_back(
+        std::async(std::launch::async, [&] { return PostgresStateStore::open(*empty).status(); }));
   }
   for (auto& start : starts) EXPECT_TRUE(start.get().ok());
 }
@@ -225,7 +226,8 @@ TEST_F(PostgresStateStoreTest, FullsFromTwoManagersNeverMix) {
   absl::StatusOr<IndexState> documents = store_->documents(kFim, "idx");
   ASSERT_TRUE(documents.ok()) << documents.status();
   ASSERT_EQ(documents->size(), static_cast<size_t>(kDocuments)) << "exactly one FULL's documents";
-  const std::string session = documents->begin()->first.substr(0, documents->begin()->first.rfind('-'));
+  const std::string session =
+      documents->begin()->first.substr(0, documents->begin()->first.rfind('-'));
   for (const auto& [id, document] : *documents) {
     EXPECT_EQ(id.substr(0, id.rfind('-')), session) << "documents of two FULLs mixed";
   }
@@ -242,7 +244,8 @@ namespace {
 TEST_F(PostgresStateStoreTest, AStatementPastTheTimeoutFailsTheApplyInsteadOfHangingIt) {
   PostgresStateStore::Options options;
   options.statement_timeout = absl::Milliseconds(300);
-  absl::StatusOr<std::unique_ptr<PostgresStateStore>> bounded = PostgresStateStore::open(uri_, options);
+  absl::StatusOr<std::unique_ptr<PostgresStateStore>> bounded =
+      PostgresStateStore::open(uri_, options);
   ASSERT_TRUE(bounded.ok()) << bounded.status();
   ASSERT_TRUE(store_->apply(kFim, upserts("a-", 1)).ok());
   Connection holder = connect();

@@ -46,11 +46,13 @@ bool mayBeStart(absl::string_view message) {
 // The verified client certificate's subject common name.
 absl::StatusOr<std::string> peerIdentity(const grpc::ServerContext& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  std::vector<grpc::string_ref> names =
-      auth != nullptr ? auth->FindPropertyValues("x509_common_name") : std::vector<grpc::string_ref>{};
+  std::vector<grpc::string_ref> names = auth != nullptr
+                                            ? auth->FindPropertyValues("x509_common_name")
+                                            : std::vector<grpc::string_ref>{};
   if (names.size() != 1 || names[0].empty()) {
-    return absl::UnauthenticatedError(absl::StrCat("peer ", context.peer(), " presented ", names.size(),
-                                                   " certificate common names; exactly one is needed"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("peer ", context.peer(), " presented ", names.size(),
+                     " certificate common names; exactly one is needed"));
   }
   return std::string(names[0].data(), names[0].size());
 }
@@ -58,14 +60,16 @@ absl::StatusOr<std::string> peerIdentity(const grpc::ServerContext& context) {
 absl::Status checkOptions(const RelayEndpoint::Options& options) {
   if (options.listen_address.empty()) return absl::InvalidArgumentError("no listen address given");
   if (options.max_streams < 1 || options.max_streams_per_identity < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("stream limits must be >= 1, got ", options.max_streams,
-                                                   " and ", options.max_streams_per_identity, " per identity"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream limits must be >= 1, got ", options.max_streams, " and ",
+                     options.max_streams_per_identity, " per identity"));
   }
-  if (options.max_in_flight_bytes_per_identity / options.max_streams_per_identity < wire::kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bytes in flight per identity (", options.max_in_flight_bytes_per_identity,
-        ") must leave each of its ", options.max_streams_per_identity, " streams at least one datagram (",
-        wire::kMaxDatagramBytes, " bytes)"));
+  if (options.max_in_flight_bytes_per_identity / options.max_streams_per_identity <
+      wire::kMaxDatagramBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bytes in flight per identity (", options.max_in_flight_bytes_per_identity,
+                     ") must leave each of its ", options.max_streams_per_identity,
+                     " streams at least one datagram (", wire::kMaxDatagramBytes, " bytes)"));
   }
   return absl::OkStatus();
 }
@@ -75,18 +79,18 @@ absl::Status checkOptions(const RelayEndpoint::Options& options) {
 class RelayEndpoint::Service final : public relay::v1::Relay::Service {
  public:
   Service(const Options& options, ManagerCore* core)
-      : options_(options),
-        core_(core),
-        streams_(options.max_streams_per_identity) {}
+      : options_(options), core_(core), streams_(options.max_streams_per_identity) {}
 
   grpc::Status Exchange(grpc::ServerContext* context,
                         grpc::ServerReaderWriter<Datagram, Datagram>* stream) override {
     absl::StatusOr<std::string> identity = peerIdentity(*context);
     if (!identity.ok()) {
       log(std::string(identity.status().message()));
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(identity.status().message()));
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          std::string(identity.status().message()));
     }
-    const IdentityStreams::Admission admission = streams_.admit(*identity, [context] { context->TryCancel(); });
+    const IdentityStreams::Admission admission =
+        streams_.admit(*identity, [context] { context->TryCancel(); });
     countStream();
     log(absl::StrCat("agent '", *identity, "' connected from ", context->peer(),
                      admission.evicted ? "; its older stream is closed" : ""));
@@ -136,7 +140,8 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
     const int copies = options_.filter != nullptr ? options_.filter->copies(frame->message) : 1;
     std::vector<wire::v1::Message> answers;
     for (int i = 0; i < copies; ++i) {
-      if (absl::optional<wire::v1::Message> refusal = refuseForeignStart(identity, *frame, mismatch_logged)) {
+      if (absl::optional<wire::v1::Message> refusal =
+              refuseForeignStart(identity, *frame, mismatch_logged)) {
         answers.push_back(*std::move(refusal));
         continue;
       }
@@ -150,7 +155,8 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
     }
     std::vector<std::string> framed;
     for (const wire::v1::Message& answer : answers) {
-      absl::StatusOr<std::string> bytes = framing::encodeManagerFrame(frame->module, answer.SerializeAsString());
+      absl::StatusOr<std::string> bytes =
+          framing::encodeManagerFrame(frame->module, answer.SerializeAsString());
       if (bytes.ok()) framed.push_back(*std::move(bytes));
     }
     return framed;
@@ -172,8 +178,9 @@ class RelayEndpoint::Service final : public relay::v1::Relay::Service {
     }
     if (!*mismatch_logged) {
       *mismatch_logged = true;
-      log(absl::StrCat("agent '", identity, "' sent a Start for agent '", message.start().agent().id(),
-                       "' (module '", frame.module, "'): refused with StartAck ERROR; further ones on this "
+      log(absl::StrCat("agent '", identity, "' sent a Start for agent '",
+                       message.start().agent().id(), "' (module '", frame.module,
+                       "'): refused with StartAck ERROR; further ones on this "
                        "stream are only counted"));
     }
     wire::v1::Message refusal;
@@ -204,7 +211,8 @@ struct RelayEndpoint::Server {
 
 RelayEndpoint::RelayEndpoint() = default;
 
-absl::StatusOr<std::unique_ptr<RelayEndpoint>> RelayEndpoint::start(Options options, ManagerCore* core) {
+absl::StatusOr<std::unique_ptr<RelayEndpoint>> RelayEndpoint::start(Options options,
+                                                                    ManagerCore* core) {
   if (absl::Status s = checkOptions(options); !s.ok()) return s;
   std::unique_ptr<RelayEndpoint> endpoint(new RelayEndpoint());
   endpoint->service_ = std::make_unique<Service>(options, core);
@@ -238,8 +246,9 @@ absl::StatusOr<std::unique_ptr<RelayEndpoint>> RelayEndpoint::start(Options opti
   builder.SetResourceQuota(quota);
   endpoint->server_->server = builder.BuildAndStart();
   if (endpoint->server_->server == nullptr || endpoint->server_->port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on '", options.listen_address,
-                                               "' (address in use, not an address of this host, or not host:port)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on '", options.listen_address,
+                     "' (address in use, not an address of this host, or not host:port)"));
   }
   return endpoint;
 }

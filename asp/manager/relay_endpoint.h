@@ -54,11 +54,11 @@ class RelayEndpoint {
   };
 
   struct Counters {
-    uint64_t streams = 0;             // accepted
-    uint64_t streams_evicted = 0;     // cancelled for a newer stream of the same identity
+    uint64_t streams = 0;          // accepted
+    uint64_t streams_evicted = 0;  // cancelled for a newer stream of the same identity
     uint64_t datagrams = 0;
-    uint64_t bad_datagrams = 0;       // not "s:<module>:<message>", or too large
-    uint64_t identity_mismatches = 0; // Starts for another agent: StartAck{ERROR}
+    uint64_t bad_datagrams = 0;        // not "s:<module>:<message>", or too large
+    uint64_t identity_mismatches = 0;  // Starts for another agent: StartAck{ERROR}
     uint64_t answers = 0;
   };
 

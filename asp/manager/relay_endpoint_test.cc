@@ -65,7 +65,8 @@ class TestRelay {
     if (!stream_->Read(&d)) return absl::nullopt;
     absl::StatusOr<absl::string_view> bytes = framing::decodeManagerFrame(module, d.payload());
     Message m;
-    if (!bytes.ok() || !m.ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) return absl::nullopt;
+    if (!bytes.ok() || !m.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())))
+      return absl::nullopt;
     return m;
   }
   grpc::Status finish() {
@@ -86,7 +87,8 @@ class TestRelay {
 class RelayEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ca_ = std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("test ca"));
+    ca_ =
+        std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("test ca"));
     server_cert_ = *ca_->issue(tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
   }
 
@@ -104,8 +106,8 @@ class RelayEndpointTest : public ::testing::Test {
 
   std::unique_ptr<TestRelay> relayAs(const std::string& agent) {
     tls::KeyAndCertificate client = *ca_->issue(tls::clientCertificate(agent));
-    return std::make_unique<TestRelay>(endpoint_->port(),
-                                       tls::mutualTlsChannelCredentials(material(client, ca_->certificatePem())));
+    return std::make_unique<TestRelay>(endpoint_->port(), tls::mutualTlsChannelCredentials(material(
+                                                              client, ca_->certificatePem())));
   }
 
   std::string log() {
@@ -150,7 +152,8 @@ TEST_F(RelayEndpointTest, AStartForAnotherAgentIsRefusedCountedAndLoggedOnce) {
   EXPECT_EQ(core_.activeSessions(), 0u) << "nothing reached the core";
   EXPECT_EQ(endpoint_->counters().identity_mismatches, 2u);
   const std::string lines = log();
-  EXPECT_NE(lines.find("agent '002' sent a Start for agent '001' (module 'fim'): refused"), std::string::npos)
+  EXPECT_NE(lines.find("agent '002' sent a Start for agent '001' (module 'fim'): refused"),
+            std::string::npos)
       << lines;
   EXPECT_EQ(lines.find("module 'sca'"), std::string::npos) << "logged once per stream: " << lines;
 }
@@ -208,7 +211,8 @@ TEST_F(RelayEndpointTest, ListeningWhereAnotherEndpointListensIsAClearError) {
   options.tls = material(server_cert_, ca_->certificatePem());
   auto second = RelayEndpoint::start(options, &core_);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(second.status().message().find(options.listen_address), std::string::npos) << second.status();
+  EXPECT_NE(second.status().message().find(options.listen_address), std::string::npos)
+      << second.status();
 }
 
 TEST_F(RelayEndpointTest, LimitsThatLeaveAStreamLessThanADatagramAreRefused) {

@@ -60,25 +60,27 @@ absl::Status run(sqlite::Db& db, const std::string& sql,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<sqlite::Db>> db = sqlite::Db::open(
-      path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
+  absl::StatusOr<std::unique_ptr<sqlite::Db>> db =
+      sqlite::Db::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
   if (!db.ok()) return db.status();
   absl::StatusOr<int64_t> version = (*db)->queryInt("PRAGMA user_version");
   if (!version.ok()) return version.status();
   if (*version == kPerAgentSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "manager state '", path, "' has schema version 1 (state per agent and index); this "
-        "manager keeps state per agent, module and index (version ", kSchemaVersion,
-        ") and cannot tell which module a version 1 document came from. Move the file "
-        "aside: agents send their state again after their next integrity check"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("manager state '", path,
+                     "' has schema version 1 (state per agent and index); this "
+                     "manager keeps state per agent, module and index (version ",
+                     kSchemaVersion,
+                     ") and cannot tell which module a version 1 document came from. Move the file "
+                     "aside: agents send their state again after their next integrity check"));
   }
   if (*version != 0 && *version != kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat("manager state '", path,
-                                                      "' has schema version ", *version,
-                                                      "; expected ", kSchemaVersion));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "manager state '", path, "' has schema version ", *version, "; expected ", kSchemaVersion));
   }
   if (absl::Status s = (*db)->exec("PRAGMA busy_timeout = 5000"); !s.ok()) return s;
-  if (absl::StatusOr<std::string> mode = (*db)->queryText("PRAGMA journal_mode = WAL"); !mode.ok()) {
+  if (absl::StatusOr<std::string> mode = (*db)->queryText("PRAGMA journal_mode = WAL");
+      !mode.ok()) {
     return mode.status();
   }
   if (absl::Status s = (*db)->exec("PRAGMA synchronous = NORMAL"); !s.ok()) return s;
@@ -97,8 +99,8 @@ absl::Status SqliteStateStore::applyLocked(const ModuleKey& key,
   absl::StatusOr<sqlite::Statement> upsert =
       db_->prepare("INSERT OR REPLACE INTO document VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!upsert.ok()) return upsert.status();
-  absl::StatusOr<sqlite::Statement> remove =
-      db_->prepare("DELETE FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3 AND id = ?4");
+  absl::StatusOr<sqlite::Statement> remove = db_->prepare(
+      "DELETE FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3 AND id = ?4");
   if (!remove.ok()) return remove.status();
   absl::StatusOr<sqlite::Statement> clean =
       db_->prepare("DELETE FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3");
@@ -196,8 +198,8 @@ absl::StatusOr<std::vector<std::string>> SqliteStateStore::indices(const ModuleK
 absl::StatusOr<std::string> SqliteStateStore::checksum(const ModuleKey& key,
                                                        const std::string& index) {
   std::lock_guard<std::mutex> lock(mu_);
-  absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      "SELECT checksum FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3");
+  absl::StatusOr<sqlite::Statement> query =
+      db_->prepare("SELECT checksum FROM document WHERE agent = ?1 AND module = ?2 AND idx = ?3");
   if (!query.ok()) return query.status();
   query->bindText(1, key.agent);
   query->bindText(2, key.module);
@@ -251,8 +253,9 @@ absl::StatusOr<std::vector<ModuleSummary>> SqliteStateStore::modules() {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<ModuleKey, ModuleSummary> found;
   // Each query's rows start with (agent, module); `row` reads the rest.
-  auto each = [&](const char* sql,
-                  const std::function<void(sqlite::Statement&, ModuleSummary&)>& row) -> absl::Status {
+  auto each =
+      [&](const char* sql,
+          const std::function<void(sqlite::Statement&, ModuleSummary&)>& row) -> absl::Status {
     absl::StatusOr<sqlite::Statement> query = db_->prepare(sql);
     if (!query.ok()) return query.status();
     absl::StatusOr<bool> step;
@@ -264,14 +267,15 @@ absl::StatusOr<std::vector<ModuleSummary>> SqliteStateStore::modules() {
     }
     return step.status();
   };
-  absl::Status status = each(
-      "SELECT agent, module, idx, count(*) FROM document GROUP BY agent, module, idx",
-      [](sqlite::Statement& q, ModuleSummary& m) {
-        m.documents[q.columnText(2)] = static_cast<uint64_t>(q.columnInt(3));
-      });
+  absl::Status status =
+      each("SELECT agent, module, idx, count(*) FROM document GROUP BY agent, module, idx",
+           [](sqlite::Statement& q, ModuleSummary& m) {
+             m.documents[q.columnText(2)] = static_cast<uint64_t>(q.columnInt(3));
+           });
   if (status.ok()) {
-    status = each("SELECT agent, module, applied_at FROM module_applied",
-                  [](sqlite::Statement& q, ModuleSummary& m) { m.last_applied_unix = q.columnInt(2); });
+    status =
+        each("SELECT agent, module, applied_at FROM module_applied",
+             [](sqlite::Statement& q, ModuleSummary& m) { m.last_applied_unix = q.columnInt(2); });
   }
   if (status.ok()) {
     status = each("SELECT agent, module FROM metadata", [](sqlite::Statement&, ModuleSummary&) {});

@@ -78,8 +78,9 @@ TEST(SqliteStateStore, RefusesAVersionOneFileKeptPerAgentAndIndexNamingTheWayOut
   {
     auto db = sqlite::Db::open(dir.file("state.db"), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("CREATE TABLE document (agent TEXT, idx TEXT, id TEXT, data BLOB, "
-                            "version INTEGER, checksum TEXT); PRAGMA user_version = 1")
+    ASSERT_TRUE((*db)
+                    ->exec("CREATE TABLE document (agent TEXT, idx TEXT, id TEXT, data BLOB, "
+                           "version INTEGER, checksum TEXT); PRAGMA user_version = 1")
                     .ok());
   }
   absl::Status s = SqliteStateStore::open(dir.file("state.db")).status();

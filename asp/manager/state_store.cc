@@ -142,8 +142,8 @@ absl::StatusOr<AgentMetadata> InMemoryStateStore::metadata(const ModuleKey& key)
   std::lock_guard<std::mutex> lock(mu_);
   auto it = metadata_.find(key);
   if (it == metadata_.end()) {
-    return absl::NotFoundError("no metadata for agent '" + key.agent + "', module '" +
-                               key.module + "'");
+    return absl::NotFoundError("no metadata for agent '" + key.agent + "', module '" + key.module +
+                               "'");
   }
   return it->second;
 }

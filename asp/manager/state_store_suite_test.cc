@@ -103,7 +103,8 @@ TEST_P(StateStoreSuite, OpsOfOneSessionApplyInSeqOrder) {
   apply(kFim, session({upsert("idx", "a", "A1"), upsert("idx", "b", "B1"), remove("idx", "a"),
                        upsert("idx", "c", "C1"), upsert("idx", "c", "C2", 2),
                        remove("idx", "never-there")}));
-  apply(kFim, session({upsert("idx", "a", "A3", 3), remove("idx", "b"), upsert("idx", "b", "B4", 4)}));
+  apply(kFim,
+        session({upsert("idx", "a", "A3", 3), remove("idx", "b"), upsert("idx", "b", "B4", 4)}));
   EXPECT_EQ(documents(kFim, "idx"),
             (IndexState{{"a", {"A3", 3}}, {"b", {"B4", 4}}, {"c", {"C2", 2}}}));
 }
@@ -122,7 +123,8 @@ class FailingOpSource final : public OpSource {
  public:
   explicit FailingOpSource(int good) : good_(good) {}
   absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
-    if (handed_ == good_) return absl::DataLossError("spill file damaged at op " + std::to_string(handed_));
+    if (handed_ == good_)
+      return absl::DataLossError("spill file damaged at op " + std::to_string(handed_));
     *op = upsert("idx", "new-" + std::to_string(handed_++), "N");
     return true;
   }
@@ -194,7 +196,8 @@ TEST_P(StateStoreSuite, ChecksumsAreEqualAcrossStoresForTheSameSessions) {
   InMemoryStateStore reference;
   SessionUpdate update;
   for (int i = 0; i < 2000; ++i) {
-    update.ops.push_back(upsert("big", "doc" + std::to_string(i), "payload " + std::to_string(i * 7)));
+    update.ops.push_back(
+        upsert("big", "doc" + std::to_string(i), "payload " + std::to_string(i * 7)));
   }
   for (int i = 0; i < 2000; i += 3) update.ops.push_back(remove("big", "doc" + std::to_string(i)));
   ASSERT_TRUE(reference.apply(kFim, update).ok());
@@ -223,7 +226,8 @@ TEST_P(StateStoreSuite, IndicesAreSortedBytewiseAndOmitEmptyOnes) {
 }
 
 TEST_P(StateStoreSuite, VersionsKeepAllSixtyFourBits) {
-  apply(kFim, session({upsert("idx", "max", "x", UINT64_MAX), upsert("idx", "high", "x", 1ull << 63)}));
+  apply(kFim,
+        session({upsert("idx", "max", "x", UINT64_MAX), upsert("idx", "high", "x", 1ull << 63)}));
   EXPECT_EQ(documents(kFim, "idx").at("max").version, UINT64_MAX);
   EXPECT_EQ(documents(kFim, "idx").at("high").version, 1ull << 63);
 }
@@ -256,7 +260,8 @@ TEST_P(StateStoreSuite, MetadataDoesNotTouchDocumentsNorTheOtherWayRound) {
 // too, sorted by (agent, module); a store that records when sessions apply says when.
 TEST_P(StateStoreSuite, ModulesListsEveryModuleWithItsDocumentsPerIndex) {
   apply({"002", "sca"}, session({upsert("checks", "c1", "C")}));
-  apply(kFim, session({upsert("files", "a", "A"), upsert("files", "b", "B"), upsert("dirs", "d", "D")}));
+  apply(kFim,
+        session({upsert("files", "a", "A"), upsert("files", "b", "B"), upsert("dirs", "d", "D")}));
   apply(kFim, session({remove("files", "b"), clean("dirs")}));
   ASSERT_TRUE(store_->putMetadata({"001", "syscollector"}, {"MODE_METADATA_DELTA", {}, 1}).ok());
   const int64_t before = static_cast<int64_t>(std::time(nullptr)) - 5;
@@ -289,8 +294,9 @@ INSTANTIATE_TEST_SUITE_P(
                     if (!store.ok()) return store.status();
                     return std::unique_ptr<StateStore>(*std::move(store));
                   }},
-        StoreKind{"Postgres",
-                  [](const testing::TempDir&) { return openPostgres(PostgresStateStore::Options()); }},
+        StoreKind{
+            "Postgres",
+            [](const testing::TempDir&) { return openPostgres(PostgresStateStore::Options()); }},
         StoreKind{"PostgresStreaming",
                   [](const testing::TempDir&) { return openPostgres(streaming()); }}),
     [](const ::testing::TestParamInfo<StoreKind>& info) { return info.param.name; });

@@ -22,9 +22,8 @@ bool isModuleNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c =
 absl::Status validateModuleName(absl::string_view module) {
   if (module.empty()) return absl::InvalidArgumentError("module name is empty");
   if (module.size() > kMaxModuleNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("module name '", module, "' is ",
-                                                   module.size(), " bytes; the limit is ",
-                                                   kMaxModuleNameBytes));
+    return absl::InvalidArgumentError(absl::StrCat("module name '", module, "' is ", module.size(),
+                                                   " bytes; the limit is ", kMaxModuleNameBytes));
   }
   for (char c : module) {
     if (!isModuleNameChar(c)) {
@@ -51,7 +50,7 @@ size_t varintBytes(uint64_t value) {
 
 size_t singleValueMessageBytes(size_t id_bytes, size_t index_bytes, size_t data_bytes) {
   const size_t value = 3 * (kTagBytes + kMaxVarintBytes)  // seq, session, version
-                       + kTagBytes + 1                     // operation
+                       + kTagBytes + 1                    // operation
                        + lengthDelimitedBytes(id_bytes) + lengthDelimitedBytes(index_bytes) +
                        lengthDelimitedBytes(data_bytes);
   const size_t batch = kTagBytes + varintBytes(value) + value;

@@ -10,9 +10,7 @@ namespace {
 
 using v1::Message;
 
-absl::Status invalid(absl::string_view what) {
-  return absl::InvalidArgumentError(what);
-}
+absl::Status invalid(absl::string_view what) { return absl::InvalidArgumentError(what); }
 
 absl::Status requireNonEmpty(absl::string_view message, absl::string_view field,
                              const std::string& value) {
@@ -49,8 +47,7 @@ absl::Status validateStart(const v1::Start& start) {
 }
 
 absl::Status validateAnswerStatus(absl::string_view message, int status, uint64_t session) {
-  if (absl::Status s = requireEnum(message, "status", status, v1::Status_IsValid, false);
-      !s.ok()) {
+  if (absl::Status s = requireEnum(message, "status", status, v1::Status_IsValid, false); !s.ok()) {
     return s;
   }
   if (status == v1::STATUS_OK) return requireSession(message, session);
@@ -59,8 +56,8 @@ absl::Status validateAnswerStatus(absl::string_view message, int status, uint64_
 
 absl::Status validateValue(const v1::DataValue& value) {
   if (absl::Status s = requireSession("DataValue", value.session()); !s.ok()) return s;
-  if (absl::Status s = requireEnum("DataValue", "operation", value.operation(),
-                                   v1::Operation_IsValid, false);
+  if (absl::Status s =
+          requireEnum("DataValue", "operation", value.operation(), v1::Operation_IsValid, false);
       !s.ok()) {
     return s;
   }
@@ -102,8 +99,8 @@ absl::Status validateReqRet(const v1::ReqRet& req_ret) {
   if (req_ret.ranges().empty()) return invalid("ReqRet has no ranges");
   for (const v1::SeqRange& range : req_ret.ranges()) {
     if (range.begin() > range.end()) {
-      return invalid(absl::StrCat("ReqRet range [", range.begin(), ", ", range.end(),
-                                  "] is inverted"));
+      return invalid(
+          absl::StrCat("ReqRet range [", range.begin(), ", ", range.end(), "] is inverted"));
     }
   }
   return absl::OkStatus();

@@ -10,7 +10,8 @@ namespace asp::relay {
 
 AnswerRoutes::AnswerRoutes(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {}
 
-void AnswerRoutes::remember(absl::string_view module, const sockaddr_un& address, socklen_t length) {
+void AnswerRoutes::remember(absl::string_view module, const sockaddr_un& address,
+                            socklen_t length) {
   if (length <= static_cast<socklen_t>(sizeof(sa_family_t)) ||
       length > static_cast<socklen_t>(sizeof(sockaddr_un))) {
     return;
@@ -51,8 +52,8 @@ absl::StatusOr<absl::string_view> answerModule(absl::string_view answer) {
   const size_t space = answer.find(' ');
   if (space == absl::string_view::npos || space < kSuffix.size() ||
       answer.substr(space - kSuffix.size(), kSuffix.size()) != kSuffix) {
-    return absl::InvalidArgumentError(absl::StrCat("answer of ", answer.size(),
-                                                   " bytes has no '<module>_sync ' header"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("answer of ", answer.size(), " bytes has no '<module>_sync ' header"));
   }
   const absl::string_view module = answer.substr(0, space - kSuffix.size());
   if (absl::Status s = wire::validateModuleName(module); !s.ok()) return s;

@@ -55,7 +55,8 @@ TEST(AnswerRoutes, BeyondCapacityTheModuleHeardFromLongestAgoIsForgotten) {
 
 TEST(AnswerModule, TheHeaderNamesTheModule) {
   EXPECT_EQ(*answerModule("fim_sync \x08\x01"), "fim");
-  EXPECT_EQ(*answerModule("a_sync_sync payload with spaces"), "a_sync") << "the first space ends the header";
+  EXPECT_EQ(*answerModule("a_sync_sync payload with spaces"), "a_sync")
+      << "the first space ends the header";
 }
 
 TEST(AnswerModule, AnswersWithoutAValidHeaderAreRefused) {

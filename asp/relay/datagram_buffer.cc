@@ -2,7 +2,8 @@
 
 namespace asp::relay {
 
-DatagramBuffer::DatagramBuffer(size_t max_bytes, Clock* clock) : max_bytes_(max_bytes), clock_(clock) {}
+DatagramBuffer::DatagramBuffer(size_t max_bytes, Clock* clock)
+    : max_bytes_(max_bytes), clock_(clock) {}
 
 bool DatagramBuffer::waitForRoom(size_t bytes, absl::Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);

@@ -19,7 +19,8 @@ TEST(DatagramBuffer, DatagramsComeOutInTheOrderTheyWentIn) {
   EXPECT_EQ(buffer.bytes(), 6u);
   EXPECT_EQ(*buffer.pop(clock.now()), "one");
   EXPECT_EQ(*buffer.pop(clock.now()), "two");
-  EXPECT_FALSE(buffer.pop(clock.now() + absl::Seconds(1)).has_value()) << "empty: waits, then nothing";
+  EXPECT_FALSE(buffer.pop(clock.now() + absl::Seconds(1)).has_value())
+      << "empty: waits, then nothing";
 }
 
 TEST(DatagramBuffer, AFullBufferRefusesMoreAndNeverGrowsPastItsBound) {

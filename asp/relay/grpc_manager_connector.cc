@@ -54,12 +54,13 @@ class GrpcManagerStream final : public ManagerStream {
 
   absl::Status finish() override {
     const grpc::Status status = stream_->Finish();
-    if (status.ok()) return absl::UnavailableError(absl::StrCat("manager ", manager_, " ended the stream"));
+    if (status.ok())
+      return absl::UnavailableError(absl::StrCat("manager ", manager_, " ended the stream"));
     if (status.error_code() == grpc::StatusCode::CANCELLED) {
       return absl::CancelledError(absl::StrCat("stream to manager ", manager_, " closed"));
     }
-    return absl::UnavailableError(absl::StrCat("stream to manager ", manager_, " broke: ",
-                                               status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("stream to manager ", manager_, " broke: ", status.error_message()));
   }
 
   WireBytes wireBytes() override {
@@ -85,7 +86,8 @@ std::string lastConnectError(grpc::Channel& channel, absl::Duration connect_time
   if (channel.GetState(false) != GRPC_CHANNEL_TRANSIENT_FAILURE) {
     return absl::StrCat("no connection within ", absl::FormatDuration(connect_timeout));
   }
-  auto stub = relay::v1::Relay::NewStub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  auto stub =
+      relay::v1::Relay::NewStub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext probe;
   probe.set_deadline(after(absl::Seconds(1)));
   auto stream = stub->Exchange(&probe);
@@ -100,18 +102,28 @@ std::string describeConnectFailure(const std::string& manager, const std::string
     return absl::StrCat("manager ", manager, ": connection refused (no manager listens there)");
   }
   if (absl::StrContains(message, "certificate verify failed")) {
-    return absl::StrCat("manager ", manager, ": TLS handshake failed: its certificate does not verify against "
-                        "the CA in '", tls.trusted_ca, "' (not signed by it, expired or not yet valid): ", message);
+    return absl::StrCat("manager ", manager,
+                        ": TLS handshake failed: its certificate does not verify against "
+                        "the CA in '",
+                        tls.trusted_ca,
+                        "' (not signed by it, expired or not yet valid): ", message);
   }
-  if (absl::StrContains(message, "Peer name") || absl::StrContains(message, "not in peer certificate")) {
-    return absl::StrCat("manager ", manager, ": its certificate is not issued for that name (set the relay's "
-                        "server name to one it carries): ", message);
+  if (absl::StrContains(message, "Peer name") ||
+      absl::StrContains(message, "not in peer certificate")) {
+    return absl::StrCat("manager ", manager,
+                        ": its certificate is not issued for that name (set the relay's "
+                        "server name to one it carries): ",
+                        message);
   }
-  if (absl::StrContains(message, "Socket closed") || absl::StrContains(message, "Connection reset") ||
-      absl::StrContains(message, "alert")) {
-    return absl::StrCat("manager ", manager, " closed the connection during the TLS handshake: it refuses our "
-                        "certificate '", tls.certificate, "' (not signed by the CA it trusts, expired or not yet "
-                        "valid), or it is not a relay endpoint: ", message);
+  if (absl::StrContains(message, "Socket closed") ||
+      absl::StrContains(message, "Connection reset") || absl::StrContains(message, "alert")) {
+    return absl::StrCat("manager ", manager,
+                        " closed the connection during the TLS handshake: it refuses our "
+                        "certificate '",
+                        tls.certificate,
+                        "' (not signed by the CA it trusts, expired or not yet "
+                        "valid), or it is not a relay endpoint: ",
+                        message);
   }
   if (absl::StrContains(message, "DNS") || absl::StrContains(message, "resolution")) {
     return absl::StrCat("manager ", manager, ": the name does not resolve: ", message);
@@ -124,14 +136,16 @@ GrpcManagerConnector::GrpcManagerConnector(Options options)
 
 GrpcManagerConnector::~GrpcManagerConnector() = default;
 
-absl::StatusOr<std::unique_ptr<ManagerStream>> GrpcManagerConnector::connect(const std::string& manager) {
+absl::StatusOr<std::unique_ptr<ManagerStream>> GrpcManagerConnector::connect(
+    const std::string& manager) {
   grpc::ChannelArguments args;
   args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   // A connection of its own: never one an older channel to the same manager still holds.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_time)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_time)));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive_timeout)));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

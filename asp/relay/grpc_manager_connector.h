@@ -30,8 +30,8 @@ namespace asp::relay {
 class GrpcManagerConnector final : public ManagerConnector {
  public:
   struct Options {
-    tls::TlsMaterial tls;            // our client certificate and key; the CA of managers
-    std::string server_name;         // the name the manager's certificate must carry; "": the host dialled
+    tls::TlsMaterial tls;     // our client certificate and key; the CA of managers
+    std::string server_name;  // the name the manager's certificate must carry; "": the host dialled
     absl::Duration connect_timeout = absl::Seconds(10);
     absl::Duration keepalive_time = absl::Seconds(20);
     absl::Duration keepalive_timeout = absl::Seconds(10);

@@ -65,15 +65,18 @@ class SilentListener {
 class GrpcManagerConnectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ca_ = std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("test ca"));
-    other_ca_ = std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("other ca"));
+    ca_ =
+        std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("test ca"));
+    other_ca_ =
+        std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("other ca"));
   }
 
   void startManager(const tls::CertificateAuthority& issuer) {
     manager::RelayEndpoint::Options options;
     options.listen_address = "127.0.0.1:0";
-    options.tls = material(*issuer.issue(tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"})),
-                           ca_->certificatePem());
+    options.tls =
+        material(*issuer.issue(tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"})),
+                 ca_->certificatePem());
     endpoint_ = *manager::RelayEndpoint::start(options, &core_);
     address_ = "127.0.0.1:" + std::to_string(endpoint_->port());
   }
@@ -114,7 +117,8 @@ TEST_F(GrpcManagerConnectorTest, NobodyListeningIsAConnectionRefused) {
   GrpcManagerConnector connector(clientOptions(*ca_));
   auto stream = connector.connect("127.0.0.1:1");
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(stream.status().message(), "manager 127.0.0.1:1: connection refused (no manager listens there)");
+  EXPECT_EQ(stream.status().message(),
+            "manager 127.0.0.1:1: connection refused (no manager listens there)");
 }
 
 TEST_F(GrpcManagerConnectorTest, AManagerCertificateOfAnotherCaIsRefusedNamingOurCaFile) {
@@ -122,7 +126,8 @@ TEST_F(GrpcManagerConnectorTest, AManagerCertificateOfAnotherCaIsRefusedNamingOu
   GrpcManagerConnector connector(clientOptions(*ca_));
   auto stream = connector.connect(address_);
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(stream.status().message().find("its certificate does not verify against the CA in '/etc/asp/ca.pem'"),
+  EXPECT_NE(stream.status().message().find(
+                "its certificate does not verify against the CA in '/etc/asp/ca.pem'"),
             std::string::npos)
       << stream.status();
 }
@@ -132,8 +137,9 @@ TEST_F(GrpcManagerConnectorTest, OurCertificateRefusedByTheManagerIsExplained) {
   GrpcManagerConnector connector(clientOptions(*other_ca_));
   auto stream = connector.connect(address_);
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(stream.status().message().find("closed the connection during the TLS handshake: it refuses our "
-                                           "certificate '/etc/asp/relay.pem'"),
+  EXPECT_NE(stream.status().message().find(
+                "closed the connection during the TLS handshake: it refuses our "
+                "certificate '/etc/asp/relay.pem'"),
             std::string::npos)
       << stream.status();
 }
@@ -145,7 +151,8 @@ TEST_F(GrpcManagerConnectorTest, AHandshakeThatNeverEndsTimesOut) {
   GrpcManagerConnector connector(options);
   auto stream = connector.connect(silent.address());
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(stream.status().message().find("no connection within 500ms"), std::string::npos) << stream.status();
+  EXPECT_NE(stream.status().message().find("no connection within 500ms"), std::string::npos)
+      << stream.status();
 }
 
 TEST_F(GrpcManagerConnectorTest, InterruptEndsAConnectInProgress) {
@@ -165,7 +172,8 @@ TEST_F(GrpcManagerConnectorTest, InterruptEndsAConnectInProgress) {
 }
 
 TEST(DescribeConnectFailure, UnknownMessagesKeepGrpcsWords) {
-  EXPECT_EQ(describeConnectFailure("m:1", "something odd", {}), "manager m:1 unreachable: something odd");
+  EXPECT_EQ(describeConnectFailure("m:1", "something odd", {}),
+            "manager m:1 unreachable: something odd");
 }
 
 }  // namespace

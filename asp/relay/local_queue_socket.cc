@@ -5,7 +5,8 @@
 
 namespace asp::relay {
 
-absl::StatusOr<std::unique_ptr<LocalQueueSocket>> LocalQueueSocket::open(const QueueSocketOptions& options) {
+absl::StatusOr<std::unique_ptr<LocalQueueSocket>> LocalQueueSocket::open(
+    const QueueSocketOptions& options) {
   absl::StatusOr<int> fd = bindQueueSocket(options);
   if (!fd.ok()) return fd.status();
   // Room for bursts from several modules; a full queue is the backpressure that makes
@@ -20,7 +21,8 @@ LocalQueueSocket::~LocalQueueSocket() {
   unlink(path_.c_str());
 }
 
-std::optional<LocalQueueSocket::Received> LocalQueueSocket::receive(std::string* buffer, absl::Duration timeout) {
+std::optional<LocalQueueSocket::Received> LocalQueueSocket::receive(std::string* buffer,
+                                                                    absl::Duration timeout) {
   pollfd p{fd_, POLLIN, 0};
   if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) <= 0) return std::nullopt;
   Received received;

@@ -32,7 +32,7 @@ class LocalQueueSocket {
   LocalQueueSocket& operator=(const LocalQueueSocket&) = delete;
 
   struct Received {
-    size_t length = 0;     // the datagram's real length (may exceed what was stored)
+    size_t length = 0;  // the datagram's real length (may exceed what was stored)
     ModuleAddress sender;
   };
 

@@ -2,8 +2,8 @@
 
 namespace asp::relay {
 
-ReconnectSchedule::ReconnectSchedule(std::vector<std::string> managers, const BackoffOptions& backoff,
-                                     absl::Duration stable_after)
+ReconnectSchedule::ReconnectSchedule(std::vector<std::string> managers,
+                                     const BackoffOptions& backoff, absl::Duration stable_after)
     : managers_(std::move(managers)), backoff_(backoff), stable_after_(stable_after) {}
 
 ReconnectSchedule::Attempt ReconnectSchedule::next() {

@@ -34,8 +34,8 @@ TEST(ReconnectSchedule, FailedRoundsWaitLongerEachTimeUpToTheCap) {
     schedule.finished(absl::ZeroDuration());
   }
   EXPECT_EQ(waits, (std::vector<absl::Duration>{absl::ZeroDuration(), absl::Milliseconds(500),
-                                                absl::Seconds(1), absl::Seconds(2), absl::Seconds(4),
-                                                absl::Seconds(4)}));
+                                                absl::Seconds(1), absl::Seconds(2),
+                                                absl::Seconds(4), absl::Seconds(4)}));
 }
 
 TEST(ReconnectSchedule, JitterKeepsEachWaitWithinItsBand) {
@@ -54,7 +54,7 @@ TEST(ReconnectSchedule, ALastingStreamResetsTheBackoffAndReturnsToTheFirstManage
   ReconnectSchedule schedule({"a:1", "b:2"}, noJitter(), absl::Seconds(10));
   schedule.finished(absl::ZeroDuration());  // a refused
   EXPECT_EQ(schedule.next().manager, "b:2");
-  schedule.finished(absl::Minutes(3));      // b served for minutes, then broke
+  schedule.finished(absl::Minutes(3));  // b served for minutes, then broke
   EXPECT_EQ(schedule.failedRounds(), 0);
   ReconnectSchedule::Attempt attempt = schedule.next();
   EXPECT_EQ(attempt.manager, "a:1");

@@ -16,15 +16,17 @@ absl::Status checkOptions(const Relay::Options& options) {
     if (manager.empty()) return absl::InvalidArgumentError("an empty manager address");
   }
   if (options.max_buffered_bytes < wire::kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("the outbound buffer (", options.max_buffered_bytes,
-                                                   " bytes) must hold one datagram (",
-                                                   wire::kMaxDatagramBytes, " bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the outbound buffer (", options.max_buffered_bytes,
+                     " bytes) must hold one datagram (", wire::kMaxDatagramBytes, " bytes)"));
   }
   if (options.max_modules < 1) return absl::InvalidArgumentError("max_modules must be >= 1");
   return validateBackoff(options.backoff);
 }
 
-WireBytes operator+(WireBytes a, WireBytes b) { return WireBytes{a.sent + b.sent, a.received + b.received}; }
+WireBytes operator+(WireBytes a, WireBytes b) {
+  return WireBytes{a.sent + b.sent, a.received + b.received};
+}
 
 }  // namespace
 
@@ -37,14 +39,17 @@ BackoffOptions defaultRelayBackoff() {
   return backoff;
 }
 
-absl::StatusOr<std::unique_ptr<Relay>> Relay::start(Options options, std::unique_ptr<ManagerConnector> connector) {
+absl::StatusOr<std::unique_ptr<Relay>> Relay::start(Options options,
+                                                    std::unique_ptr<ManagerConnector> connector) {
   if (absl::Status s = checkOptions(options); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<LocalQueueSocket>> socket = LocalQueueSocket::open(options.socket);
   if (!socket.ok()) return socket.status();
-  return std::unique_ptr<Relay>(new Relay(std::move(options), std::move(connector), *std::move(socket)));
+  return std::unique_ptr<Relay>(
+      new Relay(std::move(options), std::move(connector), *std::move(socket)));
 }
 
-Relay::Relay(Options options, std::unique_ptr<ManagerConnector> connector, std::unique_ptr<LocalQueueSocket> socket)
+Relay::Relay(Options options, std::unique_ptr<ManagerConnector> connector,
+             std::unique_ptr<LocalQueueSocket> socket)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : systemClock()),
       connector_(std::move(connector)),
@@ -120,8 +125,9 @@ void Relay::connectLoop() {
   while (!stopping_) {
     const ReconnectSchedule::Attempt attempt = schedule_.next();
     if (attempt.wait_before > absl::ZeroDuration()) {
-      log(absl::StrCat("no manager reachable; next attempt in ",
-                       absl::FormatDuration(absl::Trunc(attempt.wait_before, absl::Milliseconds(1)))));
+      log(absl::StrCat(
+          "no manager reachable; next attempt in ",
+          absl::FormatDuration(absl::Trunc(attempt.wait_before, absl::Milliseconds(1)))));
       if (!sleepUntil(clock_->now() + attempt.wait_before)) break;
     }
     absl::StatusOr<std::unique_ptr<ManagerStream>> stream = connector_->connect(attempt.manager);

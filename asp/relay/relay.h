@@ -55,31 +55,31 @@ BackoffOptions defaultRelayBackoff();
 class Relay {
  public:
   struct Options {
-    QueueSocketOptions socket;          // the MQueue path modules send to, and its group
-    std::vector<std::string> managers;  // "host:port", the preferred first
+    QueueSocketOptions socket;                    // the MQueue path modules send to, and its group
+    std::vector<std::string> managers;            // "host:port", the preferred first
     size_t max_buffered_bytes = size_t{1} << 20;  // at least one datagram (65,536)
-    size_t max_modules = 1024;          // answer routes remembered
+    size_t max_modules = 1024;                    // answer routes remembered
     BackoffOptions backoff = defaultRelayBackoff();
     absl::Duration stable_after = absl::Seconds(10);  // a stream this old resets the backoff
-    Clock* clock = nullptr;             // default: systemClock()
-    std::function<void(absl::string_view)> log;  // connections, failures: one line each
+    Clock* clock = nullptr;                           // default: systemClock()
+    std::function<void(absl::string_view)> log;       // connections, failures: one line each
   };
 
   struct Counters {
-    uint64_t datagrams_in = 0;        // read from modules
+    uint64_t datagrams_in = 0;  // read from modules
     uint64_t bytes_in = 0;
-    uint64_t bad_datagrams = 0;       // no "s:<module>:" header, or over 65,536 bytes
-    uint64_t datagrams_forwarded = 0; // written to a stream
+    uint64_t bad_datagrams = 0;        // no "s:<module>:" header, or over 65,536 bytes
+    uint64_t datagrams_forwarded = 0;  // written to a stream
     uint64_t bytes_forwarded = 0;
-    uint64_t datagrams_lost = 0;      // taken for a stream that broke while writing them
-    uint64_t answers = 0;             // read from streams
+    uint64_t datagrams_lost = 0;  // taken for a stream that broke while writing them
+    uint64_t answers = 0;         // read from streams
     uint64_t answers_delivered = 0;
     uint64_t answers_unroutable = 0;  // no header, or a module never heard from
     uint64_t answers_lost = 0;        // the module's socket was gone or full
     uint64_t connects = 0;            // streams opened
     uint64_t connect_failures = 0;
-    uint64_t full_buffer_waits = 0;   // times the socket was left unread, the buffer full
-    WireBytes wire;                   // TCP payload bytes, all connections so far
+    uint64_t full_buffer_waits = 0;  // times the socket was left unread, the buffer full
+    WireBytes wire;                  // TCP payload bytes, all connections so far
   };
 
   // Binds the socket and starts. InvalidArgument for bad options (naming them); the
@@ -125,7 +125,7 @@ class Relay {
   mutable std::mutex mu_;  // guards what follows
   std::condition_variable changed_;
   Counters counters_;
-  WireBytes closed_wire_;      // of the streams that ended
+  WireBytes closed_wire_;  // of the streams that ended
   std::string connected_;
   ManagerStream* stream_ = nullptr;  // the open stream, to cancel it on stop()
 

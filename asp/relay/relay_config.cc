@@ -26,7 +26,8 @@ bool isKey(absl::string_view key) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text, const std::string& source) {
+absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text,
+                                                     const std::string& source) {
   std::vector<ConfigEntry> entries;
   std::set<std::string> seen;
   int number = 0;
@@ -37,7 +38,8 @@ absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text, con
     const size_t equals = line.find('=');
     const std::string where = absl::StrCat(source, ":", number, ": ");
     if (equals == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "expected 'key = value', got '", line, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "expected 'key = value', got '", line, "'"));
     }
     const std::string key(absl::StripAsciiWhitespace(line.substr(0, equals)));
     if (!isKey(key)) {
@@ -47,7 +49,8 @@ absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text, con
     if (!seen.insert(key).second) {
       return absl::InvalidArgumentError(absl::StrCat(where, "'", key, "' is given twice"));
     }
-    entries.push_back({key, std::string(absl::StripAsciiWhitespace(line.substr(equals + 1))), number});
+    entries.push_back(
+        {key, std::string(absl::StripAsciiWhitespace(line.substr(equals + 1))), number});
   }
   return entries;
 }
@@ -55,7 +58,8 @@ absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text, con
 absl::StatusOr<std::vector<ConfigEntry>> readConfigFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    const std::string message = absl::StrCat("cannot read config file '", path, "': ", std::strerror(errno));
+    const std::string message =
+        absl::StrCat("cannot read config file '", path, "': ", std::strerror(errno));
     return errno == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
   }
   std::string text(kMaxConfigBytes + 1, '\0');

@@ -31,7 +31,8 @@ struct ConfigEntry {
 // The entries of `text`, in order. InvalidArgument naming `source` and the line for a line
 // that is not "key = value", a key that is not lowercase letters, digits and '_', or a
 // key given twice.
-absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text, const std::string& source);
+absl::StatusOr<std::vector<ConfigEntry>> parseConfig(absl::string_view text,
+                                                     const std::string& source);
 
 // The same for a file; NotFound / FailedPrecondition naming it when it cannot be read or
 // is over 1 MiB.

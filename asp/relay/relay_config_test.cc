@@ -8,7 +8,8 @@ namespace {
 
 TEST(ParseConfig, KeysAndValuesAreTrimmedCommentsAndBlankLinesSkipped) {
   auto entries = parseConfig(
-      "# the relay\n\n  socket = /var/ossec/queue/sockets/queue  \nmanagers=a:1, b:2\nserver_name = x=y\n",
+      "# the relay\n\n  socket = /var/ossec/queue/sockets/queue  \nmanagers=a:1, b:2\nserver_name "
+      "= x=y\n",
       "relay.conf");
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 3u);
@@ -22,13 +23,18 @@ TEST(ParseConfig, KeysAndValuesAreTrimmedCommentsAndBlankLinesSkipped) {
 TEST(ParseConfig, ALineWithoutEqualsNamesTheFileAndLine) {
   auto entries = parseConfig("socket = /q\nmanagers a:1\n", "/etc/asp/relay.conf");
   EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(entries.status().message(), "/etc/asp/relay.conf:2: expected 'key = value', got 'managers a:1'");
+  EXPECT_EQ(entries.status().message(),
+            "/etc/asp/relay.conf:2: expected 'key = value', got 'managers a:1'");
 }
 
 TEST(ParseConfig, BadAndRepeatedKeysAreRefused) {
-  EXPECT_NE(parseConfig("Socket = x\n", "f").status().message().find("'Socket' is not a key"), std::string::npos);
+  EXPECT_NE(parseConfig("Socket = x\n", "f").status().message().find("'Socket' is not a key"),
+            std::string::npos);
   EXPECT_NE(parseConfig("= x\n", "f").status().message().find("is not a key"), std::string::npos);
-  EXPECT_NE(parseConfig("cert = a\ncert = b\n", "f").status().message().find("f:2: 'cert' is given twice"),
+  EXPECT_NE(parseConfig("cert = a\ncert = b\n", "f")
+                .status()
+                .message()
+                .find("f:2: 'cert' is given twice"),
             std::string::npos);
 }
 
@@ -47,7 +53,8 @@ TEST(ReadConfigFile, ReadsAFile) {
 }
 
 TEST(ConfigFileArgument, FindsEitherSpelling) {
-  EXPECT_EQ(configFileArgument({"asp_relay", "--config=/etc/asp/relay.conf"}), "/etc/asp/relay.conf");
+  EXPECT_EQ(configFileArgument({"asp_relay", "--config=/etc/asp/relay.conf"}),
+            "/etc/asp/relay.conf");
   EXPECT_EQ(configFileArgument({"asp_relay", "-config", "/c"}), "/c");
   EXPECT_EQ(configFileArgument({"asp_relay", "--cert=x"}), std::nullopt);
   EXPECT_EQ(configFileArgument({"asp_relay", "--", "--config=x"}), std::nullopt);

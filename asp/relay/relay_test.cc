@@ -14,8 +14,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "asp/testing/simulated_clock.h"
@@ -164,7 +164,8 @@ class TestModule {
   bool connected() const { return connected_; }
   // 0, or the errno of a send that did not go (EAGAIN when the relay's queue is full).
   int send(const std::string& bytes, bool wait = true) {
-    return ::send(fd_, bytes.data(), bytes.size(), wait ? 0 : MSG_DONTWAIT) == static_cast<ssize_t>(bytes.size())
+    return ::send(fd_, bytes.data(), bytes.size(), wait ? 0 : MSG_DONTWAIT) ==
+                   static_cast<ssize_t>(bytes.size())
                ? 0
                : errno;
   }
@@ -230,7 +231,8 @@ TEST_F(RelayTest, AgentDatagramsReachTheStreamByteForByteInOrder) {
   // The relay counts a datagram after its write returns, so the stream may hold the third
   // before the count does: wait for the count, boundedly.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (relay->counters().datagrams_forwarded < 3u && std::chrono::steady_clock::now() < deadline) {
+  while (relay->counters().datagrams_forwarded < 3u &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(1));
   }
   EXPECT_EQ(relay->counters().datagrams_forwarded, 3u);

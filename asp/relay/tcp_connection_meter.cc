@@ -44,7 +44,8 @@ bool sameEndpoint(const sockaddr_storage& x_in, const sockaddr_storage& y_in) {
   if (a.ss_family == AF_INET6) {
     const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
     const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
-    return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
+    return x.sin6_port == y.sin6_port &&
+           std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
   }
   return false;
 }
@@ -99,7 +100,8 @@ bool splitHostPort(const std::string& address, std::string* host, int* port) {
   size_t colon;
   if (!address.empty() && address[0] == '[') {
     const size_t close = address.find(']');
-    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') return false;
+    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':')
+      return false;
     *host = address.substr(1, close - 1);
     colon = close + 1;
   } else {
@@ -107,10 +109,12 @@ bool splitHostPort(const std::string& address, std::string* host, int* port) {
     if (colon == std::string::npos || address.find(':') != colon) return false;
     *host = address.substr(0, colon);
   }
-  return !host->empty() && absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 1 && *port <= 65535;
+  return !host->empty() && absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 1 &&
+         *port <= 65535;
 }
 
-TcpConnectionMeter::TcpConnectionMeter(int fd, const sockaddr_storage& local, const sockaddr_storage& peer)
+TcpConnectionMeter::TcpConnectionMeter(int fd, const sockaddr_storage& local,
+                                       const sockaddr_storage& peer)
     : fd_(fd), local_(local), peer_(peer) {}
 
 std::optional<TcpConnectionMeter> TcpConnectionMeter::find(const std::string& manager) {
@@ -133,7 +137,8 @@ std::optional<TcpConnectionMeter> TcpConnectionMeter::find(const std::string& ma
 WireBytes TcpConnectionMeter::read() {
   sockaddr_storage local;
   sockaddr_storage peer;
-  if (!endpointsOf(fd_, &local, &peer) || !sameEndpoint(local, local_) || !sameEndpoint(peer, peer_)) {
+  if (!endpointsOf(fd_, &local, &peer) || !sameEndpoint(local, local_) ||
+      !sameEndpoint(peer, peer_)) {
     return last_;
   }
   tcp_info info;

@@ -51,7 +51,8 @@ TEST(TcpConnectionMeter, CountsWhatTheConnectionCarriedBothWays) {
   ASSERT_EQ(write(connection.client, out.data(), out.size()), static_cast<ssize_t>(out.size()));
   std::string in(200000, '\0');
   size_t got = 0;
-  while (got < out.size()) got += static_cast<size_t>(read(connection.server, in.data(), in.size()));
+  while (got < out.size())
+    got += static_cast<size_t>(read(connection.server, in.data(), in.size()));
   ASSERT_EQ(write(connection.server, "back", 4), 4);
   char back[4];
   ASSERT_EQ(read(connection.client, back, 4), 4);

@@ -79,9 +79,7 @@ void Statement::reset() {
 
 int64_t Statement::columnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
 
-bool Statement::columnIsNull(int i) const {
-  return sqlite3_column_type(stmt_, i) == SQLITE_NULL;
-}
+bool Statement::columnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
 std::string Statement::columnText(int i) const {
   const unsigned char* text = sqlite3_column_text(stmt_, i);
@@ -131,7 +129,8 @@ absl::StatusOr<int64_t> Db::queryInt(absl::string_view sql) {
   if (!stmt.ok()) return stmt.status();
   absl::StatusOr<bool> row = stmt->step();
   if (!row.ok()) return row.status();
-  if (!*row) return absl::InternalError(absl::StrCat("'", sql, "' returned no row on '", path_, "'"));
+  if (!*row)
+    return absl::InternalError(absl::StrCat("'", sql, "' returned no row on '", path_, "'"));
   return stmt->columnInt(0);
 }
 
@@ -140,7 +139,8 @@ absl::StatusOr<std::string> Db::queryText(absl::string_view sql) {
   if (!stmt.ok()) return stmt.status();
   absl::StatusOr<bool> row = stmt->step();
   if (!row.ok()) return row.status();
-  if (!*row) return absl::InternalError(absl::StrCat("'", sql, "' returned no row on '", path_, "'"));
+  if (!*row)
+    return absl::InternalError(absl::StrCat("'", sql, "' returned no row on '", path_, "'"));
   return stmt->columnText(0);
 }
 

@@ -87,8 +87,8 @@ class AsyncCommitter {
   std::condition_variable done_cv_;   // flush(): a commit attempt finished
   std::deque<Unit> buffer_;
   size_t buffered_bytes_ = 0;
-  uint64_t added_ = 0;      // units ever added
-  uint64_t committed_ = 0;  // units ever committed
+  uint64_t added_ = 0;             // units ever added
+  uint64_t committed_ = 0;         // units ever committed
   uint64_t attempts_started_ = 0;  // commit attempts begun (numbered from 1)
   uint64_t failed_attempt_ = 0;    // number of the latest attempt that failed
   absl::Status failure_;           // and its error

@@ -55,7 +55,8 @@ TEST_F(BoundedSessionTest, ConsecutiveSessionsTakeTheOldestFirst) {
 
 TEST_F(BoundedSessionTest, TheByteBoundCountsIdIndexAndData) {
   // Each change weighs 3 (id) + 3 (index) + 94 (data) = 100 bytes.
-  for (int i = 0; i < 5; ++i) record("id" + std::to_string(i), Operation::kCreate, std::string(94, 'x'));
+  for (int i = 0; i < 5; ++i)
+    record("id" + std::to_string(i), Operation::kCreate, std::string(94, 'x'));
   EXPECT_EQ(nextSession(atMost(0, 250)).size(), 2u);
   EXPECT_EQ(nextSession(atMost(0, 300)).size(), 3u);
 }

@@ -34,8 +34,8 @@ absl::Status validateChange(const Change& change, const ChangeLimits& limits) {
         absl::StrCat("index is empty for change id ", quoteValue(change.id)));
   }
   if (absl::Status s = checkUtf8("change id", change.id); !s.ok()) return s;
-  if (absl::Status s = checkUtf8(absl::StrCat("index of change id ", quoteValue(change.id)),
-                                 change.index);
+  if (absl::Status s =
+          checkUtf8(absl::StrCat("index of change id ", quoteValue(change.id)), change.index);
       !s.ok()) {
     return s;
   }
@@ -45,18 +45,18 @@ absl::Status validateChange(const Change& change, const ChangeLimits& limits) {
     case Operation::kDelete:
       break;
     default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown operation ", static_cast<int>(change.operation),
-                       " for change id ", quoteValue(change.id)));
+      return absl::InvalidArgumentError(absl::StrCat("unknown operation ",
+                                                     static_cast<int>(change.operation),
+                                                     " for change id ", quoteValue(change.id)));
   }
-  const size_t frame = limits.header_bytes + wire::singleValueMessageBytes(
-                                                 change.id.size(), change.index.size(),
-                                                 change.data.size());
+  const size_t frame =
+      limits.header_bytes +
+      wire::singleValueMessageBytes(change.id.size(), change.index.size(), change.data.size());
   if (frame > limits.frame_budget_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "change id ", quoteValue(change.id), " in index ", quoteValue(change.index), " has ",
-        change.data.size(), " bytes of data and needs a ", frame,
-        "-byte frame; the frame budget is ", limits.frame_budget_bytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("change id ", quoteValue(change.id), " in index ", quoteValue(change.index),
+                     " has ", change.data.size(), " bytes of data and needs a ", frame,
+                     "-byte frame; the frame budget is ", limits.frame_budget_bytes, " bytes"));
   }
   return absl::OkStatus();
 }

@@ -31,15 +31,21 @@ TEST(ValidateChange, RejectsAnIdOrIndexThatIsNotUtf8NamingTheByte) {
   absl::Status id = validateChange(change("caf\xe9.txt", "idx", Operation::kCreate, 1), {});
   EXPECT_EQ(id.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(id.message().find("change id is not valid UTF-8: byte 3 (0xe9)"),
-            absl::string_view::npos) << id;
-  absl::Status index = validateChange(change("a", "st\xff" "ates", Operation::kCreate, 1), {});
+            absl::string_view::npos)
+      << id;
+  absl::Status index = validateChange(change("a",
+                                             "st\xff"
+                                             "ates",
+                                             Operation::kCreate, 1),
+                                      {});
   EXPECT_EQ(index.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(index.message().find("byte 2 (0xff)"), absl::string_view::npos) << index;
   EXPECT_TRUE(validateChange(change("caf\xc3\xa9.txt", "idx", Operation::kCreate, 1), {}).ok());
 }
 
 TEST(ValidateChange, AHugeIdIsNotEchoedWhole) {
-  absl::Status s = validateChange(change(std::string(70000, 'i'), "idx", Operation::kModify, 1), {});
+  absl::Status s =
+      validateChange(change(std::string(70000, 'i'), "idx", Operation::kModify, 1), {});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_LT(s.message().size(), 400u) << s.message().substr(0, 400);
   EXPECT_NE(s.message().find("(70000 bytes)"), absl::string_view::npos);

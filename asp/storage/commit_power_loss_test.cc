@@ -25,10 +25,10 @@ using testing::makeChange;
 
 struct Scenario {
   std::string name;
-  int backlog = 0;              // changes recorded first
-  int confirmed_first = 0;      // bounded sessions of `bound` committed before the crash one
-  uint64_t bound = 0;           // max_changes of every session (0: none)
-  int recorded_during = 0;      // new changes recorded while the crash session is in flight
+  int backlog = 0;          // changes recorded first
+  int confirmed_first = 0;  // bounded sessions of `bound` committed before the crash one
+  uint64_t bound = 0;       // max_changes of every session (0: none)
+  int recorded_during = 0;  // new changes recorded while the crash session is in flight
 };
 
 std::string idOf(int n) { return "file-" + std::to_string(n); }
@@ -78,13 +78,15 @@ class CommitPowerLoss : public ::testing::TestWithParam<Scenario> {
     EXPECT_TRUE(info.ok()) << info.status();
     if (!info.ok()) return nullptr;
     const std::vector<SessionChange> sent = testing::readAllInFlight(*queue, info->size);
-    const int first_left = s.confirmed_first * static_cast<int>(s.bound) + static_cast<int>(sent.size());
+    const int first_left =
+        s.confirmed_first * static_cast<int>(s.bound) + static_cast<int>(sent.size());
     for (int i = s.confirmed_first * static_cast<int>(s.bound); i < s.backlog; ++i) {
       if_lost->push_back(idOf(i));
       if (i >= first_left) if_done->push_back(idOf(i));
     }
     for (int i = 0; i < s.recorded_during; ++i) {
-      EXPECT_TRUE(queue->record(makeChange("late-" + std::to_string(i), Operation::kCreate, "l")).ok());
+      EXPECT_TRUE(
+          queue->record(makeChange("late-" + std::to_string(i), Operation::kCreate, "l")).ok());
       if_lost->push_back("late-" + std::to_string(i));
       if_done->push_back("late-" + std::to_string(i));
     }

@@ -30,8 +30,7 @@ using testing::streamChange;
 constexpr int kKills = 60;
 constexpr uint64_t kSessionBegun = UINT64_MAX;
 
-[[noreturn]] void childMain(const std::string& path, uint64_t start, bool begin_session,
-                            int fd) {
+[[noreturn]] void childMain(const std::string& path, uint64_t start, bool begin_session, int fd) {
   SqliteChangeQueue::Options options;
   options.path = path;
   absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue = SqliteChangeQueue::open(options);
@@ -48,7 +47,8 @@ constexpr uint64_t kSessionBegun = UINT64_MAX;
 
 TEST(CrashTest, EveryAcknowledgedChangeSurvivesSigkill) {
   const char* forced = std::getenv("ASP_CRASH_SEED");
-  const uint64_t seed = forced != nullptr ? std::strtoull(forced, nullptr, 10) : std::random_device{}();
+  const uint64_t seed =
+      forced != nullptr ? std::strtoull(forced, nullptr, 10) : std::random_device{}();
   std::cout << "ASP_CRASH_SEED=" << seed << "\n";
   std::mt19937_64 rng(seed);
   testing::TempDir dir;
@@ -108,8 +108,8 @@ TEST(CrashTest, EveryAcknowledgedChangeSurvivesSigkill) {
       next += acked;
     } else {
       ASSERT_TRUE(with_one_more.matches(actual))
-          << "round " << round << ": the queue lost or altered an acknowledged change ("
-          << acked << " acknowledged this round, " << actual.size() << " ids queued)";
+          << "round " << round << ": the queue lost or altered an acknowledged change (" << acked
+          << " acknowledged this round, " << actual.size() << " ids queued)";
       model = with_one_more;
       next += acked + 1;
     }

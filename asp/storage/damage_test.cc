@@ -31,8 +31,10 @@ class DamageTest : public ::testing::Test {
 
   void recordTen(SqliteChangeQueue& queue) {
     for (int i = 0; i < 10; ++i) {
-      const std::string data = i == 4 ? "{\"hash\":\"ROTTEN-BYTES\"}" : "{\"n\":" + std::to_string(i) + "}";
-      ASSERT_TRUE(queue.record(makeChange("file-" + std::to_string(i), Operation::kCreate, data)).ok());
+      const std::string data =
+          i == 4 ? "{\"hash\":\"ROTTEN-BYTES\"}" : "{\"n\":" + std::to_string(i) + "}";
+      ASSERT_TRUE(
+          queue.record(makeChange("file-" + std::to_string(i), Operation::kCreate, data)).ok());
     }
   }
 
@@ -73,7 +75,8 @@ TEST_F(DamageTest, AChangeDamagedOnDiskIsAStorageErrorNamingItsIdAndIsNeverSent)
   ASSERT_TRUE(queue->abortSession().ok());
 
   // Set aside: the next session sends the nine others, and only them.
-  absl::StatusOr<std::vector<SqliteChangeQueue::QuarantinedChange>> quarantined = queue->quarantined();
+  absl::StatusOr<std::vector<SqliteChangeQueue::QuarantinedChange>> quarantined =
+      queue->quarantined();
   ASSERT_TRUE(quarantined.ok()) << quarantined.status();
   ASSERT_EQ(quarantined->size(), 1u);
   EXPECT_EQ((*quarantined)[0].id, "file-4");
@@ -89,7 +92,8 @@ TEST_F(DamageTest, SeveralDamagedChangesCostOneFailedSession) {
     auto queue = open();
     for (int i = 0; i < 6; ++i) {
       const std::string data = i % 2 == 0 ? "ROT" : "fine";
-      ASSERT_TRUE(queue->record(makeChange("f" + std::to_string(i), Operation::kCreate, data)).ok());
+      ASSERT_TRUE(
+          queue->record(makeChange("f" + std::to_string(i), Operation::kCreate, data)).ok());
     }
   }
   FaultVfs::get().flipOnRead("ROT");
@@ -114,10 +118,11 @@ TEST_F(DamageTest, AStoredIdThatIsNotUtf8IsQuarantinedAndTheOthersAreSent) {
   }
   const std::string bad_id = "caf\xe9.txt";
   const uint32_t crc = changeCrc(bad_id, "states-fim-files", 1, "c", 0);
-  ASSERT_EQ(testing::execAll(path_, "INSERT INTO change (row, id, idx, op, data, version, is_new, "
-                                     "crc) VALUES (1000, CAST(X'636166E92E747874' AS TEXT), "
-                                     "'states-fim-files', 1, X'63', 0, 1, " +
-                                         std::to_string(crc) + ")"),
+  ASSERT_EQ(testing::execAll(path_,
+                             "INSERT INTO change (row, id, idx, op, data, version, is_new, "
+                             "crc) VALUES (1000, CAST(X'636166E92E747874' AS TEXT), "
+                             "'states-fim-files', 1, X'63', 0, 1, " +
+                                 std::to_string(crc) + ")"),
             "");
   auto queue = open();
   absl::StatusOr<std::vector<std::string>> sent = readSession(*queue);

@@ -78,8 +78,7 @@ void GroupCommit::takeQueued(Group& group, Parts* parts) {
 }
 
 bool GroupCommit::shouldWaitForWriters(const Group& group) const {
-  return !group.waited && group.writers < last_group_ &&
-         group.changes < options_.max_group_changes;
+  return !group.waited && group.writers < last_group_ && group.changes < options_.max_group_changes;
 }
 
 void GroupCommit::waitForWriters(Group& group, std::unique_lock<std::mutex>& lock) {

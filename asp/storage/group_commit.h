@@ -85,7 +85,7 @@ class GroupCommit {
   Clock* const clock_;
   const Transaction transaction_;
 
-  std::mutex mu_;  // guards everything below
+  std::mutex mu_;                // guards everything below
   std::deque<Writer*> writers_;  // in line; the front one leads
   std::condition_variable leader_cv_;
   bool leader_waiting_ = false;

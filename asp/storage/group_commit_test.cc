@@ -62,7 +62,8 @@ class FakeDatabase {
 
 std::vector<Change> changes(const std::string& prefix, int n) {
   std::vector<Change> out;
-  for (int i = 0; i < n; ++i) out.push_back(Change{prefix + std::to_string(i), "idx", Operation::kCreate, "", 0});
+  for (int i = 0; i < n; ++i)
+    out.push_back(Change{prefix + std::to_string(i), "idx", Operation::kCreate, "", 0});
   return out;
 }
 
@@ -90,7 +91,6 @@ void commitAGroupOfTwo(FakeDatabase& db, GroupCommit& commit) {
   db.hold_ = nullptr;
 }
 
-
 TEST(GroupCommit, OneWriterCommitsAloneInOrder) {
   FakeDatabase db;
   GroupCommit commit({}, db.transaction());
@@ -108,7 +108,8 @@ TEST(GroupCommit, ManyWritersShareFewerTransactionsAndEachBatchStaysWhole) {
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       for (int b = 0; b < kBatches; ++b) {
-        const std::vector<Change> batch = changes("w" + std::to_string(w) + "b" + std::to_string(b) + "-", 2);
+        const std::vector<Change> batch =
+            changes("w" + std::to_string(w) + "b" + std::to_string(b) + "-", 2);
         ASSERT_TRUE(commit.commit(batch).ok());
       }
     });

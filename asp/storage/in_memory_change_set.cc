@@ -59,7 +59,8 @@ void InMemoryChangeSet::compactLocked() {
 absl::StatusOr<SessionInfo> InMemoryChangeSet::beginSession(const SessionScope& scope) {
   const std::vector<std::string>& only_indices = scope.only_indices;
   std::lock_guard<std::mutex> lock(mu_);
-  if (in_session_) return absl::FailedPreconditionError("the in-memory set has a session in flight");
+  if (in_session_)
+    return absl::FailedPreconditionError("the in-memory set has a session in flight");
   const absl::flat_hash_set<std::string> wanted(only_indices.begin(), only_indices.end());
   std::set<std::string> indices;
   std::vector<Slot> kept;
@@ -118,7 +119,8 @@ absl::Status InMemoryChangeSet::abortSession() {
                                  std::move(c.data), c.version}});
   }
   for (Slot& slot : slots_) {
-    if (slot.change && slot.change->operation != Operation::kDelete) merged.push_back(std::move(slot));
+    if (slot.change && slot.change->operation != Operation::kDelete)
+      merged.push_back(std::move(slot));
   }
   in_flight_.clear();
   in_session_ = false;

@@ -96,8 +96,9 @@ TEST(InMemoryChangeSet, ClearForgetsEverything) {
 TEST(InMemoryChangeSet, PagesRespectTheByteBudget) {
   InMemoryChangeSet set;
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(set.record(makeChange("id" + std::to_string(i), Operation::kCreate,
-                                      std::string(100, 'x'))).ok());
+    ASSERT_TRUE(
+        set.record(makeChange("id" + std::to_string(i), Operation::kCreate, std::string(100, 'x')))
+            .ok());
   }
   ASSERT_TRUE(set.beginSession({}).ok());
   absl::StatusOr<SessionPage> page = set.readInFlight(2, 9, 250);

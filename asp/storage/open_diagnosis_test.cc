@@ -37,7 +37,8 @@ std::string inChild(const std::function<std::string()>& body) {
   std::string message;
   char buffer[4096];
   ssize_t n;
-  while ((n = read(out[0], buffer, sizeof(buffer))) > 0) message.append(buffer, static_cast<size_t>(n));
+  while ((n = read(out[0], buffer, sizeof(buffer))) > 0)
+    message.append(buffer, static_cast<size_t>(n));
   close(out[0]);
   waitpid(pid, nullptr, 0);
   return message;
@@ -84,7 +85,8 @@ TEST(OpenDiagnosis, AReadOnlyDirectoryIsNamed) {
   // An operator who may read the queue file but not write its directory.
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
   const std::string message = inChild([&] {
-    if (geteuid() == 0 && (setgid(kNobody) != 0 || setuid(kNobody) != 0)) return std::string("<setuid>");
+    if (geteuid() == 0 && (setgid(kNobody) != 0 || setuid(kNobody) != 0))
+      return std::string("<setuid>");
     if (geteuid() != 0) chmod(queue_dir.c_str(), 0555);
     return openReadOnly(path);
   });
@@ -99,7 +101,8 @@ TEST(OpenDiagnosis, AFullFileSystemIsNamed) {
   ASSERT_EQ(mkdir(mount_point.c_str(), 0755), 0);
   const std::string message = inChild([&]() -> std::string {
     // A private mount namespace: the mount vanishes with the child.
-    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+    if (unshare(CLONE_NEWNS) != 0 ||
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
         mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=512k") != 0) {
       return std::string("<mount failed: ") + std::strerror(errno) + ">";
     }
@@ -109,7 +112,8 @@ TEST(OpenDiagnosis, AFullFileSystemIsNamed) {
       o.path = path;
       absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> queue = SqliteChangeQueue::open(o);
       if (!queue.ok()) return "<create: " + std::string(queue.status().message()) + ">";
-      if (!(*queue)->record(testing::makeChange("a", Operation::kCreate, "x")).ok()) return "<record>";
+      if (!(*queue)->record(testing::makeChange("a", Operation::kCreate, "x")).ok())
+        return "<record>";
     }
     // Fill every free page.
     const int filler = open((mount_point + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);

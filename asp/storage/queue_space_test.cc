@@ -44,8 +44,8 @@ class QueueSpaceTest : public ::testing::Test {
   void recordMany(int count, size_t data_bytes, const std::string& prefix = "file-") {
     std::vector<Change> batch;
     for (int i = 0; i < count; ++i) {
-      batch.push_back(makeChange(prefix + std::to_string(i), Operation::kCreate,
-                                 std::string(data_bytes, 'd')));
+      batch.push_back(
+          makeChange(prefix + std::to_string(i), Operation::kCreate, std::string(data_bytes, 'd')));
     }
     ASSERT_TRUE(queue_->recordBatch(batch).ok());
   }
@@ -94,11 +94,12 @@ TEST_F(QueueSpaceTest, ADrainedQueueGivesItsSpaceBackToTheFileSystem) {
 TEST_F(QueueSpaceTest, RowsConfirmedByABoundedSessionAreNeitherCountedNorSentAgain) {
   recordMany(10, 10);
   EXPECT_EQ(confirmOldest(4).size(), 4u);
-  ASSERT_EQ(rowsInFile(path_), 10) << "the four confirmed rows wait, dead, for the end of the drain";
+  ASSERT_EQ(rowsInFile(path_), 10)
+      << "the four confirmed rows wait, dead, for the end of the drain";
   EXPECT_EQ(pending(), 6u);
   std::vector<SessionChange> sent = confirmOldest(100);
-  EXPECT_EQ(idsOf(sent), (std::vector<std::string>{"file-4", "file-5", "file-6", "file-7",
-                                                   "file-8", "file-9"}));
+  EXPECT_EQ(idsOf(sent),
+            (std::vector<std::string>{"file-4", "file-5", "file-6", "file-7", "file-8", "file-9"}));
   EXPECT_EQ(pending(), 0u);
   EXPECT_EQ(rowsInFile(path_), 0);
 }

@@ -11,9 +11,8 @@
 
 namespace asp::testing {
 
-inline Change makeChange(const std::string& id, Operation operation,
-                         const std::string& data = "", uint64_t version = 0,
-                         const std::string& index = "states-fim-files") {
+inline Change makeChange(const std::string& id, Operation operation, const std::string& data = "",
+                         uint64_t version = 0, const std::string& index = "states-fim-files") {
   return Change{id, index, operation, data, version};
 }
 

@@ -37,14 +37,16 @@ class RecordAllOrNone : public ::testing::Test {
 };
 
 TEST_F(RecordAllOrNone, RecordsEveryChangeWithTheUsualCoalescing) {
-  ASSERT_TRUE(queue_->recordAllOrNone(sourceOf({makeChange("a", Operation::kCreate, "1"),
-                                                makeChange("b", Operation::kModify, "2"),
-                                                makeChange("a", Operation::kDelete)}))
+  ASSERT_TRUE(queue_
+                  ->recordAllOrNone(sourceOf({makeChange("a", Operation::kCreate, "1"),
+                                              makeChange("b", Operation::kModify, "2"),
+                                              makeChange("a", Operation::kDelete)}))
                   .ok());
   std::vector<std::string> ids;
-  ASSERT_TRUE(queue_->forEachChange("", [&](const SqliteChangeQueue::StoredChange& c) {
-    ids.push_back(c.id);
-  }).ok());
+  ASSERT_TRUE(queue_
+                  ->forEachChange(
+                      "", [&](const SqliteChangeQueue::StoredChange& c) { ids.push_back(c.id); })
+                  .ok());
   EXPECT_EQ(ids, std::vector<std::string>{"b"}) << "created then deleted: nothing to send";
 }
 
@@ -57,8 +59,8 @@ TEST_F(RecordAllOrNone, AnErrorFromTheSourceRecordsNothing) {
 }
 
 TEST_F(RecordAllOrNone, AnInvalidChangeRecordsNothingAndSaysWhy) {
-  absl::Status s = queue_->recordAllOrNone(
-      sourceOf({makeChange("a", Operation::kCreate, "1"), makeChange("", Operation::kCreate, "2")}));
+  absl::Status s = queue_->recordAllOrNone(sourceOf(
+      {makeChange("a", Operation::kCreate, "1"), makeChange("", Operation::kCreate, "2")}));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("id is empty"), absl::string_view::npos) << s;
   EXPECT_EQ(pendingIn(*queue_), 0u);

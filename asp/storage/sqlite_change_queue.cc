@@ -190,7 +190,8 @@ absl::StatusOr<std::vector<std::string>> SqliteChangeQueue::indicesWithRows() {
 }
 
 bool SqliteChangeQueue::inFlight(int64_t row, const std::string& index) const {
-  return frozen_.active && row <= frozen_.hi && (frozen_.only.empty() || frozen_.only.contains(index));
+  return frozen_.active && row <= frozen_.hi &&
+         (frozen_.only.empty() || frozen_.only.contains(index));
 }
 
 absl::Status SqliteChangeQueue::saveState() {
@@ -198,9 +199,10 @@ absl::Status SqliteChangeQueue::saveState() {
   set.bindText(1, "frozen_hi");
   set.bindInt(2, frozen_.active ? frozen_.hi : kNoSession);
   if (absl::Status s = set.run(); !s.ok()) return s;
-  for (const auto& [key, value] : {std::pair<const char*, int64_t>{"sent_watermark", sent_watermark_},
-                                   {"confirmed_hi", confirmed_hi_},
-                                   {"dead_rows", dead_rows_}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, int64_t>{"sent_watermark", sent_watermark_},
+        {"confirmed_hi", confirmed_hi_},
+        {"dead_rows", dead_rows_}}) {
     set.bindText(1, key);
     set.bindInt(2, value);
     if (absl::Status s = set.run(); !s.ok()) return s;
@@ -233,8 +235,8 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& 
   if (absl::Status s = flush(); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(db_mu_);
   if (frozen_.active) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue database '", options_.path, "' already has a session in flight"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue database '", options_.path, "' already has a session in flight"));
   }
   SessionInfo info;
   SessionStateGuard guard(this);
@@ -314,9 +316,10 @@ absl::Status SqliteChangeQueue::countAll(SessionInfo* info) {
 // The rows of `frozen.only`'s indices up to frozen.hi. Requires db_mu_, in a transaction.
 absl::Status SqliteChangeQueue::countIndices(const Frozen& frozen, SessionInfo* info) {
   const std::vector<std::string> only(frozen.only.begin(), frozen.only.end());
-  absl::StatusOr<sqlite::Statement> indices = db_->prepare(absl::StrCat(
-      "SELECT idx, count(*) FROM change WHERE row <= ?1 AND ", liveRow(), " AND idx IN (",
-      absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ") GROUP BY idx ORDER BY idx"));
+  absl::StatusOr<sqlite::Statement> indices = db_->prepare(
+      absl::StrCat("SELECT idx, count(*) FROM change WHERE row <= ?1 AND ", liveRow(),
+                   " AND idx IN (", absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "),
+                   ") GROUP BY idx ORDER BY idx"));
   if (!indices.ok()) return indices.status();
   indices->bindInt(1, frozen.hi);
   for (size_t i = 0; i < only.size(); ++i) indices->bindText(static_cast<int>(i + 2), only[i]);
@@ -347,12 +350,12 @@ absl::StatusOr<int64_t> SqliteChangeQueue::rowOfSeq(uint64_t seq) {
   return *row - 1;
 }
 
-absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq,
-                                                            uint64_t last_seq,
+absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq, uint64_t last_seq,
                                                             size_t max_bytes) {
   SessionPage page;
   std::lock_guard<std::mutex> lock(db_mu_);
-  if (statements_ == nullptr) return absl::FailedPreconditionError("queue database is not writable");
+  if (statements_ == nullptr)
+    return absl::FailedPreconditionError("queue database is not writable");
   if (!frozen_.active || first_seq >= frozen_.size || first_seq > last_seq) return page;
   // Seqs rank the rows of every frozen index; a clean's filter is skipped over here.
   const bool filtered = !frozen_.only.empty();
@@ -433,9 +436,9 @@ absl::Status SqliteChangeQueue::commitSession() {
 // a transaction.
 absl::Status SqliteChangeQueue::dropFrozenIndices() {
   const std::vector<std::string> only(frozen_.only.begin(), frozen_.only.end());
-  absl::StatusOr<sqlite::Statement> drop = db_->prepare(absl::StrCat(
-      "DELETE FROM change WHERE row <= ?1 AND ", liveRow(), " AND idx IN (",
-      absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ")"));
+  absl::StatusOr<sqlite::Statement> drop = db_->prepare(
+      absl::StrCat("DELETE FROM change WHERE row <= ?1 AND ", liveRow(), " AND idx IN (",
+                   absl::StrJoin(std::vector<std::string>(only.size(), "?"), ", "), ")"));
   if (!drop.ok()) return drop.status();
   drop->bindInt(1, frozen_.hi);
   for (size_t i = 0; i < only.size(); ++i) drop->bindText(static_cast<int>(i + 2), only[i]);
@@ -465,7 +468,8 @@ std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
   const std::string data = row.columnBlob(kReadData);
   const uint32_t crc = changeCrc(id, index, row.columnInt(kReadOp), data,
                                  static_cast<uint64_t>(row.columnInt(kReadVersion)));
-  if (static_cast<int64_t>(crc) != row.columnInt(kReadCrc)) return "damaged on disk: checksum mismatch";
+  if (static_cast<int64_t>(crc) != row.columnInt(kReadCrc))
+    return "damaged on disk: checksum mismatch";
   if (firstInvalidUtf8(id).has_value() || firstInvalidUtf8(index).has_value()) {
     return "its id or index is not valid UTF-8";
   }

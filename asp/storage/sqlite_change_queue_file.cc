@@ -4,22 +4,22 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "asp/storage/sqlite_change_queue.h"
 #include "asp/storage/id_filter.h"
+#include "asp/storage/sqlite_change_queue.h"
 #include "asp/storage/sqlite_change_queue_internal.h"
 
 namespace asp {
 
+using queue_internal::kConfirmedHiSql;
 using queue_internal::kDelete;
 using queue_internal::kIdFilterBits;
-using queue_internal::kConfirmedHiSql;
 using queue_internal::kIdFilterRebuildRows;
 using queue_internal::kNoSession;
 using queue_internal::kSchema;
@@ -58,10 +58,10 @@ absl::Status migrate(sqlite::Db& db, int64_t version) {
 // Why opening `path` failed, in terms a person can act on: SQLite's own words ("unable
 // to open", "disk I/O error") say nothing of a read-only directory or a full disk.
 absl::Status explainOpenFailure(const std::string& path, const absl::Status& failure) {
-  const std::string dir = path.find('/') == std::string::npos
-                              ? std::string(".")
-                              : (path.rfind('/') == 0 ? std::string("/")
-                                                       : path.substr(0, path.rfind('/')));
+  const std::string dir =
+      path.find('/') == std::string::npos
+          ? std::string(".")
+          : (path.rfind('/') == 0 ? std::string("/") : path.substr(0, path.rfind('/')));
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(
@@ -73,14 +73,15 @@ absl::Status explainOpenFailure(const std::string& path, const absl::Status& fai
   }
   const std::string shm = path + "-shm";
   if (access(dir.c_str(), F_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat("the directory '", dir, "' of queue database '",
-                                            path, "' does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("the directory '", dir, "' of queue database '", path, "' does not exist"));
   }
   if (access(dir.c_str(), W_OK) != 0 && access(shm.c_str(), F_OK) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the directory '", dir, "' is not writable (", std::strerror(errno), "): SQLite must ",
-        "create '", shm, "' beside the queue file to read it (WAL mode). Run as the queue's owner, ",
-        "or inspect a copy; the file itself was not touched"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the directory '", dir, "' is not writable (", std::strerror(errno),
+                     "): SQLite must ", "create '", shm,
+                     "' beside the queue file to read it (WAL mode). Run as the queue's owner, ",
+                     "or inspect a copy; the file itself was not touched"));
   }
   struct statvfs fs;
   constexpr uint64_t kRoomBytes = 1 << 20;
@@ -91,10 +92,10 @@ absl::Status explainOpenFailure(const std::string& path, const absl::Status& fai
         static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize, " bytes free): SQLite needs room for '",
         path, "-wal' and '", shm, "'; the file itself was not touched"));
   }
-  return absl::Status(failure.code(),
-                      absl::StrCat("queue database '", path,
-                                   "' is unreadable or not a database (left untouched): ",
-                                   failure.message()));
+  return absl::Status(
+      failure.code(),
+      absl::StrCat("queue database '", path,
+                   "' is unreadable or not a database (left untouched): ", failure.message()));
 }
 
 // Deletes `path` through the VFS the queue opens its files with (Options::vfs), like every
@@ -121,13 +122,13 @@ absl::Status registerCrcFunction(sqlite::Db& db) {
       return absl::string_view(static_cast<const char*>(sqlite3_value_blob(values[i])),
                                static_cast<size_t>(sqlite3_value_bytes(values[i])));
     };
-    sqlite3_result_int64(context, changeCrc(text(0), text(1), sqlite3_value_int64(values[2]),
-                                            text(3),
-                                            static_cast<uint64_t>(sqlite3_value_int64(values[4]))));
+    sqlite3_result_int64(context,
+                         changeCrc(text(0), text(1), sqlite3_value_int64(values[2]), text(3),
+                                   static_cast<uint64_t>(sqlite3_value_int64(values[4]))));
   };
-  const int rc = sqlite3_create_function_v2(db.handle(), "asp_crc", 5,
-                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, crc,
-                                            nullptr, nullptr, nullptr);
+  const int rc =
+      sqlite3_create_function_v2(db.handle(), "asp_crc", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                 nullptr, crc, nullptr, nullptr, nullptr);
   return rc == SQLITE_OK ? absl::OkStatus() : db.error("registering asp_crc()", rc);
 }
 
@@ -239,8 +240,8 @@ absl::Status SqliteChangeQueue::openFile() {
 
 absl::StatusOr<std::unique_ptr<sqlite::Db>> SqliteChangeQueue::openDatabase() const {
   const std::string& path = options_.path;
-  const int mode = options_.read_only ? SQLITE_OPEN_READONLY
-                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  const int mode =
+      options_.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   absl::StatusOr<std::unique_ptr<sqlite::Db>> db =
       sqlite::Db::open(path, mode | SQLITE_OPEN_NOMUTEX, options_.vfs);
   if (!db.ok()) {
@@ -303,7 +304,8 @@ absl::Status SqliteChangeQueue::configureConnection(sqlite::Db& db) const {
 absl::Status SqliteChangeQueue::createOrMigrate(sqlite::Db& db, int64_t version) const {
   if (version == 0) return db.exec(kSchema);
   if (absl::Status s = migrate(db, version); !s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("queue database '", options_.path, "': ", s.message()));
+    return absl::Status(s.code(),
+                        absl::StrCat("queue database '", options_.path, "': ", s.message()));
   }
   return absl::OkStatus();
 }
@@ -364,8 +366,8 @@ absl::Status SqliteChangeQueue::loadState() {
   // A file of an older version (opened for inspection) has neither: no row is dead.
   absl::StatusOr<int64_t> confirmed = db_->queryInt(absl::StrCat("SELECT ", kConfirmedHiSql));
   if (!confirmed.ok()) return confirmed.status();
-  absl::StatusOr<int64_t> dead = db_->queryInt(
-      "SELECT coalesce((SELECT value FROM queue_state WHERE key = 'dead_rows'), 0)");
+  absl::StatusOr<int64_t> dead =
+      db_->queryInt("SELECT coalesce((SELECT value FROM queue_state WHERE key = 'dead_rows'), 0)");
   if (!dead.ok()) return dead.status();
   absl::StatusOr<int64_t> last = db_->queryInt("SELECT coalesce(max(row), 0) FROM change");
   if (!last.ok()) return last.status();
@@ -396,9 +398,9 @@ absl::StatusOr<std::vector<IndexCounts>> SqliteChangeQueue::counts() {
   if (absl::Status s = flush(); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
-  absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      absl::StrCat("SELECT idx, count(*), sum(row <= ?1) FROM change WHERE ", liveRow(),
-                   " GROUP BY idx ORDER BY idx"));
+  absl::StatusOr<sqlite::Statement> query =
+      db_->prepare(absl::StrCat("SELECT idx, count(*), sum(row <= ?1) FROM change WHERE ",
+                                liveRow(), " GROUP BY idx ORDER BY idx"));
   if (!query.ok()) return query.status();
   query->bindInt(1, frozen_.active ? frozen_.hi : 0);
   std::vector<IndexCounts> counts;
@@ -419,9 +421,9 @@ absl::Status SqliteChangeQueue::forEachChange(
     const std::string& index, const std::function<void(const StoredChange&)>& visit) {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (db_ == nullptr) return absl::FailedPreconditionError("queue database is closed");
-  absl::StatusOr<sqlite::Statement> query = db_->prepare(
-      absl::StrCat("SELECT row, id, idx, op, data, version, is_new FROM change WHERE ",
-                   liveRow(), " ORDER BY row"));
+  absl::StatusOr<sqlite::Statement> query =
+      db_->prepare(absl::StrCat("SELECT row, id, idx, op, data, version, is_new FROM change WHERE ",
+                                liveRow(), " ORDER BY row"));
   if (!query.ok()) return query.status();
   uint64_t next_seq = 0;
   absl::StatusOr<bool> row;
@@ -480,8 +482,8 @@ absl::Status SqliteChangeQueue::deleteDatabase() {
       absl::Status reopened = openFile();
       return absl::FailedPreconditionError(
           reopened.ok() ? absl::StrCat(removed.message(), "; the queue keeps its changes")
-                        : absl::StrCat(removed.message(), "; opening it again failed too: ",
-                                       reopened.message()));
+                        : absl::StrCat(removed.message(),
+                                       "; opening it again failed too: ", reopened.message()));
     }
   }
   return openFile();

@@ -11,9 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "asp/sqlite/sqlite_db.h"
 #include "asp/storage/change_crc.h"
 #include "asp/storage/sqlite_change_queue.h"
-#include "asp/sqlite/sqlite_db.h"
 
 namespace asp {
 namespace queue_internal {
@@ -241,8 +241,8 @@ class SqliteChangeQueue::SessionStateGuard {
 template <typename Body>
 absl::Status SqliteChangeQueue::inTransaction(Body body) {
   if (db_ == nullptr || statements_ == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue database '", options_.path, "' is ", db_ == nullptr ? "closed" : "read-only"));
+    return absl::FailedPreconditionError(absl::StrCat("queue database '", options_.path, "' is ",
+                                                      db_ == nullptr ? "closed" : "read-only"));
   }
   if (absl::Status s = statements_->begin.run(); !s.ok()) return s;
   indices_added_.clear();

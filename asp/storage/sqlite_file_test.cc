@@ -144,11 +144,12 @@ void expectUpgradedWithBothChanges(const std::string& path) {
 }
 
 TEST_F(SqliteFileTest, UpgradesASchemaTwoFileKeepingItsChanges) {
-  ASSERT_EQ(testing::execAll(path_, std::string(kVersion2File) +
-                                         "CREATE TABLE queue_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;"
-                                         "INSERT INTO queue_index VALUES ('idx-a'), ('idx-b');"
-                                         "PRAGMA user_version = 2;"),
-            "");
+  ASSERT_EQ(
+      testing::execAll(path_, std::string(kVersion2File) +
+                                  "CREATE TABLE queue_index (idx TEXT PRIMARY KEY) WITHOUT ROWID;"
+                                  "INSERT INTO queue_index VALUES ('idx-a'), ('idx-b');"
+                                  "PRAGMA user_version = 2;"),
+      "");
   expectUpgradedWithBothChanges(path_);
 }
 
@@ -174,16 +175,16 @@ void writeVersion3File(const std::string& path, int big, const std::string& then
     }
     ASSERT_TRUE(batch.empty() || queue->recordBatch(batch).ok());
   }
-  ASSERT_EQ(testing::execAll(path, "PRAGMA auto_vacuum = NONE; VACUUM; "
-                                   "DELETE FROM queue_state WHERE key IN ('confirmed_hi', 'dead_rows'); "
-                                   "PRAGMA user_version = 3; " + then_sql),
+  ASSERT_EQ(testing::execAll(path,
+                             "PRAGMA auto_vacuum = NONE; VACUUM; "
+                             "DELETE FROM queue_state WHERE key IN ('confirmed_hi', 'dead_rows'); "
+                             "PRAGMA user_version = 3; " +
+                                 then_sql),
             "");
   ASSERT_EQ(queryOutside(path, "PRAGMA auto_vacuum"), "0");
 }
 
-int64_t fileBytes(const std::string& path) {
-  return static_cast<int64_t>(readFile(path).size());
-}
+int64_t fileBytes(const std::string& path) { return static_cast<int64_t>(readFile(path).size()); }
 
 TEST_F(SqliteFileTest, UpgradesASchemaThreeFileKeepingItsChangesAndGivesItsFreePagesBack) {
   // 24 MiB written and deleted again: free pages that version 3 never gave back.
@@ -242,7 +243,8 @@ TEST_F(SqliteFileTest, AnIndexWhoseChangesAllCancelledIsNotListed) {
   EXPECT_EQ(info->size, 1u);
   EXPECT_EQ(queryOutside(path_, "SELECT group_concat(idx) FROM queue_index"), "idx-a");
   ASSERT_TRUE(queue->commitSession().ok());
-  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM queue_index"), "0") << "emptied with the queue";
+  EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM queue_index"), "0")
+      << "emptied with the queue";
   ASSERT_TRUE(queue->record(makeChange("g2", Operation::kCreate, "x", 0, "idx-gone")).ok());
   info = queue->beginSession({});
   ASSERT_TRUE(info.ok()) << info.status();
@@ -262,8 +264,10 @@ TEST_F(SqliteFileTest, RefusesAFileWithCorruptPages) {
   {
     auto queue = testing::openQueue(path_);
     for (int i = 0; i < 200; ++i) {
-      ASSERT_TRUE(queue->record(makeChange("id" + std::to_string(i), Operation::kCreate,
-                                           std::string(100, 'x'))).ok());
+      ASSERT_TRUE(queue
+                      ->record(makeChange("id" + std::to_string(i), Operation::kCreate,
+                                          std::string(100, 'x')))
+                      .ok());
     }
   }
   std::string bytes = readFile(path_);

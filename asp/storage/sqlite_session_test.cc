@@ -73,8 +73,10 @@ TEST_F(SqliteSessionTest, SecondBeginIsRefusedWhileInFlight) {
 
 TEST_F(SqliteSessionTest, PagesStopAtTheByteBudget) {
   for (int i = 0; i < 10; ++i) {
-    ASSERT_TRUE(queue_->record(makeChange("i" + std::to_string(i), Operation::kCreate,
-                                          std::string(1000, 'x'), 0, "idx")).ok());
+    ASSERT_TRUE(queue_
+                    ->record(makeChange("i" + std::to_string(i), Operation::kCreate,
+                                        std::string(1000, 'x'), 0, "idx"))
+                    .ok());
   }
   ASSERT_TRUE(queue_->beginSession({}).ok());
   absl::StatusOr<SessionPage> page = queue_->readInFlight(0, 9, 2500);

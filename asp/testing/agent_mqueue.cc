@@ -33,7 +33,8 @@ AgentQueue& agentQueue() {
 // A socket for `module` to the manager at `path`, its answers routed. Opened with no
 // lock of the queue held: setting the answer handler takes the transport's lock, which
 // its receiver holds while delivering (and delivering takes the queue's locks).
-std::unique_ptr<asp::UnixDatagramTransport> openSocket(const std::string& path, const std::string& module) {
+std::unique_ptr<asp::UnixDatagramTransport> openSocket(const std::string& path,
+                                                       const std::string& module) {
   asp::UnixDatagramTransport::Options options;
   options.queue_path = path;
   options.module = module;
@@ -82,7 +83,8 @@ int start(const char* /*key*/, short /*type*/, short /*attempts*/) {
   return agentQueue().manager_socket.empty() ? -1 : 1;
 }
 
-int sendBinary(int /*queue*/, const void* message, size_t length, const char* module, char /*location*/) {
+int sendBinary(int /*queue*/, const void* message, size_t length, const char* module,
+               char /*location*/) {
   if (module == nullptr || (message == nullptr && length > 0)) return -1;
   asp::UnixDatagramTransport* socket = socketFor(module);
   if (socket == nullptr) return -1;

@@ -14,10 +14,12 @@
 #include "asp/tools/manager_main.h"
 
 ABSL_FLAG(double, drop_rate, 0, "Fault injection: drop this fraction of data datagrams (0..1).");
-ABSL_FLAG(double, duplicate_rate, 0, "Fault injection: handle this fraction of datagrams twice (0..1).");
+ABSL_FLAG(double, duplicate_rate, 0,
+          "Fault injection: handle this fraction of datagrams twice (0..1).");
 ABSL_FLAG(asp::tools::DurationFlag, answer_delay, asp::tools::DurationFlag{absl::ZeroDuration()},
           "Fault injection: delay every answer on the Unix socket (e.g. 300ms).");
-ABSL_FLAG(uint64_t, seed, 0, "Seed for session ids and fault injection (0: random, unguessable ids).");
+ABSL_FLAG(uint64_t, seed, 0,
+          "Seed for session ids and fault injection (0: random, unguessable ids).");
 
 int main(int argc, char** argv) {
   std::unique_ptr<asp::testing::ManagerFaults> faults;

@@ -7,23 +7,26 @@ namespace asp::testing {
 using wire::v1::Message;
 
 FakeManager::FakeManager(SimulatedClock* clock, manager::ManagerCore::Options options)
-    : clock_(clock), core_([&] {
-        options.clock = clock;
-        if (options.seed == 0) options.seed = 42;
-        if (!options.on_contexts) {
-          options.on_contexts = [this](const manager::SessionContexts& c) -> absl::Status {
-            std::vector<manager::SessionUpdate::Op> documents;
-            manager::SessionUpdate::Op op;
-            absl::StatusOr<bool> more;
-            while ((more = c.documents->next(&op)).ok() && *more) documents.push_back(op);
-            if (!more.ok()) return more.status();
-            std::lock_guard<std::mutex> lock(contexts_mu_);
-            contexts_[c.key] = std::move(documents);
-            return absl::OkStatus();
-          };
-        }
-        return options;
-      }(), &store_) {}
+    : clock_(clock),
+      core_(
+          [&] {
+            options.clock = clock;
+            if (options.seed == 0) options.seed = 42;
+            if (!options.on_contexts) {
+              options.on_contexts = [this](const manager::SessionContexts& c) -> absl::Status {
+                std::vector<manager::SessionUpdate::Op> documents;
+                manager::SessionUpdate::Op op;
+                absl::StatusOr<bool> more;
+                while ((more = c.documents->next(&op)).ok() && *more) documents.push_back(op);
+                if (!more.ok()) return more.status();
+                std::lock_guard<std::mutex> lock(contexts_mu_);
+                contexts_[c.key] = std::move(documents);
+                return absl::OkStatus();
+              };
+            }
+            return options;
+          }(),
+          &store_) {}
 
 std::vector<manager::SessionUpdate::Op> FakeManager::lastContexts(const manager::ModuleKey& key) {
   std::lock_guard<std::mutex> lock(contexts_mu_);
@@ -147,7 +150,8 @@ void FakeManager::receive(const std::string& /*module*/, const std::string& byte
     if (!loseData(&message)) return;
     auto& replacements = replacements_[message.content_case()];
     if (!replacements.empty()) {
-      const std::string bytes = replacements.front()(message.has_end() ? message.end().session() : 0);
+      const std::string bytes =
+          replacements.front()(message.has_end() ? message.end().session() : 0);
       replacements.pop_front();
       Deliver deliver = deliver_;
       clock_->scheduleAfter(latency_, [deliver, bytes] {
@@ -210,8 +214,8 @@ void FakeManager::answer(Message message, absl::Duration extra_delay) {
     deliver = deliver_;
     delay = latency_ + extra_delay;
     if (jitter_ > absl::ZeroDuration()) {
-      delay += absl::Nanoseconds(std::uniform_int_distribution<int64_t>(
-          0, absl::ToInt64Nanoseconds(jitter_))(random_));
+      delay += absl::Nanoseconds(
+          std::uniform_int_distribution<int64_t>(0, absl::ToInt64Nanoseconds(jitter_))(random_));
     }
     copies = duplicate_ ? 2 : 1;
     copy_delay = duplicate_delay_;

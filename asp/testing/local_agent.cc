@@ -4,8 +4,7 @@ namespace asp::testing {
 
 AgentSyncProtocol::Options localAgentOptions(const std::string& module,
                                              const std::string& database_path,
-                                             const std::string& agent_id,
-                                             absl::Duration timeout) {
+                                             const std::string& agent_id, absl::Duration timeout) {
   AgentSyncProtocol::Options o;
   o.module = module;
   o.database_path = database_path;

@@ -23,8 +23,9 @@ uint64_t dataMessages(absl::string_view message) {
 absl::StatusOr<std::unique_ptr<ManagerFaults>> ManagerFaults::create(Options options) {
   if (!(options.drop_rate >= 0 && options.drop_rate <= 1) ||
       !(options.duplicate_rate >= 0 && options.duplicate_rate <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("drop and duplicate rates must be in [0, 1], got ",
-                                                   options.drop_rate, " and ", options.duplicate_rate));
+    return absl::InvalidArgumentError(
+        absl::StrCat("drop and duplicate rates must be in [0, 1], got ", options.drop_rate, " and ",
+                     options.duplicate_rate));
   }
   if (options.answer_delay < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -46,7 +47,8 @@ int ManagerFaults::copies(absl::string_view message) {
       return 0;
     }
   }
-  if (options_.duplicate_rate > 0 && std::bernoulli_distribution(options_.duplicate_rate)(random_)) {
+  if (options_.duplicate_rate > 0 &&
+      std::bernoulli_distribution(options_.duplicate_rate)(random_)) {
     ++counters_.duplicated;
     return 2;
   }

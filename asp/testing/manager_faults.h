@@ -26,7 +26,7 @@ class ManagerFaults final : public manager::InboundFilter {
     double drop_rate = 0;       // incoming data datagrams dropped, 0..1
     double duplicate_rate = 0;  // incoming datagrams handled twice, 0..1
     absl::Duration answer_delay = absl::ZeroDuration();
-    uint64_t seed = 0;          // 0: random
+    uint64_t seed = 0;  // 0: random
   };
 
   struct Counters {

@@ -31,8 +31,7 @@ class MockAgentSyncProtocol : public AgentSyncProtocol {
               (override));
   MOCK_METHOD(SyncResult, notifyDataClean,
               (const std::vector<std::string>& indices, SyncOption option), (override));
-  MOCK_METHOD(absl::Status, parseResponseBuffer, (const uint8_t* data, size_t length),
-              (override));
+  MOCK_METHOD(absl::Status, parseResponseBuffer, (const uint8_t* data, size_t length), (override));
   MOCK_METHOD(void, clearInMemoryData, (), (override));
   MOCK_METHOD(absl::Status, flush, (), (override));
   MOCK_METHOD(ChangeRecorder&, queue, (), (override));

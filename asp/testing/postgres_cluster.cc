@@ -65,7 +65,8 @@ absl::StatusOr<pid_t> spawn(const std::vector<std::string>& args, const std::str
   std::string env_path = "PATH=/usr/bin:/bin", env_lang = "LC_ALL=C", env_tz = "TZ=UTC";
   char* envp[] = {env_path.data(), env_lang.data(), env_tz.data(), nullptr};
   const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) return absl::InternalError(absl::StrCat("cannot open '", log, "': ", strerror(errno)));
+  if (log_fd < 0)
+    return absl::InternalError(absl::StrCat("cannot open '", log, "': ", strerror(errno)));
   const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   const pid_t parent = getpid();
   const bool drop = geteuid() == 0;
@@ -74,9 +75,9 @@ absl::StatusOr<pid_t> spawn(const std::vector<std::string>& args, const std::str
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);  // the test may block SIGINT/SIGTERM
-    if (drop && (syscall(SYS_setgroups, 0, nullptr) != 0 ||
-                 syscall(SYS_setresgid, gid, gid, gid) != 0 ||
-                 syscall(SYS_setresuid, uid, uid, uid) != 0)) {
+    if (drop &&
+        (syscall(SYS_setgroups, 0, nullptr) != 0 || syscall(SYS_setresgid, gid, gid, gid) != 0 ||
+         syscall(SYS_setresuid, uid, uid, uid) != 0)) {
       _exit(125);
     }
     // After the uid change, which clears it; then the parent may already be gone.
@@ -110,7 +111,8 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::create() {
   gid_t gid = getegid();
   if (uid == 0) {
     const passwd* nobody = getpwnam("nobody");
-    if (nobody == nullptr) return absl::FailedPreconditionError("no user 'nobody' to run PostgreSQL as");
+    if (nobody == nullptr)
+      return absl::FailedPreconditionError("no user 'nobody' to run PostgreSQL as");
     uid = nobody->pw_uid;
     gid = nobody->pw_gid;
   }
@@ -167,20 +169,36 @@ absl::Status PostgresCluster::initdb() {
   while (waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat("initdb ", describeExit(status), ":\n",
-                                            readFile(dir_ + "/initdb.log")));
+    return absl::InternalError(
+        absl::StrCat("initdb ", describeExit(status), ":\n", readFile(dir_ + "/initdb.log")));
   }
   return absl::OkStatus();
 }
 
 absl::Status PostgresCluster::start() {
   if (pid_ > 0) return absl::FailedPreconditionError("the PostgreSQL server is already running");
-  absl::StatusOr<pid_t> pid = spawn(
-      {bin_dir_ + "/postgres", "-D", dir_ + "/data", "-k", dir_, "-p", std::to_string(kPort),
-       "-c", "listen_addresses=", "-c", "unix_socket_permissions=0700", "-c", "fsync=off",
-       "-c", "full_page_writes=off", "-c", "dynamic_shared_memory_type=mmap",
-       "-c", "max_connections=60", "-c", "shared_buffers=32MB"},
-      dir_, dir_ + "/postgres.log", uid_, gid_);
+  absl::StatusOr<pid_t> pid = spawn({bin_dir_ + "/postgres",
+                                     "-D",
+                                     dir_ + "/data",
+                                     "-k",
+                                     dir_,
+                                     "-p",
+                                     std::to_string(kPort),
+                                     "-c",
+                                     "listen_addresses=",
+                                     "-c",
+                                     "unix_socket_permissions=0700",
+                                     "-c",
+                                     "fsync=off",
+                                     "-c",
+                                     "full_page_writes=off",
+                                     "-c",
+                                     "dynamic_shared_memory_type=mmap",
+                                     "-c",
+                                     "max_connections=60",
+                                     "-c",
+                                     "shared_buffers=32MB"},
+                                    dir_, dir_ + "/postgres.log", uid_, gid_);
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
   return waitUntilReady();
@@ -237,15 +255,15 @@ absl::StatusOr<std::string> PostgresCluster::createDatabase() {
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(uri("postgres").c_str()),
                                                     &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return absl::UnavailableError(absl::StrCat("cannot connect to the test cluster: ",
-                                               PQerrorMessage(conn.get())));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to the test cluster: ", PQerrorMessage(conn.get())));
   }
   std::unique_ptr<PGresult, decltype(&PQclear)> result(
       PQexec(conn.get(), absl::StrCat("CREATE DATABASE ", name, " STRATEGY = FILE_COPY").c_str()),
       &PQclear);
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    return absl::InternalError(absl::StrCat("CREATE DATABASE ", name, ": ",
-                                            PQerrorMessage(conn.get())));
+    return absl::InternalError(
+        absl::StrCat("CREATE DATABASE ", name, ": ", PQerrorMessage(conn.get())));
   }
   return uri(name);
 }

@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"

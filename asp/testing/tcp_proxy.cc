@@ -77,8 +77,10 @@ TcpProxy::TcpProxy(std::string target_host, int target_port)
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
-  if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      listen(listener_, 16) != 0 || getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+  if (listener_ < 0 ||
+      bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(listener_, 16) != 0 ||
+      getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
     if (listener_ >= 0) close(listener_);
     listener_ = -1;
     return;
@@ -105,8 +107,10 @@ void TcpProxy::run() {
     std::vector<pollfd> fds = {{listener_, POLLIN, 0}};
     const bool stalled = stalled_;
     for (Connection& c : connections) {
-      const short client_events = static_cast<short>((stalled ? 0 : POLLIN) | (c.down.pending.empty() ? 0 : POLLOUT));
-      const short target_events = static_cast<short>((stalled ? 0 : POLLIN) | (c.up.pending.empty() ? 0 : POLLOUT));
+      const short client_events =
+          static_cast<short>((stalled ? 0 : POLLIN) | (c.down.pending.empty() ? 0 : POLLOUT));
+      const short target_events =
+          static_cast<short>((stalled ? 0 : POLLIN) | (c.up.pending.empty() ? 0 : POLLOUT));
       fds.push_back({c.up.from, client_events, 0});
       fds.push_back({c.up.to, target_events, 0});
     }

@@ -47,9 +47,9 @@ absl::StatusOr<KeyPtr> newKey() {
 
 absl::Status checkValidity(const Validity& validity) {
   if (validity.not_after <= validity.not_before) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "certificate validity ends (", absl::FormatTime(validity.not_after),
-        ") before it begins (", absl::FormatTime(validity.not_before), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate validity ends (", absl::FormatTime(validity.not_after),
+                     ") before it begins (", absl::FormatTime(validity.not_before), ")"));
   }
   return absl::OkStatus();
 }
@@ -57,18 +57,18 @@ absl::Status checkValidity(const Validity& validity) {
 absl::Status checkCommonName(const std::string& common_name) {
   // RFC 5280's upper bound for a common name.
   if (common_name.empty() || common_name.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat("certificate common name '", common_name,
-                                                   "' must be 1 to 64 bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate common name '", common_name, "' must be 1 to 64 bytes"));
   }
   return absl::OkStatus();
 }
 
 // A DNS name as subjectAltName takes it: letters, digits, '-', '.', and a leading "*.".
 absl::Status checkDnsName(const std::string& name) {
-  const bool ok = !name.empty() && name.size() <= 253 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '*';
-                  });
+  const bool ok =
+      !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '*';
+      });
   if (!ok) return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a DNS name"));
   return absl::OkStatus();
 }
@@ -98,7 +98,8 @@ absl::Status setRandomSerial(X509* cert) {
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) return openSslFailure("cannot draw a serial number");
   bytes[0] &= 0x7f;  // a positive INTEGER
   std::unique_ptr<BIGNUM, OpenSslFree> serial(BN_bin2bn(bytes, sizeof(bytes), nullptr));
-  if (serial == nullptr || BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) == nullptr) {
+  if (serial == nullptr ||
+      BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert)) == nullptr) {
     return openSslFailure("cannot set the serial number");
   }
   return absl::OkStatus();
@@ -122,7 +123,8 @@ absl::StatusOr<CertPtr> newCertificate(const std::string& common_name, const Val
   }
   const X509_NAME* issuer_name = issuer != nullptr ? X509_get_subject_name(issuer) : subject;
   if (X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
-      ASN1_TIME_set(X509_getm_notBefore(cert.get()), absl::ToTimeT(validity.not_before)) == nullptr ||
+      ASN1_TIME_set(X509_getm_notBefore(cert.get()), absl::ToTimeT(validity.not_before)) ==
+          nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(validity.not_after)) == nullptr ||
       X509_set_pubkey(cert.get(), key) != 1) {
     return openSslFailure("cannot fill the certificate");
@@ -192,7 +194,8 @@ struct CertificateAuthority::State {
   CertPtr cert;
 };
 
-CertificateAuthority::CertificateAuthority(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CertificateAuthority::CertificateAuthority(std::unique_ptr<State> state)
+    : state_(std::move(state)) {}
 CertificateAuthority::CertificateAuthority(CertificateAuthority&&) noexcept = default;
 CertificateAuthority& CertificateAuthority::operator=(CertificateAuthority&&) noexcept = default;
 CertificateAuthority::~CertificateAuthority() = default;
@@ -211,7 +214,8 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::create(const std::str
                             {NID_subject_key_identifier, "hash"}}) {
     if (absl::Status s = addExtension(ca, ca, nid, value); !s.ok()) return s;
   }
-  if (X509_sign(ca, key->get(), EVP_sha256()) <= 0) return openSslFailure("cannot sign the CA certificate");
+  if (X509_sign(ca, key->get(), EVP_sha256()) <= 0)
+    return openSslFailure("cannot sign the CA certificate");
   auto state = std::make_unique<State>();
   state->key = *std::move(key);
   state->cert = *std::move(cert);
@@ -222,7 +226,8 @@ std::string CertificateAuthority::certificatePem() const {
   return certificatePemOf(state_->cert.get()).value_or("");
 }
 
-absl::StatusOr<KeyAndCertificate> CertificateAuthority::issue(const CertificateRequest& request) const {
+absl::StatusOr<KeyAndCertificate> CertificateAuthority::issue(
+    const CertificateRequest& request) const {
   if (absl::Status s = checkCommonName(request.common_name); !s.ok()) return s;
   if (absl::Status s = checkValidity(request.validity); !s.ok()) return s;
   for (const std::string& dns : request.dns_names) {
@@ -234,7 +239,8 @@ absl::StatusOr<KeyAndCertificate> CertificateAuthority::issue(const CertificateR
   absl::StatusOr<KeyPtr> key = newKey();
   if (!key.ok()) return key.status();
   X509* issuer = state_->cert.get();
-  absl::StatusOr<CertPtr> cert = newCertificate(request.common_name, request.validity, key->get(), issuer);
+  absl::StatusOr<CertPtr> cert =
+      newCertificate(request.common_name, request.validity, key->get(), issuer);
   if (!cert.ok()) return cert.status();
   const bool server = request.usage == CertificateUsage::kServer;
   std::vector<std::pair<int, std::string>> extensions = {
@@ -250,7 +256,8 @@ absl::StatusOr<KeyAndCertificate> CertificateAuthority::issue(const CertificateR
     if (absl::Status s = addExtension(cert->get(), issuer, nid, value); !s.ok()) return s;
   }
   if (X509_sign(cert->get(), state_->key.get(), EVP_sha256()) <= 0) {
-    return openSslFailure(absl::StrCat("cannot sign the certificate of '", request.common_name, "'"));
+    return openSslFailure(
+        absl::StrCat("cannot sign the certificate of '", request.common_name, "'"));
   }
   absl::StatusOr<std::string> key_pem = keyPem(key->get());
   if (!key_pem.ok()) return key_pem.status();

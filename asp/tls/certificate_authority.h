@@ -48,7 +48,7 @@ struct KeyAndCertificate {
 enum class CertificateUsage { kServer, kClient };
 
 struct CertificateRequest {
-  std::string common_name;                // subject CN; a client's is its agent id
+  std::string common_name;  // subject CN; a client's is its agent id
   CertificateUsage usage = CertificateUsage::kClient;
   std::vector<std::string> dns_names;     // subjectAltName DNS entries
   std::vector<std::string> ip_addresses;  // subjectAltName IP entries, e.g. "127.0.0.1"
@@ -68,8 +68,8 @@ class CertificateAuthority {
   // A new key pair and a self-signed CA certificate named `common_name`.
   // InvalidArgument for an empty name or a validity that ends before it begins;
   // Internal (with OpenSSL's reason) when OpenSSL fails.
-  static absl::StatusOr<CertificateAuthority> create(const std::string& common_name,
-                                                     Validity validity = validFor(absl::Hours(24 * 365)));
+  static absl::StatusOr<CertificateAuthority> create(
+      const std::string& common_name, Validity validity = validFor(absl::Hours(24 * 365)));
 
   CertificateAuthority(CertificateAuthority&&) noexcept;
   CertificateAuthority& operator=(CertificateAuthority&&) noexcept;

@@ -48,8 +48,10 @@ TEST(CertificateAuthority, AClientCertificateVerifiesAgainstItsCaForClientUse) {
   ASSERT_TRUE(ca.ok()) << ca.status();
   auto client = ca->issue(clientCertificate("001"));
   ASSERT_TRUE(client.ok()) << client.status();
-  EXPECT_EQ(verify(client->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_CLIENT), X509_V_OK);
-  EXPECT_NE(verify(client->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_SERVER), X509_V_OK)
+  EXPECT_EQ(verify(client->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_CLIENT),
+            X509_V_OK);
+  EXPECT_NE(verify(client->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_SERVER),
+            X509_V_OK)
       << "a client certificate is not a server certificate";
 }
 
@@ -57,7 +59,8 @@ TEST(CertificateAuthority, AServerCertificateCarriesItsNamesAndAddresses) {
   auto ca = CertificateAuthority::create("ASP test CA");
   auto server = ca->issue(serverCertificate("manager", {"localhost"}, {"127.0.0.1", "::1"}));
   ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_EQ(verify(server->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_SERVER), X509_V_OK);
+  EXPECT_EQ(verify(server->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_SERVER),
+            X509_V_OK);
   CertPtr cert = parse(server->certificate_pem);
   EXPECT_EQ(X509_check_host(cert.get(), "localhost", 0, 0, nullptr), 1);
   EXPECT_EQ(X509_check_ip_asc(cert.get(), "127.0.0.1", 0), 1);
@@ -69,7 +72,8 @@ TEST(CertificateAuthority, ACertificateOfAnotherCaDoesNotVerify) {
   auto ca = CertificateAuthority::create("ASP test CA");
   auto other = CertificateAuthority::create("ASP test CA");  // same name, another key
   auto client = other->issue(clientCertificate("001"));
-  EXPECT_NE(verify(client->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_CLIENT), X509_V_OK);
+  EXPECT_NE(verify(client->certificate_pem, ca->certificatePem(), X509_PURPOSE_SSL_CLIENT),
+            X509_V_OK);
 }
 
 TEST(CertificateAuthority, AnExpiredCertificateIsRefusedAsExpired) {
@@ -87,7 +91,8 @@ TEST(CertificateAuthority, BadRequestsAreRefusedNamingTheOffendingValue) {
   auto bad_ip = ca->issue(serverCertificate("m", {}, {"127.0.0.300"}));
   EXPECT_NE(bad_ip.status().message().find("'127.0.0.300'"), std::string::npos) << bad_ip.status();
   auto bad_dns = ca->issue(serverCertificate("m", {"a,IP:1.2.3.4"}, {}));
-  EXPECT_NE(bad_dns.status().message().find("'a,IP:1.2.3.4'"), std::string::npos) << bad_dns.status();
+  EXPECT_NE(bad_dns.status().message().find("'a,IP:1.2.3.4'"), std::string::npos)
+      << bad_dns.status();
   const absl::Time now = absl::Now();
   auto backwards = CertificateAuthority::create("ca", Validity{now, now - absl::Hours(1)});
   EXPECT_EQ(backwards.status().code(), absl::StatusCode::kInvalidArgument);
@@ -103,7 +108,8 @@ TEST(CertificateAuthority, WrittenFilesLoadBackWithTheModeAskedFor) {
   struct stat st;
   ASSERT_EQ(stat(dir.file("client.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  auto material = loadTlsMaterial({dir.file("client.pem"), dir.file("client.key"), dir.file("ca.pem")});
+  auto material =
+      loadTlsMaterial({dir.file("client.pem"), dir.file("client.key"), dir.file("ca.pem")});
   ASSERT_TRUE(material.ok()) << material.status();
   EXPECT_EQ(material->common_name, "agent-042");
   EXPECT_EQ(validityProblem(*material), "");

@@ -3,7 +3,8 @@
 namespace asp::tls {
 
 std::shared_ptr<grpc::ServerCredentials> mutualTlsServerCredentials(const TlsMaterial& material) {
-  grpc::SslServerCredentialsOptions options(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   options.pem_root_certs = material.trusted_ca_pem;
   options.pem_key_cert_pairs.push_back({material.private_key_pem, material.certificate_pem});
   return grpc::SslServerCredentials(options);

@@ -28,7 +28,8 @@ class NameEcho final : public Relay::Service {
   grpc::Status Exchange(grpc::ServerContext* context,
                         grpc::ServerReaderWriter<Datagram, Datagram>* stream) override {
     std::string name;
-    for (const grpc::string_ref& value : context->auth_context()->FindPropertyValues("x509_common_name")) {
+    for (const grpc::string_ref& value :
+         context->auth_context()->FindPropertyValues("x509_common_name")) {
       name.assign(value.data(), value.size());
     }
     Datagram datagram;
@@ -103,7 +104,8 @@ class MutualTlsTest : public ::testing::Test {
   }
 
   // Sends one datagram; the server's answer (the name it saw), or the failed RPC's status.
-  std::pair<grpc::Status, std::string> exchange(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  std::pair<grpc::Status, std::string> exchange(
+      std::shared_ptr<grpc::ChannelCredentials> credentials) {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_), credentials);
     auto stub = Relay::NewStub(channel);
     grpc::ClientContext context;
@@ -119,8 +121,8 @@ class MutualTlsTest : public ::testing::Test {
     return {stream->Finish(), seen};
   }
 
-  std::shared_ptr<grpc::ChannelCredentials> clientCredentials(const CertificateAuthority& issuer,
-                                                              Validity validity = validFor(absl::Hours(1))) {
+  std::shared_ptr<grpc::ChannelCredentials> clientCredentials(
+      const CertificateAuthority& issuer, Validity validity = validFor(absl::Hours(1))) {
     KeyAndCertificate client = *issuer.issue(clientCertificate("001", validity));
     return mutualTlsChannelCredentials(material(client, ca_->certificatePem()));
   }
@@ -145,15 +147,17 @@ TEST_F(MutualTlsTest, AClientWithoutACertificateFailsTheHandshake) {
   auto [status, seen] = exchange(grpc::SslCredentials(options));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_EQ(seen, "");
-  EXPECT_TRUE(logs().sawLine("TLS handshake refused: SSL_ERROR_SSL: error:0A0000C7:SSL routines::peer did "
-                             "not return a certificate (the peer presented no certificate)"));
+  EXPECT_TRUE(
+      logs().sawLine("TLS handshake refused: SSL_ERROR_SSL: error:0A0000C7:SSL routines::peer did "
+                     "not return a certificate (the peer presented no certificate)"));
 }
 
 TEST_F(MutualTlsTest, AClientCertificateFromAnotherCaFailsTheHandshake) {
   auto [status, seen] = exchange(clientCredentials(*other_ca_));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_EQ(seen, "");
-  EXPECT_TRUE(logs().sawLine("certificate verify failed (the peer's certificate is not signed by the trusted CA"));
+  EXPECT_TRUE(logs().sawLine(
+      "certificate verify failed (the peer's certificate is not signed by the trusted CA"));
 }
 
 TEST_F(MutualTlsTest, AnExpiredClientCertificateFailsTheHandshake) {
@@ -164,11 +168,13 @@ TEST_F(MutualTlsTest, AnExpiredClientCertificateFailsTheHandshake) {
 
 TEST_F(MutualTlsTest, AServerCertificateFromAnotherCaIsRefusedByTheClient) {
   server_->Shutdown();
-  KeyAndCertificate impostor = *other_ca_->issue(serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
+  KeyAndCertificate impostor =
+      *other_ca_->issue(serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
   startServer(material(impostor, ca_->certificatePem()));
   auto [status, seen] = exchange(clientCredentials(*ca_));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-  EXPECT_NE(status.error_message().find("certificate verify failed"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("certificate verify failed"), std::string::npos)
+      << status.error_message();
   EXPECT_EQ(seen, "");
 }
 

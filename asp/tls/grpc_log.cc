@@ -36,7 +36,8 @@ const char* meaningOf(absl::string_view reason) {
     return "the peer's certificate is not signed by the trusted CA, or is expired or not yet valid";
   }
   if (absl::StrContains(reason, "alert")) return "the peer refused our certificate";
-  if (absl::StrContains(reason, "wrong version number") || absl::StrContains(reason, "http request")) {
+  if (absl::StrContains(reason, "wrong version number") ||
+      absl::StrContains(reason, "http request")) {
     return "the peer does not speak TLS";
   }
   return "";

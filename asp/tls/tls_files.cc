@@ -74,8 +74,8 @@ absl::StatusOr<CertPtr> firstCertificate(const std::string& what, const std::str
   BioPtr bio = memoryBio(pem);
   CertPtr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (cert == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " '", path,
-                                                   "' holds no PEM certificate: ", takeOpenSslErrors()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " '", path, "' holds no PEM certificate: ", takeOpenSslErrors()));
   }
   return cert;
 }
@@ -85,8 +85,8 @@ absl::StatusOr<KeyPtr> privateKey(const std::string& path, const std::string& pe
   BioPtr bio = memoryBio(pem);
   KeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (key == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("private key '", path,
-                                                   "' holds no usable PEM private key: ", takeOpenSslErrors()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "private key '", path, "' holds no usable PEM private key: ", takeOpenSslErrors()));
   }
   return key;
 }
@@ -131,8 +131,8 @@ absl::StatusOr<TlsMaterial> loadTlsMaterial(const TlsFilePaths& paths) {
   ERR_clear_error();
   if (X509_check_private_key(cert->get(), key->get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat("private key '", paths.private_key,
-                                                   "' does not belong to certificate '", paths.certificate,
-                                                   "': ", takeOpenSslErrors()));
+                                                   "' does not belong to certificate '",
+                                                   paths.certificate, "': ", takeOpenSslErrors()));
   }
   material.common_name = commonName(cert->get());
   material.not_before = asn1Time(X509_get0_notBefore(cert->get()));

@@ -45,7 +45,8 @@ TEST_F(TlsFilesTest, AMissingFileIsNotFoundAndNamed) {
   paths_.trusted_ca = dir_.file("missing-ca.pem");
   auto material = loadTlsMaterial(paths_);
   EXPECT_EQ(material.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(material.status().message().find("missing-ca.pem"), std::string::npos) << material.status();
+  EXPECT_NE(material.status().message().find("missing-ca.pem"), std::string::npos)
+      << material.status();
 }
 
 TEST_F(TlsFilesTest, ACertificateFileWithoutACertificateNamesTheFileAndOpenSslsReason) {
@@ -53,7 +54,8 @@ TEST_F(TlsFilesTest, ACertificateFileWithoutACertificateNamesTheFileAndOpenSslsR
   auto material = loadTlsMaterial(paths_);
   EXPECT_EQ(material.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(material.status().message().find("relay.pem"), std::string::npos) << material.status();
-  EXPECT_NE(material.status().message().find("no start line"), std::string::npos) << material.status();
+  EXPECT_NE(material.status().message().find("no start line"), std::string::npos)
+      << material.status();
 }
 
 TEST_F(TlsFilesTest, AKeyFileHoldingACertificateIsRefused) {
@@ -67,7 +69,8 @@ TEST_F(TlsFilesTest, TheKeyOfAnotherCertificateIsRefusedNamingBothFiles) {
   ASSERT_TRUE(writeFile(paths_.private_key, other_.private_key_pem));
   auto material = loadTlsMaterial(paths_);
   EXPECT_EQ(material.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(material.status().message().find("'" + paths_.private_key + "' does not belong to certificate '" +
+  EXPECT_NE(material.status().message().find("'" + paths_.private_key +
+                                             "' does not belong to certificate '" +
                                              paths_.certificate + "'"),
             std::string::npos)
       << material.status();
@@ -82,7 +85,8 @@ TEST_F(TlsFilesTest, ADirectoryInsteadOfAFileIsNamed) {
 
 TEST_F(TlsFilesTest, AnExpiredCertificateLoadsButItsValidityProblemNamesTheFileAndDate) {
   auto ca = CertificateAuthority::create("ASP test CA");
-  const absl::Time now = absl::FromCivil(absl::CivilSecond(2030, 6, 1, 12, 0, 0), absl::UTCTimeZone());
+  const absl::Time now =
+      absl::FromCivil(absl::CivilSecond(2030, 6, 1, 12, 0, 0), absl::UTCTimeZone());
   auto expired = ca->issue(clientCertificate("001", expiredFor(absl::Hours(12), now)));
   ASSERT_TRUE(writeFile(paths_.certificate, expired->certificate_pem));
   ASSERT_TRUE(writeFile(paths_.private_key, expired->private_key_pem));
@@ -90,7 +94,8 @@ TEST_F(TlsFilesTest, AnExpiredCertificateLoadsButItsValidityProblemNamesTheFileA
   ASSERT_TRUE(material.ok()) << material.status();
   EXPECT_EQ(validityProblem(*material, now),
             "certificate '" + paths_.certificate + "' expired on 2030-06-01 00:00:00 UTC");
-  EXPECT_NE(validityProblem(*material, now - absl::Hours(48)).find("is not valid before"), std::string::npos);
+  EXPECT_NE(validityProblem(*material, now - absl::Hours(48)).find("is not valid before"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -46,15 +46,17 @@ std::string help() {
   return absl::StrCat(
       "asp_demo: a guided tour of ASP against a real manager, in a temporary directory.\n\n"
       "  asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep] [--local_socket]\n\n"
-       "By default the module syncs across the relay binding: a throwaway CA, the manager\n"
-       "listening on mutual TLS, a relay owning the module's queue socket, all on loopback.\n\n"
-      "Ctrl-C stops it cleanly and removes its directory (--keep: leaves it, says where).\n\nFlags:\n",
+      "By default the module syncs across the relay binding: a throwaway CA, the manager\n"
+      "listening on mutual TLS, a relay owning the module's queue socket, all on loopback.\n\n"
+      "Ctrl-C stops it cleanly and removes its directory (--keep: leaves it, says "
+      "where).\n\nFlags:\n",
       asp::tools::describeFlags({"items", "drop_rate", "eps", "keep"}), "\n",
-      asp::tools::describeExitCodes({{kPassed, "the demo passed: the manager holds exactly the module's documents"},
-                                     {kUsage, "usage error: a bad flag or value (nothing was run)"},
-                                     {kFailed, "a step did not behave as expected (the directory is kept)"},
-                                     {kSetUpFailed, "could not set up: temporary directory or manager"},
-                                     {kInterrupted, "interrupted by Ctrl-C (SIGINT) or SIGTERM"}}));
+      asp::tools::describeExitCodes(
+          {{kPassed, "the demo passed: the manager holds exactly the module's documents"},
+           {kUsage, "usage error: a bad flag or value (nothing was run)"},
+           {kFailed, "a step did not behave as expected (the directory is kept)"},
+           {kSetUpFailed, "could not set up: temporary directory or manager"},
+           {kInterrupted, "interrupted by Ctrl-C (SIGINT) or SIGTERM"}}));
 }
 
 // The flags' values, or a usage error naming the flag.
@@ -66,7 +68,8 @@ absl::StatusOr<asp::tools::demo::Settings> settingsFromFlags() {
   s.keep = absl::GetFlag(FLAGS_keep);
   s.local_socket = absl::GetFlag(FLAGS_local_socket);
   if (s.items < 1 || s.items > 10000000) {
-    return absl::InvalidArgumentError(absl::StrCat("--items is ", s.items, "; give 1 to 10,000,000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--items is ", s.items, "; give 1 to 10,000,000"));
   }
   if (!(s.drop_rate >= 0 && s.drop_rate <= 0.5)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -74,7 +77,8 @@ absl::StatusOr<asp::tools::demo::Settings> settingsFromFlags() {
         "; give 0 to 0.5 (a fraction: 0.05 drops 5 %; above 0.5 a session rarely converges)"));
   }
   if (!(s.eps >= 0 && s.eps < 1e9)) {
-    return absl::InvalidArgumentError(absl::StrCat("--eps is ", s.eps, "; give 0 (unlimited) or more"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--eps is ", s.eps, "; give 0 (unlimited) or more"));
   }
   return s;
 }
@@ -105,7 +109,8 @@ std::string ending(int code, bool keep, const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep]; --help for more.");
+  absl::SetProgramUsageMessage(
+      "asp_demo [--items=N] [--drop_rate=R] [--eps=E] [--keep]; --help for more.");
   if (asp::tools::asksForHelp(argc, argv)) {
     std::cout << help();
     return kPassed;
@@ -133,7 +138,8 @@ int main(int argc, char** argv) {
 
   const std::string dir = makeDirectory();
   if (dir.empty()) {
-    std::cerr << "asp_demo: cannot create a directory in " << std::filesystem::temp_directory_path() << "\n";
+    std::cerr << "asp_demo: cannot create a directory in " << std::filesystem::temp_directory_path()
+              << "\n";
     return kSetUpFailed;
   }
   settings->dir = dir;
@@ -153,6 +159,7 @@ int main(int argc, char** argv) {
   const bool keep = settings->keep || code == kFailed;
   if (!keep) std::filesystem::remove_all(dir);
   std::cout << "\n" << ending(code, keep, dir) << "\n";
-  if (settings->keep && code != kInterrupted) asp::tools::demo::printInspectionCommands(*settings, std::cout);
+  if (settings->keep && code != kInterrupted)
+    asp::tools::demo::printInspectionCommands(*settings, std::cout);
   return code;
 }

@@ -35,7 +35,8 @@ class AspDemo : public ::testing::Test {
   void TearDown() override { unsetenv("TMPDIR"); }
 
   Ran demo(const std::vector<std::string>& args) {
-    return testing::runTool(runfile("asp/tools/asp_demo"), args, dir_.file("demo-" + std::to_string(++runs_)));
+    return testing::runTool(runfile("asp/tools/asp_demo"), args,
+                            dir_.file("demo-" + std::to_string(++runs_)));
   }
 
   asp::testing::TempDir dir_;
@@ -109,7 +110,8 @@ Ran interrupted(const std::string& prefix, std::vector<std::string> args) {
   args.push_back("--items=5000000");
   Process demo(runfile("asp/tools/asp_demo"), args, prefix);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (demo.out().find("[1/9]") == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+  while (demo.out().find("[1/9]") == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -117,7 +119,8 @@ Ran interrupted(const std::string& prefix, std::vector<std::string> args) {
   const auto signalled = std::chrono::steady_clock::now();
   Ran ran;
   ran.code = demo.wait();
-  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(5)) << "stops at once";
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(5))
+      << "stops at once";
   ran.out = demo.out();
   ran.err = demo.err();
   return ran;
@@ -161,13 +164,16 @@ TEST_F(AspDemo, KeepPrintsCommandsThatRunAsPrinted) {
     for (size_t at; (at = command.find(prefix)) != std::string::npos;) {
       command.replace(at, prefix.size(), runfile("asp/tools/aspctl"));
     }
-    Ran shell = testing::runTool("/bin/sh", {"-c", command}, dir_.file("shell-" + std::to_string(++runs_)));
+    Ran shell =
+        testing::runTool("/bin/sh", {"-c", command}, dir_.file("shell-" + std::to_string(++runs_)));
     EXPECT_EQ(shell.code, 0) << command << "\n" << shell.err;
     if (command.find("checksum") != std::string::npos) {
       EXPECT_EQ(shell.out, checksum[0] + "\n") << "the manager's copy has the module's checksum";
     }
-    if (command.find("manager-copy") != std::string::npos && command.find('|') == std::string::npos) {
-      const std::vector<std::string> held = testing::wordsAfter(ran.out, "The manager holds exactly the module's", 1);
+    if (command.find("manager-copy") != std::string::npos &&
+        command.find('|') == std::string::npos) {
+      const std::vector<std::string> held =
+          testing::wordsAfter(ran.out, "The manager holds exactly the module's", 1);
       ASSERT_EQ(held.size(), 1u);
       EXPECT_EQ(std::to_string(linesOf(shell.out).size()), held[0]) << "one line per document";
       EXPECT_NE(shell.out.find("\"index\":\"states-fim-files\""), std::string::npos);

@@ -24,7 +24,8 @@ class AspManager : public ::testing::Test {
                             dir_.file("run-" + std::to_string(++runs_)));
   }
   std::unique_ptr<Process> start(const std::string& socket, const std::string& state_dir) {
-    return testing::startManager(socket, state_dir, dir_.file("started-" + std::to_string(++runs_)));
+    return testing::startManager(socket, state_dir,
+                                 dir_.file("started-" + std::to_string(++runs_)));
   }
 
   asp::testing::TempDir dir_;
@@ -38,7 +39,8 @@ TEST_F(AspManager, HelpListsFlagsDefaultsAndExitCodesAndExitsZero) {
     EXPECT_NE(help.out.find("--socket (required)"), std::string::npos) << help.out;
     EXPECT_NE(help.out.find("--session_idle_timeout (default: 5m)"), std::string::npos) << help.out;
     EXPECT_NE(help.out.find("    3  another manager already uses this --socket or --state_dir"),
-              std::string::npos) << help.out;
+              std::string::npos)
+        << help.out;
   }
 }
 
@@ -50,8 +52,11 @@ TEST_F(AspManager, AMissingSocketIsAUsageError) {
 
 TEST_F(AspManager, BadValuesAreUsageErrors) {
   EXPECT_EQ(manager({"--socket=" + dir_.file("q")}).code, 1) << "no --state_dir";
-  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--session_idle_timeout=soon"}).code, 1);
-  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--max_buffered_mib=-1"}).code, 1);
+  EXPECT_EQ(
+      manager({"--socket=" + dir_.file("q"), "--memory_state", "--session_idle_timeout=soon"}).code,
+      1);
+  EXPECT_EQ(manager({"--socket=" + dir_.file("q"), "--memory_state", "--max_buffered_mib=-1"}).code,
+            1);
   EXPECT_EQ(manager({"--no_such_flag"}).code, 1);
 }
 
@@ -62,11 +67,15 @@ TEST_F(AspManager, FaultInjectionIsNotInTheShippedManager) {
   EXPECT_EQ(shipped.code, 1);
   EXPECT_NE(shipped.err.find("drop_rate"), std::string::npos) << shipped.err;
   const std::string faulty = runfile("asp/testing/asp_manager_with_faults");
-  EXPECT_EQ(testing::runTool(faulty, {"--socket=" + dir_.file("q"), "--memory_state", "--drop_rate=2"},
-                             dir_.file("faulty")).code,
-            1);
-  EXPECT_EQ(testing::runTool(faulty, {"--socket=" + dir_.file("q"), "--memory_state", "--answer_delay=soon"},
-                             dir_.file("faulty2")).code,
+  EXPECT_EQ(
+      testing::runTool(faulty, {"--socket=" + dir_.file("q"), "--memory_state", "--drop_rate=2"},
+                       dir_.file("faulty"))
+          .code,
+      1);
+  EXPECT_EQ(testing::runTool(
+                faulty, {"--socket=" + dir_.file("q"), "--memory_state", "--answer_delay=soon"},
+                dir_.file("faulty2"))
+                .code,
             1);
 }
 
@@ -74,9 +83,11 @@ TEST_F(AspManager, ASecondManagerOnTheSameStateDirIsRefused) {
   auto first = start(dir_.file("queue-1"), dir_.file("state"));
   Ran second = manager({"--socket=" + dir_.file("queue-2"), "--state_dir=" + dir_.file("state")});
   EXPECT_EQ(second.code, 3);
-  EXPECT_NE(second.err.find("--state_dir '" + dir_.file("state") + "' is in use by another manager (pid " +
-                            std::to_string(first->pid()) + ")"),
-            std::string::npos) << second.err;
+  EXPECT_NE(
+      second.err.find("--state_dir '" + dir_.file("state") +
+                      "' is in use by another manager (pid " + std::to_string(first->pid()) + ")"),
+      std::string::npos)
+      << second.err;
 }
 
 TEST_F(AspManager, ASecondManagerOnTheSameSocketIsRefused) {
@@ -97,7 +108,8 @@ TEST_F(AspManager, TheLockOfAKilledManagerIsNoObstacle) {
 
 TEST_F(AspManager, DurationsReadAlikeWithUnitsOrPlainSeconds) {
   for (const char* delay : {"--session_idle_timeout=90", "--session_idle_timeout=90s"}) {
-    auto manager = testing::startManager(dir_.file("queue"), dir_.file("state"), dir_.file(delay), {delay});
+    auto manager =
+        testing::startManager(dir_.file("queue"), dir_.file("state"), dir_.file(delay), {delay});
     manager->signal(SIGTERM);
     EXPECT_EQ(manager->wait(), 0) << delay << ": " << manager->err();
   }

@@ -94,9 +94,10 @@ std::vector<std::string> withSessionFlags(std::vector<std::string> flags) {
   return flags;
 }
 
-const std::vector<ExitCode> kFileExits = {{kOk, "success"},
-                                          {kUsage, "usage error, bad flag or bad input line"},
-                                          {kStorage, "storage error: file missing, a directory, corrupt, unwritable"}};
+const std::vector<ExitCode> kFileExits = {
+    {kOk, "success"},
+    {kUsage, "usage error, bad flag or bad input line"},
+    {kStorage, "storage error: file missing, a directory, corrupt, unwritable"}};
 const std::vector<ExitCode> kManagerExits = {
     {kOk, "success"},
     {kUsage, "usage error: a bad flag, not exactly one of --state_dir and --state_uri"},
@@ -118,65 +119,93 @@ const std::map<std::string, Command>& commands() {
   static const auto* table = new std::map<std::string, Command>{
       {"status",
        {"pending and in-flight changes per index",
-        "aspctl status --db=F\n  Pending and in-flight changes per index. Opens the file read-only.",
-        {"db"}, {"db"}, kFileExits, status}},
+        "aspctl status --db=F\n  Pending and in-flight changes per index. Opens the file "
+        "read-only.",
+        {"db"},
+        {"db"},
+        kFileExits,
+        status}},
       {"dump",
        {"every queued change as a JSON line (persist reads them back)",
         "aspctl dump --db=F [--index=I]\n  Every queued change as a JSON line, in recorded order.",
-        {"db", "index"}, {"db"}, kFileExits, dump}},
+        {"db", "index"},
+        {"db"},
+        kFileExits,
+        dump}},
       {"persist",
        {"records JSON-lines changes in a queue, all or none",
         "aspctl persist --db=F --module=M [--input=FILE]\n"
         "  Records JSON-lines changes, all or none, in one transaction (the queue is locked\n"
         "  for writing meanwhile). Creates the file if needed. E.g.\n"
-        "  {\"id\":\"/etc/hosts\",\"index\":\"states-fim-files\",\"operation\":\"modify\",\"version\":2,\"data\":\"{}\"}",
-        {"db", "module", "input"}, {"db", "module"}, kFileExits, persist}},
+        "  "
+        "{\"id\":\"/etc/"
+        "hosts\",\"index\":\"states-fim-files\",\"operation\":\"modify\",\"version\":2,\"data\":\"{"
+        "}\"}",
+        {"db", "module", "input"},
+        {"db", "module"},
+        kFileExits,
+        persist}},
       {"checksum",
        {"the index checksum of JSON-lines documents, which check needs",
         "aspctl checksum [--index=I] [--input=FILE]\n"
         "  The docs/protocol.md §5.1 checksum of the documents read. With one --index: the\n"
         "  checksum alone; otherwise one line per index: checksum, index, count.",
-        {"index", "input"}, {}, {{kOk, "success"}, {kUsage, "usage error or bad input line"}}, checksum}},
+        {"index", "input"},
+        {},
+        {{kOk, "success"}, {kUsage, "usage error or bad input line"}},
+        checksum}},
       {"sync",
        {"runs one session: delta (the queue) or full (documents from --input)",
         "aspctl sync --db=F --module=M --queue=SOCKET [--mode=delta|full] [--input=FILE]\n"
         "  Runs one session. delta sends the queue's pending changes; full sends the\n"
         "  documents read from --input (JSON lines) and the manager replaces their indices.",
-        withSessionFlags({"db", "module", "queue", "mode", "input"}), {"db", "module", "queue"},
-        kSessionExits, sync}},
+        withSessionFlags({"db", "module", "queue", "mode", "input"}),
+        {"db", "module", "queue"},
+        kSessionExits,
+        sync}},
       {"check",
        {"integrity check of one index: exit 0 match, 2 mismatch",
         "aspctl check --module=M --queue=SOCKET --index=I --checksum=C [--db=F]\n"
         "  Asks the manager whether its copy of the index has this checksum.",
         withSessionFlags({"db", "module", "queue", "index", "checksum"}),
-        {"module", "queue", "index", "checksum"}, kSessionExits, check}},
+        {"module", "queue", "index", "checksum"},
+        kSessionExits,
+        check}},
       {"clean",
        {"the manager drops every document of the indices (DataClean)",
         "aspctl clean --db=F --module=M --queue=SOCKET --index=I[,J...]\n"
         "  The manager drops every document of these indices; on success the queue drops\n"
         "  their pending changes.",
-        withSessionFlags({"db", "module", "queue", "index"}), {"db", "module", "queue", "index"},
-        kSessionExits, clean}},
+        withSessionFlags({"db", "module", "queue", "index"}),
+        {"db", "module", "queue", "index"},
+        kSessionExits,
+        clean}},
       {"metadata",
        {"metadata session (delta or check)",
         "aspctl metadata --module=M --queue=SOCKET --index=I[,J...] [--mode=delta|check]\n"
         "                [--global_version=N] [--db=F]\n"
         "  A metadata session (docs/protocol.md §5.2): no data, the agent's info and version.",
         withSessionFlags({"db", "module", "queue", "index", "mode", "global_version"}),
-        {"module", "queue"}, kSessionExits, metadata}},
+        {"module", "queue"},
+        kSessionExits,
+        metadata}},
       {"groups",
        {"groups session (delta or check)",
         "aspctl groups --module=M --queue=SOCKET --index=I[,J...] --agent_groups=G[,H...]\n"
         "              [--mode=delta|check] [--global_version=N] [--db=F]\n"
         "  A groups session (docs/protocol.md §5.2): no data, the agent's groups and version.",
-        withSessionFlags({"db", "module", "queue", "index", "mode", "global_version",
-                          "agent_groups"}),
-        {"module", "queue", "agent_groups"}, kSessionExits, groups}},
+        withSessionFlags(
+            {"db", "module", "queue", "index", "mode", "global_version", "agent_groups"}),
+        {"module", "queue", "agent_groups"},
+        kSessionExits,
+        groups}},
       {"manager-copy",
        {"the older name of manager documents",
         "aspctl manager-copy --state_dir=DIR --module=M [--agent_id=A] [--index=I]\n"
         "  The older name of aspctl manager documents (also takes --state_uri).",
-        {"state_dir", "state_uri", "module", "agent_id", "index"}, {"module"}, kManagerExits,
+        {"state_dir", "state_uri", "module", "agent_id", "index"},
+        {"module"},
+        kManagerExits,
         managerDocuments}},
       {"manager agents",
        {"every agent's modules a manager holds: last sync, documents per index",
@@ -185,14 +214,19 @@ const std::map<std::string, Command>& commands() {
         "  {\"agent\":\"001\",\"module\":\"fim\",\"last_sync\":\"2026-12-02T20:15:00Z\",\n"
         "   \"documents\":{\"states-fim-files\":1200}}\n"
         "  last_sync is when its last data session was applied (UTC), \"\" if unknown.",
-        {"state_dir", "state_uri"}, {}, kManagerExits, managerAgents}},
+        {"state_dir", "state_uri"},
+        {},
+        kManagerExits,
+        managerAgents}},
       {"manager documents",
        {"a manager's copy of an agent's module, as JSON lines",
         "aspctl manager documents (--state_dir=DIR | --state_uri=URI) --module=M\n"
         "                         [--agent_id=A] [--index=I]\n"
         "  The documents the manager holds for one agent's module (only read), sorted by\n"
         "  index and id, as JSON lines that checksum reads.",
-        {"state_dir", "state_uri", "module", "agent_id", "index"}, {"module"}, kManagerExits,
+        {"state_dir", "state_uri", "module", "agent_id", "index"},
+        {"module"},
+        kManagerExits,
         managerDocuments}},
       {"manager checksum",
        {"a manager's per-index checksums of an agent's module",
@@ -201,7 +235,9 @@ const std::map<std::string, Command>& commands() {
         "  The docs/protocol.md §5.1 checksum of each index the manager holds for the\n"
         "  module, in aspctl checksum's format: with one --index the checksum alone;\n"
         "  otherwise one line per index: checksum, index, count.",
-        {"state_dir", "state_uri", "module", "agent_id", "index"}, {"module"}, kManagerExits,
+        {"state_dir", "state_uri", "module", "agent_id", "index"},
+        {"module"},
+        kManagerExits,
         managerChecksum}},
   };
   return *table;
@@ -226,8 +262,9 @@ std::string overview() {
 }
 
 std::string commandHelp(const Command& command) {
-  return absl::StrCat(command.synopsis, "\n\nFlags:\n", describeFlags(command.flags, command.required),
-                      "\n", describeExitCodes(command.exits));
+  return absl::StrCat(command.synopsis, "\n\nFlags:\n",
+                      describeFlags(command.flags, command.required), "\n",
+                      describeExitCodes(command.exits));
 }
 
 // The aspctl flag an argument sets ("--db=F", "-db", "--verbose" -> "db", "db", "verbose"),
@@ -239,7 +276,8 @@ std::string flagName(const std::string& arg, bool* takes_value) {
   const size_t eq = name.find('=');
   const bool has_value = eq != std::string::npos;
   if (has_value) name.resize(eq);
-  if (name.rfind("no", 0) == 0 && name.size() > 2 && absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
+  if (name.rfind("no", 0) == 0 && name.size() > 2 &&
+      absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
     name = name.substr(2);
   }
   const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
@@ -249,10 +287,11 @@ std::string flagName(const std::string& arg, bool* takes_value) {
 
 // A flag of aspctl's that `command` does not take is a usage error (not silently ignored).
 int checkFlagsBelong(const std::string& name, const Command& command, int argc, char** argv) {
-  static const std::set<std::string> ours = {"db", "module", "queue", "index", "checksum", "mode",
-                                             "input", "timeout", "retries", "sync_end_delay",
-                                             "agent_id", "agent_groups", "global_version",
-                                             "state_dir", "state_uri", "verbose"};
+  static const std::set<std::string> ours = {
+      "db",       "module",       "queue",          "index",     "checksum",
+      "mode",     "input",        "timeout",        "retries",   "sync_end_delay",
+      "agent_id", "agent_groups", "global_version", "state_dir", "state_uri",
+      "verbose"};
   for (int i = 2; i < argc; ++i) {
     bool takes_value = false;
     const std::string flag = flagName(argv[i], &takes_value);
@@ -284,7 +323,8 @@ int main(int argc, char** argv) {
     ++argv;
     argv[0] = argv[-1];
   }
-  if (name == "help" || name == "--help" || name == "-h" || name == "-help" || name == "--helpfull") {
+  if (name == "help" || name == "--help" || name == "-h" || name == "-help" ||
+      name == "--helpfull") {
     std::cout << overview();
     return kOk;
   }
@@ -309,7 +349,8 @@ int main(int argc, char** argv) {
   for (const std::string& flag : command->second.required) {
     const absl::CommandLineFlag* f = absl::FindCommandLineFlag(flag);
     if (f != nullptr && (f->CurrentValue().empty())) {
-      return error(kUsage, absl::StrCat("--", flag, " is required\nusage: ", command->second.synopsis));
+      return error(kUsage,
+                   absl::StrCat("--", flag, " is required\nusage: ", command->second.synopsis));
     }
   }
   return command->second.run();

@@ -35,10 +35,13 @@ absl::StatusOr<DbFile> inspectDb(const std::string& path, bool must_exist) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     if (must_exist) {
-      return absl::NotFoundError(absl::StrCat("queue database ", quoteValue(path), " does not exist"));
+      return absl::NotFoundError(
+          absl::StrCat("queue database ", quoteValue(path), " does not exist"));
     }
     const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
     struct stat parent;
     if (stat(dir.c_str(), &parent) != 0 || !S_ISDIR(parent.st_mode)) {
       return absl::NotFoundError(absl::StrCat("directory ", quoteValue(dir), " for queue database ",
@@ -47,9 +50,9 @@ absl::StatusOr<DbFile> inspectDb(const std::string& path, bool must_exist) {
     return db;
   }
   if (S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue database ", quoteValue(path),
-        " is a directory; give the queue file, e.g. ", path, "/fim_sync.db"));
+    return absl::FailedPreconditionError(absl::StrCat("queue database ", quoteValue(path),
+                                                      " is a directory; give the queue file, e.g. ",
+                                                      path, "/fim_sync.db"));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(
@@ -72,7 +75,8 @@ void printCounts(const std::vector<IndexCounts>& counts) {
   for (const IndexCounts& c : counts) width = std::max(width, c.index.size());
   const int w = static_cast<int>(width);
   std::cout << std::left << std::setw(w) << "INDEX" << std::right << std::setw(12) << "PENDING"
-            << std::setw(12) << "IN_FLIGHT" << "\n";
+            << std::setw(12) << "IN_FLIGHT"
+            << "\n";
   uint64_t pending = 0, in_flight = 0;
   for (const IndexCounts& c : counts) {
     std::cout << std::left << std::setw(w) << c.index << std::right << std::setw(12) << c.pending
@@ -103,7 +107,8 @@ absl::Status openInput(const std::string& what, Input* input) {
   }
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("--input ", quoteValue(path), " is a directory"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--input ", quoteValue(path), " is a directory"));
   }
   input->file.open(path, std::ios::binary);
   if (!input->file) {
@@ -150,7 +155,8 @@ int dump() {
   });
   if (!s.ok()) return error(kStorage, s.message());
   if (unprintable > 0) {
-    return error(kStorage, absl::StrCat(unprintable, " queued change(s) could not be printed as JSON"));
+    return error(kStorage,
+                 absl::StrCat(unprintable, " queued change(s) could not be printed as JSON"));
   }
   return kOk;
 }
@@ -202,8 +208,9 @@ int checksum() {
     const Change& d = **line;
     if (!only.empty() && only.count(d.index) == 0) continue;
     if (d.operation == Operation::kDelete) {
-      return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": ", quoteValue(d.id),
-                                        " is a delete; checksum reads documents (create or modify)"));
+      return error(kUsage,
+                   absl::StrCat("line ", reader.lineNumber(), ": ", quoteValue(d.id),
+                                " is a delete; checksum reads documents (create or modify)"));
     }
     if (!documents[d.index].emplace(d.id, documentChecksum(d.data)).second) {
       return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": id ", quoteValue(d.id),

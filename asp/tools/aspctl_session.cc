@@ -22,8 +22,8 @@ absl::StatusOr<std::unique_ptr<SocketSyncProtocol>> openSession(bool db_required
   const std::string db = userPath(absl::GetFlag(FLAGS_db));
   struct stat st;
   if (!db.empty() && stat(db.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue database ", quoteValue(db), " is a directory; give the queue file"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue database ", quoteValue(db), " is a directory; give the queue file"));
   }
   if ((db_required || !db.empty()) && stat(db.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("queue database ", quoteValue(db), " does not exist"));
@@ -61,7 +61,8 @@ int report(const std::string& what, const SyncResult& r) {
               << absl::FormatDuration(r.duration) << "\n";
     return kOk;
   }
-  if (r.code == SyncCode::kInvalidArgument) return error(kUsage, absl::StrCat(what, ": ", r.message));
+  if (r.code == SyncCode::kInvalidArgument)
+    return error(kUsage, absl::StrCat(what, ": ", r.message));
   return error(exitFor(r.code), absl::StrCat(what, ": ", syncCodeName(r.code),
                                              r.message.empty() ? "" : ": " + r.message));
 }
@@ -79,19 +80,22 @@ int readRecoverySet(AgentSyncProtocol& protocol) {
     if (!d->has_value()) return kOk;
     absl::Status s = protocol.persistDifferenceInMemory((*d)->id, (*d)->operation, (*d)->index,
                                                         (*d)->data, (*d)->version);
-    if (!s.ok()) return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": ", s.message()));
+    if (!s.ok())
+      return error(kUsage, absl::StrCat("line ", reader.lineNumber(), ": ", s.message()));
   }
 }
 
 int metadataOrGroups(const std::string& what, Mode delta, Mode check) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "delta" && mode != "check") {
-    return error(kUsage, absl::StrCat("--mode for ", what, " is delta or check, not ", quoteValue(mode)));
+    return error(kUsage,
+                 absl::StrCat("--mode for ", what, " is delta or check, not ", quoteValue(mode)));
   }
   auto session = openSession(/*db_required=*/false);
   if (!session.ok()) return openError(session.status());
   SyncResult r = (*session)->protocol().synchronizeMetadataOrGroups(
-      mode == "delta" ? delta : check, absl::GetFlag(FLAGS_index), absl::GetFlag(FLAGS_global_version));
+      mode == "delta" ? delta : check, absl::GetFlag(FLAGS_index),
+      absl::GetFlag(FLAGS_global_version));
   return report(absl::StrCat(what, " ", mode), r);
 }
 
@@ -108,7 +112,8 @@ int sync() {
   if (mode == "full") {
     if (int code = readRecoverySet(protocol); code != kOk) return code;
   }
-  return report(mode + " sync", protocol.synchronizeModule(mode == "full" ? Mode::kFull : Mode::kDelta));
+  return report(mode + " sync",
+                protocol.synchronizeModule(mode == "full" ? Mode::kFull : Mode::kDelta));
 }
 
 int check() {

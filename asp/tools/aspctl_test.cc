@@ -61,7 +61,8 @@ class Aspctl : public ::testing::Test {
   }
 
   std::vector<std::string> session(std::vector<std::string> args) {
-    for (const char* flag : {"--module=fim", "--sync_end_delay=0", "--agent_id=042", "--timeout=5s"}) {
+    for (const char* flag :
+         {"--module=fim", "--sync_end_delay=0", "--agent_id=042", "--timeout=5s"}) {
       args.push_back(flag);
     }
     args.push_back("--queue=" + socket_);
@@ -90,8 +91,11 @@ TEST_F(Aspctl, PersistStatusDumpSyncAndCheck) {
 
   Ran dump = aspctl({"dump", "--db=" + db_});
   ASSERT_EQ(dump.code, 0) << dump.err;
-  EXPECT_NE(dump.out.find(R"({"id":"/etc/gone","index":"states-fim-files","operation":"delete","version":3,"data":"","state":"pending"})"),
-            std::string::npos) << dump.out;
+  EXPECT_NE(
+      dump.out.find(
+          R"({"id":"/etc/gone","index":"states-fim-files","operation":"delete","version":3,"data":"","state":"pending"})"),
+      std::string::npos)
+      << dump.out;
 
   Ran synced = aspctl(session({"sync", "--db=" + db_}));
   ASSERT_EQ(synced.code, 0) << synced.err;
@@ -101,12 +105,15 @@ TEST_F(Aspctl, PersistStatusDumpSyncAndCheck) {
   module.addDocument("h");
   module.addDocument("p");
   const std::string expected = module.finish();
-  Ran match = aspctl(session({"check", "--index=" + std::string(kIndex), "--checksum=" + expected}));
+  Ran match =
+      aspctl(session({"check", "--index=" + std::string(kIndex), "--checksum=" + expected}));
   EXPECT_EQ(match.code, 0) << match.err;
   EXPECT_NE(match.out.find("match"), std::string::npos);
-  Ran mismatch = aspctl(session({"check", "--index=" + std::string(kIndex), "--checksum=" + sha1Hex("other")}));
+  Ran mismatch = aspctl(
+      session({"check", "--index=" + std::string(kIndex), "--checksum=" + sha1Hex("other")}));
   EXPECT_EQ(mismatch.code, 2) << mismatch.err;
-  EXPECT_EQ(managerCopy(), (manager::IndexState{{"/etc/hosts", {"h", 1}}, {"/etc/passwd", {"p", 2}}}));
+  EXPECT_EQ(managerCopy(),
+            (manager::IndexState{{"/etc/hosts", {"h", 1}}, {"/etc/passwd", {"p", 2}}}));
 }
 
 TEST_F(Aspctl, DumpOutputFeedsPersistUnchanged) {
@@ -120,13 +127,15 @@ TEST_F(Aspctl, DumpOutputFeedsPersistUnchanged) {
   const std::string copy = dir_.file("copy.db");
   Ran persisted = aspctl({"persist", "--db=" + copy, "--module=fim"}, dump.out);
   ASSERT_EQ(persisted.code, 0) << persisted.err;
-  EXPECT_EQ(aspctl({"dump", "--db=" + copy}).out, dump.out) << "the same changes, new-ness included";
+  EXPECT_EQ(aspctl({"dump", "--db=" + copy}).out, dump.out)
+      << "the same changes, new-ness included";
 }
 
 TEST_F(Aspctl, PersistIsAllOrNoneAndNamesTheBadLine) {
-  Ran refused = aspctl({"persist", "--db=" + db_, "--module=fim"},
-                       changeLine("a", "create", "x", 1) + "\n" + changeLine("b", "create", "y", 1) +
-                           "{\"id\":\"c\",\"index\":\"i\",\"operation\":\"create\",\"id\":\"d\"}\n");
+  Ran refused =
+      aspctl({"persist", "--db=" + db_, "--module=fim"},
+             changeLine("a", "create", "x", 1) + "\n" + changeLine("b", "create", "y", 1) +
+                 "{\"id\":\"c\",\"index\":\"i\",\"operation\":\"create\",\"id\":\"d\"}\n");
   EXPECT_EQ(refused.code, 1);
   EXPECT_EQ(refused.err, "aspctl: line 4: key \"id\" appears twice; nothing was recorded\n");
   Ran status = aspctl({"status", "--db=" + db_});
@@ -139,10 +148,12 @@ TEST_F(Aspctl, AChangeTheQueueRefusesNamesItsLineAndRecordsNothing) {
   Ran refused = aspctl({"persist", "--db=" + db_, "--module=fim"},
                        changeLine("a", "create", "x", 1) + changeLine(huge_id, "create", "y", 1));
   EXPECT_EQ(refused.code, 1);
-  EXPECT_EQ(refused.err.rfind("aspctl: line 2: change id '/xxx", 0), 0u) << refused.err.substr(0, 300);
+  EXPECT_EQ(refused.err.rfind("aspctl: line 2: change id '/xxx", 0), 0u)
+      << refused.err.substr(0, 300);
   EXPECT_NE(refused.err.find("(70001 bytes)"), std::string::npos) << refused.err.substr(0, 300);
   EXPECT_LT(refused.err.size(), 400u) << "the id is not echoed whole";
-  EXPECT_EQ(wordsAfter(aspctl({"status", "--db=" + db_}).out, "TOTAL", 1), (std::vector<std::string>{"0"}));
+  EXPECT_EQ(wordsAfter(aspctl({"status", "--db=" + db_}).out, "TOTAL", 1),
+            (std::vector<std::string>{"0"}));
 }
 
 TEST_F(Aspctl, PersistStreamsItsInputInBoundedMemory) {
@@ -151,24 +162,32 @@ TEST_F(Aspctl, PersistStreamsItsInputInBoundedMemory) {
   auto input = [&](int lines) {
     const std::string path = dir_.file("in-" + std::to_string(lines));
     std::ofstream out(path);
-    for (int i = 0; i < lines; ++i) out << changeLine("/srv/file-" + std::to_string(i), "modify", std::string(100, 'd'), i);
+    for (int i = 0; i < lines; ++i)
+      out << changeLine("/srv/file-" + std::to_string(i), "modify", std::string(100, 'd'), i);
     return path;
   };
   const std::string small = input(20000), large = input(200000);
   // AddressSanitizer keeps freed memory in quarantine; keep it small so RSS means use.
   const char* asan = getenv("ASAN_OPTIONS");
-  setenv("ASAN_OPTIONS", (std::string(asan == nullptr ? "" : asan) + ":quarantine_size_mb=1").c_str(), 1);
-  const Ran a = runTool(runfile("asp/tools/aspctl"), {"persist", "--db=" + dir_.file("a.db"), "--module=fim"},
-                        dir_.file("small"), small);
-  const Ran b = runTool(runfile("asp/tools/aspctl"), {"persist", "--db=" + dir_.file("b.db"), "--module=fim"},
-                        dir_.file("large"), large);
-  if (asan != nullptr) setenv("ASAN_OPTIONS", asan, 1); else unsetenv("ASAN_OPTIONS");
+  setenv("ASAN_OPTIONS",
+         (std::string(asan == nullptr ? "" : asan) + ":quarantine_size_mb=1").c_str(), 1);
+  const Ran a =
+      runTool(runfile("asp/tools/aspctl"), {"persist", "--db=" + dir_.file("a.db"), "--module=fim"},
+              dir_.file("small"), small);
+  const Ran b =
+      runTool(runfile("asp/tools/aspctl"), {"persist", "--db=" + dir_.file("b.db"), "--module=fim"},
+              dir_.file("large"), large);
+  if (asan != nullptr)
+    setenv("ASAN_OPTIONS", asan, 1);
+  else
+    unsetenv("ASAN_OPTIONS");
   ASSERT_EQ(a.code, 0) << a.err;
   ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_NE(b.out.find("persisted 200000 changes"), std::string::npos);
   // 180,000 more lines of ~170 bytes: 30 MB more input. Streamed, the peak barely moves.
   EXPECT_LT(b.max_rss_kb - a.max_rss_kb, 12 * 1024)
-      << "peak RSS " << a.max_rss_kb << " KB for 20,000 lines, " << b.max_rss_kb << " KB for 200,000";
+      << "peak RSS " << a.max_rss_kb << " KB for 20,000 lines, " << b.max_rss_kb
+      << " KB for 200,000";
 }
 
 TEST_F(Aspctl, AnEmptyFileIsAnEmptyQueueForEveryCommand) {
@@ -180,8 +199,11 @@ TEST_F(Aspctl, AnEmptyFileIsAnEmptyQueueForEveryCommand) {
   Ran dump = aspctl({"dump", "--db=" + db_});
   EXPECT_EQ(dump.code, 0) << dump.err;
   EXPECT_EQ(dump.out, "");
-  ASSERT_EQ(aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code, 0);
-  EXPECT_EQ(wordsAfter(aspctl({"status", "--db=" + db_}).out, "TOTAL", 1), (std::vector<std::string>{"1"}));
+  ASSERT_EQ(
+      aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code,
+      0);
+  EXPECT_EQ(wordsAfter(aspctl({"status", "--db=" + db_}).out, "TOTAL", 1),
+            (std::vector<std::string>{"1"}));
 }
 
 TEST_F(Aspctl, ADirectoryGivenAsDbSaysSo) {
@@ -196,7 +218,9 @@ TEST_F(Aspctl, ADirectoryGivenAsDbSaysSo) {
 }
 
 TEST_F(Aspctl, ErrorsArePrintedOnce) {
-  ASSERT_EQ(aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code, 0);
+  ASSERT_EQ(
+      aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code,
+      0);
   Ran unreachable = aspctl(session({"sync", "--db=" + db_}));
   EXPECT_EQ(unreachable.code, 5);
   EXPECT_EQ(linesOf(unreachable.err).size(), 1u) << unreachable.err;
@@ -239,7 +263,9 @@ TEST_F(Aspctl, UsageErrorsExitOne) {
 }
 
 TEST_F(Aspctl, DurationsReadAlikeWithUnitsOrPlainSeconds) {
-  ASSERT_EQ(aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code, 0);
+  ASSERT_EQ(
+      aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code,
+      0);
   startManager();
   for (const char* flags : {"--timeout=1s", "--timeout=1", "--timeout=1500ms"}) {
     std::vector<std::string> args = session({"sync", "--db=" + db_, "--sync_end_delay=0.1"});
@@ -254,36 +280,50 @@ TEST_F(Aspctl, DurationsReadAlikeWithUnitsOrPlainSeconds) {
 
 TEST_F(Aspctl, FullSyncFromAFileThenTheManagersCopyHasTheSameChecksum) {
   startManager();
-  ASSERT_EQ(aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("stale", "create", "s", 1)).code, 0);
+  ASSERT_EQ(
+      aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("stale", "create", "s", 1))
+          .code,
+      0);
   ASSERT_EQ(aspctl(session({"sync", "--db=" + db_})).code, 0);
   const std::string documents = dir_.file("documents.jsonl");
-  std::ofstream(documents) << changeLine("/a", "modify", "A", 1) << changeLine("/b", "modify", "B", 2);
+  std::ofstream(documents) << changeLine("/a", "modify", "A", 1)
+                           << changeLine("/b", "modify", "B", 2);
   Ran full = aspctl(session({"sync", "--db=" + db_, "--mode=full", "--input=" + documents}));
   ASSERT_EQ(full.code, 0) << full.err;
   Ran sum = aspctl({"checksum", "--index=" + std::string(kIndex), "--input=" + documents});
   ASSERT_EQ(sum.code, 0) << sum.err;
   EXPECT_EQ(sum.out, sha1Hex(sha1Hex("A") < sha1Hex("B") ? sha1Hex("A") + sha1Hex("B")
-                                                         : sha1Hex("B") + sha1Hex("A")) + "\n");
+                                                         : sha1Hex("B") + sha1Hex("A")) +
+                         "\n");
   const std::string checksum = sum.out.substr(0, 40);
-  EXPECT_EQ(aspctl(session({"check", "--index=" + std::string(kIndex), "--checksum=" + checksum})).code, 0);
+  EXPECT_EQ(
+      aspctl(session({"check", "--index=" + std::string(kIndex), "--checksum=" + checksum})).code,
+      0);
   EXPECT_EQ(managerCopy(), (manager::IndexState{{"/a", {"A", 1}}, {"/b", {"B", 2}}}));
-  Ran copy = aspctl({"manager-copy", "--state_dir=" + dir_.file("manager"), "--module=fim", "--agent_id=042"});
+  Ran copy = aspctl(
+      {"manager-copy", "--state_dir=" + dir_.file("manager"), "--module=fim", "--agent_id=042"});
   ASSERT_EQ(copy.code, 0) << copy.err;
   EXPECT_EQ(aspctl({"checksum", "--index=" + std::string(kIndex)}, copy.out).out, sum.out)
       << "the manager's copy, as JSON lines, has the module's checksum";
 }
 
 TEST_F(Aspctl, SyncFullOnATerminalSaysItIsReadingTheTerminal) {
-  ASSERT_EQ(aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code, 0);
-  Ran ran = testing::runOnTerminal(runfile("asp/tools/aspctl"), session({"sync", "--db=" + db_, "--mode=full"}),
+  ASSERT_EQ(
+      aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code,
+      0);
+  Ran ran = testing::runOnTerminal(runfile("asp/tools/aspctl"),
+                                   session({"sync", "--db=" + db_, "--mode=full"}),
                                    dir_.file("tty"), "Ctrl-D", "\x04");
   EXPECT_NE(ran.err.find("reading the documents of the full sync as JSON lines from the terminal"),
-            std::string::npos) << ran.err;
+            std::string::npos)
+      << ran.err;
 }
 
 TEST_F(Aspctl, CleanMakesTheManagerDropTheIndex) {
   startManager();
-  ASSERT_EQ(aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code, 0);
+  ASSERT_EQ(
+      aspctl({"persist", "--db=" + db_, "--module=fim"}, changeLine("a", "create", "x", 1)).code,
+      0);
   ASSERT_EQ(aspctl(session({"sync", "--db=" + db_})).code, 0);
   Ran clean = aspctl(session({"clean", "--db=" + db_, "--index=" + std::string(kIndex)}));
   ASSERT_EQ(clean.code, 0) << clean.err;
@@ -297,7 +337,7 @@ TEST_F(Aspctl, MetadataAndGroupsSessionsReachTheManager) {
   ASSERT_EQ(metadata.code, 0) << metadata.err;
   EXPECT_NE(metadata.out.find("metadata delta: ok"), std::string::npos) << metadata.out;
   Ran groups = aspctl(session({"groups", "--index=states-inventory", "--mode=check",
-                                   "--agent_groups=default,web", "--global_version=8"}));
+                               "--agent_groups=default,web", "--global_version=8"}));
   ASSERT_EQ(groups.code, 0) << groups.err;
   managerCopy();  // stops the manager
   auto store = manager::SqliteStateStore::open(dir_.file("manager/state.db"));

@@ -23,7 +23,8 @@ bool AbslParseFlag(absl::string_view text, DurationFlag* flag, std::string* erro
     }
     value = absl::Seconds(seconds);
   } else if (!absl::ParseDuration(text, &value)) {
-    *error = absl::StrCat("'", text, "' is not a duration: write e.g. 1s, 500ms, 2m, or 1 (seconds)");
+    *error =
+        absl::StrCat("'", text, "' is not a duration: write e.g. 1s, 500ms, 2m, or 1 (seconds)");
     return false;
   }
   if (value < absl::ZeroDuration() || value == absl::InfiniteDuration()) {
@@ -62,8 +63,7 @@ std::string describeFlags(const std::vector<std::string>& names,
   for (const std::string& name : names) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
-    const bool is_required =
-        std::find(required.begin(), required.end(), name) != required.end();
+    const bool is_required = std::find(required.begin(), required.end(), name) != required.end();
     const std::string value = is_required ? " (required)"
                               : flag->DefaultValue().empty()
                                   ? " (default: none)"
@@ -75,7 +75,8 @@ std::string describeFlags(const std::vector<std::string>& names,
 
 std::string describeExitCodes(const std::vector<ExitCode>& codes) {
   std::string text = "Exit codes:\n";
-  for (const ExitCode& c : codes) absl::StrAppend(&text, absl::StrFormat("  %3d  %s\n", c.code, c.meaning));
+  for (const ExitCode& c : codes)
+    absl::StrAppend(&text, absl::StrFormat("  %3d  %s\n", c.code, c.meaning));
   return text;
 }
 

@@ -53,7 +53,8 @@ TEST(UserPath, UnderBazelRunARelativePathIsRelativeToWhereTheCommandWasTyped) {
 
 TEST(AsksForHelp, EveryUsualSpellingCountsButNotAfterDoubleDash) {
   for (const char* spelling : {"--help", "-help", "-h", "--helpfull", "--helpshort"}) {
-    char* argv[] = {const_cast<char*>("tool"), const_cast<char*>("status"), const_cast<char*>(spelling)};
+    char* argv[] = {const_cast<char*>("tool"), const_cast<char*>("status"),
+                    const_cast<char*>(spelling)};
     EXPECT_TRUE(asksForHelp(3, argv)) << spelling;
   }
   char* argv[] = {const_cast<char*>("tool"), const_cast<char*>("--"), const_cast<char*>("--help")};

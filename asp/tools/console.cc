@@ -40,7 +40,8 @@ std::string progressText(uint64_t done, uint64_t total, double elapsed_seconds, 
   if (done > 0 && elapsed_seconds > 0) {
     const double rate = done / elapsed_seconds;
     absl::StrAppend(&text, "  ", withCommas(static_cast<uint64_t>(rate)), "/s");
-    if (!final && done < total) absl::StrAppend(&text, absl::StrFormat("  ETA %.1f s", (total - done) / rate));
+    if (!final && done < total)
+      absl::StrAppend(&text, absl::StrFormat("  ETA %.1f s", (total - done) / rate));
   }
   return text;
 }
@@ -70,7 +71,8 @@ void printTable(const std::vector<std::string>& header,
   std::vector<size_t> width(header.size());
   for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
   for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (size_t c = 0; c < row.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
   }
   auto numeric = [](const std::string& cell) {
     return !cell.empty() && (absl::ascii_isdigit(cell[0]) || cell == "-");
@@ -79,13 +81,15 @@ void printTable(const std::vector<std::string>& header,
     std::string line;
     for (size_t c = 0; c < row.size(); ++c) {
       const std::string pad(width[c] - row[c].size(), ' ');
-      absl::StrAppend(&line, c == 0 ? "" : "  ", c > 0 && numeric(row[c]) ? pad + row[c] : row[c] + pad);
+      absl::StrAppend(&line, c == 0 ? "" : "  ",
+                      c > 0 && numeric(row[c]) ? pad + row[c] : row[c] + pad);
     }
     std::cout << std::string(absl::StripTrailingAsciiWhitespace(line)) << "\n";
   };
   print(header);
   std::string rule;
-  for (size_t c = 0; c < width.size(); ++c) absl::StrAppend(&rule, c == 0 ? "" : "  ", std::string(width[c], '-'));
+  for (size_t c = 0; c < width.size(); ++c)
+    absl::StrAppend(&rule, c == 0 ? "" : "  ", std::string(width[c], '-'));
   std::cout << rule << "\n";
   for (const auto& row : rows) print(row);
 }

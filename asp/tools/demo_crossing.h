@@ -20,9 +20,11 @@ class DemoCrossing {
   // Certificates for agent `agent`, the endpoint on 127.0.0.1 (a free port) feeding
   // `core` (through `filter`, the demo's faults; may be null), and a relay owning
   // `queue_path`, connected before this returns.
-  static absl::StatusOr<std::unique_ptr<DemoCrossing>> start(const std::string& dir, const std::string& agent,
+  static absl::StatusOr<std::unique_ptr<DemoCrossing>> start(const std::string& dir,
+                                                             const std::string& agent,
                                                              const std::string& queue_path,
-                                                             manager::ManagerCore* core, manager::InboundFilter* filter);
+                                                             manager::ManagerCore* core,
+                                                             manager::InboundFilter* filter);
   ~DemoCrossing();
 
   // TCP payload bytes the relay's connection has sent so far (the kernel's count).

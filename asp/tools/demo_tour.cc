@@ -20,7 +20,8 @@ constexpr int kSteps = 9;
 std::string fileId(uint64_t file) { return absl::StrFormat("/var/lib/demo/file-%06d", file); }
 
 std::string fileDocument(uint64_t file, uint64_t revision) {
-  const std::string path = absl::StrFormat("/var/lib/demo/dir-%03d/file-%06d.conf", file % 997, file);
+  const std::string path =
+      absl::StrFormat("/var/lib/demo/dir-%03d/file-%06d.conf", file % 997, file);
   return absl::StrFormat(R"({"path":"%s","size":%d,"mode":"0644","uid":0,"mtime":%d,"sha1":"%s"})",
                          path, (file * 7919 + revision) % 65536, 1700000000 + revision,
                          sha1Hex(absl::StrCat(path, revision)));
@@ -33,9 +34,9 @@ std::string n(uint64_t value) { return withCommas(value); }
 int Tour::run() {
   if (!setUp()) return interrupted_ ? kInterrupted : kSetUpFailed;
   const bool passed = recordFiles() && sync("initial delta sync", Mode::kDelta) && changeSome() &&
-                      sync("delta sync of changes", Mode::kDelta) && check("check: in sync", false) &&
-                      damage() && check("check: damaged", true) && recover() &&
-                      check("check: recovered", false) && verify();
+                      sync("delta sync of changes", Mode::kDelta) &&
+                      check("check: in sync", false) && damage() && check("check: damaged", true) &&
+                      recover() && check("check: recovered", false) && verify();
   if (interrupted_) return kInterrupted;
   return passed ? kPassed : kFailed;
 }
@@ -77,7 +78,8 @@ bool Tour::setUp() {
   if (!server.ok()) return fail(std::string(server.status().message()));
   server_ = *std::move(server);
   if (!settings_.local_socket) {
-    auto crossing = DemoCrossing::start(settings_.dir, kAgent, queue, &server_->core(), faults_.get());
+    auto crossing =
+        DemoCrossing::start(settings_.dir, kAgent, queue, &server_->core(), faults_.get());
     if (!crossing.ok()) return fail(std::string(crossing.status().message()));
     crossing_ = *std::move(crossing);
   }
@@ -103,14 +105,18 @@ bool Tour::setUp() {
   if (interrupted_) agent_->protocol().stop();  // Ctrl-C came before protocol_ was set
   std::cout << "ASP demo in " << settings_.dir << "\n"
             << "  manager: socket " << m.socket_path << ", state " << state_dir << "/state.db"
-            << (settings_.drop_rate > 0 ? absl::StrCat(", drops ", settings_.drop_rate * 100, " % of data") : "")
-            << "\n" << (crossing_ != nullptr ? crossing_->description() : "")
-            << "  module '" << kModule << "' of agent " << kAgent << ": queue " << o.database_path
-            << ", sends to " << queue << std::endl;
+            << (settings_.drop_rate > 0
+                    ? absl::StrCat(", drops ", settings_.drop_rate * 100, " % of data")
+                    : "")
+            << "\n"
+            << (crossing_ != nullptr ? crossing_->description() : "") << "  module '" << kModule
+            << "' of agent " << kAgent << ": queue " << o.database_path << ", sends to " << queue
+            << std::endl;
   return true;
 }
 
-absl::Status Tour::put(const std::string& id, Operation op, const std::string& data, uint64_t version) {
+absl::Status Tour::put(const std::string& id, Operation op, const std::string& data,
+                       uint64_t version) {
   absl::Status s = protocol_.load()->persistDifference(id, op, kIndex, data, version);
   if (s.ok() && op == Operation::kDelete) module_.erase(id);
   if (s.ok() && op != Operation::kDelete) module_[id] = manager::Document{data, version};
@@ -120,8 +126,10 @@ absl::Status Tour::put(const std::string& id, Operation op, const std::string& d
 bool Tour::recordFiles() {
   const uint64_t items = static_cast<uint64_t>(settings_.items);
   Step step{"record changes"};
-  announce(step.name, absl::StrCat("a file-integrity scan records ", n(items),
-                                   " files in the module's SQLite queue; each survives a crash once recorded"));
+  announce(
+      step.name,
+      absl::StrCat("a file-integrity scan records ", n(items),
+                   " files in the module's SQLite queue; each survives a crash once recorded"));
   std::atomic<uint64_t> done{0};
   const absl::Time began = absl::Now();
   {
@@ -137,13 +145,15 @@ bool Tour::recordFiles() {
   step.time = absl::Now() - began;
   step.outcome = "durable in SQLite";
   steps_.push_back(step);
-  report(absl::StrCat(n(items), " changes durable in fim_sync.db, ", n(pendingChanges()), " pending"));
+  report(
+      absl::StrCat(n(items), " changes durable in fim_sync.db, ", n(pendingChanges()), " pending"));
   return true;
 }
 
 bool Tour::changeSome() {
   Step step{"change 10%, delete 5%"};
-  announce(step.name, "the next scan finds files modified and deleted; only those differences are recorded");
+  announce(step.name,
+           "the next scan finds files modified and deleted; only those differences are recorded");
   std::mt19937_64 random(7);
   uint64_t modified = 0, deleted = 0;
   const absl::Time began = absl::Now();
@@ -174,9 +184,12 @@ bool Tour::changeSome() {
 bool Tour::sync(const std::string& name, Mode mode) {
   const bool full = mode == Mode::kFull;
   if (full) {
-    announce(name, "send every document the module holds; the manager replaces its copy of the index");
+    announce(name,
+             "send every document the module holds; the manager replaces its copy of the index");
   } else if (steps_.size() <= 1) {
-    announce(name, "one DELTA session sends every pending change; the manager asks again for any it lost");
+    announce(
+        name,
+        "one DELTA session sends every pending change; the manager asks again for any it lost");
   } else {
     announce(name, "only what changed since the last confirmed sync is sent");
   }
@@ -190,10 +203,11 @@ bool Tour::sync(const std::string& name, Mode mode) {
     result = protocol.synchronizeModule(mode);
   }
   record(Step{name}, result, wire_before);
-  if (!result.ok()) return fail(absl::StrCat(name, " failed: ", syncCodeName(result.code), ": ", result.message));
-  report(absl::StrCat("the manager confirmed ", n(result.changes), " changes in ", n(result.frames_sent),
-                      " frames; ", n(result.retransmitted), " values resent; ", n(pendingChanges()),
-                      " pending"));
+  if (!result.ok())
+    return fail(absl::StrCat(name, " failed: ", syncCodeName(result.code), ": ", result.message));
+  report(absl::StrCat("the manager confirmed ", n(result.changes), " changes in ",
+                      n(result.frames_sent), " frames; ", n(result.retransmitted),
+                      " values resent; ", n(pendingChanges()), " pending"));
   return true;
 }
 
@@ -204,8 +218,9 @@ std::string Tour::moduleChecksum() const {
 }
 
 bool Tour::check(const std::string& name, bool expect_mismatch) {
-  announce(name, expect_mismatch ? "the same check must now notice that the copies differ"
-                                 : "compare checksums of the index, module's and manager's; no data is sent");
+  announce(name, expect_mismatch
+                     ? "the same check must now notice that the copies differ"
+                     : "compare checksums of the index, module's and manager's; no data is sent");
   const std::string checksum = moduleChecksum();
   const uint64_t wire_before = wireBytesSent();
   SyncResult result = protocol_.load()->checkIntegrity(kIndex, checksum);
@@ -217,21 +232,25 @@ bool Tour::check(const std::string& name, bool expect_mismatch) {
                              syncCodeName(result.code), " ", result.message));
   }
   report(expect_mismatch ? "mismatch detected: the manager's copy differs; a full sync is required"
-                         : absl::StrCat("match: both copies of ", kIndex, " have checksum ", checksum, " (",
-                                        n(module_.size()), " documents)"));
+                         : absl::StrCat("match: both copies of ", kIndex, " have checksum ",
+                                        checksum, " (", n(module_.size()), " documents)"));
   return true;
 }
 
 bool Tour::damage() {
   Step step{"damage manager copy"};
-  announce(step.name, "simulate drift on the manager: alter one document, lose one, add one the module never had");
+  announce(
+      step.name,
+      "simulate drift on the manager: alter one document, lose one, add one the module never had");
   const std::string first = module_.begin()->first;
   const std::string last = module_.rbegin()->first;
   // Written straight into the manager's store, as drift on the manager's side would be.
   manager::SessionUpdate drift;
-  drift.ops.push_back({manager::SessionUpdate::Op::Kind::kUpsert, kIndex, first, "{\"damaged\":true}", 99});
+  drift.ops.push_back(
+      {manager::SessionUpdate::Op::Kind::kUpsert, kIndex, first, "{\"damaged\":true}", 99});
   drift.ops.push_back({manager::SessionUpdate::Op::Kind::kDelete, kIndex, last, "", 0});
-  drift.ops.push_back({manager::SessionUpdate::Op::Kind::kUpsert, kIndex, "/var/lib/demo/ghost", "{}", 1});
+  drift.ops.push_back(
+      {manager::SessionUpdate::Op::Kind::kUpsert, kIndex, "/var/lib/demo/ghost", "{}", 1});
   const bool ok = store_->apply(manager::ModuleKey{kAgent, kModule}, std::move(drift)).ok();
   step.changes = 3;
   step.outcome = ok ? "altered, removed, added one" : "failed";
@@ -245,7 +264,8 @@ bool Tour::recover() {
   AgentSyncProtocol& protocol = *protocol_.load();
   protocol.clearInMemoryData();
   for (const auto& [id, doc] : module_) {
-    absl::Status s = protocol.persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data, doc.version);
+    absl::Status s =
+        protocol.persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data, doc.version);
     if (!s.ok()) return fail(std::string(s.message()));
   }
   return sync("full recovery", Mode::kFull);
@@ -269,7 +289,9 @@ uint64_t Tour::pendingChanges() {
   return pending;
 }
 
-uint64_t Tour::wireBytesSent() const { return crossing_ != nullptr ? crossing_->wireBytesSent() : 0; }
+uint64_t Tour::wireBytesSent() const {
+  return crossing_ != nullptr ? crossing_->wireBytesSent() : 0;
+}
 
 void Tour::record(Step step, const SyncResult& result, uint64_t wire_before) {
   if (crossing_ != nullptr) step.wire_bytes = wireBytesSent() - wire_before;
@@ -297,11 +319,12 @@ void Tour::summary() const {
   printTable({"step", "changes", "frames", "values resent", "payload bytes", "wire bytes", "time",
               "rate", "outcome"},
              rows);
-  std::cout << "\nchanges: documents recorded, or data messages a session carried. frames: datagrams\n"
-               "sent. values resent: data messages sent again because the manager asked for ones it\n"
-               "lost (ReqRet). payload bytes: encoded message bytes the module sent. wire bytes: what\n"
-               "the relay's TCP connection carried for them (TLS, HTTP/2, gzip; - on the local\n"
-               "socket). rate: changes per second.\n";
+  std::cout
+      << "\nchanges: documents recorded, or data messages a session carried. frames: datagrams\n"
+         "sent. values resent: data messages sent again because the manager asked for ones it\n"
+         "lost (ReqRet). payload bytes: encoded message bytes the module sent. wire bytes: what\n"
+         "the relay's TCP connection carried for them (TLS, HTTP/2, gzip; - on the local\n"
+         "socket). rate: changes per second.\n";
 }
 
 std::string aspctlCommand() {
@@ -321,8 +344,9 @@ std::string aspctlCommand() {
 
 void printInspectionCommands(const Settings& settings, std::ostream& out) {
   const std::string aspctl = aspctlCommand();
-  const std::string copy = absl::StrCat(aspctl, " manager-copy --state_dir=", settings.dir,
-                                        "/manager --module=", kModule, " --agent_id=", kAgent, " --index=", kIndex);
+  const std::string copy =
+      absl::StrCat(aspctl, " manager-copy --state_dir=", settings.dir,
+                   "/manager --module=", kModule, " --agent_id=", kAgent, " --index=", kIndex);
   out << "\nKept " << settings.dir << ". Each command below runs as printed"
       << (aspctl.find("bazelw") != std::string::npos ? " (from the checkout)" : "") << ":\n"
       << "  the module's queue, per index (empty after the last sync):\n"

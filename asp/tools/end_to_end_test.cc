@@ -77,8 +77,10 @@ class EndToEnd : public ::testing::Test {
   void record(int count, int revision = 1) {
     for (int i = 0; i < count; ++i) {
       const std::string id = "/srv/file-" + std::to_string(i);
-      const std::string data = "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
-      ASSERT_TRUE(protocol_->persistDifference(id, Operation::kModify, kIndex, data, revision).ok());
+      const std::string data =
+          "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
+      ASSERT_TRUE(
+          protocol_->persistDifference(id, Operation::kModify, kIndex, data, revision).ok());
       module_[id] = Document{data, static_cast<uint64_t>(revision)};
     }
   }
@@ -143,7 +145,8 @@ TEST_F(EndToEnd, TheManagerKilledMidSessionAndRestartedLosesNothing) {
   record(20000);
   SyncResult interrupted;
   std::thread sync([&] { interrupted = protocol_->synchronizeModule(Mode::kDelta); });
-  while (agent_->transport().counters().datagrams_sent < 10) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (agent_->transport().counters().datagrams_sent < 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   manager->signal(SIGKILL);
   manager->wait();
   sync.join();

@@ -1,9 +1,8 @@
 #include "asp/tools/jsonl.h"
 
 #include <exception>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -18,8 +17,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr const char* kKeys[] = {"id", "index", "operation", "version", "data", "dataBase64",
-                                 "state", "seq"};
+constexpr const char* kKeys[] = {"id",   "index",      "operation", "version",
+                                 "data", "dataBase64", "state",     "seq"};
 
 // Builds a Change from the SAX events of one line. Every handler returns false to stop
 // at the first problem, which error_ then describes.
@@ -58,8 +57,8 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
       }
     } else if (key_ == "state") {
       if (value != "pending" && value != "in_flight") {
-        return fail(absl::StrCat("\"state\" is ", quoteValue(value),
-                                 "; dump writes pending or in_flight"));
+        return fail(
+            absl::StrCat("\"state\" is ", quoteValue(value), "; dump writes pending or in_flight"));
       }
     } else {
       return wrongType(absl::StrCat("the string ", quoteValue(value)));
@@ -87,7 +86,9 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
     depth_ = 2;  // done: any further value is a second one
     return true;
   }
-  bool start_array(std::size_t) override { return depth_ == 1 ? wrongType("an array") : notAnObject(); }
+  bool start_array(std::size_t) override {
+    return depth_ == 1 ? wrongType("an array") : notAnObject();
+  }
   bool end_array() override { return true; }
   bool parse_error(std::size_t position, const std::string& last_token,
                    const nlohmann::detail::exception& error) override {
@@ -119,8 +120,7 @@ class ChangeLineParser final : public nlohmann::json_sax<Json> {
     if (depth_ != 1) return notAnObject();
     const bool number = key_ == "version" || key_ == "seq";
     return fail(absl::StrCat("\"", key_, "\" must be ",
-                             number ? "a whole number from 0 to 18446744073709551615"
-                                    : "a string",
+                             number ? "a whole number from 0 to 18446744073709551615" : "a string",
                              ", not ", what));
   }
   bool setOperation(const std::string& name) {
@@ -160,18 +160,18 @@ std::string jsonString(const std::string& utf8) {
 
 absl::StatusOr<std::string> formatLine(const Change& change, absl::string_view operation,
                                        const std::string& extra) {
-  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"id", &change.id},
-                                    {"index", &change.index}}) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"id", &change.id}, {"index", &change.index}}) {
     if (!isUtf8(*value)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "change ", quoteValue(change.id), " has an ", name,
-          " that is not UTF-8; JSON cannot carry it"));
+      return absl::InvalidArgumentError(absl::StrCat("change ", quoteValue(change.id), " has an ",
+                                                     name,
+                                                     " that is not UTF-8; JSON cannot carry it"));
     }
   }
   // Only strings verified as UTF-8 reach dump(), which throws on anything else.
-  std::string line = absl::StrCat("{\"id\":", jsonString(change.id), ",\"index\":",
-                                  jsonString(change.index), ",\"operation\":\"", operation,
-                                  "\",\"version\":", change.version);
+  std::string line =
+      absl::StrCat("{\"id\":", jsonString(change.id), ",\"index\":", jsonString(change.index),
+                   ",\"operation\":\"", operation, "\",\"version\":", change.version);
   if (isUtf8(change.data)) {
     absl::StrAppend(&line, ",\"data\":", jsonString(change.data));
   } else {
@@ -199,9 +199,9 @@ absl::StatusOr<bool> ChangeLineReader::readLine() {
   ++line_number_;
   while (c != std::char_traits<char>::eof() && c != '\n') {
     if (line_.size() == kMaxLineBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line_number_, ": longer than ", kMaxLineBytes,
-          " bytes; a change line holds at most one datagram's worth of data"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number_, ": longer than ", kMaxLineBytes,
+                       " bytes; a change line holds at most one datagram's worth of data"));
     }
     line_.push_back(static_cast<char>(c));
     c = in->sbumpc();

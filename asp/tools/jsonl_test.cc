@@ -37,8 +37,11 @@ TEST(ChangeLine, ADumpedLineReadsBackAsTheSameChange) {
   stored.seq = 7;
   absl::StatusOr<std::string> line = formatDumpLine(stored);
   ASSERT_TRUE(line.ok()) << line.status();
-  EXPECT_NE(line->find(R"("operation":"create","version":42,"dataBase64":"AP8B","state":"in_flight","seq":7)"),
-            std::string::npos) << *line;
+  EXPECT_NE(
+      line->find(
+          R"("operation":"create","version":42,"dataBase64":"AP8B","state":"in_flight","seq":7)"),
+      std::string::npos)
+      << *line;
   absl::StatusOr<Change> back = parseChangeLine(*line);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->id, stored.id);
@@ -78,8 +81,9 @@ TEST(ChangeLine, AnUnknownKeyIsAnErrorListingTheKnownOnes) {
 }
 
 TEST(ChangeLine, VersionIsANumberNotAString) {
-  EXPECT_EQ(errorOf(R"({"id":"a","index":"i","operation":"create","version":"7"})"),
-            "\"version\" must be a whole number from 0 to 18446744073709551615, not the string '7'");
+  EXPECT_EQ(
+      errorOf(R"({"id":"a","index":"i","operation":"create","version":"7"})"),
+      "\"version\" must be a whole number from 0 to 18446744073709551615, not the string '7'");
   EXPECT_NE(errorOf(R"({"id":"a","index":"i","operation":"create","version":-1})").find("negative"),
             std::string::npos);
   EXPECT_NE(errorOf(R"({"id":"a","index":"i","operation":"create","version":1.5})").find("1.5"),
@@ -93,8 +97,9 @@ TEST(ChangeLine, MissingFieldsAndBadValuesAreNamed) {
   EXPECT_EQ(errorOf(R"({"index":"i","operation":"create"})"), "\"id\" is missing");
   EXPECT_EQ(errorOf(R"({"id":"a","index":"i","operation":"upsert"})"),
             "\"operation\" is 'upsert'; it must be create, modify or delete");
-  EXPECT_EQ(errorOf(R"({"id":"a","index":"i","operation":"create","data":"x","dataBase64":"eA=="})"),
-            "give \"data\" or \"dataBase64\", not both");
+  EXPECT_EQ(
+      errorOf(R"({"id":"a","index":"i","operation":"create","data":"x","dataBase64":"eA=="})"),
+      "give \"data\" or \"dataBase64\", not both");
   EXPECT_EQ(errorOf(R"({"id":{"a":1},"index":"i","operation":"create"})"),
             "\"id\" must be a string, not an object");
   EXPECT_EQ(errorOf(R"(["a"])"), "a change line is one JSON object, {...}");
@@ -108,13 +113,13 @@ TEST(ChangeLine, NotJsonSaysWhere) {
 
 TEST(ChangeLine, ALongBadValueIsNotEchoedWhole) {
   const std::string id(70000, 'x');
-  const std::string message = errorOf(R"({"id":")" + id + R"(","index":"i","operation":"explode"})");
+  const std::string message =
+      errorOf(R"({"id":")" + id + R"(","index":"i","operation":"explode"})");
   EXPECT_LT(message.size(), 200u);
 }
 
 TEST(ChangeLineReader, SkipsBlankLinesAndNumbersErrorsByLine) {
-  std::istringstream in(
-      "{\"id\":\"a\",\"index\":\"i\",\"operation\":\"create\"}\n\n  \n{broken\n");
+  std::istringstream in("{\"id\":\"a\",\"index\":\"i\",\"operation\":\"create\"}\n\n  \n{broken\n");
   ChangeLineReader reader(in);
   absl::StatusOr<std::optional<Change>> first = reader.next();
   ASSERT_TRUE(first.ok() && first->has_value());
@@ -128,7 +133,8 @@ TEST(ChangeLineReader, ALineLongerThanTheLimitIsRefusedNotBuffered) {
   ChangeLineReader reader(in);
   absl::StatusOr<std::optional<Change>> change = reader.next();
   ASSERT_FALSE(change.ok());
-  EXPECT_NE(change.status().message().find("line 1: longer than 1048576 bytes"), absl::string_view::npos);
+  EXPECT_NE(change.status().message().find("line 1: longer than 1048576 bytes"),
+            absl::string_view::npos);
 }
 
 TEST(ChangeLineReader, ALastLineWithoutNewlineIsRead) {

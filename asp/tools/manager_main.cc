@@ -42,8 +42,8 @@ ABSL_FLAG(uint64_t, max_session_size, 10000000, "Largest Start size accepted; la
 ABSL_FLAG(int64_t, max_sessions_per_agent, 16, "Sessions one agent id may hold at once.");
 ABSL_FLAG(int64_t, max_buffered_mib, 256,
           "Received session data held in memory (MiB), all sessions together; beyond it, on disk.");
-ABSL_FLAG(asp::tools::DurationFlag, session_idle_timeout, asp::tools::DurationFlag{absl::Minutes(5)},
-          "Idle sessions are dropped: 5m, 300, 90s.");
+ABSL_FLAG(asp::tools::DurationFlag, session_idle_timeout,
+          asp::tools::DurationFlag{absl::Minutes(5)}, "Idle sessions are dropped: 5m, 300, 90s.");
 
 namespace asp::tools {
 namespace {
@@ -56,13 +56,25 @@ int fail(int code, const std::string& message) {
 }
 
 std::string help(const ManagerExtras& extras) {
-  std::vector<std::string> flags = {"socket", "socket_group", "state_dir", "state_uri",
-                                    "state_statement_timeout", "memory_state", "max_sessions", "max_session_size",
-                                    "max_sessions_per_agent", "max_buffered_mib",
-                                    "session_idle_timeout", "relay_listen", "relay_cert",
-                                    "relay_key", "relay_client_ca", "relay_max_streams",
+  std::vector<std::string> flags = {"socket",
+                                    "socket_group",
+                                    "state_dir",
+                                    "state_uri",
+                                    "state_statement_timeout",
+                                    "memory_state",
+                                    "max_sessions",
+                                    "max_session_size",
+                                    "max_sessions_per_agent",
+                                    "max_buffered_mib",
+                                    "session_idle_timeout",
+                                    "relay_listen",
+                                    "relay_cert",
+                                    "relay_key",
+                                    "relay_client_ca",
+                                    "relay_max_streams",
                                     "relay_max_streams_per_agent",
-                                    "relay_max_in_flight_kib_per_agent", "http_listen"};
+                                    "relay_max_in_flight_kib_per_agent",
+                                    "http_listen"};
   flags.insert(flags.end(), extras.flags.begin(), extras.flags.end());
   return absl::StrCat(
       "asp_manager: the ASP reference manager (docs/protocol.md §7).\n\n"
@@ -70,12 +82,14 @@ std::string help(const ManagerExtras& extras) {
       "Stops cleanly on SIGINT or SIGTERM and prints its counters. Durations read 5m, 300ms\n"
       "or plain seconds. Relative paths are relative to where the command was typed, also\n"
       "under ./bazelw run //asp/tools:asp_manager -- ...\n\nFlags:\n",
-      describeFlags(flags, {"socket"}),
-      "\n",
-      asp::tools::describeExitCodes({{kStopped, "stopped cleanly by SIGINT or SIGTERM"},
-                                     {kUsage, "usage error: a bad flag, a missing --socket or --state_dir"},
-                                     {kCannotStart, "cannot start: the state or the socket cannot be opened"},
-                                     {kInUse, "another manager already uses this --socket or --state_dir, or the --http_listen port"}}));
+      describeFlags(flags, {"socket"}), "\n",
+      asp::tools::describeExitCodes(
+          {{kStopped, "stopped cleanly by SIGINT or SIGTERM"},
+           {kUsage, "usage error: a bad flag, a missing --socket or --state_dir"},
+           {kCannotStart, "cannot start: the state or the socket cannot be opened"},
+           {kInUse,
+            "another manager already uses this --socket or --state_dir, or the --http_listen "
+            "port"}}));
 }
 
 // Holds <state_dir>/manager.lock (flock) for the life of the process, so that two
@@ -141,7 +155,8 @@ int checkFlags() {
   if (absl::GetFlag(FLAGS_max_sessions_per_agent) < 1) {
     return fail(kUsage, "--max_sessions_per_agent must be >= 1");
   }
-  if (absl::GetFlag(FLAGS_max_buffered_mib) < 0) return fail(kUsage, "--max_buffered_mib must be >= 0");
+  if (absl::GetFlag(FLAGS_max_buffered_mib) < 0)
+    return fail(kUsage, "--max_buffered_mib must be >= 0");
   return kStopped;
 }
 
@@ -181,7 +196,8 @@ int openStore(StateDirLock& lock, OpenedStore* opened) {
   std::error_code error;
   std::filesystem::create_directories(state_dir, error);
   if (error) {
-    return fail(kCannotStart, absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
+    return fail(kCannotStart,
+                absl::StrCat("cannot create --state_dir '", state_dir, "': ", error.message()));
   }
   std::string message;
   if (int code = lock.acquire(state_dir, &message); code != kStopped) return fail(code, message);
@@ -203,8 +219,10 @@ manager::ManagerServer::Options serverOptions(manager::RecentFailures* failures)
   options.socket_group = absl::GetFlag(FLAGS_socket_group);
   options.core.max_sessions = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions));
   options.core.max_session_size = absl::GetFlag(FLAGS_max_session_size);
-  options.core.max_sessions_per_agent = static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
-  options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib)) << 20;
+  options.core.max_sessions_per_agent =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_sessions_per_agent));
+  options.core.max_buffered_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_buffered_mib))
+                                    << 20;
   options.core.log = [failures](absl::string_view line) {
     std::cerr << "asp_manager: " << line << std::endl;
     failures->add(line);
@@ -229,16 +247,18 @@ void printCounters(int signal_number, manager::ManagerServer& server,
   const auto core = server.core().counters();
   std::cout << "asp_manager: stopped by signal " << signal_number << "; datagrams " << c.datagrams
             << ", sessions applied " << core.sessions_applied << ", refused "
-            << core.sessions_refused << ", apply failures " << core.apply_failures
-            << ", answers " << c.answers_sent << std::endl;
-  if (endpoint != nullptr) std::cout << "asp_manager: " << relayEndpointSummary(*endpoint) << std::endl;
+            << core.sessions_refused << ", apply failures " << core.apply_failures << ", answers "
+            << c.answers_sent << std::endl;
+  if (endpoint != nullptr)
+    std::cout << "asp_manager: " << relayEndpointSummary(*endpoint) << std::endl;
   if (extras.summary) std::cout << "asp_manager: " << extras.summary() << std::endl;
 }
 
 }  // namespace
 
 int runManager(int argc, char** argv, const ManagerExtras& extras) {
-  absl::SetProgramUsageMessage("asp_manager --socket=PATH --state_dir=DIR [flags]; --help for more.");
+  absl::SetProgramUsageMessage(
+      "asp_manager --socket=PATH --state_dir=DIR [flags]; --help for more.");
   if (asksForHelp(argc, argv)) {
     std::cout << help(extras);
     return kStopped;
@@ -256,16 +276,18 @@ int runManager(int argc, char** argv, const ManagerExtras& extras) {
   manager::MeasuredStateStore measured(opened.store.get(), nullptr);
   manager::ManagerServer::Options options = serverOptions(&failures);
   if (extras.configure) {
-    if (absl::Status s = extras.configure(options); !s.ok()) return fail(kUsage, std::string(s.message()));
+    if (absl::Status s = extras.configure(options); !s.ok())
+      return fail(kUsage, std::string(s.message()));
   }
   auto server = manager::ManagerServer::start(options, &measured);
   if (!server.ok()) return startFailure(server.status());
-  std::cout << "asp_manager: listening on " << options.socket_path << " (state: " << opened.description
-            << ")" << std::endl;
+  std::cout << "asp_manager: listening on " << options.socket_path
+            << " (state: " << opened.description << ")" << std::endl;
   auto relay_endpoint = startRelayEndpointFromFlags(&(*server)->core(), options.filter);
   if (!relay_endpoint.ok()) return startFailure(relay_endpoint.status());
   if (*relay_endpoint != nullptr) {
-    std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port() << std::endl;
+    std::cout << "asp_manager: relay endpoint listening on port " << (*relay_endpoint)->port()
+              << std::endl;
   }
   std::unique_ptr<manager::HttpEndpoint> http;
   if (httpRequested()) {

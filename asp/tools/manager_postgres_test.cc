@@ -62,8 +62,10 @@ class ManagerOnPostgres : public ::testing::Test {
     for (int i = 0; i < count; ++i) {
       const std::string id = "/srv/file-" + std::to_string(i);
       const std::string data = "{\"rev\":" + std::to_string(revision) + "}";
-      EXPECT_TRUE((*client)->protocol().persistDifference(id, Operation::kModify, kIndex, data,
-                                                          revision).ok());
+      EXPECT_TRUE((*client)
+                      ->protocol()
+                      .persistDifference(id, Operation::kModify, kIndex, data, revision)
+                      .ok());
       module[id] = Document{data, static_cast<uint64_t>(revision)};
     }
     SyncResult result = (*client)->protocol().synchronizeModule(Mode::kDelta);

@@ -31,10 +31,10 @@ namespace {
 
 using manager::Document;
 using manager::IndexState;
-using testing::Process;
-using testing::runfile;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::Process;
+using testing::runfile;
 
 constexpr char kIndex[] = "states-fim-files";
 constexpr int kChanges = ASP_RELAY_E2E_CHANGES;
@@ -43,7 +43,8 @@ constexpr int kChanges = ASP_RELAY_E2E_CHANGES;
 bool waitForOutput(const Process& process, const std::string& text, seconds timeout = seconds(20)) {
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < give_up) {
-    if (process.out().find(text) != std::string::npos || process.err().find(text) != std::string::npos) {
+    if (process.out().find(text) != std::string::npos ||
+        process.err().find(text) != std::string::npos) {
       return true;
     }
     std::this_thread::sleep_for(milliseconds(20));
@@ -72,9 +73,11 @@ int64_t numberAfter(const std::string& text, const std::string& key) {
 class RelayEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    ca_ = std::make_unique<tls::CertificateAuthority>(*tls::CertificateAuthority::create("ASP test CA"));
+    ca_ = std::make_unique<tls::CertificateAuthority>(
+        *tls::CertificateAuthority::create("ASP test CA"));
     ASSERT_TRUE(tls::writePemFile(file("ca.pem"), ca_->certificatePem(), 0644).ok());
-    writeCertificate("manager", *ca_, tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
+    writeCertificate("manager", *ca_,
+                     tls::serverCertificate("manager", {"localhost"}, {"127.0.0.1"}));
     writeCertificate("relay-001", *ca_, tls::clientCertificate("001"));
   }
 
@@ -83,7 +86,8 @@ class RelayEndToEnd : public ::testing::Test {
   void TearDown() override {
     for (const std::string& prefix : outputs_) {
       const std::string err = testing::readFile(prefix + ".err");
-      for (const char* report : {"ThreadSanitizer", "AddressSanitizer", "LeakSanitizer", "runtime error:"}) {
+      for (const char* report :
+           {"ThreadSanitizer", "AddressSanitizer", "LeakSanitizer", "runtime error:"}) {
         EXPECT_EQ(err.find(report), std::string::npos) << prefix << ".err:\n" << err;
       }
     }
@@ -105,21 +109,25 @@ class RelayEndToEnd : public ::testing::Test {
 
   // An asp_manager named `name` (its own state directory and local socket), also
   // listening on the relay binding at `port` (0: any). Returns once it listens.
-  std::unique_ptr<Process> startManager(const std::string& name, std::vector<std::string> flags = {},
-                                        int port = 0) {
+  std::unique_ptr<Process> startManager(const std::string& name,
+                                        std::vector<std::string> flags = {}, int port = 0) {
     flags.push_back("--socket=" + file(name + "-local"));
     flags.push_back("--state_dir=" + file(name + "-state"));
     flags.push_back("--relay_listen=127.0.0.1:" + std::to_string(port));
     flags.push_back("--relay_cert=" + file("manager.pem"));
     flags.push_back("--relay_key=" + file("manager.key"));
     flags.push_back("--relay_client_ca=" + file("ca.pem"));
-    auto manager = std::make_unique<Process>(asp::testing::managerBinary(flags), flags, outputPrefix(name));
+    auto manager =
+        std::make_unique<Process>(asp::testing::managerBinary(flags), flags, outputPrefix(name));
     EXPECT_TRUE(waitForOutput(*manager, "relay endpoint listening on port")) << manager->err();
-    ports_[name] = static_cast<int>(numberAfter(manager->out(), "relay endpoint listening on port"));
+    ports_[name] =
+        static_cast<int>(numberAfter(manager->out(), "relay endpoint listening on port"));
     return manager;
   }
 
-  std::string managerAddress(const std::string& name) { return "127.0.0.1:" + std::to_string(ports_[name]); }
+  std::string managerAddress(const std::string& name) {
+    return "127.0.0.1:" + std::to_string(ports_[name]);
+  }
 
   // Stops a manager cleanly and returns what it printed.
   std::string stopManager(std::unique_ptr<Process>& manager) {
@@ -132,7 +140,8 @@ class RelayEndToEnd : public ::testing::Test {
 
   // An asp_relay owning the agent's queue socket, with the certificate `cert` ("relay-001"
   // or another written by writeCertificate), to `managers`. Returns once it relays.
-  std::unique_ptr<Process> startRelay(const std::vector<std::string>& managers, const std::string& cert = "relay-001",
+  std::unique_ptr<Process> startRelay(const std::vector<std::string>& managers,
+                                      const std::string& cert = "relay-001",
                                       std::vector<std::string> flags = {}) {
     std::string list;
     for (const std::string& m : managers) list += (list.empty() ? "" : ",") + m;
@@ -144,7 +153,8 @@ class RelayEndToEnd : public ::testing::Test {
     flags.push_back("--backoff_initial=100ms");
     flags.push_back("--backoff_max=1s");
     flags.push_back("--connect_timeout=2s");
-    auto relay = std::make_unique<Process>(runfile("asp/tools/asp_relay"), flags, outputPrefix("relay"));
+    auto relay =
+        std::make_unique<Process>(runfile("asp/tools/asp_relay"), flags, outputPrefix("relay"));
     EXPECT_TRUE(waitForOutput(*relay, "relaying")) << relay->err();
     return relay;
   }
@@ -152,7 +162,8 @@ class RelayEndToEnd : public ::testing::Test {
   void openAgent(const std::string& agent_id = "001", double max_eps = 0,
                  absl::Duration timeout = absl::Seconds(2)) {
     agent_.reset();
-    AgentSyncProtocol::Options o = testing::localAgentOptions("fim", file("fim_sync.db"), agent_id, timeout);
+    AgentSyncProtocol::Options o =
+        testing::localAgentOptions("fim", file("fim_sync.db"), agent_id, timeout);
     o.session.max_eps = max_eps;
     auto agent = SocketSyncProtocol::create(o, queue_);
     ASSERT_TRUE(agent.ok()) << agent.status();
@@ -163,8 +174,10 @@ class RelayEndToEnd : public ::testing::Test {
   void record(int count, int revision = 1) {
     for (int i = 0; i < count; ++i) {
       const std::string id = "/srv/file-" + std::to_string(i);
-      const std::string data = "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
-      ASSERT_TRUE(protocol_->persistDifference(id, Operation::kModify, kIndex, data, revision).ok());
+      const std::string data =
+          "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
+      ASSERT_TRUE(
+          protocol_->persistDifference(id, Operation::kModify, kIndex, data, revision).ok());
       module_[id] = Document{data, static_cast<uint64_t>(revision)};
     }
   }
@@ -197,8 +210,10 @@ class RelayEndToEnd : public ::testing::Test {
 
   // Sends one datagram over the relay binding as a client with `credentials` would; the
   // stream's end status.
-  grpc::Status exchangeAs(const std::string& manager, std::shared_ptr<grpc::ChannelCredentials> credentials) {
-    auto stub = relay::v1::Relay::NewStub(grpc::CreateChannel(managerAddress(manager), credentials));
+  grpc::Status exchangeAs(const std::string& manager,
+                          std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    auto stub =
+        relay::v1::Relay::NewStub(grpc::CreateChannel(managerAddress(manager), credentials));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + seconds(10));
     auto stream = stub->Exchange(&context);
@@ -262,7 +277,8 @@ TEST_F(RelayEndToEnd, TheRelayRestartedMidSessionLosesNothing) {
     results = syncUntilConverged();
     synced = true;
   });
-  while (agent_->transport().counters().datagrams_sent < 5) std::this_thread::sleep_for(milliseconds(5));
+  while (agent_->transport().counters().datagrams_sent < 5)
+    std::this_thread::sleep_for(milliseconds(5));
   relay->signal(SIGKILL);
   relay->wait();
   std::this_thread::sleep_for(milliseconds(500));
@@ -282,7 +298,8 @@ TEST_F(RelayEndToEnd, TheManagerRestartedMidSessionLosesNothing) {
   record(20000);
   std::vector<SyncResult> results;
   std::thread sync([&] { results = syncUntilConverged(); });
-  while (agent_->transport().counters().datagrams_sent < 5) std::this_thread::sleep_for(milliseconds(5));
+  while (agent_->transport().counters().datagrams_sent < 5)
+    std::this_thread::sleep_for(milliseconds(5));
   manager->signal(SIGKILL);
   manager->wait();
   manager = startManager("m1", {}, port);  // same address, same state directory
@@ -308,7 +325,8 @@ TEST_F(RelayEndToEnd, ANetworkThatStallsAndThenCutsStillConverges) {
     results = syncUntilConverged();
     synced = true;
   });
-  while (agent_->transport().counters().datagrams_sent < 3) std::this_thread::sleep_for(milliseconds(5));
+  while (agent_->transport().counters().datagrams_sent < 3)
+    std::this_thread::sleep_for(milliseconds(5));
   proxy.stall(true);
   std::this_thread::sleep_for(seconds(2));
   proxy.stall(false);
@@ -318,7 +336,8 @@ TEST_F(RelayEndToEnd, ANetworkThatStallsAndThenCutsStillConverges) {
   sync.join();
   ASSERT_TRUE(results.back().ok()) << results.back().message << "\n" << relay->err();
   EXPECT_EQ(pending(), 0u);
-  EXPECT_GE(countOutput(*relay, "connected to manager"), 2u) << "reconnected after the cut: " << relay->err();
+  EXPECT_GE(countOutput(*relay, "connected to manager"), 2u)
+      << "reconnected after the cut: " << relay->err();
   stopManager(manager);
   EXPECT_EQ(managerState("m1"), module_);
 }
@@ -335,10 +354,13 @@ TEST_F(RelayEndToEnd, WithTheFirstManagerKilledTheRelayFailsOverToTheSecond) {
   record(2000, /*revision=*/2);
   std::vector<SyncResult> results = syncUntilConverged();
   ASSERT_TRUE(results.back().ok()) << results.back().message << "\n" << relay->err();
-  EXPECT_TRUE(waitForOutput(*relay, "connected to manager " + managerAddress("m2"))) << relay->err();
+  EXPECT_TRUE(waitForOutput(*relay, "connected to manager " + managerAddress("m2")))
+      << relay->err();
   // The second manager holds what reached it; a FULL gives it the module's whole state.
   for (const auto& [id, doc] : module_) {
-    ASSERT_TRUE(protocol_->persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data, doc.version).ok());
+    ASSERT_TRUE(
+        protocol_->persistDifferenceInMemory(id, Operation::kCreate, kIndex, doc.data, doc.version)
+            .ok());
   }
   ASSERT_TRUE(protocol_->synchronizeModule(Mode::kFull).ok());
   stopManager(second);
@@ -357,11 +379,12 @@ TEST_F(RelayEndToEnd, ACertificateForAgent002CannotSyncAsAgent001) {
   relay->signal(SIGTERM);
   relay->wait();
   relay = startRelay({managerAddress("m1")}, "relay-002");  // another host's certificate
-  record(100, /*revision=*/2);                             // agent 001 tries to overwrite
+  record(100, /*revision=*/2);                              // agent 001 tries to overwrite
   SyncResult result = protocol_->synchronizeModule(Mode::kDelta);
   EXPECT_EQ(result.code, SyncCode::kManagerError) << result.message;
   EXPECT_EQ(pending(), 100u) << "refused changes stay queued";
-  EXPECT_TRUE(waitForOutput(*manager, "agent '002' sent a Start for agent '001'")) << manager->err();
+  EXPECT_TRUE(waitForOutput(*manager, "agent '002' sent a Start for agent '001'"))
+      << manager->err();
   const std::string out = stopManager(manager);
   EXPECT_GE(numberAfter(out, "identity mismatches "), 1) << out;
   EXPECT_EQ(managerState("m1"), before) << "agent 001's state untouched";
@@ -373,24 +396,30 @@ TEST_F(RelayEndToEnd, AClientWithoutACertificateIsRefusedInTheHandshake) {
   no_certificate.pem_root_certs = ca_->certificatePem();
   const grpc::Status status = exchangeAs("m1", grpc::SslCredentials(no_certificate));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-  EXPECT_TRUE(waitForOutput(*manager, "relay endpoint: TLS handshake refused: SSL_ERROR_SSL: error:0A0000C7:SSL "
-                                      "routines::peer did not return a certificate (the peer presented no "
-                                      "certificate)"))
+  EXPECT_TRUE(
+      waitForOutput(*manager,
+                    "relay endpoint: TLS handshake refused: SSL_ERROR_SSL: error:0A0000C7:SSL "
+                    "routines::peer did not return a certificate (the peer presented no "
+                    "certificate)"))
       << manager->err();
 }
 
 TEST_F(RelayEndToEnd, AnExpiredCertificateIsRefusedWithAClearLineOnBothSides) {
-  writeCertificate("relay-expired", *ca_, tls::clientCertificate("001", tls::expiredFor(absl::Hours(1))));
+  writeCertificate("relay-expired", *ca_,
+                   tls::clientCertificate("001", tls::expiredFor(absl::Hours(1))));
   auto manager = startManager("m1");
   auto relay = startRelay({managerAddress("m1")}, "relay-expired");
-  EXPECT_TRUE(waitForOutput(*relay, "warning: certificate '" + file("relay-expired.pem") + "' expired on"))
+  EXPECT_TRUE(
+      waitForOutput(*relay, "warning: certificate '" + file("relay-expired.pem") + "' expired on"))
       << relay->err();
-  EXPECT_TRUE(waitForOutput(*relay, "closed the connection during the TLS handshake: it refuses our certificate '" +
-                                        file("relay-expired.pem") + "'"))
+  EXPECT_TRUE(waitForOutput(
+      *relay, "closed the connection during the TLS handshake: it refuses our certificate '" +
+                  file("relay-expired.pem") + "'"))
       << relay->err();
-  EXPECT_TRUE(waitForOutput(*manager, "relay endpoint: TLS handshake refused: SSL_ERROR_SSL: "
-                                      "error:0A000086:SSL routines::certificate verify failed (the peer's "
-                                      "certificate is not signed by the trusted CA, or is expired"))
+  EXPECT_TRUE(waitForOutput(*manager,
+                            "relay endpoint: TLS handshake refused: SSL_ERROR_SSL: "
+                            "error:0A000086:SSL routines::certificate verify failed (the peer's "
+                            "certificate is not signed by the trusted CA, or is expired"))
       << manager->err();
   EXPECT_EQ(countOutput(*relay, "connected to manager"), 0u);
 }
@@ -400,11 +429,13 @@ TEST_F(RelayEndToEnd, ACertificateOfAnotherCaIsRefusedWithAClearLineOnBothSides)
   writeCertificate("relay-foreign", *other_ca, tls::clientCertificate("001"));
   auto manager = startManager("m1");
   auto relay = startRelay({managerAddress("m1")}, "relay-foreign");
-  EXPECT_TRUE(waitForOutput(*relay, "closed the connection during the TLS handshake: it refuses our certificate '" +
-                                        file("relay-foreign.pem") + "'"))
+  EXPECT_TRUE(waitForOutput(
+      *relay, "closed the connection during the TLS handshake: it refuses our certificate '" +
+                  file("relay-foreign.pem") + "'"))
       << relay->err();
-  EXPECT_TRUE(waitForOutput(*manager, "relay endpoint: TLS handshake refused: SSL_ERROR_SSL: "
-                                      "error:0A000086:SSL routines::certificate verify failed"))
+  EXPECT_TRUE(waitForOutput(*manager,
+                            "relay endpoint: TLS handshake refused: SSL_ERROR_SSL: "
+                            "error:0A000086:SSL routines::certificate verify failed"))
       << manager->err();
   openAgent("001", 0, absl::Milliseconds(300));
   record(10);
@@ -421,7 +452,8 @@ TEST_F(RelayEndToEnd, AModuleWrittenForTheLocalSocketWorksUnchangedBehindTheRela
   IndexChecksum checksum;
   for (const auto& [id, doc] : module_) checksum.addDocument(doc.data);
   EXPECT_EQ(protocol_->checkIntegrity(kIndex, checksum.finish()).code, SyncCode::kOk);
-  EXPECT_EQ(protocol_->checkIntegrity(kIndex, sha1Hex("something else")).code, SyncCode::kChecksumMismatch);
+  EXPECT_EQ(protocol_->checkIntegrity(kIndex, sha1Hex("something else")).code,
+            SyncCode::kChecksumMismatch);
   ASSERT_TRUE(protocol_->notifyDataClean({kIndex}).ok());
   module_.clear();
   stopManager(manager);
@@ -434,37 +466,48 @@ TEST_F(RelayEndToEnd, BadFlagsAndFilesAreClearErrorsWithExitCodes) {
   auto err = [&] { return testing::readFile(out + ".err"); };
   EXPECT_EQ(testing::run(relay, {"--socket=" + queue_}, out), 2);
   EXPECT_NE(err().find("--managers is required"), std::string::npos) << err();
-  EXPECT_EQ(testing::run(relay, {"--socket=" + queue_, "--managers=nohost", "--cert=x", "--key=x", "--ca=x"}, out), 2);
+  EXPECT_EQ(
+      testing::run(
+          relay, {"--socket=" + queue_, "--managers=nohost", "--cert=x", "--key=x", "--ca=x"}, out),
+      2);
   EXPECT_NE(err().find("'nohost' is not host:port"), std::string::npos) << err();
   ASSERT_TRUE(testing::writeFile(file("garbage.pem"), "not a certificate\n"));
-  EXPECT_EQ(testing::run(relay, {"--socket=" + queue_, "--managers=127.0.0.1:1", "--cert=" + file("garbage.pem"),
-                                 "--key=" + file("relay-001.key"), "--ca=" + file("ca.pem")},
-                         out),
-            2);
-  EXPECT_NE(err().find("certificate '" + file("garbage.pem") + "' holds no PEM certificate: "), std::string::npos)
+  EXPECT_EQ(
+      testing::run(relay,
+                   {"--socket=" + queue_, "--managers=127.0.0.1:1", "--cert=" + file("garbage.pem"),
+                    "--key=" + file("relay-001.key"), "--ca=" + file("ca.pem")},
+                   out),
+      2);
+  EXPECT_NE(err().find("certificate '" + file("garbage.pem") + "' holds no PEM certificate: "),
+            std::string::npos)
       << err();
   EXPECT_NE(err().find("no start line"), std::string::npos) << err();
-  ASSERT_TRUE(testing::writeFile(file("relay.conf"), "socket = " + queue_ + "\nmanagers 127.0.0.1:1\n"));
+  ASSERT_TRUE(
+      testing::writeFile(file("relay.conf"), "socket = " + queue_ + "\nmanagers 127.0.0.1:1\n"));
   EXPECT_EQ(testing::run(relay, {"--config=" + file("relay.conf")}, out), 2);
-  EXPECT_NE(err().find(file("relay.conf") + ":2: expected 'key = value'"), std::string::npos) << err();
+  EXPECT_NE(err().find(file("relay.conf") + ":2: expected 'key = value'"), std::string::npos)
+      << err();
 
   auto manager = startManager("m1");  // its local socket is m1-local: a relay may not take it
-  EXPECT_EQ(testing::run(relay, {"--socket=" + file("m1-local"), "--managers=127.0.0.1:1",
-                                 "--cert=" + file("relay-001.pem"), "--key=" + file("relay-001.key"),
-                                 "--ca=" + file("ca.pem")},
+  EXPECT_EQ(testing::run(relay,
+                         {"--socket=" + file("m1-local"), "--managers=127.0.0.1:1",
+                          "--cert=" + file("relay-001.pem"), "--key=" + file("relay-001.key"),
+                          "--ca=" + file("ca.pem")},
                          out),
             3);
-  EXPECT_NE(err().find("socket '" + file("m1-local") + "' is in use by another process"), std::string::npos)
+  EXPECT_NE(err().find("socket '" + file("m1-local") + "' is in use by another process"),
+            std::string::npos)
       << err();
 }
 
 TEST_F(RelayEndToEnd, AConfigFileWorksAndFlagsOverrideIt) {
   auto manager = startManager("m1");
-  ASSERT_TRUE(testing::writeFile(file("relay.conf"), "# test relay\nsocket = " + queue_ +
-                                                         "\nmanagers = 127.0.0.1:1\ncert = " + file("relay-001.pem") +
-                                                         "\nkey = " + file("relay-001.key") + "\nca = " +
-                                                         file("ca.pem") + "\n"));
-  Process relay(runfile("asp/tools/asp_relay"), {"--config=" + file("relay.conf"), "--managers=" + managerAddress("m1")},
+  ASSERT_TRUE(testing::writeFile(
+      file("relay.conf"), "# test relay\nsocket = " + queue_ + "\nmanagers = 127.0.0.1:1\ncert = " +
+                              file("relay-001.pem") + "\nkey = " + file("relay-001.key") +
+                              "\nca = " + file("ca.pem") + "\n"));
+  Process relay(runfile("asp/tools/asp_relay"),
+                {"--config=" + file("relay.conf"), "--managers=" + managerAddress("m1")},
                 outputPrefix("relay-conf"));
   ASSERT_TRUE(waitForOutput(relay, "connected to manager " + managerAddress("m1"))) << relay.err();
   openAgent();
@@ -474,7 +517,8 @@ TEST_F(RelayEndToEnd, AConfigFileWorksAndFlagsOverrideIt) {
 
 TEST_F(RelayEndToEnd, AnUnreachableManagerIsLoggedAndRetriedWithBackoff) {
   auto relay = startRelay({"127.0.0.1:1"});
-  EXPECT_TRUE(waitForOutput(*relay, "manager 127.0.0.1:1: connection refused (no manager listens there)"))
+  EXPECT_TRUE(
+      waitForOutput(*relay, "manager 127.0.0.1:1: connection refused (no manager listens there)"))
       << relay->err();
   EXPECT_TRUE(waitForOutput(*relay, "no manager reachable; next attempt in")) << relay->err();
   openAgent("001", 0, absl::Milliseconds(300));
@@ -490,10 +534,12 @@ TEST_F(RelayEndToEnd, AnUnreachableManagerIsLoggedAndRetriedWithBackoff) {
 TEST_F(RelayEndToEnd, TheDemoSyncsAcrossTheRelayBindingByDefaultAndLocallyOnRequest) {
   Process relayed(runfile("asp/tools/asp_demo"), {"--items=2000"}, outputPrefix("demo"));
   ASSERT_EQ(relayed.wait(), 0) << relayed.out() << relayed.err();
-  EXPECT_NE(relayed.out().find("relay: owns the module's queue socket"), std::string::npos) << relayed.out();
+  EXPECT_NE(relayed.out().find("relay: owns the module's queue socket"), std::string::npos)
+      << relayed.out();
   EXPECT_NE(relayed.out().find("wire bytes"), std::string::npos);
   EXPECT_NE(relayed.out().find("Demo passed"), std::string::npos);
-  Process local(runfile("asp/tools/asp_demo"), {"--items=2000", "--local_socket"}, outputPrefix("demo-local"));
+  Process local(runfile("asp/tools/asp_demo"), {"--items=2000", "--local_socket"},
+                outputPrefix("demo-local"));
   ASSERT_EQ(local.wait(), 0) << local.out() << local.err();
   EXPECT_EQ(local.out().find("relay:"), std::string::npos) << local.out();
   EXPECT_NE(local.out().find("Demo passed"), std::string::npos);

@@ -27,13 +27,16 @@ absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> startRelayEndpointFromFl
     manager::ManagerCore* core, manager::InboundFilter* filter) {
   const std::string listen = absl::GetFlag(FLAGS_relay_listen);
   if (listen.empty()) return std::unique_ptr<manager::RelayEndpoint>();
-  if (absl::GetFlag(FLAGS_relay_max_streams) < 1 || absl::GetFlag(FLAGS_relay_max_streams_per_agent) < 1 ||
+  if (absl::GetFlag(FLAGS_relay_max_streams) < 1 ||
+      absl::GetFlag(FLAGS_relay_max_streams_per_agent) < 1 ||
       absl::GetFlag(FLAGS_relay_max_in_flight_kib_per_agent) < 1) {
-    return absl::InvalidArgumentError("--relay_max_streams, --relay_max_streams_per_agent and "
-                                      "--relay_max_in_flight_kib_per_agent must be >= 1");
+    return absl::InvalidArgumentError(
+        "--relay_max_streams, --relay_max_streams_per_agent and "
+        "--relay_max_in_flight_kib_per_agent must be >= 1");
   }
-  absl::StatusOr<tls::TlsMaterial> material = tls::loadTlsMaterial(
-      {absl::GetFlag(FLAGS_relay_cert), absl::GetFlag(FLAGS_relay_key), absl::GetFlag(FLAGS_relay_client_ca)});
+  absl::StatusOr<tls::TlsMaterial> material =
+      tls::loadTlsMaterial({absl::GetFlag(FLAGS_relay_cert), absl::GetFlag(FLAGS_relay_key),
+                            absl::GetFlag(FLAGS_relay_client_ca)});
   if (!material.ok()) {
     return absl::Status(material.status().code(),
                         absl::StrCat("--relay_listen: ", material.status().message()));
@@ -48,7 +51,8 @@ absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> startRelayEndpointFromFl
   options.listen_address = listen;
   options.tls = *std::move(material);
   options.max_streams = static_cast<size_t>(absl::GetFlag(FLAGS_relay_max_streams));
-  options.max_streams_per_identity = static_cast<size_t>(absl::GetFlag(FLAGS_relay_max_streams_per_agent));
+  options.max_streams_per_identity =
+      static_cast<size_t>(absl::GetFlag(FLAGS_relay_max_streams_per_agent));
   options.max_in_flight_bytes_per_identity =
       static_cast<size_t>(absl::GetFlag(FLAGS_relay_max_in_flight_kib_per_agent)) << 10;
   options.filter = filter;
@@ -61,8 +65,8 @@ absl::StatusOr<std::unique_ptr<manager::RelayEndpoint>> startRelayEndpointFromFl
 std::string relayEndpointSummary(const manager::RelayEndpoint& endpoint) {
   const manager::RelayEndpoint::Counters c = endpoint.counters();
   return absl::StrCat("relay endpoint: streams ", c.streams, ", datagrams ", c.datagrams,
-                      ", identity mismatches ", c.identity_mismatches, ", bad datagrams ", c.bad_datagrams,
-                      ", answers ", c.answers);
+                      ", identity mismatches ", c.identity_mismatches, ", bad datagrams ",
+                      c.bad_datagrams, ", answers ", c.answers);
 }
 
 }  // namespace asp::tools

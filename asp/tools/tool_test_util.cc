@@ -55,8 +55,8 @@ std::unique_ptr<asp::testing::Process> startManager(const std::string& socket,
                                                     std::vector<std::string> flags) {
   flags.push_back("--socket=" + socket);
   flags.push_back("--state_dir=" + state_dir);
-  auto manager = std::make_unique<asp::testing::Process>(
-      asp::testing::managerBinary(flags), flags, output_prefix);
+  auto manager = std::make_unique<asp::testing::Process>(asp::testing::managerBinary(flags), flags,
+                                                         output_prefix);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (manager->out().find("listening") == std::string::npos &&
          std::chrono::steady_clock::now() < give_up) {

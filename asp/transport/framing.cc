@@ -10,14 +10,12 @@ namespace {
 
 absl::Status checkSize(size_t header, size_t message) {
   if (header + message <= wire::kMaxDatagramBytes) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("a frame of ", header + message,
-                                                 " bytes (", message, "-byte message) exceeds the ",
+  return absl::InvalidArgumentError(absl::StrCat("a frame of ", header + message, " bytes (",
+                                                 message, "-byte message) exceeds the ",
                                                  wire::kMaxDatagramBytes, "-byte datagram limit"));
 }
 
-std::string preview(absl::string_view bytes) {
-  return absl::CHexEscape(bytes.substr(0, 24));
-}
+std::string preview(absl::string_view bytes) { return absl::CHexEscape(bytes.substr(0, 24)); }
 
 }  // namespace
 
@@ -56,8 +54,8 @@ absl::StatusOr<absl::string_view> decodeManagerFrame(absl::string_view module,
                                                      absl::string_view datagram) {
   const std::string header = absl::StrCat(module, "_sync ");
   if (!absl::StartsWith(datagram, header)) {
-    return absl::InvalidArgumentError(absl::StrCat("answer is not addressed to \"", header,
-                                                   "\": \"", preview(datagram), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("answer is not addressed to \"", header, "\": \"", preview(datagram), "\""));
   }
   return datagram.substr(header.size());
 }

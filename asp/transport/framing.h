@@ -21,8 +21,7 @@ namespace asp::framing {
 absl::StatusOr<std::string> encodeAgentFrame(absl::string_view module, absl::string_view message);
 
 // "<module>_sync <message>".
-absl::StatusOr<std::string> encodeManagerFrame(absl::string_view module,
-                                               absl::string_view message);
+absl::StatusOr<std::string> encodeManagerFrame(absl::string_view module, absl::string_view message);
 
 struct AgentFrame {
   absl::string_view module;

@@ -30,8 +30,7 @@ TEST(Framing, AFrameOfExactly65536BytesIsAllowedAndOneMoreIsNot) {
   EXPECT_TRUE(encodeAgentFrame("fim", fits).ok());
   absl::StatusOr<std::string> too_big = encodeAgentFrame("fim", fits + "x");
   EXPECT_EQ(too_big.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(too_big.status().message().find("65537"), absl::string_view::npos)
-      << too_big.status();
+  EXPECT_NE(too_big.status().message().find("65537"), absl::string_view::npos) << too_big.status();
 }
 
 TEST(Framing, RefusesBadModuleNames) {
@@ -50,7 +49,8 @@ TEST(Framing, RefusesMalformedAgentFrames) {
 TEST(Framing, RefusesAnswersForAnotherModule) {
   EXPECT_FALSE(decodeManagerFrame("fim", "sca_sync abc").ok());
   EXPECT_FALSE(decodeManagerFrame("fim", "fim_syncabc").ok());
-  EXPECT_TRUE(decodeManagerFrame("fim", "fim_sync ").ok()) << "an empty message is the caller's problem";
+  EXPECT_TRUE(decodeManagerFrame("fim", "fim_sync ").ok())
+      << "an empty message is the caller's problem";
 }
 
 }  // namespace

@@ -25,8 +25,8 @@ bool MqFunctionsTransport::startLocked() {
 absl::Status MqFunctionsTransport::send(absl::string_view module, absl::string_view message) {
   if (absl::Status s = wire::validateModuleName(module); !s.ok()) return s;
   if (wire::agentHeaderBytes(module) + message.size() > wire::kMaxDatagramBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("message of ", message.size(),
-                                                   " bytes does not fit in a datagram"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("message of ", message.size(), " bytes does not fit in a datagram"));
   }
   const std::string name(module);
   std::lock_guard<std::mutex> lock(mu_);
@@ -43,9 +43,9 @@ absl::Status MqFunctionsTransport::send(absl::string_view module, absl::string_v
   // The reason says which step failed last: a queue that cannot be started again is the
   // MQueue being down, not a message it refused.
   if (queue_ < 0) {
-    return absl::UnavailableError(absl::StrCat(
-        send_failed ? "could not send to MQueue '" : "could not start MQueue '", queue_path_,
-        send_failed ? "', and could not start it again" : "'"));
+    return absl::UnavailableError(
+        absl::StrCat(send_failed ? "could not send to MQueue '" : "could not start MQueue '",
+                     queue_path_, send_failed ? "', and could not start it again" : "'"));
   }
   return absl::UnavailableError(
       absl::StrCat("could not send to MQueue '", queue_path_, "' (restarted it once)"));

@@ -37,7 +37,8 @@ int fakeSend(int queue, const void* message, size_t len, const char* module, cha
     --fake->fail_sends;
     return -1;
   }
-  fake->sent.push_back(std::string(module) + "|" + std::string(static_cast<const char*>(message), len));
+  fake->sent.push_back(std::string(module) + "|" +
+                       std::string(static_cast<const char*>(message), len));
   return 0;
 }
 

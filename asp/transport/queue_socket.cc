@@ -30,8 +30,8 @@ absl::Status claimPath(const std::string& path, const sockaddr_un& address) {
         absl::StrCat("'", path, "' exists and is not a socket; refusing to replace it"));
   }
   const int probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const bool listening =
-      probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;
+  const bool listening = probe >= 0 && connect(probe, reinterpret_cast<const sockaddr*>(&address),
+                                               sizeof(address)) == 0;
   if (probe >= 0) close(probe);
   if (listening) {
     return absl::AlreadyExistsError(
@@ -97,10 +97,12 @@ absl::StatusOr<int> bindQueueSocket(const QueueSocketOptions& options) {
                   absl::StrCat("cannot bind socket '", path, "'"));
   }
   // The file exists now: give it exactly its mode and group, whatever the umask took away.
-  if (chmod(path.c_str(), kQueueSocketMode) != 0 || chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
-    absl::Status error = failed(absl::StatusCode::kPermissionDenied,
-                                absl::StrCat("socket '", path, "': cannot set mode 0660 and group ",
-                                             options.group.empty() ? std::to_string(gid) : options.group));
+  if (chmod(path.c_str(), kQueueSocketMode) != 0 ||
+      chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+    absl::Status error =
+        failed(absl::StatusCode::kPermissionDenied,
+               absl::StrCat("socket '", path, "': cannot set mode 0660 and group ",
+                            options.group.empty() ? std::to_string(gid) : options.group));
     unlink(path.c_str());
     return error;
   }

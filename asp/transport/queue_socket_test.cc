@@ -66,7 +66,8 @@ TEST_F(QueueSocketTest, BelongsToTheConfiguredGroup) {
 TEST_F(QueueSocketTest, AnUnknownGroupIsNamedInTheError) {
   absl::StatusOr<int> fd = bindUnder(022, "no-such-group-asp");
   ASSERT_FALSE(fd.ok());
-  EXPECT_NE(fd.status().message().find("no-such-group-asp"), absl::string_view::npos) << fd.status();
+  EXPECT_NE(fd.status().message().find("no-such-group-asp"), absl::string_view::npos)
+      << fd.status();
   EXPECT_NE(fd.status().message().find(path_), absl::string_view::npos) << fd.status();
 }
 

@@ -2,8 +2,8 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/time.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -116,8 +116,8 @@ absl::Status UnixDatagramTransport::send(absl::string_view module, absl::string_
   absl::StatusOr<std::string> frame = framing::encodeAgentFrame(module, message);
   if (!frame.ok()) return frame.status();
   std::lock_guard<std::mutex> lock(send_mu_);
-  const auto give_up = std::chrono::steady_clock::now() +
-                       absl::ToChronoNanoseconds(options_.send_timeout);
+  const auto give_up =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(options_.send_timeout);
   bool waited = false;
   bool reconnected = false;
   while (true) {

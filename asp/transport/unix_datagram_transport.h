@@ -90,7 +90,7 @@ class UnixDatagramTransport final : public Transport {
   sockaddr_un peer_;
   std::mutex send_mu_;  // one datagram at a time; guards connected_
   bool connected_ = false;
-  std::mutex fd_mu_;    // connect() and recvfrom() never overlap (taken inside send_mu_)
+  std::mutex fd_mu_;  // connect() and recvfrom() never overlap (taken inside send_mu_)
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> stopping_{false};
 

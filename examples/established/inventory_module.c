@@ -28,7 +28,9 @@ static void sha1_hex(const void* data, size_t size, char out[41]) {
   out[40] = '\0';
 }
 
-static int compare_checksums(const void* a, const void* b) { return strcmp((const char*)a, (const char*)b); }
+static int compare_checksums(const void* a, const void* b) {
+  return strcmp((const char*)a, (const char*)b);
+}
 
 /* The index checksum the manager computes: SHA-1 of the documents' sorted SHA-1s. */
 static void index_checksum(const inventory_module_t* m, char out[41]) {
@@ -44,7 +46,8 @@ static void index_checksum(const inventory_module_t* m, char out[41]) {
   sha1_hex(all, strlen(all), out);
 }
 
-inventory_module_t* inventory_module_open(const char* db_path, const MQ_Functions* mq, asp_logger_t logger) {
+inventory_module_t* inventory_module_open(const char* db_path, const MQ_Functions* mq,
+                                          asp_logger_t logger) {
   AgentSyncProtocolHandle* asp = asp_create("inventory", db_path, mq, logger, 0, 5, 3, 0);
   if (asp == NULL) return NULL;
   inventory_module_t* m = calloc(1, sizeof(*m));
@@ -69,7 +72,9 @@ void inventory_module_on_answer(void* module, const uint8_t* data, size_t length
   }
 }
 
-int inventory_module_answers(inventory_module_t* m, bool accepted) { return accepted ? m->accepted : m->refused; }
+int inventory_module_answers(inventory_module_t* m, bool accepted) {
+  return accepted ? m->accepted : m->refused;
+}
 
 static const package_t* find(const package_t* packages, size_t count, const char* name) {
   for (size_t i = 0; i < count; ++i) {
@@ -104,7 +109,9 @@ int inventory_module_collect(inventory_module_t* m, const package_t* packages, s
   return recorded;
 }
 
-SyncModuleResult_t inventory_module_sync(inventory_module_t* m) { return asp_sync_module(m->asp, MODE_DELTA); }
+SyncModuleResult_t inventory_module_sync(inventory_module_t* m) {
+  return asp_sync_module(m->asp, MODE_DELTA);
+}
 
 bool inventory_module_requires_full_sync(inventory_module_t* m) {
   char checksum[41];
@@ -117,7 +124,8 @@ SyncModuleResult_t inventory_module_recover(inventory_module_t* m) {
   for (size_t i = 0; i < m->held_count; ++i) {
     char document[160];
     document_of(&m->held[i], document, sizeof(document));
-    asp_persist_diff_in_memory(m->asp, m->held[i].name, OPERATION_CREATE, INVENTORY_INDEX, document, m->version);
+    asp_persist_diff_in_memory(m->asp, m->held[i].name, OPERATION_CREATE, INVENTORY_INDEX, document,
+                               m->version);
   }
   SyncModuleResult_t r = asp_sync_module(m->asp, MODE_FULL);
   asp_clear_in_memory_data(m->asp);

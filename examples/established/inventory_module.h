@@ -22,7 +22,8 @@ typedef struct {
 typedef struct inventory_module inventory_module_t;
 
 /* NULL on error (asp_last_error(NULL) says why). */
-inventory_module_t* inventory_module_open(const char* db_path, const MQ_Functions* mq, asp_logger_t logger);
+inventory_module_t* inventory_module_open(const char* db_path, const MQ_Functions* mq,
+                                          asp_logger_t logger);
 void inventory_module_close(inventory_module_t* m);
 AgentSyncProtocolHandle* inventory_module_protocol(inventory_module_t* m);
 

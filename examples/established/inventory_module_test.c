@@ -3,21 +3,22 @@
  * (@asp//asp/testing:agent_mqueue) routing the manager's answers to the module. Every
  * bool and result of the established C API for success, manager error, manager
  * unreachable and stop. */
+#include "established/inventory_module.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asp/testing/agent_mqueue.h"
 #include "asp/testing/manager_process.h"
-#include "established/inventory_module.h"
 
 static int failures = 0;
-#define EXPECT(c)                                                         \
-  do {                                                                    \
-    if (!(c)) {                                                           \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c);    \
-      ++failures;                                                         \
-    }                                                                     \
+#define EXPECT(c)                                                      \
+  do {                                                                 \
+    if (!(c)) {                                                        \
+      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #c); \
+      ++failures;                                                      \
+    }                                                                  \
   } while (0)
 #define EXPECT_CONTAINS(haystack, needle) EXPECT(strstr((haystack), (needle)) != NULL)
 
@@ -161,7 +162,7 @@ int main(void) {
     a_manager_error(m);
     stop_and_should_stop(m);
     an_unreachable_manager(m);
-    agent_mqueue_route("inventory", NULL, NULL); /* returns once no answer is in delivery */
+    agent_mqueue_route("inventory", NULL, NULL);     /* returns once no answer is in delivery */
     EXPECT(inventory_module_answers(m, true) >= 20); /* a StartAck and an EndAck per session */
     EXPECT(inventory_module_answers(m, false) == 0);
     inventory_module_close(m);

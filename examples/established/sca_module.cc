@@ -38,8 +38,8 @@ int ScaModule::assess(const std::map<std::string, std::string>& results) {
   for (const auto& [id, result] : results) {
     auto before = held_.find(id);
     if (before != held_.end() && before->second == result) continue;
-    protocol_.persistDifference(id, before == held_.end() ? Operation::CREATE : Operation::MODIFY, kIndex,
-                                document(id, result), ++version_);
+    protocol_.persistDifference(id, before == held_.end() ? Operation::CREATE : Operation::MODIFY,
+                                kIndex, document(id, result), ++version_);
     ++recorded;
   }
   held_ = results;
@@ -59,7 +59,8 @@ bool ScaModule::requiresFullSync() {
 SyncModuleResult ScaModule::recover() {
   protocol_.clearInMemoryData();
   for (const auto& [id, result] : held_) {
-    protocol_.persistDifferenceInMemory(id, Operation::CREATE, kIndex, document(id, result), version_);
+    protocol_.persistDifferenceInMemory(id, Operation::CREATE, kIndex, document(id, result),
+                                        version_);
   }
   SyncModuleResult r = protocol_.synchronizeModule(Mode::FULL);
   protocol_.clearInMemoryData();

@@ -30,8 +30,9 @@ class ScaModuleTest : public ::testing::Test {
     startManager();
     agent_mqueue_open(socket_.c_str());
     LoggerFunc logger = [](modules_log_level_t, const std::string&) {};
-    protocol_ = std::make_unique<AgentSyncProtocol>("sca", dir_.file("sca_sync.db"), agent_mqueue_functions, logger,
-                                                     std::chrono::seconds(0), std::chrono::seconds(5), 3, 0);
+    protocol_ = std::make_unique<AgentSyncProtocol>(
+        "sca", dir_.file("sca_sync.db"), agent_mqueue_functions, logger, std::chrono::seconds(0),
+        std::chrono::seconds(5), 3, 0);
     ASSERT_TRUE(protocol_->setAgentIdentity("021", "sca-agent", {"default"}));
     agent_mqueue_route("sca", &ScaModuleTest::onAnswer, this);
     module_ = std::make_unique<ScaModule>(*protocol_);
@@ -61,7 +62,8 @@ class ScaModuleTest : public ::testing::Test {
 
   Results managerCopy() {
     Results copy;
-    for (const auto& [id, d] : store_.documents({"021", "sca"}, ScaModule::kIndex).value_or(asp::manager::IndexState{})) {
+    for (const auto& [id, d] :
+         store_.documents({"021", "sca"}, ScaModule::kIndex).value_or(asp::manager::IndexState{})) {
       copy[id] = d.data;
     }
     return copy;

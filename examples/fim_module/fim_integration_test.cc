@@ -46,7 +46,8 @@ class FimIntegration : public ::testing::Test {
 
   // What the manager holds, as path -> document.
   std::map<std::string, std::string> managerView() {
-    absl::StatusOr<asp::manager::IndexState> documents = state_.documents({"101", "fim"}, "states-fim-files");
+    absl::StatusOr<asp::manager::IndexState> documents =
+        state_.documents({"101", "fim"}, "states-fim-files");
     EXPECT_TRUE(documents.ok()) << documents.status();
     std::map<std::string, std::string> view;
     for (const auto& [id, doc] : *documents) view[id] = doc.data;
@@ -62,7 +63,9 @@ class FimIntegration : public ::testing::Test {
 };
 
 TEST_F(FimIntegration, TheManagerFollowsTheFilesystemAndRecoversFromDamage) {
-  for (int i = 0; i < 200; ++i) write(watched_ + "/dir" + std::to_string(i % 7) + "/f" + std::to_string(i), "v1-" + std::to_string(i));
+  for (int i = 0; i < 200; ++i)
+    write(watched_ + "/dir" + std::to_string(i % 7) + "/f" + std::to_string(i),
+          "v1-" + std::to_string(i));
   ASSERT_EQ(module_->scan()->created, 200);
   ASSERT_EQ(module_->sync().code, asp::SyncCode::kOk);
   EXPECT_EQ(managerView(), module_->documents());
@@ -79,8 +82,9 @@ TEST_F(FimIntegration, TheManagerFollowsTheFilesystemAndRecoversFromDamage) {
   EXPECT_EQ(managerView(), module_->documents());
   EXPECT_FALSE(*module_->checkAndRecover()) << "checksums match";
 
-  ASSERT_TRUE(asp::testing::putDocument(state_, {"101", "fim"}, "states-fim-files", watched_ + "/dir2/f2",
-                                        {"damaged", 1}).ok());
+  ASSERT_TRUE(asp::testing::putDocument(state_, {"101", "fim"}, "states-fim-files",
+                                        watched_ + "/dir2/f2", {"damaged", 1})
+                  .ok());
   absl::StatusOr<bool> recovered = module_->checkAndRecover();
   ASSERT_TRUE(recovered.ok()) << recovered.status();
   EXPECT_TRUE(*recovered);

@@ -20,8 +20,8 @@ absl::StatusOr<std::string> describe(const fs::path& path) {
   std::ostringstream content;
   content << in.rdbuf();
   const std::string bytes = content.str();
-  return absl::StrCat(R"({"path":")", path.string(), R"(","size":)", bytes.size(),
-                      R"(,"sha1":")", asp::sha1Hex(bytes), R"("})");
+  return absl::StrCat(R"({"path":")", path.string(), R"(","size":)", bytes.size(), R"(,"sha1":")",
+                      asp::sha1Hex(bytes), R"("})");
 }
 
 }  // namespace
@@ -33,25 +33,30 @@ absl::StatusOr<ScanResult> FimModule::scan() {
   ++scans_;
   std::map<std::string, std::string> current;
   std::error_code error;
-  for (fs::recursive_directory_iterator it(root_, error), end; !error && it != end; it.increment(error)) {
+  for (fs::recursive_directory_iterator it(root_, error), end; !error && it != end;
+       it.increment(error)) {
     if (!it->is_regular_file()) continue;
     absl::StatusOr<std::string> document = describe(it->path());
     if (!document.ok()) continue;  // vanished or unreadable since listed: next scan
     current[it->path().string()] = *std::move(document);
   }
-  if (error) return absl::UnavailableError(absl::StrCat("cannot scan ", root_, ": ", error.message()));
+  if (error)
+    return absl::UnavailableError(absl::StrCat("cannot scan ", root_, ": ", error.message()));
 
   ScanResult result;
   for (const auto& [path, document] : current) {
     auto known = documents_.find(path);
     if (known != documents_.end() && known->second == document) continue;
-    const asp::Operation op = known == documents_.end() ? asp::Operation::kCreate : asp::Operation::kModify;
-    if (absl::Status s = protocol_.persistDifference(path, op, index_, document, scans_); !s.ok()) return s;
+    const asp::Operation op =
+        known == documents_.end() ? asp::Operation::kCreate : asp::Operation::kModify;
+    if (absl::Status s = protocol_.persistDifference(path, op, index_, document, scans_); !s.ok())
+      return s;
     ++(op == asp::Operation::kCreate ? result.created : result.modified);
   }
   for (const auto& [path, document] : documents_) {
     if (current.count(path) != 0) continue;
-    if (absl::Status s = protocol_.persistDifference(path, asp::Operation::kDelete, index_, "", scans_);
+    if (absl::Status s =
+            protocol_.persistDifference(path, asp::Operation::kDelete, index_, "", scans_);
         !s.ok()) {
       return s;
     }
@@ -79,7 +84,8 @@ absl::StatusOr<bool> FimModule::checkAndRecover() {
   }
   protocol_.clearInMemoryData();
   for (const auto& [path, document] : documents_) {
-    absl::Status s = protocol_.persistDifferenceInMemory(path, asp::Operation::kCreate, index_, document, scans_);
+    absl::Status s = protocol_.persistDifferenceInMemory(path, asp::Operation::kCreate, index_,
+                                                         document, scans_);
     if (!s.ok()) return s;
   }
   asp::SyncResult full = protocol_.synchronizeModule(asp::Mode::kFull);

@@ -78,7 +78,8 @@ TEST_F(FimModuleTest, SyncRunsADelta) {
 }
 
 TEST_F(FimModuleTest, AMatchingChecksumNeedsNoRecovery) {
-  EXPECT_CALL(asp_, requiresFullSync("states-fim-files", module_.checksum())).WillOnce(Return(false));
+  EXPECT_CALL(asp_, requiresFullSync("states-fim-files", module_.checksum()))
+      .WillOnce(Return(false));
   absl::StatusOr<bool> recovered = module_.checkAndRecover();
   ASSERT_TRUE(recovered.ok());
   EXPECT_FALSE(*recovered);
@@ -87,7 +88,9 @@ TEST_F(FimModuleTest, AMatchingChecksumNeedsNoRecovery) {
 TEST_F(FimModuleTest, AMismatchResendsEverythingAsAFullSync) {
   write(dir_.file("a"), "one");
   write(dir_.file("b"), "two");
-  EXPECT_CALL(asp_, persistDifference(_, _, _, _, _)).Times(2).WillRepeatedly(Return(absl::OkStatus()));
+  EXPECT_CALL(asp_, persistDifference(_, _, _, _, _))
+      .Times(2)
+      .WillRepeatedly(Return(absl::OkStatus()));
   ASSERT_TRUE(module_.scan().ok());
   ::testing::InSequence order;
   EXPECT_CALL(asp_, requiresFullSync("states-fim-files", _)).WillOnce(Return(true));

@@ -72,7 +72,7 @@ int inventory_collect(inventory_t* inventory, const package_t* packages, size_t 
     describe(&packages[i], document, sizeof(document));
     const aspx_operation_t op = before == NULL ? ASPX_OPERATION_CREATE : ASPX_OPERATION_MODIFY;
     if (aspx_persist_diff(inventory->asp, packages[i].name, op, INVENTORY_INDEX, document,
-                         inventory->collections) != 0) {
+                          inventory->collections) != 0) {
       return -1;
     }
     ++changes;
@@ -80,7 +80,7 @@ int inventory_collect(inventory_t* inventory, const package_t* packages, size_t 
   for (size_t i = 0; i < inventory->held_count; ++i) {
     if (find(packages, count, inventory->held[i].name) != NULL) continue;
     if (aspx_persist_diff(inventory->asp, inventory->held[i].name, ASPX_OPERATION_DELETE,
-                         INVENTORY_INDEX, NULL, inventory->collections) != 0) {
+                          INVENTORY_INDEX, NULL, inventory->collections) != 0) {
       return -1;
     }
     ++changes;
@@ -120,7 +120,7 @@ int inventory_check(inventory_t* inventory) {
   for (size_t i = 0; i < inventory->held_count; ++i) {
     describe(&inventory->held[i], document, sizeof(document));
     if (aspx_persist_diff_in_memory(inventory->asp, inventory->held[i].name, ASPX_OPERATION_CREATE,
-                                   INVENTORY_INDEX, document, inventory->collections) != 0) {
+                                    INVENTORY_INDEX, document, inventory->collections) != 0) {
       return -1;
     }
   }
@@ -129,5 +129,6 @@ int inventory_check(inventory_t* inventory) {
 
 aspx_sync_result_t inventory_sync_groups(inventory_t* inventory, uint64_t global_version) {
   const char* indices[] = {INVENTORY_INDEX};
-  return aspx_sync_metadata_or_groups(inventory->asp, ASPX_MODE_GROUP_DELTA, indices, 1, global_version);
+  return aspx_sync_metadata_or_groups(inventory->asp, ASPX_MODE_GROUP_DELTA, indices, 1,
+                                      global_version);
 }

@@ -1,19 +1,20 @@
 /* The inventory module against the reference manager (the asp_manager binary from @asp)
  * over a real Unix socket, written in C. */
+#include "inventory_c/inventory.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asp/testing/manager_process.h"
-#include "inventory_c/inventory.h"
 
 static int failures = 0;
-#define EXPECT(c)                                                                       \
-  do {                                                                                  \
-    if (!(c)) {                                                                         \
+#define EXPECT(c)                                                                              \
+  do {                                                                                         \
+    if (!(c)) {                                                                                \
       fprintf(stderr, "%s:%d: expected %s (%s)\n", __FILE__, __LINE__, #c, aspx_last_error()); \
-      ++failures;                                                                       \
-    }                                                                                   \
+      ++failures;                                                                              \
+    }                                                                                          \
   } while (0)
 
 static package_t packages[3] = {

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (int i = 2; i < argc; ++i) {
-    absl::Status s = (*queue)->record(asp::Change{argv[i], "states-example", asp::Operation::kCreate, "{}", 1});
+    absl::Status s =
+        (*queue)->record(asp::Change{argv[i], "states-example", asp::Operation::kCreate, "{}", 1});
     if (!s.ok()) {
       std::cerr << s << "\n";
       return 2;

@@ -46,10 +46,12 @@ class IntegrationGuide : public ::testing::Test {
   }
 
   // The manager's copy of `index` for `agent`, as id -> data.
-  std::map<std::string, std::string> managerCopy(const std::string& index, const std::string& agent = kAgent,
+  std::map<std::string, std::string> managerCopy(const std::string& index,
+                                                 const std::string& agent = kAgent,
                                                  const std::string& module = "fim") {
     std::map<std::string, std::string> copy;
-    for (const auto& [id, document] : store_.documents({agent, module}, index).value_or(asp::manager::IndexState{})) {
+    for (const auto& [id, document] :
+         store_.documents({agent, module}, index).value_or(asp::manager::IndexState{})) {
       copy[id] = document.data;
     }
     return copy;
@@ -96,7 +98,9 @@ TEST_F(IntegrationGuide, MetadataGroupsAndCleanSucceed) {
 TEST_F(IntegrationGuide, TheMockSnippetPassesAsAUnitTest) { unit_test_with_the_mock(); }
 
 TEST_F(IntegrationGuide, TheCModuleSyncsAndChecks) {
-  ASSERT_EQ(inventory_sync(socket_.c_str(), dir_.file("inventory.db").c_str(), R"({"version":"3.0.11"})", 4), 0);
+  ASSERT_EQ(inventory_sync(socket_.c_str(), dir_.file("inventory.db").c_str(),
+                           R"({"version":"3.0.11"})", 4),
+            0);
   EXPECT_EQ(managerCopy("states-inventory-packages", "001", "syscollector"),
             (std::map<std::string, std::string>{{"openssl", R"({"version":"3.0.11"})"}}));
 }

@@ -50,7 +50,8 @@ class Porting : public ::testing::Test {
 
   Copy managerCopy(const std::string& module, const std::string& index) {
     Copy copy;
-    for (const auto& [id, d] : store_.documents({"000", module}, index).value_or(asp::manager::IndexState{})) {
+    for (const auto& [id, d] :
+         store_.documents({"000", module}, index).value_or(asp::manager::IndexState{})) {
       copy[id] = d.data;
     }
     return copy;
@@ -62,7 +63,9 @@ class Porting : public ::testing::Test {
   std::unique_ptr<asp::manager::ManagerServer> server_;
 };
 
-void toSyscollector(void*, const uint8_t* data, size_t length) { syscollector_on_answer(data, length); }
+void toSyscollector(void*, const uint8_t* data, size_t length) {
+  syscollector_on_answer(data, length);
+}
 
 void toProtocol(void* protocol, const uint8_t* data, size_t length) {
   static_cast<AgentSyncProtocol*>(protocol)->parseResponseBuffer(data, length);
@@ -77,7 +80,8 @@ TEST_F(Porting, TheCModuleSyncsChecksAndRecoversUnchanged) {
   EXPECT_EQ(managerCopy("syscollector", kIndex), (Copy{{"openssl", v1}}));
 
   // The manager's copy drifts: the check finds it and the FULL recovery repairs it.
-  ASSERT_TRUE(asp::testing::putDocument(store_, {"000", "syscollector"}, kIndex, "stale", {"x", 1}).ok());
+  ASSERT_TRUE(
+      asp::testing::putDocument(store_, {"000", "syscollector"}, kIndex, "stale", {"x", 1}).ok());
   const std::string v2 = R"({"version":"3.0.13"})";
   EXPECT_TRUE(syscollector_scan(v2.c_str(), indexChecksum({v2}).c_str()));
   EXPECT_EQ(managerCopy("syscollector", kIndex), (Copy{{"openssl", v2}}));
@@ -89,10 +93,12 @@ TEST_F(Porting, TheCModuleSyncsChecksAndRecoversUnchanged) {
 }
 
 TEST_F(Porting, TheCppModuleSyncsAndChecksUnchanged) {
-  std::unique_ptr<AgentSyncProtocol> fim = doc_snippets::make_fim(dir_.file("fim.db"), agent_mqueue_functions);
+  std::unique_ptr<AgentSyncProtocol> fim =
+      doc_snippets::make_fim(dir_.file("fim.db"), agent_mqueue_functions);
   ASSERT_NE(fim, nullptr);
   agent_mqueue_route("fim", toProtocol, fim.get());
-  EXPECT_TRUE(doc_snippets::fim_cycle(*fim, indexChecksum({R"({"size":120})", R"({"size":2048})"})));
+  EXPECT_TRUE(
+      doc_snippets::fim_cycle(*fim, indexChecksum({R"({"size":120})", R"({"size":2048})"})));
   EXPECT_EQ(managerCopy("fim", "states-fim-files"),
             (Copy{{"/etc/hosts", R"({"size":120})"}, {"/etc/passwd", R"({"size":2048})"}}));
   EXPECT_FALSE(doc_snippets::fim_cycle(*fim, indexChecksum({"something else"})));

@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   });
 
-  std::map<std::string, std::string> index_of;              // id -> its index
+  std::map<std::string, std::string> index_of;                       // id -> its index
   std::map<std::string, std::map<std::string, std::string>> module;  // index -> id -> data
   auto sync = [&] {
     const asp::SyncResult result = agent->synchronizeModule(asp::Mode::kDelta);
@@ -138,9 +138,12 @@ std::vector<std::string> fuzzSeeds() {
   };
   return {
       joinMessages({change(0, 0, "a", "idx", "1"), change(1, 1, "a", "idx", "2")}),
-      joinMessages({change(0, 1, "caf\xe9.txt", "idx", "latin-1 name"), change(0, 1, "b", "idx", "x")}),
-      joinMessages({change(0, 0, "caf\xc3\xa9", "st\xff", "bad index"), change(2, 1, "c", "i", "")}),
-      joinMessages({change(0, 0, "x", "idx", std::string(3000, 'd')), change(2, 1, "x", "idx", "")}),
+      joinMessages(
+          {change(0, 1, "caf\xe9.txt", "idx", "latin-1 name"), change(0, 1, "b", "idx", "x")}),
+      joinMessages(
+          {change(0, 0, "caf\xc3\xa9", "st\xff", "bad index"), change(2, 1, "c", "i", "")}),
+      joinMessages(
+          {change(0, 0, "x", "idx", std::string(3000, 'd')), change(2, 1, "x", "idx", "")}),
   };
 }
 

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<asp::framing::AgentFrame> frame = asp::framing::decodeAgentFrame(input);
   if (frame.ok()) {
-    absl::StatusOr<std::string> again = asp::framing::encodeAgentFrame(frame->module, frame->message);
+    absl::StatusOr<std::string> again =
+        asp::framing::encodeAgentFrame(frame->module, frame->message);
     if (size <= 65536 && (!again.ok() || *again != input)) std::abort();
     asp::wire::v1::Message message;
     if (message.ParseFromString(std::string(frame->message))) (void)asp::wire::validate(message);
@@ -45,8 +46,12 @@ std::vector<std::string> fuzzSeeds() {
   wire::v1::Message ack;
   ack.mutable_end_ack()->set_status(wire::v1::STATUS_OK);
   ack.mutable_end_ack()->set_session(9);
-  return {"s:fim:" + start.SerializeAsString(), "s:fim:" + batch.SerializeAsString(),
-          "fim_sync " + ack.SerializeAsString(), ack.SerializeAsString(), "s::", "fim_sync "};
+  return {"s:fim:" + start.SerializeAsString(),
+          "s:fim:" + batch.SerializeAsString(),
+          "fim_sync " + ack.SerializeAsString(),
+          ack.SerializeAsString(),
+          "s::",
+          "fim_sync "};
 }
 
 }  // namespace asp::fuzz

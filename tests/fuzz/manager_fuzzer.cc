@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!answers.ok()) continue;
     for (const Message& answer : *answers) {
       if (!asp::wire::validate(answer).ok()) std::abort();
-      if (answer.has_start_ack() && answer.start_ack().session() != 0) session = answer.start_ack().session();
+      if (answer.has_start_ack() && answer.start_ack().session() != 0)
+        session = answer.start_ack().session();
     }
     clock.advance(absl::Seconds(at(chunk, 0) % 7 == 6 ? 600 : 1));
     core.expireIdle();
@@ -92,14 +93,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 namespace asp::fuzz {
 
 std::vector<std::string> fuzzSeeds() {
-  const std::string start("\x01\x02\x03\x01\x01", 5);   // Start{fim, DELTA, size 3}
+  const std::string start("\x01\x02\x03\x01\x01", 5);  // Start{fim, DELTA, size 3}
   const std::string value0("\x02\x00\x01\x01\x00\x00\x01", 7);
   const std::string value1("\x02\x01\x01\x02\x01\x00\x01", 7);
   const std::string value2("\x03\x02\x01\x01\x02\x02\x01", 7);
   const std::string end("\x07\x01", 2);
-  const std::string check("\x01\x03\x00\x01\x01", 5);   // Start{fim, CHECK, size 0}
-  return {joinMessages({start, value0, value1, value2, end}), joinMessages({start, value0, end, value1, value2, end}),
-          joinMessages({check, std::string("\x05") + "da39a3ee5e6b4b0d3255bfef95601890afd80709", end})};
+  const std::string check("\x01\x03\x00\x01\x01", 5);  // Start{fim, CHECK, size 0}
+  return {
+      joinMessages({start, value0, value1, value2, end}),
+      joinMessages({start, value0, end, value1, value2, end}),
+      joinMessages({check, std::string("\x05") + "da39a3ee5e6b4b0d3255bfef95601890afd80709", end})};
 }
 
 }  // namespace asp::fuzz

@@ -23,7 +23,8 @@ std::string answerFrom(const std::string& chunk) {
   if (chunk.size() < 2) return chunk;
   const uint8_t kind = static_cast<uint8_t>(chunk[0]) % 5;
   const int status = static_cast<uint8_t>(chunk[1]) % 7;
-  const uint64_t session = chunk.size() > 2 && (chunk[2] & 1) ? static_cast<uint8_t>(chunk[2]) : kSession;
+  const uint64_t session =
+      chunk.size() > 2 && (chunk[2] & 1) ? static_cast<uint8_t>(chunk[2]) : kSession;
   Message m;
   switch (kind) {
     case 0:
@@ -78,7 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     });
   });
   for (int i = 0; i < 5; ++i) {
-    if (!p->persistDifference("id" + std::to_string(i), asp::Operation::kCreate, "idx", "v", 1).ok()) std::abort();
+    if (!p->persistDifference("id" + std::to_string(i), asp::Operation::kCreate, "idx", "v", 1)
+             .ok())
+      std::abort();
   }
   const asp::SyncResult result = p->synchronizeModule(asp::Mode::kDelta);
   uint64_t pending = 0;
@@ -93,9 +96,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 namespace asp::fuzz {
 
 std::vector<std::string> fuzzSeeds() {
-  auto startAck = std::string("\x01\x01\x00", 3);       // StartAck{OK, 7}
-  auto endOk = std::string("\x02\x01\x00", 3);          // EndAck{OK, 7}
-  auto processing = std::string("\x02\x05\x00", 3);     // EndAck{PROCESSING, 7}
+  auto startAck = std::string("\x01\x01\x00", 3);        // StartAck{OK, 7}
+  auto endOk = std::string("\x02\x01\x00", 3);           // EndAck{OK, 7}
+  auto processing = std::string("\x02\x05\x00", 3);      // EndAck{PROCESSING, 7}
   auto reqret = std::string("\x03\x00\x00\x01\x02", 5);  // ReqRet{7, [1, 2]}
   return {joinMessages({startAck, endOk}),
           joinMessages({startAck, reqret, endOk}),

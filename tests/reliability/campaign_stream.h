@@ -18,7 +18,9 @@ inline Change streamChange(uint64_t i, const std::string& index) {
   const uint64_t kind = h % 10;
   // Modifies and deletes aim at an id recorded shortly before.
   const uint64_t target = kind >= 8 && i >= 50 ? i - 1 - (h >> 8) % 50 : i;
-  const Operation op = kind == 8 ? Operation::kModify : kind == 9 ? Operation::kDelete : Operation::kCreate;
+  const Operation op = kind == 8   ? Operation::kModify
+                       : kind == 9 ? Operation::kDelete
+                                   : Operation::kCreate;
   return Change{"/srv/f" + std::to_string(target), index, op,
                 op == Operation::kDelete ? "" : "{\"rev\":" + std::to_string(i) + "}", i + 1};
 }

@@ -20,7 +20,8 @@ ABSL_FLAG(uint64_t, start, 0, "first change of the stream to record");
 ABSL_FLAG(uint64_t, batch, 100, "changes recorded between syncs");
 ABSL_FLAG(std::string, agent_id, "900", "agent id");
 ABSL_FLAG(std::string, index, "states-campaign", "index");
-ABSL_FLAG(bool, sync_once, false, "record one batch, sync until it succeeds (up to 50 tries), exit");
+ABSL_FLAG(bool, sync_once, false,
+          "record one batch, sync until it succeeds (up to 50 tries), exit");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
     asp::SyncResult r = p->synchronizeModule(asp::Mode::kDelta);
     std::printf("sync-end %s\n", asp::syncCodeName(r.code).c_str());
     if (sync_once) {
-      for (int attempt = 0; attempt < 50 && !r.ok(); ++attempt) r = p->synchronizeModule(asp::Mode::kDelta);
+      for (int attempt = 0; attempt < 50 && !r.ok(); ++attempt)
+        r = p->synchronizeModule(asp::Mode::kDelta);
       return r.ok() ? 0 : 4;
     }
   }

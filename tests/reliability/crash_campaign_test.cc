@@ -37,7 +37,6 @@ uint64_t envOr(const char* name, uint64_t fallback) {
   return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
-
 // What an agent incarnation printed: acknowledged changes and session markers.
 struct AgentOutput {
   bool any_ack = false;
@@ -77,9 +76,9 @@ class Campaign {
   }
 
   void startAgent(bool sync_once = false) {
-    std::vector<std::string> args = {"--db=" + dir_.file("agent.db"), "--queue=" + socket_,
-                                     "--start=" + std::to_string(next_), "--batch=" + std::to_string(batch_),
-                                     std::string("--agent_id=") + kAgent};
+    std::vector<std::string> args = {
+        "--db=" + dir_.file("agent.db"), "--queue=" + socket_, "--start=" + std::to_string(next_),
+        "--batch=" + std::to_string(batch_), std::string("--agent_id=") + kAgent};
     if (sync_once) args.push_back("--sync_once");
     agent_ = std::make_unique<Process>(testing::runfile("tests/reliability/crash_agent"), args,
                                        dir_.file("agent-" + std::to_string(++processes_)));
@@ -113,7 +112,8 @@ class Campaign {
   }
 
   void randomPause(int max_us) {
-    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, max_us)(random_)));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<int>(0, max_us)(random_)));
   }
 
   // One kill: of the agent while it records, of the agent during a session, or of the
@@ -124,7 +124,10 @@ class Campaign {
     if (mode == 0) {
       const uint64_t acks = std::uniform_int_distribution<uint64_t>(1, batch_)(random_);
       const uint64_t from = next_;
-      waitFor([&] { AgentOutput o = agentOutput(); return o.any_ack && o.last_ack + 1 - from >= acks; });
+      waitFor([&] {
+        AgentOutput o = agentOutput();
+        return o.any_ack && o.last_ack + 1 - from >= acks;
+      });
       killAgent();
       ++recording_kills_;
       return;
@@ -161,15 +164,16 @@ class Campaign {
     const std::map<std::string, std::string> module_view = streamState(end, kIndex);
     EXPECT_EQ(manager_view.size(), module_view.size());
     EXPECT_TRUE(manager_view == module_view)
-        << "the manager does not hold exactly the " << module_view.size() << " documents of changes [0, " << end << ")";
+        << "the manager does not hold exactly the " << module_view.size()
+        << " documents of changes [0, " << end << ")";
     recorded_ = end;
   }
 
   int kills() const { return agent_kills_ + manager_kills_; }
   std::string summary() const {
     std::ostringstream s;
-    s << kills() << " kills: " << recording_kills_ << " of the agent while recording, " << session_kills_
-      << " of the agent in a session, " << manager_kills_
+    s << kills() << " kills: " << recording_kills_ << " of the agent while recording, "
+      << session_kills_ << " of the agent in a session, " << manager_kills_
       << " of the manager in a session (each followed by one of the agent); " << recorded_
       << " changes recorded; the manager ends equal to the module";
     return s.str();

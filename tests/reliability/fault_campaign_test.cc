@@ -73,9 +73,15 @@ TEST_P(FaultCampaign, ErrorsUnderFaultsAndNothingLostAfterwards) {
     const int after = std::uniform_int_distribution<int>(0, 40)(random);
     const FaultVfs::Error error = random() % 2 == 0 ? FaultVfs::Error::kIo : FaultVfs::Error::kFull;
     switch (random() % 3) {
-      case 0: FaultVfs::get().failWritesAfter(after, error); break;
-      case 1: FaultVfs::get().failSyncsAfter(after, error); break;
-      default: FaultVfs::get().failReadsAfter(after * 10); break;
+      case 0:
+        FaultVfs::get().failWritesAfter(after, error);
+        break;
+      case 1:
+        FaultVfs::get().failSyncsAfter(after, error);
+        break;
+      default:
+        FaultVfs::get().failReadsAfter(after * 10);
+        break;
     }
     // The module records a few changes and syncs; a change whose recording failed is
     // retried once the disk is back, as a module would.
@@ -102,12 +108,14 @@ TEST_P(FaultCampaign, ErrorsUnderFaultsAndNothingLostAfterwards) {
   ASSERT_TRUE(last.ok()) << syncCodeName(last.code) << ": " << last.message;
 
   std::map<std::string, std::string> manager_view;
-  for (const auto& [id, doc] : manager.documents({kAgent, "faults"}, kIndex)) manager_view[id] = doc.data;
+  for (const auto& [id, doc] : manager.documents({kAgent, "faults"}, kIndex))
+    manager_view[id] = doc.data;
   const std::map<std::string, std::string> module_view = streamState(next, kIndex);
   EXPECT_TRUE(manager_view == module_view)
       << "manager holds " << manager_view.size() << ", module " << module_view.size();
-  std::cout << rounds << " fault rounds, " << faults << " faults injected: " << errors << " recording errors, " << failed_sessions << " of "
-            << sessions << " sessions failed, " << next << " changes acknowledged, manager equal to module"
+  std::cout << rounds << " fault rounds, " << faults << " faults injected: " << errors
+            << " recording errors, " << failed_sessions << " of " << sessions
+            << " sessions failed, " << next << " changes acknowledged, manager equal to module"
             << std::endl;
   EXPECT_GT(errors + failed_sessions, rounds / 4) << "the faults did bite";
 }

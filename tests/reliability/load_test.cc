@@ -66,7 +66,8 @@ void floodHugeStarts(const std::string& socket, int starts) {
     m.mutable_start()->set_size(10'000'000);
     m.mutable_start()->mutable_agent()->set_id("made-up-" + std::to_string(i));
     const std::string datagram = "s:load0:" + m.SerializeAsString();
-    (void)sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    (void)sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                 sizeof(to));
   }
   close(fd);
 }
@@ -110,7 +111,8 @@ void runLoad(uint64_t changes, const Hostility& hostility) {
       const std::string index = "states-" + module.name;
       for (uint64_t i = 0; i < changes; ++i) {
         const Change c = streamChange(i, index);
-        ASSERT_TRUE(module.protocol->persistDifference(c.id, c.operation, c.index, c.data, c.version).ok());
+        ASSERT_TRUE(
+            module.protocol->persistDifference(c.id, c.operation, c.index, c.data, c.version).ok());
       }
       *recording = false;
     });
@@ -124,11 +126,14 @@ void runLoad(uint64_t changes, const Hostility& hostility) {
   for (std::thread& t : threads) t.join();
   for (Module& module : modules) {
     SyncResult last;
-    for (int attempt = 0; attempt < 10 && !(last = module.protocol->synchronizeModule(Mode::kDelta)).ok(); ++attempt) {
+    for (int attempt = 0;
+         attempt < 10 && !(last = module.protocol->synchronizeModule(Mode::kDelta)).ok();
+         ++attempt) {
     }
     ASSERT_TRUE(last.ok()) << module.name << ": " << last.message;
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   if (forger != nullptr) {
     forger->signal(SIGTERM);
     forger->wait();
@@ -156,9 +161,10 @@ void runLoad(uint64_t changes, const Hostility& hostility) {
     sessions += module.sessions;
     failed += module.failed;
   }
-  std::cout << kModules << " modules x " << changes << " changes converged exactly in " << seconds << " s ("
-            << static_cast<uint64_t>(kModules * changes / seconds) << " changes/s recorded and synced), "
-            << sessions << " sessions during recording, " << failed << " of them failed and were retried; "
+  std::cout << kModules << " modules x " << changes << " changes converged exactly in " << seconds
+            << " s (" << static_cast<uint64_t>(kModules * changes / seconds)
+            << " changes/s recorded and synced), " << sessions << " sessions during recording, "
+            << failed << " of them failed and were retried; "
             << "manager peak " << manager_peak << " MiB" << std::endl;
 }
 

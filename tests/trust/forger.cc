@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
       std::memset(&to, 0, sizeof(to));
       to.sun_family = AF_UNIX;
       std::memcpy(to.sun_path, target.data(), target.size());
-      const socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + target.size());
+      const socklen_t length =
+          static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + target.size());
       for (const std::string& bytes : forged) {
         const ssize_t n = sendto(fd, bytes.data(), bytes.size(), MSG_DONTWAIT,
                                  reinterpret_cast<const sockaddr*>(&to), length);

@@ -6,9 +6,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -108,7 +108,8 @@ TEST(ForgedAnswers, NeverMakeASessionReportDataTheManagerDoesNotHold) {
   for (int session = 0; session < 10; ++session) {
     for (int i = 0; i < 100; ++i) {
       const std::string id = "file-" + std::to_string(session) + "-" + std::to_string(i);
-      ASSERT_TRUE(protocol.persistDifference(id, Operation::kCreate, "states-fim-files", "{}", 1).ok());
+      ASSERT_TRUE(
+          protocol.persistDifference(id, Operation::kCreate, "states-fim-files", "{}", 1).ok());
     }
     if (protocol.synchronizeModule(Mode::kDelta).ok()) ++succeeded;
   }
@@ -147,7 +148,9 @@ TEST(ForgedAnswers, NeverMakeACApiSessionReportDataTheManagerDoesNotHold) {
   for (int session = 0; session < 10; ++session) {
     for (int i = 0; i < 100; ++i) {
       const std::string id = "pkg-" + std::to_string(session) + "-" + std::to_string(i);
-      ASSERT_EQ(aspx_persist_diff(handle, id.c_str(), ASPX_OPERATION_CREATE, "states-inventory", "{}", 1), 0);
+      ASSERT_EQ(
+          aspx_persist_diff(handle, id.c_str(), ASPX_OPERATION_CREATE, "states-inventory", "{}", 1),
+          0);
     }
     if (aspx_sync_module(handle, ASPX_MODE_DELTA).success) ++succeeded;
   }
@@ -165,7 +168,8 @@ void recordInto(const std::string& db, int count, const std::string& index) {
   auto queue = SqliteChangeQueue::open(o);
   ASSERT_TRUE(queue.ok()) << queue.status();
   for (int i = 0; i < count; ++i) {
-    ASSERT_TRUE((*queue)->record(Change{"f" + std::to_string(i), index, Operation::kCreate, "{}", 1}).ok());
+    ASSERT_TRUE(
+        (*queue)->record(Change{"f" + std::to_string(i), index, Operation::kCreate, "{}", 1}).ok());
   }
 }
 
@@ -194,7 +198,8 @@ TEST(ForgedAnswers, AspctlSyncAgainstASlowManagerIsNotFooled) {
 // module's changes after each of three syncs.
 void expectThreeSyncsConverge(ManagerProcess& manager, const testing::TempDir& dir,
                               absl::Duration timeout) {
-  AgentSyncProtocol::Options o = testing::localAgentOptions("fim", dir.file("fim.db"), kAgent, timeout);
+  AgentSyncProtocol::Options o =
+      testing::localAgentOptions("fim", dir.file("fim.db"), kAgent, timeout);
   o.session.retries = 4;
   auto agent = SocketSyncProtocol::create(o, manager.socket());
   ASSERT_TRUE(agent.ok()) << agent.status();
@@ -202,7 +207,8 @@ void expectThreeSyncsConverge(ManagerProcess& manager, const testing::TempDir& d
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 200; ++i) {
       const std::string id = "f" + std::to_string(round * 200 + i);
-      ASSERT_TRUE(protocol.persistDifference(id, Operation::kCreate, "states-fim-files", id, 1).ok());
+      ASSERT_TRUE(
+          protocol.persistDifference(id, Operation::kCreate, "states-fim-files", id, 1).ok());
     }
     SyncResult result = protocol.synchronizeModule(Mode::kDelta);
     EXPECT_EQ(result.code, SyncCode::kOk) << "sync " << round << ": " << result.message;

@@ -34,8 +34,9 @@ extern "C" {
  * seconds (timeout 0: 30 s). NULL on error (a NULL module, mq_funcs or logger, an invalid
  * module name, a queue file that cannot be opened), the reason logged and in
  * asp_last_error(NULL). */
-AgentSyncProtocolHandle* asp_create(const char* module, const char* db_path, const MQ_Functions* mq_funcs,
-                                    asp_logger_t logger, unsigned int syncEndDelay, unsigned int timeout,
+AgentSyncProtocolHandle* asp_create(const char* module, const char* db_path,
+                                    const MQ_Functions* mq_funcs, asp_logger_t logger,
+                                    unsigned int syncEndDelay, unsigned int timeout,
                                     unsigned int retries, size_t maxEps);
 
 /* Stops any session and frees the instance. NULL is a no-op. */
@@ -46,8 +47,9 @@ void asp_persist_diff(AgentSyncProtocolHandle* handle, const char* id, Operation
                       const char* index, const char* data, uint64_t version);
 
 /* Adds a document to the in-memory recovery set a FULL sync sends. */
-void asp_persist_diff_in_memory(AgentSyncProtocolHandle* handle, const char* id, Operation_t operation,
-                                const char* index, const char* data, uint64_t version);
+void asp_persist_diff_in_memory(AgentSyncProtocolHandle* handle, const char* id,
+                                Operation_t operation, const char* index, const char* data,
+                                uint64_t version);
 
 /* MODE_DELTA sends the queue's pending changes; MODE_FULL the recovery set. */
 SyncModuleResult_t asp_sync_module(AgentSyncProtocolHandle* handle, Mode_t mode);
@@ -56,7 +58,8 @@ SyncModuleResult_t asp_sync_module(AgentSyncProtocolHandle* handle, Mode_t mode)
  * differs (a FULL recovery is due). false when it matches and on every error (manager
  * unreachable, not ready, timeout, stop, bad arguments); asp_last_error(handle) is ""
  * for a match and the reason for an error. */
-bool asp_requires_full_sync(AgentSyncProtocolHandle* handle, const char* index, const char* checksum);
+bool asp_requires_full_sync(AgentSyncProtocolHandle* handle, const char* index,
+                            const char* checksum);
 
 /* Hands one answer from the manager (the "<module>_sync " header removed) to the session:
  * true when it is a valid answer, false for bytes that are not one. */
@@ -67,12 +70,14 @@ void asp_clear_in_memory_data(AgentSyncProtocolHandle* handle);
 
 /* Metadata or groups session (MODE_METADATA_DELTA, MODE_METADATA_CHECK, MODE_GROUP_DELTA,
  * MODE_GROUP_CHECK): Start, StartAck, End, EndAck, no data. */
-SyncModuleResult_t asp_sync_metadata_or_groups(AgentSyncProtocolHandle* handle, Mode_t mode, const char** indices,
-                                               size_t indices_count, uint64_t global_version);
+SyncModuleResult_t asp_sync_metadata_or_groups(AgentSyncProtocolHandle* handle, Mode_t mode,
+                                               const char** indices, size_t indices_count,
+                                               uint64_t global_version);
 
 /* Tells the manager to drop every document of the indices; on success the queue drops
  * their pending changes. true on success. */
-bool asp_notify_data_clean(AgentSyncProtocolHandle* handle, const char** indices, size_t indices_count);
+bool asp_notify_data_clean(AgentSyncProtocolHandle* handle, const char** indices,
+                           size_t indices_count);
 
 /* Deletes the queue database and opens an empty one. */
 void asp_delete_database(AgentSyncProtocolHandle* handle);
@@ -92,8 +97,8 @@ bool asp_should_stop(const AgentSyncProtocolHandle* handle);
  * host's name and system, id "000", no groups; a groups session without groups waits up
  * to 30 s for them, then fails. false (asp_last_error says why) for NULL arguments or a
  * field that is not valid UTF-8. */
-bool asp_set_agent_identity(AgentSyncProtocolHandle* handle, const char* id, const char* name, const char** groups,
-                            size_t groups_count);
+bool asp_set_agent_identity(AgentSyncProtocolHandle* handle, const char* id, const char* name,
+                            const char** groups, size_t groups_count);
 
 /* ASP extension (not in the established interface): the reason the most recent call
  * from this thread on `handle` failed, "" if it succeeded (or if the thread's most recent

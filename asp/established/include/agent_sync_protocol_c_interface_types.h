@@ -44,29 +44,17 @@ typedef struct SyncModuleResult_t {
   unsigned int consecutive_failures;
 } SyncModuleResult_t;
 
-typedef ASP_ESTABLISHED_C_ENUM {
-  OPERATION_CREATE = 0,
-  OPERATION_MODIFY = 1,
-  OPERATION_DELETE = 2,
-  OPERATION_NO_OP = 3 /* refused by asp_persist_diff: a change is one of the three above */
+typedef ASP_ESTABLISHED_C_ENUM{
+    OPERATION_CREATE = 0, OPERATION_MODIFY = 1, OPERATION_DELETE = 2,
+    OPERATION_NO_OP = 3 /* refused by asp_persist_diff: a change is one of the three above */
 } Operation_t;
 
-typedef ASP_ESTABLISHED_C_ENUM {
-  MODE_FULL = 0,
-  MODE_DELTA = 1,
-  MODE_CHECK = 2,
-  MODE_METADATA_DELTA = 3,
-  MODE_METADATA_CHECK = 4,
-  MODE_GROUP_DELTA = 5,
-  MODE_GROUP_CHECK = 6
-} Mode_t;
+typedef ASP_ESTABLISHED_C_ENUM{
+    MODE_FULL = 0,           MODE_DELTA = 1,       MODE_CHECK = 2,      MODE_METADATA_DELTA = 3,
+    MODE_METADATA_CHECK = 4, MODE_GROUP_DELTA = 5, MODE_GROUP_CHECK = 6} Mode_t;
 
-typedef ASP_ESTABLISHED_C_ENUM {
-  OPTION_SYNC = 0,
-  OPTION_VD_FIRST = 1,
-  OPTION_VD_SYNC = 2,
-  OPTION_VD_CLEAN = 3
-} Option_t;
+typedef ASP_ESTABLISHED_C_ENUM{OPTION_SYNC = 0, OPTION_VD_FIRST = 1, OPTION_VD_SYNC = 2,
+                               OPTION_VD_CLEAN = 3} Option_t;
 
 /* Opaque; in C++ it is the AgentSyncProtocol of agent_sync_protocol.hpp. */
 typedef struct AgentSyncProtocol AgentSyncProtocolHandle;
