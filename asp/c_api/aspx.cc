@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "asp/base/checksum.h"
 #include "asp/c_api/c_api_support.h"
@@ -51,6 +52,8 @@ asp::AgentSyncProtocol::Options coreOptions(const aspx_options_t& o, AspxHandle*
       o.timeout == 0 ? asp::SessionOptions().timeout : absl::Seconds(o.timeout);
   options.session.retries = static_cast<int>(o.retries);
   options.session.max_eps = static_cast<double>(o.max_eps);
+  if (o.max_session_values != 0) options.session.max_session_values = o.max_session_values;
+  if (o.max_session_bytes != 0) options.session.max_session_bytes = o.max_session_bytes;
   options.durability =
       o.power_loss_durability ? asp::Durability::kPowerLoss : asp::Durability::kProcessCrash;
   options.agent_info = [raw] {
@@ -117,25 +120,40 @@ aspx_sync_result_t nullHandleResult(const char* function) {
                      std::string(function) + ": handle is NULL");
 }
 
+// The C arguments of a change as one, or InvalidArgument naming `function` and the bad one.
+absl::StatusOr<asp::Change> toChange(const char* function, const char* id,
+                                     aspx_operation_t operation, const char* index,
+                                     const void* data, size_t size, uint64_t version) {
+  asp::Change change;
+  if (!toOperation(operation, &change.operation)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(function, ": unknown operation ", static_cast<int>(operation)));
+  }
+  if (id == nullptr || index == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(function, ": ", id == nullptr ? "id" : "index", " is NULL"));
+  }
+  if (data == nullptr && size > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(function, ": data is NULL"));
+  }
+  change.id = id;
+  change.index = index;
+  if (data != nullptr) change.data.assign(static_cast<const char*>(data), size);
+  change.version = version;
+  return change;
+}
+
 int persist(AspxHandle* handle, const char* function, bool in_memory, const char* id,
             aspx_operation_t operation, const char* index, const void* data, size_t size,
             uint64_t version) {
   REQUIRE_HANDLE(function, -1);
   return guarded(handle, function, -1, [&] {
-    asp::Operation op;
-    if (!toOperation(operation, &op)) {
-      return fail(handle,
-                  absl::StrCat(function, ": unknown operation ", static_cast<int>(operation)));
-    }
-    if (id == nullptr || index == nullptr) {
-      return fail(handle, absl::StrCat(function, ": ", id == nullptr ? "id" : "index", " is NULL"));
-    }
-    if (data == nullptr && size > 0) return fail(handle, absl::StrCat(function, ": data is NULL"));
-    const std::string bytes =
-        data != nullptr ? std::string(static_cast<const char*>(data), size) : "";
-    absl::Status s =
-        in_memory ? handle->protocol->persistDifferenceInMemory(id, op, index, bytes, version)
-                  : handle->protocol->persistDifference(id, op, index, bytes, version);
+    absl::StatusOr<asp::Change> c = toChange(function, id, operation, index, data, size, version);
+    if (!c.ok()) return fail(handle, std::string(c.status().message()));
+    absl::Status s = in_memory ? handle->protocol->persistDifferenceInMemory(
+                                     c->id, c->operation, c->index, c->data, c->version)
+                               : handle->protocol->persistDifference(c->id, c->operation, c->index,
+                                                                     c->data, c->version);
     return s.ok() ? 0 : fail(handle, absl::StrCat(function, ": ", s.message()));
   });
 }
@@ -264,6 +282,12 @@ aspx_sync_result_t aspx_sync_metadata_or_groups(AspxHandle* handle, aspx_mode_t 
 
 aspx_sync_result_t aspx_notify_data_clean(AspxHandle* handle, const char* const* indices,
                                           size_t count) {
+  return aspx_notify_data_clean_with_option(handle, indices, count, ASPX_OPTION_SYNC);
+}
+
+aspx_sync_result_t aspx_notify_data_clean_with_option(AspxHandle* handle,
+                                                      const char* const* indices, size_t count,
+                                                      aspx_option_t option) {
   if (handle == nullptr) return nullHandleResult("aspx_notify_data_clean");
   return guarded(handle, "aspx_notify_data_clean",
                  makeResult(ASPX_SYNC_PROTOCOL_ERROR, "internal error"), [&] {
@@ -272,7 +296,12 @@ aspx_sync_result_t aspx_notify_data_clean(AspxHandle* handle, const char* const*
                      return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
                                         "indices array or an index is NULL");
                    }
-                   return toC(handle, handle->protocol->notifyDataClean(names));
+                   asp::SyncOption o;
+                   if (!toOption(option, &o)) {
+                     return errorResult(handle, ASPX_SYNC_INVALID_ARGUMENT,
+                                        absl::StrCat("unknown option ", static_cast<int>(option)));
+                   }
+                   return toC(handle, handle->protocol->notifyDataClean(names, o));
                  });
 }
 
@@ -281,6 +310,57 @@ int aspx_parse_response_buffer(AspxHandle* handle, const uint8_t* data, size_t l
   return guarded(handle, "aspx_parse_response_buffer", -1, [&] {
     absl::Status s = handle->protocol->parseResponseBuffer(data, length);
     return s.ok() ? 0 : fail(handle, absl::StrCat("aspx_parse_response_buffer: ", s.message()));
+  });
+}
+
+int aspx_record_context(AspxHandle* handle, const char* id, aspx_operation_t operation,
+                        const char* index, const void* data, size_t data_size, uint64_t version) {
+  REQUIRE_HANDLE("aspx_record_context", -1);
+  return guarded(handle, "aspx_record_context", -1, [&] {
+    absl::StatusOr<asp::Change> document =
+        toChange("aspx_record_context", id, operation, index, data, data_size, version);
+    if (!document.ok()) return fail(handle, std::string(document.status().message()));
+    absl::Status s = handle->protocol->queue().recordContext(*document);
+    return s.ok() ? 0 : fail(handle, absl::StrCat("aspx_record_context: ", s.message()));
+  });
+}
+
+int aspx_clear_contexts(AspxHandle* handle) {
+  REQUIRE_HANDLE("aspx_clear_contexts", -1);
+  return guarded(handle, "aspx_clear_contexts", -1, [&] {
+    absl::Status s = handle->protocol->queue().clearContexts();
+    return s.ok() ? 0 : fail(handle, absl::StrCat("aspx_clear_contexts: ", s.message()));
+  });
+}
+
+int aspx_read_pending(AspxHandle* handle, uint64_t after, size_t max_items, bool with_context,
+                      aspx_pending_item_fn fn, void* user_data, uint64_t* next_after, bool* done) {
+  REQUIRE_HANDLE("aspx_read_pending", -1);
+  return guarded(handle, "aspx_read_pending", -1, [&] {
+    if (fn == nullptr || next_after == nullptr || done == nullptr) {
+      return fail(handle, "aspx_read_pending: fn, next_after and done must not be NULL");
+    }
+    asp::PendingQuery query;
+    query.after = after;
+    query.max_items = max_items;
+    query.with_context = with_context;
+    absl::StatusOr<asp::PendingPage> page = handle->protocol->queue().readPending(query);
+    if (!page.ok())
+      return fail(handle, absl::StrCat("aspx_read_pending: ", page.status().message()));
+    for (const asp::PendingItem& item : page->items) {
+      const aspx_pending_item_t c{item.id.c_str(),
+                                  item.index.c_str(),
+                                  item.data.empty() ? nullptr : item.data.data(),
+                                  item.data.size(),
+                                  static_cast<aspx_operation_t>(item.operation),
+                                  item.version,
+                                  item.is_context,
+                                  item.in_flight};
+      fn(&c, user_data);
+    }
+    *next_after = page->next_after;
+    *done = page->done;
+    return 0;
   });
 }
 

@@ -75,11 +75,32 @@ aspx_sync_result_t aspx_sync_metadata_or_groups(AspxHandle* handle, aspx_mode_t 
 /* Tells the manager to drop every document of the indices. */
 aspx_sync_result_t aspx_notify_data_clean(AspxHandle* handle, const char* const* indices,
                                           size_t count);
+/* The same with the Start's option: ASPX_OPTION_SYNC or ASPX_OPTION_VD_CLEAN (a
+ * vulnerability-detection clean). */
+aspx_sync_result_t aspx_notify_data_clean_with_option(AspxHandle* handle,
+                                                      const char* const* indices, size_t count,
+                                                      aspx_option_t option);
 
 /* Hands one answer from the manager (header "<module>_sync " already removed). */
 int aspx_parse_response_buffer(AspxHandle* handle, const uint8_t* data, size_t length);
 
 void aspx_clear_in_memory_data(AspxHandle* handle);
+
+/* Context documents (docs/protocol.md §7): kept apart from the changes, sent after the
+ * values of every session whose option is ASPX_OPTION_VD_FIRST or ASPX_OPTION_VD_SYNC,
+ * until aspx_clear_contexts(). A document with the same index and id replaces the stored
+ * one. 0 on success, -1 on error (aspx_last_error() says why). */
+int aspx_record_context(AspxHandle* handle, const char* id, aspx_operation_t operation,
+                        const char* index, const void* data, size_t data_size, uint64_t version);
+int aspx_clear_contexts(AspxHandle* handle);
+
+/* Reads what is pending without a session (docs/protocol.md §6), in first-recorded order,
+ * then the context documents when with_context: at most max_items (1..100000) items after
+ * the cursor `after` (0: from the first), each handed to `fn`. *next_after is the cursor
+ * for the next page, *done whether nothing follows it. 0 on success, -1 on error (a bad
+ * max_items or cursor, a NULL argument, the queue unreadable). */
+int aspx_read_pending(AspxHandle* handle, uint64_t after, size_t max_items, bool with_context,
+                      aspx_pending_item_fn fn, void* user_data, uint64_t* next_after, bool* done);
 
 /* Deletes the queue database; the handle stays usable with an empty queue. */
 int aspx_delete_database(AspxHandle* handle);

@@ -60,12 +60,13 @@ static void record(AspxHandle* h, int file, aspx_operation_t operation, int revi
   EXPECT(aspx_persist_diff(h, id, operation, INDEX, documents[file], (uint64_t)revision) == 0);
 }
 
-static AspxHandle* open_module(void) {
+static AspxHandle* open_module_as(const char* module, uint64_t max_session_values) {
   char db[160];
-  snprintf(db, sizeof(db), "%s/fim_sync.db", dir);
+  snprintf(db, sizeof(db), "%s/%s_sync.db", dir, module);
   aspx_options_t options;
   memset(&options, 0, sizeof(options));
-  options.module = "fim";
+  options.module = module;
+  options.max_session_values = max_session_values;
   options.db_path = db;
   options.mq = NULL; /* the built-in socket */
   options.queue_path = socket_path;
@@ -85,8 +86,9 @@ static AspxHandle* open_module(void) {
   return h;
 }
 
+static AspxHandle* open_module(void) { return open_module_as("fim", 0); }
+
 static void a_c_module_end_to_end(void) {
-  EXPECT(mkdtemp(dir) != NULL);
   start_manager();
   AspxHandle* h = open_module();
 
@@ -175,10 +177,109 @@ static void a_c_module_end_to_end(void) {
   stop_manager();
 }
 
+/* What aspx_read_pending handed over, page after page. */
+typedef struct {
+  int changes;
+  int contexts;
+  int in_flight;
+  char last_context[32];
+} pending_tally_t;
+
+static void tally(const aspx_pending_item_t* item, void* user_data) {
+  pending_tally_t* t = (pending_tally_t*)user_data;
+  if (item->is_context) {
+    ++t->contexts;
+    snprintf(t->last_context, sizeof(t->last_context), "%.*s", (int)item->data_size,
+             (const char*)item->data);
+  } else {
+    ++t->changes;
+  }
+  if (item->in_flight) ++t->in_flight;
+}
+
+/* Reads every pending item in pages of `page_size`; returns how many pages it took. */
+static int read_all_pending(AspxHandle* h, size_t page_size, bool with_context,
+                            pending_tally_t* t) {
+  memset(t, 0, sizeof(*t));
+  uint64_t after = 0;
+  bool done = false;
+  int pages = 0;
+  while (!done && pages < 1000) {
+    EXPECT(aspx_read_pending(h, after, page_size, with_context, tally, t, &after, &done) == 0);
+    ++pages;
+  }
+  return pages;
+}
+
+/* A vulnerability-detection-style module in C: bounded sessions, the failure streak,
+ * context documents and reading what is pending (docs/protocol.md §5, §6, §7). */
+static void bounded_sessions_streak_contexts_and_pending_in_c(void) {
+  start_manager();
+  AspxHandle* h = open_module_as("vd", 100); /* at most 100 values per session */
+  for (int i = 0; i < 250; ++i) {
+    char id[32];
+    snprintf(id, sizeof(id), "pkg-%03d", i);
+    EXPECT(aspx_persist_diff(h, id, ASPX_OPERATION_CREATE, "states-packages", "{}", 1) == 0);
+  }
+  EXPECT(aspx_record_context(h, "os", ASPX_OPERATION_MODIFY, "states-os", "debian-12", 9, 1) == 0);
+  EXPECT(aspx_record_context(h, "os", ASPX_OPERATION_MODIFY, "states-os", "debian-13", 9, 2) == 0);
+
+  pending_tally_t t;
+  EXPECT(read_all_pending(h, 100, false, &t) == 3);
+  EXPECT(t.changes == 250 && t.contexts == 0 && t.in_flight == 0);
+  read_all_pending(h, 1000, true, &t);
+  EXPECT(t.changes == 250 && t.contexts == 1); /* the same (index, id) replaced */
+  EXPECT(strcmp(t.last_context, "debian-13") == 0);
+
+  uint64_t after = 0;
+  bool done = false;
+  EXPECT(aspx_read_pending(h, 0, 0, false, tally, &t, &after, &done) == -1);
+  EXPECT_CONTAINS(aspx_last_error(), "max_items 0");
+  EXPECT(aspx_read_pending(h, 0, 10, false, NULL, &t, &after, &done) == -1);
+
+  /* 250 changes in sessions of at most 100 (each also carrying the context): three. */
+  aspx_sync_result_t r = aspx_sync_module_with_option(h, ASPX_MODE_DELTA, ASPX_OPTION_VD_FIRST);
+  EXPECT(r.code == ASPX_SYNC_OK);
+  EXPECT(r.sessions == 3);
+  EXPECT(r.changes == 253); /* data messages: 250 values and the context once per session */
+  EXPECT(r.consecutive_failures == 0);
+  read_all_pending(h, 1000, true, &t);
+  EXPECT(t.changes == 0 && t.contexts == 1); /* only aspx_clear_contexts drops it */
+  EXPECT(aspx_clear_contexts(h) == 0);
+  read_all_pending(h, 1000, true, &t);
+  EXPECT(t.changes == 0 && t.contexts == 0);
+
+  /* The streak: each failed call counts, a success resets it. */
+  stop_manager();
+  EXPECT(aspx_persist_diff(h, "pkg-000", ASPX_OPERATION_MODIFY, "states-packages", "{}", 2) == 0);
+  EXPECT(aspx_sync_module(h, ASPX_MODE_DELTA).consecutive_failures == 1);
+  EXPECT(aspx_sync_module(h, ASPX_MODE_DELTA).consecutive_failures == 2);
+  start_manager();
+  r = aspx_sync_module(h, ASPX_MODE_DELTA);
+  EXPECT(r.code == ASPX_SYNC_OK && r.consecutive_failures == 0 && r.sessions == 1);
+
+  /* VD_CLEAN belongs to cleans; a sync with it is refused, a clean with it runs. */
+  EXPECT(aspx_sync_module_with_option(h, ASPX_MODE_DELTA, ASPX_OPTION_VD_CLEAN).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
+  const char* indices[] = {"states-packages"};
+  EXPECT(aspx_notify_data_clean_with_option(h, indices, 1, ASPX_OPTION_VD_CLEAN).code ==
+         ASPX_SYNC_OK);
+  EXPECT(aspx_notify_data_clean_with_option(h, indices, 1, (aspx_option_t)7).code ==
+         ASPX_SYNC_INVALID_ARGUMENT);
+  aspx_destroy(h);
+  stop_manager();
+}
+
 int main(void) {
-  const char* names[] = {"a_c_module_end_to_end"};
-  const test_fn tests[] = {a_c_module_end_to_end};
-  const int result = run_tests(names, tests, 1);
+  if (mkdtemp(dir) == NULL) {
+    perror("mkdtemp");
+    return 1;
+  }
+  const char* names[] = {"a_c_module_end_to_end",
+                         "bounded_sessions_streak_contexts_and_pending_in_c"};
+  const test_fn tests[] = {a_c_module_end_to_end,
+                           bounded_sessions_streak_contexts_and_pending_in_c};
+  const int result = run_tests(names, tests, 2);
   char command[256];
   snprintf(command, sizeof(command), "rm -rf %s", dir);
   if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);

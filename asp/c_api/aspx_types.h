@@ -36,9 +36,8 @@ typedef ASPX_C_ENUM(aspx_mode_e){
 } aspx_mode_t;
 
 typedef ASPX_C_ENUM(aspx_option_e){
-    ASPX_OPTION_SYNC = 0,
-    ASPX_OPTION_VD_FIRST = 1,
-    ASPX_OPTION_VD_SYNC = 2,
+    ASPX_OPTION_SYNC = 0, ASPX_OPTION_VD_FIRST = 1, ASPX_OPTION_VD_SYNC = 2,
+    ASPX_OPTION_VD_CLEAN = 3, /* aspx_notify_data_clean_with_option only */
 } aspx_option_t;
 
 typedef ASPX_C_ENUM(aspx_log_level_e){
@@ -76,11 +75,15 @@ typedef struct {
   aspx_sync_code_t code;
   char reason[ASPX_REASON_SIZE]; /* "<code name>: <message>", NUL-terminated, may be cut */
   uint64_t session;              /* the manager's session id, 0 if none */
-  uint64_t changes;              /* data messages in the session */
+  uint64_t changes; /* data messages, summed over the call's sessions (their Start sizes:
+                      values and context documents) */
   uint64_t frames_sent;
   uint64_t bytes_sent;
   uint64_t retransmitted;
   double duration_seconds;
+  uint64_t sessions;             /* sessions the call ran (a bounded DELTA may run several) */
+  uint64_t consecutive_failures; /* failed sessions in a row, this call's included; 0 after a
+                                    success, unchanged by a stopped session */
 } aspx_sync_result_t;
 
 /* Who the agent is; sent in every Start. NULL strings count as empty. */
@@ -117,7 +120,25 @@ typedef struct {
   unsigned int retries;        /* resends of Start and End */
   size_t max_eps;              /* frames per second; 0 = unlimited */
   bool power_loss_durability;  /* fsync each commit (group-committed) */
+  uint64_t max_session_values; /* data values per session; 0: 100000 (docs/protocol.md §5) */
+  uint64_t max_session_bytes;  /* data bytes per session; 0: 64 MiB */
 } aspx_options_t;
+
+/* One item aspx_read_pending() hands to its callback: a pending change, or a context
+ * document (is_context). The pointers are valid during the callback only. */
+typedef struct {
+  const char* id;    /* NUL-terminated */
+  const char* index; /* NUL-terminated */
+  const void* data;  /* data_size bytes (may hold NULs; NULL when empty) */
+  size_t data_size;
+  aspx_operation_t operation; /* a change's net effect: CREATE for a document the manager has
+                                 never been sent, MODIFY, DELETE; a context: as recorded */
+  uint64_t version;
+  bool is_context;
+  bool in_flight; /* part of the session running now (sent, not yet confirmed) */
+} aspx_pending_item_t;
+
+typedef void (*aspx_pending_item_fn)(const aspx_pending_item_t* item, void* user_data);
 
 /* Counters since the handle was created (mirrors asp::Stats). */
 typedef struct {

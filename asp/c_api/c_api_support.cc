@@ -46,7 +46,8 @@ static_assert(same(ASPX_MODE_FULL, Mode::kFull) && same(ASPX_MODE_DELTA, Mode::k
               "aspx_mode_t and asp::Mode differ");
 static_assert(same(ASPX_OPTION_SYNC, SyncOption::kSync) &&
                   same(ASPX_OPTION_VD_FIRST, SyncOption::kVdFirst) &&
-                  same(ASPX_OPTION_VD_SYNC, SyncOption::kVdSync),
+                  same(ASPX_OPTION_VD_SYNC, SyncOption::kVdSync) &&
+                  same(ASPX_OPTION_VD_CLEAN, SyncOption::kVdClean),
               "aspx_option_t and asp::SyncOption differ");
 
 }  // namespace
@@ -104,6 +105,8 @@ aspx_sync_result_t toC(const AspxHandle* handle, const asp::SyncResult& r) {
   result.bytes_sent = r.bytes_sent;
   result.retransmitted = r.retransmitted;
   result.duration_seconds = absl::ToDoubleSeconds(r.duration);
+  result.sessions = r.sessions;
+  result.consecutive_failures = r.consecutive_failures;
   if (!r.ok()) lastError() = result.reason;
   (void)handle;
   return result;
@@ -174,6 +177,9 @@ bool toOption(aspx_option_t option, asp::SyncOption* out) {
       return true;
     case ASPX_OPTION_VD_SYNC:
       *out = asp::SyncOption::kVdSync;
+      return true;
+    case ASPX_OPTION_VD_CLEAN:
+      *out = asp::SyncOption::kVdClean;
       return true;
   }
   return false;
