@@ -3,6 +3,7 @@
 // (several managers share it). Only reads.
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -84,14 +85,26 @@ int managerAgents() {
   return kOk;
 }
 
-int managerDocuments() {
+// Opens the store the flags name and hands `each` every index to read of the flags' agent
+// and module, in order; stops at the first exit code that is not kOk and returns it.
+int forEachIndexToRead(
+    const std::function<int(manager::StateStore& store, const manager::ModuleKey& key,
+                            const std::string& index)>& each) {
   auto store = openManagerStore();
   if (!store.ok()) return storeError(store.status());
   const manager::ModuleKey key{absl::GetFlag(FLAGS_agent_id), absl::GetFlag(FLAGS_module)};
   auto indices = indicesToRead(**store, key);
   if (!indices.ok()) return error(kStorage, indices.status().message());
   for (const std::string& index : *indices) {
-    auto state = (*store)->documents(key, index);
+    if (const int code = each(**store, key, index); code != kOk) return code;
+  }
+  return kOk;
+}
+
+int managerDocuments() {
+  return forEachIndexToRead([](manager::StateStore& store, const manager::ModuleKey& key,
+                               const std::string& index) {
+    auto state = store.documents(key, index);
     if (!state.ok()) return error(kStorage, state.status().message());
     const std::map<std::string, manager::Document> sorted(state->begin(), state->end());
     for (const auto& [id, document] : sorted) {
@@ -100,31 +113,27 @@ int managerDocuments() {
       if (!line.ok()) return error(kStorage, line.status().message());
       std::cout << *line << "\n";
     }
-  }
-  return kOk;
+    return int{kOk};
+  });
 }
 
 // The same lines as `aspctl checksum` over the documents, so an agent's and a manager's
 // copies compare with diff.
 int managerChecksum() {
-  auto store = openManagerStore();
-  if (!store.ok()) return storeError(store.status());
-  const manager::ModuleKey key{absl::GetFlag(FLAGS_agent_id), absl::GetFlag(FLAGS_module)};
-  auto indices = indicesToRead(**store, key);
-  if (!indices.ok()) return error(kStorage, indices.status().message());
   const bool bare = indexFilter().size() == 1;
-  for (const std::string& index : *indices) {
-    auto sum = (*store)->checksum(key, index);
-    if (!sum.ok()) return error(kStorage, sum.status().message());
-    if (bare) {
-      std::cout << *sum << "\n";
-      continue;
-    }
-    auto state = (*store)->documents(key, index);
-    if (!state.ok()) return error(kStorage, state.status().message());
-    std::cout << *sum << "  " << index << "  " << state->size() << " documents\n";
-  }
-  return kOk;
+  return forEachIndexToRead(
+      [bare](manager::StateStore& store, const manager::ModuleKey& key, const std::string& index) {
+        auto sum = store.checksum(key, index);
+        if (!sum.ok()) return error(kStorage, sum.status().message());
+        if (bare) {
+          std::cout << *sum << "\n";
+          return int{kOk};
+        }
+        auto state = store.documents(key, index);
+        if (!state.ok()) return error(kStorage, state.status().message());
+        std::cout << *sum << "  " << index << "  " << state->size() << " documents\n";
+        return int{kOk};
+      });
 }
 
 }  // namespace asp::tools::aspctl
