@@ -143,6 +143,23 @@ TEST(ContextDocuments, ReqRetForAContextSeqSendsThatDocumentAgain) {
             (std::vector<std::string>{"v0", "v1", "c2:os", "c3:hotfixes", "c3:hotfixes"}));
 }
 
+TEST(ContextDocuments, AContextClearedBeforeItsRetransmissionFailsTheSessionAndKeepsTheValues) {
+  ProtocolHarness h;
+  h.record("pkg-1", Operation::kCreate, "a");
+  recordContexts(h, {"os"});
+  // The manager asks for the context again, and the module cleared it meanwhile.
+  h.manager.replaceNextEndAnswer([&h](uint64_t session) {
+    EXPECT_TRUE(h.protocol->queue().clearContexts().ok());
+    return testing::reqRet(session, {{1, 1}});
+  });
+  SyncResult result = h.protocol->synchronizeModule(Mode::kDelta, SyncOption::kVdFirst);
+  EXPECT_EQ(result.code, SyncCode::kStorageError);
+  EXPECT_NE(result.message.find("context document 0 is missing"), std::string::npos)
+      << result.message;
+  EXPECT_EQ(h.pending(), 1u);
+  h.expectNextDeltaSendsAndConverges(1);
+}
+
 TEST(ContextDocuments, SessionsKeepContextsUntilClearContexts) {
   ProtocolHarness h;
   recordContexts(h, {"os"});
