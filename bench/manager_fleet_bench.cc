@@ -1,4 +1,4 @@
-// //bench:manager_fleet_bench: managers as a fleet runs them (PROTOCOL.md §9 "Managers
+// //bench:manager_fleet_bench: managers as a fleet runs them (docs/protocol.md §9 "Managers
 // scale out"), real asp_manager processes on one PostgreSQL server:
 //
 //   1. scale-out: 1, 2 and 4 manager processes on one database; --agents agents (split

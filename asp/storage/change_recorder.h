@@ -91,7 +91,7 @@ class ChangeRecorder {
   // not counted.
   virtual absl::StatusOr<std::vector<IndexCounts>> counts() = 0;
 
-  // Stores a context document (PROTOCOL.md §7: what a vulnerability scan needs beside the
+  // Stores a context document (docs/protocol.md §7: what a vulnerability scan needs beside the
   // changes, e.g. packages, OS), replacing the one with the same (index, id), which keeps
   // its place in the order. Context documents are kept apart from the changes: never
   // coalesced with them, never counted by counts(), never dropped by a session; a DELTA

@@ -1,4 +1,4 @@
-// A fleet (PROTOCOL.md §9 "Managers scale out"): many agents, each its own identity
+// A fleet (docs/protocol.md §9 "Managers scale out"): many agents, each its own identity
 // (its own certificate from the fleet's CA, its own relay, its own queue socket) with
 // three modules, through relays to two asp_manager processes on one PostgreSQL server,
 // with 5 % of the data datagrams lost. Mid-run one manager is killed (SIGKILL): the
