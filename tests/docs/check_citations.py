@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Checks that every test the documents cite exists.
+"""Checks that every test the documents cite exists, and that nothing cites the contract
+outside the repository.
 
 docs/*.md cite tests as `file_test.cc:Suite.Name` (gtest; a parameterized one as
 `Prefix/Suite.Name/Param`) or `file_test.c:function` (the C tests), or a whole suite as `file_test.cc:Suite`. A citation whose file
 or test is gone (renamed, split, deleted) is reported with the document and line, and the
-script exits 1. Run by .ci/run from the repository root: python3 tests/docs/check_citations.py
+script exits 1. The contract is docs/protocol.md: a mention of the outside spec's file name (the spec the
+project was started from, not in a clone) in a document or a source file is reported too.
+Run by .ci/run from the repository root: python3 tests/docs/check_citations.py
 """
 import os
 import re
@@ -40,6 +43,25 @@ def defines(paths, test):
     return re.search(pattern, text) is not None
 
 
+def outside_contract_mentions(root):
+    """Every line of README.md, docs/*.md and the sources that names the outside spec."""
+    paths = [os.path.join(root, "README.md")]
+    paths += [os.path.join(root, "docs", d) for d in sorted(os.listdir(os.path.join(root, "docs")))
+              if d.endswith(".md") and d != "protocol.md"]
+    for top in SOURCE_DIRS:
+        for directory, dirs, files in os.walk(os.path.join(root, top)):
+            dirs[:] = [d for d in dirs if not d.startswith("bazel-")]
+            paths += [os.path.join(directory, f) for f in sorted(files)
+                      if re.search(r"\.(cc|c|h|hpp|py|sh|bzl)$|^BUILD", f)]
+    found = []
+    for path in paths:
+        for number, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
+            if "PROTOCOL" + ".md" in line:
+                found.append("%s:%d: cites PROTOCOL" ".md, which is not in the repository: cite "
+                             "docs/protocol.md" % (os.path.relpath(path, root), number))
+    return found
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     files = test_files(root)
@@ -56,6 +78,7 @@ def main():
                     broken.append("docs/%s:%d: %s: no such test file" % (doc, number, file))
                 elif not defines(files[file], test):
                     broken.append("docs/%s:%d: %s has no test %s" % (doc, number, file, test))
+    broken += outside_contract_mentions(root)
     for problem in broken:
         print(problem)
     print("check_citations: %d citations, %d broken" % (checked, len(broken)))
