@@ -43,6 +43,26 @@ std::string queuePath(const aspx_options_t& o) {
   return queue.empty() ? kDefaultQueuePath : queue;
 }
 
+// A zero field keeps the core's default; ASPX_NO_BOUND is the core's 0 (no bound).
+uint64_t bound(uint64_t c_value, uint64_t core_default) {
+  if (c_value == 0) return core_default;
+  return c_value == ASPX_NO_BOUND ? 0 : c_value;
+}
+
+void applySessionExtras(const aspx_options_t& o, asp::SessionOptions* session) {
+  const asp::SessionOptions defaults;
+  session->max_session_values = bound(o.max_session_values, defaults.max_session_values);
+  session->max_session_bytes = bound(o.max_session_bytes, defaults.max_session_bytes);
+  if (o.failure_warning_threshold != 0) {
+    session->failure_warning_threshold = static_cast<int>(o.failure_warning_threshold);
+  }
+  if (o.prerequisite_wait != 0) session->prerequisite_wait = absl::Seconds(o.prerequisite_wait);
+  session->mismatch_rechecks = static_cast<int>(o.mismatch_rechecks);
+  if (o.mismatch_recheck_delay != 0) {
+    session->mismatch_recheck_delay = absl::Seconds(o.mismatch_recheck_delay);
+  }
+}
+
 asp::AgentSyncProtocol::Options coreOptions(const aspx_options_t& o, AspxHandle* raw) {
   asp::AgentSyncProtocol::Options options;
   options.module = o.module;
@@ -52,12 +72,15 @@ asp::AgentSyncProtocol::Options coreOptions(const aspx_options_t& o, AspxHandle*
       o.timeout == 0 ? asp::SessionOptions().timeout : absl::Seconds(o.timeout);
   options.session.retries = static_cast<int>(o.retries);
   options.session.max_eps = static_cast<double>(o.max_eps);
-  if (o.max_session_values != 0) options.session.max_session_values = o.max_session_values;
-  if (o.max_session_bytes != 0) options.session.max_session_bytes = o.max_session_bytes;
+  applySessionExtras(o, &options.session);
   options.durability =
       o.power_loss_durability ? asp::Durability::kPowerLoss : asp::Durability::kProcessCrash;
-  options.agent_info = [raw] {
+  options.agent_info = [raw]() -> absl::StatusOr<asp::AgentInfo> {
     std::lock_guard<std::mutex> lock(raw->agent_mu);
+    if (!raw->agent_known) {
+      return absl::UnavailableError(
+          "the agent's identity is not known yet (aspx_set_agent_info_unavailable)");
+    }
     return raw->agent;
   };
   if (o.logger != nullptr) {
@@ -418,6 +441,16 @@ int aspx_set_agent_info(AspxHandle* handle, const aspx_agent_info_t* info) {
     agent.cluster_node = text(info->cluster_node);
     std::lock_guard<std::mutex> lock(handle->agent_mu);
     handle->agent = std::move(agent);
+    handle->agent_known = true;
+    return 0;
+  });
+}
+
+int aspx_set_agent_info_unavailable(AspxHandle* handle) {
+  REQUIRE_HANDLE("aspx_set_agent_info_unavailable", -1);
+  return guarded(handle, "aspx_set_agent_info_unavailable", -1, [&] {
+    std::lock_guard<std::mutex> lock(handle->agent_mu);
+    handle->agent_known = false;
     return 0;
   });
 }

@@ -113,6 +113,11 @@ void aspx_reset(AspxHandle* handle);
 /* Sets who the agent is (default: this host, id "000"). */
 int aspx_set_agent_info(AspxHandle* handle, const aspx_agent_info_t* info);
 
+/* The agent does not know who it is yet (it is still enrolling): every call that would
+ * send a Start asks again each second, up to aspx_options_t.prerequisite_wait, then fails
+ * with ASPX_SYNC_AWAITING_PREREQUISITE; aspx_set_agent_info() ends the wait. */
+int aspx_set_agent_info_unavailable(AspxHandle* handle);
+
 int aspx_get_stats(AspxHandle* handle, aspx_stats_t* out);
 
 /* The reason of the last call in this thread if it failed, else "" (every call clears

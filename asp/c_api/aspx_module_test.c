@@ -60,21 +60,7 @@ static void record(AspxHandle* h, int file, aspx_operation_t operation, int revi
   EXPECT(aspx_persist_diff(h, id, operation, INDEX, documents[file], (uint64_t)revision) == 0);
 }
 
-static AspxHandle* open_module_as(const char* module, uint64_t max_session_values) {
-  char db[160];
-  snprintf(db, sizeof(db), "%s/%s_sync.db", dir, module);
-  aspx_options_t options;
-  memset(&options, 0, sizeof(options));
-  options.module = module;
-  options.max_session_values = max_session_values;
-  options.db_path = db;
-  options.mq = NULL; /* the built-in socket */
-  options.queue_path = socket_path;
-  options.logger = quiet;
-  options.timeout = 5;
-  options.retries = 3;
-  AspxHandle* h = aspx_create_with_options(&options);
-  EXPECT(h != NULL);
+static void set_agent(AspxHandle* h) {
   const char* groups[] = {"default"};
   aspx_agent_info_t agent;
   memset(&agent, 0, sizeof(agent));
@@ -83,7 +69,30 @@ static AspxHandle* open_module_as(const char* module, uint64_t max_session_value
   agent.groups = groups;
   agent.groups_count = 1;
   EXPECT(aspx_set_agent_info(h, &agent) == 0);
+}
+
+/* Opens `module` with `options` (zeroed but for what the test sets), on the test's manager. */
+static AspxHandle* open_module_with(const char* module, aspx_options_t* options) {
+  char db[160];
+  snprintf(db, sizeof(db), "%s/%s_sync.db", dir, module);
+  options->module = module;
+  options->db_path = db;
+  options->mq = NULL; /* the built-in socket */
+  options->queue_path = socket_path;
+  if (options->logger == NULL) options->logger = quiet;
+  options->timeout = 5;
+  options->retries = 3;
+  AspxHandle* h = aspx_create_with_options(options);
+  EXPECT(h != NULL);
+  set_agent(h);
   return h;
+}
+
+static AspxHandle* open_module_as(const char* module, uint64_t max_session_values) {
+  aspx_options_t options;
+  memset(&options, 0, sizeof(options));
+  options.max_session_values = max_session_values;
+  return open_module_with(module, &options);
 }
 
 static AspxHandle* open_module(void) { return open_module_as("fim", 0); }
@@ -270,16 +279,60 @@ static void bounded_sessions_streak_contexts_and_pending_in_c(void) {
   stop_manager();
 }
 
+static int warnings = 0;
+static void counting(aspx_log_level_t level, const char* message) {
+  (void)message;
+  if (level == ASPX_LOG_WARNING) ++warnings;
+}
+
+/* The options a long-running C agent sets: the identity it does not know yet, sessions
+ * without a bound, the streak from which failures are warnings. */
+static void prerequisites_unbounded_sessions_and_warnings_in_c(void) {
+  start_manager();
+  aspx_options_t options;
+  memset(&options, 0, sizeof(options));
+  options.max_session_values = ASPX_NO_BOUND;
+  options.prerequisite_wait = 1;
+  options.failure_warning_threshold = 2;
+  options.logger = counting;
+  AspxHandle* h = open_module_with("sca", &options);
+  for (int i = 0; i < 250; ++i) {
+    char id[32];
+    snprintf(id, sizeof(id), "check-%03d", i);
+    EXPECT(aspx_persist_diff(h, id, ASPX_OPERATION_CREATE, "states-sca", "{}", 1) == 0);
+  }
+  /* Still enrolling: the call waits up to prerequisite_wait, sends nothing, keeps all. */
+  EXPECT(aspx_set_agent_info_unavailable(h) == 0);
+  aspx_sync_result_t r = aspx_sync_module(h, ASPX_MODE_DELTA);
+  EXPECT(r.code == ASPX_SYNC_AWAITING_PREREQUISITE);
+  EXPECT(r.session == 0);
+  set_agent(h);
+  r = aspx_sync_module(h, ASPX_MODE_DELTA);
+  EXPECT(r.code == ASPX_SYNC_OK);
+  EXPECT(r.sessions == 1 && r.changes == 250); /* ASPX_NO_BOUND: one session */
+
+  /* The first failure of a streak is info, the second (the threshold) a warning. */
+  stop_manager();
+  EXPECT(aspx_persist_diff(h, "check-000", ASPX_OPERATION_MODIFY, "states-sca", "{}", 2) == 0);
+  warnings = 0;
+  EXPECT(aspx_sync_module(h, ASPX_MODE_DELTA).consecutive_failures == 1);
+  EXPECT(warnings == 0);
+  EXPECT(aspx_sync_module(h, ASPX_MODE_DELTA).consecutive_failures == 2);
+  EXPECT(warnings >= 1);
+  aspx_destroy(h);
+}
+
 int main(void) {
   if (mkdtemp(dir) == NULL) {
     perror("mkdtemp");
     return 1;
   }
   const char* names[] = {"a_c_module_end_to_end",
-                         "bounded_sessions_streak_contexts_and_pending_in_c"};
-  const test_fn tests[] = {a_c_module_end_to_end,
-                           bounded_sessions_streak_contexts_and_pending_in_c};
-  const int result = run_tests(names, tests, 2);
+                         "bounded_sessions_streak_contexts_and_pending_in_c",
+                         "prerequisites_unbounded_sessions_and_warnings_in_c"};
+  const test_fn tests[] = {a_c_module_end_to_end, bounded_sessions_streak_contexts_and_pending_in_c,
+                           prerequisites_unbounded_sessions_and_warnings_in_c};
+  const int result = run_tests(names, tests, 3);
   char command[256];
   snprintf(command, sizeof(command), "rm -rf %s", dir);
   if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -68,6 +68,9 @@ typedef ASPX_C_ENUM(aspx_sync_code_e){
     ASPX_SYNC_AWAITING_PREREQUISITE = 13,
 } aspx_sync_code_t;
 
+/* aspx_options_t.max_session_values / max_session_bytes: sessions without that bound. */
+#define ASPX_NO_BOUND UINT64_MAX
+
 #define ASPX_REASON_SIZE 256
 
 typedef struct {
@@ -120,8 +123,14 @@ typedef struct {
   unsigned int retries;        /* resends of Start and End */
   size_t max_eps;              /* frames per second; 0 = unlimited */
   bool power_loss_durability;  /* fsync each commit (group-committed) */
-  uint64_t max_session_values; /* data values per session; 0: 100000 (docs/protocol.md §5) */
-  uint64_t max_session_bytes;  /* data bytes per session; 0: 64 MiB */
+  uint64_t max_session_values; /* data values per session; 0: 100000; ASPX_NO_BOUND: none
+                                  (docs/protocol.md §5) */
+  uint64_t max_session_bytes;  /* data bytes per session; 0: 64 MiB; ASPX_NO_BOUND: none */
+  unsigned int failure_warning_threshold; /* failed calls in a row logged as a warning; 0: 3 */
+  unsigned int prerequisite_wait;         /* seconds a call waits for the agent's identity
+                                             (aspx_set_agent_info_unavailable); 0: 30 */
+  unsigned int mismatch_rechecks;         /* a mismatch is checked again this often; 0: off */
+  unsigned int mismatch_recheck_delay;    /* seconds between those checks; 0: 5 */
 } aspx_options_t;
 
 /* One item aspx_read_pending() hands to its callback: a pending change, or a context

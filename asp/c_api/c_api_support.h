@@ -28,6 +28,7 @@ struct AspxHandle {
   asp::AgentSyncProtocol* protocol = nullptr;
   std::mutex agent_mu;
   asp::AgentInfo agent;
+  bool agent_known = true;  // false after aspx_set_agent_info_unavailable()
 };
 
 namespace asp::c_api {
