@@ -15,6 +15,7 @@ namespace {
 constexpr char kSerializationFailure[] = "40001";
 constexpr char kDeadlock[] = "40P01";
 constexpr char kQueryCanceled[] = "57014";
+constexpr char kCardinalityViolation[] = "21000";
 // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now.
 constexpr char kOperatorInterventionShutdown[] = "57P0";
 constexpr char kConnectionExceptionClass[] = "08";
@@ -123,6 +124,8 @@ absl::Status Connection::error(absl::string_view action, const PGresult* result)
   if (sqlstate == kSerializationFailure || sqlstate == kDeadlock)
     return absl::AbortedError(message);
   if (sqlstate == kQueryCanceled) return absl::FailedPreconditionError(message);
+  // ON CONFLICT DO UPDATE given the same key twice: the caller may reduce its input first.
+  if (sqlstate == kCardinalityViolation) return absl::AlreadyExistsError(message);
   return absl::InternalError(message);
 }
 

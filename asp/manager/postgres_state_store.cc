@@ -318,6 +318,30 @@ ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version,
   checksum = EXCLUDED.checksum, data = EXCLUDED.data
 )sql";
 
+// A streamed session of upserts alone whose keys do not repeat (the agent's queue sends
+// one change per id per session, docs/protocol.md §6) needs no reduction: one INSERT ...
+// ON CONFLICT from the staging table. PostgreSQL refuses that command when a key repeats
+// (cardinality violation); then the savepoint undoes it and false says to reduce first.
+absl::StatusOr<bool> tryPlainMerge(pg::Connection& conn, const std::string& module_id) {
+  absl::StatusOr<pg::Result> savepoint = conn.exec("SAVEPOINT plain_merge");
+  if (!savepoint.ok()) return savepoint.status();
+  absl::StatusOr<pg::Result> merged = conn.exec(
+      "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
+      "SELECT $1, idx, id, version, checksum, data FROM asp_staging "
+      "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
+      "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
+      {{module_id}});
+  if (merged.ok()) {
+    absl::StatusOr<pg::Result> released = conn.exec("RELEASE SAVEPOINT plain_merge");
+    if (!released.ok()) return released.status();
+    return true;
+  }
+  if (merged.status().code() != absl::StatusCode::kAlreadyExists) return merged.status();
+  absl::StatusOr<pg::Result> undone = conn.exec("ROLLBACK TO SAVEPOINT plain_merge");
+  if (!undone.ok()) return undone.status();
+  return false;
+}
+
 absl::Status applyStreamed(pg::Connection& conn, const ModuleKey& key,
                            const std::vector<std::string>& replaced_indices,
                            const std::vector<SessionUpdate::Op>& read, OpSource& rest) {
@@ -337,11 +361,17 @@ absl::Status applyStreamed(pg::Connection& conn, const ModuleKey& key,
     return *more ? &op : nullptr;
   };
   int64_t seq = 0;
+  bool only_upserts = true;
   absl::Status copied =
-      copyRows(conn, kCopyStaging, next, [&seq](const SessionUpdate::Op& staged, std::string* out) {
+      copyRows(conn, kCopyStaging, next, [&](const SessionUpdate::Op& staged, std::string* out) {
+        only_upserts &= staged.kind == SessionUpdate::Op::Kind::kUpsert;
         writeStagedRow(seq++, staged, out);
       });
   if (!copied.ok()) return copied;
+  if (only_upserts) {
+    absl::StatusOr<bool> merged = tryPlainMerge(conn, *module_id);
+    if (!merged.ok() || *merged) return merged.status();
+  }
   absl::StatusOr<pg::Result> cleaned = conn.exec(
       "DELETE FROM asp.document d USING (SELECT DISTINCT idx FROM asp_staging WHERE kind = 2) c "
       "WHERE d.module_id = $1 AND d.idx = c.idx",

@@ -109,6 +109,20 @@ TEST_P(StateStoreSuite, OpsOfOneSessionApplyInSeqOrder) {
             (IndexState{{"a", {"A3", 3}}, {"b", {"B4", 4}}, {"c", {"C2", 2}}}));
 }
 
+// Upserts alone, one id twice: the last one counts (PostgreSQL's streamed path first tries
+// a plain merge, which refuses a repeated key, and then reduces the session).
+TEST_P(StateStoreSuite, UpsertsAloneWithARepeatedIdKeepTheLast) {
+  apply(kFim, session({upsert("idx", "a", "A1"), upsert("idx", "b", "B1")}));
+  apply(kFim, session({upsert("idx", "a", "A2", 2), upsert("idx", "c", "C1"),
+                       upsert("idx", "a", "A3", 3)}));
+  EXPECT_EQ(documents(kFim, "idx"),
+            (IndexState{{"a", {"A3", 3}}, {"b", {"B1", 1}}, {"c", {"C1", 1}}}));
+  // Without a repeat the plain merge applies it, over stored and new documents alike.
+  apply(kFim, session({upsert("idx", "b", "B2", 2), upsert("idx", "d", "D1")}));
+  EXPECT_EQ(documents(kFim, "idx"),
+            (IndexState{{"a", {"A3", 3}}, {"b", {"B2", 2}}, {"c", {"C1", 1}}, {"d", {"D1", 1}}}));
+}
+
 TEST_P(StateStoreSuite, ASessionOverNewAndStoredIndicesAppliesToBoth) {
   apply(kFim, session({upsert("stored", "a", "A"), upsert("stored", "b", "B")}));
   apply(kFim, session({upsert("new", "x", "X"), remove("new", "y"), upsert("stored", "a", "A2", 2),
