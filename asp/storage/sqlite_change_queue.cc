@@ -463,9 +463,10 @@ size_t SqliteChangeQueue::noteDamagedFrom(int64_t first_row) {
 }
 
 std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
-  const std::string id = row.columnText(kReadId);
-  const std::string index = row.columnText(kReadIndex);
-  const std::string data = row.columnBlob(kReadData);
+  // Views, not copies: this runs for every change a session sends.
+  const absl::string_view id = row.columnTextView(kReadId);
+  const absl::string_view index = row.columnTextView(kReadIndex);
+  const absl::string_view data = row.columnBlobView(kReadData);
   const uint32_t crc = changeCrc(id, index, row.columnInt(kReadOp), data,
                                  static_cast<uint64_t>(row.columnInt(kReadVersion)));
   if (static_cast<int64_t>(crc) != row.columnInt(kReadCrc))
