@@ -98,6 +98,28 @@ TEST(FramePacker, TracksTheExactEncodedSize) {
   EXPECT_TRUE(packer.empty());
 }
 
+// The packer encodes values itself, into a buffer it reuses: every frame must be the
+// bytes protobuf gives for the same Message, also after earlier frames of other sizes,
+// and with one DataValue reused for every value, as the session does.
+TEST(FramePacker, EncodesEachFrameAsProtobufDoesWhileReusingItsBuffer) {
+  FramePacker packer(100000);
+  wire::v1::DataValue reused;
+  for (uint64_t frame = 0; frame < 4; ++frame) {
+    Message expected;
+    const uint64_t values = frame % 2 == 0 ? 300 : 2;  // large, then small frames
+    for (uint64_t i = 0; i < values; ++i) {
+      reused = value(frame * 1000 + i, (i * 37) % 200);
+      if (i % 3 == 0) reused.set_operation(wire::v1::OPERATION_DELETE);
+      reused.set_version(i << 40);
+      *expected.mutable_data_batch()->add_values() = reused;
+      packer.add(reused);
+    }
+    const std::string want = expected.SerializeAsString();
+    EXPECT_EQ(packer.messageBytes(), want.size());
+    EXPECT_EQ(std::string(packer.take()), want) << "frame " << frame;
+  }
+}
+
 TEST(FramePacker, FillsFramesUpToTheBudgetAndNoFurther) {
   constexpr size_t kBudget = 1000;
   FramePacker packer(kBudget);
@@ -105,10 +127,10 @@ TEST(FramePacker, FillsFramesUpToTheBudgetAndNoFurther) {
   uint64_t values = 0;
   for (uint64_t i = 0; i < 100; ++i) {
     wire::v1::DataValue v = value(i, 90);
-    if (!packer.fits(v)) frames.push_back(packer.take());
+    if (!packer.fits(v)) frames.emplace_back(packer.take());
     packer.add(std::move(v));
   }
-  frames.push_back(packer.take());
+  frames.emplace_back(packer.take());
   for (size_t i = 0; i < frames.size(); ++i) {
     const std::string& frame = frames[i];
     EXPECT_LE(frame.size(), kBudget);

@@ -1,19 +1,27 @@
 #include "asp/core/frame_packer.h"
 
-#include <utility>
+#include <cstdint>
 
 #include "asp/proto/limits.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace asp {
 namespace {
 
-// One repeated `values` entry: tag + length + body.
-size_t entryBytes(const wire::v1::DataValue& value) {
-  const size_t body = value.ByteSizeLong();
-  return 1 + wire::varintBytes(body) + body;
+using google::protobuf::io::CodedOutputStream;
+
+// Length-delimited fields: Message.data_batch = 4, DataBatch.values = 1.
+constexpr uint8_t kDataBatchTag = (4 << 3) | 2;
+constexpr uint8_t kValuesTag = (1 << 3) | 2;
+
+uint8_t* writeVarint(uint64_t value, char* out) {
+  return CodedOutputStream::WriteVarint64ToArray(value, reinterpret_cast<uint8_t*>(out));
 }
 
 }  // namespace
+
+FramePacker::FramePacker(size_t max_message_bytes)
+    : max_message_bytes_(max_message_bytes), buffer_(kHeadRoom, '\0') {}
 
 size_t FramePacker::messageBytesWith(size_t batch_bytes) const {
   return 1 + wire::varintBytes(batch_bytes) + batch_bytes;
@@ -23,21 +31,32 @@ size_t FramePacker::messageBytes() const { return messageBytesWith(batch_bytes_)
 
 bool FramePacker::fits(const wire::v1::DataValue& value) const {
   if (count_ == 0) return true;
-  return messageBytesWith(batch_bytes_ + entryBytes(value)) <= max_message_bytes_;
+  const size_t body = value.ByteSizeLong();
+  const size_t entry = 1 + wire::varintBytes(body) + body;
+  return messageBytesWith(batch_bytes_ + entry) <= max_message_bytes_;
 }
 
-void FramePacker::add(wire::v1::DataValue value) {
-  batch_bytes_ += entryBytes(value);
-  *message_.mutable_data_batch()->add_values() = std::move(value);
+void FramePacker::add(const wire::v1::DataValue& value) {
+  const size_t body = value.ByteSizeLong();
+  const size_t entry = 1 + wire::varintBytes(body) + body;
+  const size_t at = kHeadRoom + batch_bytes_;
+  // Shrinks too after a take(): that frame's bytes are no longer promised.
+  buffer_.resize(at + entry);
+  buffer_[at] = static_cast<char>(kValuesTag);
+  value.SerializeWithCachedSizesToArray(writeVarint(body, &buffer_[at + 1]));
+  batch_bytes_ += entry;
   ++count_;
 }
 
-std::string FramePacker::take() {
-  std::string bytes = message_.SerializeAsString();
-  message_.Clear();
+absl::string_view FramePacker::take() {
+  const size_t head = 1 + wire::varintBytes(batch_bytes_);
+  char* start = &buffer_[kHeadRoom - head];
+  start[0] = static_cast<char>(kDataBatchTag);
+  writeVarint(batch_bytes_, start + 1);
+  const absl::string_view frame(start, head + batch_bytes_);
   batch_bytes_ = 0;
   count_ = 0;
-  return bytes;
+  return frame;
 }
 
 }  // namespace asp

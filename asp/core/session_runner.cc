@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "asp/core/frame_packer.h"
 #include "asp/core/rate_limiter.h"
 #include "asp/proto/limits.h"
@@ -103,7 +104,7 @@ class SessionRunner::Run {
     return absl::StrCat(modeName(plan_.mode), " session of module '", r_.module_, "'");
   }
 
-  bool sendBytes(const std::string& bytes) {
+  bool sendBytes(absl::string_view bytes) {
     if (r_.channel_->stopped()) return fail(SyncCode::kStopped, "stopped");
     const absl::Time at = limiter_.reserve(r_.clock_->now());
     if (at > r_.clock_->now() && !r_.channel_->sleepUntil(at)) {
@@ -121,7 +122,7 @@ class SessionRunner::Run {
   }
 
   // The module's transport may throw: that is a failed send, not a broken instance.
-  absl::Status sendThroughTransport(const std::string& bytes) {
+  absl::Status sendThroughTransport(absl::string_view bytes) {
     try {
       return r_.transport_->send(r_.module_, bytes);
     } catch (const std::exception& e) {
@@ -309,7 +310,8 @@ class SessionRunner::Run {
                     absl::StrCat("seq ", next, " is missing from the session's changes"));
       }
       for (SessionChange& change : page->changes) {
-        wire::v1::DataValue value;
+        // One DataValue for the whole session: the packer encodes it as it is added.
+        wire::v1::DataValue& value = value_;
         value.set_seq(change.seq);
         value.set_session(session_);
         value.set_operation(change.is_delete ? wire::v1::OPERATION_DELETE
@@ -319,7 +321,7 @@ class SessionRunner::Run {
         value.set_version(change.version);
         value.set_data(std::move(change.data));
         if (!packer_.fits(value) && !flushFrame(retransmission)) return false;
-        packer_.add(std::move(value));
+        packer_.add(value);
       }
       next = page->changes.back().seq + 1;
       if (next == 0) break;  // wrapped past UINT64_MAX
@@ -510,6 +512,7 @@ class SessionRunner::Run {
   uint64_t session_ = 0;
   RateLimiter limiter_;
   FramePacker packer_;
+  wire::v1::DataValue value_;  // reused for every value packValues() packs
 };
 
 SessionRunner::SessionRunner(std::string module, const SessionOptions& options,

@@ -81,16 +81,22 @@ int64_t Statement::columnInt(int i) const { return sqlite3_column_int64(stmt_, i
 
 bool Statement::columnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
 
-std::string Statement::columnText(int i) const {
+std::string Statement::columnText(int i) const { return std::string(columnTextView(i)); }
+
+std::string Statement::columnBlob(int i) const { return std::string(columnBlobView(i)); }
+
+absl::string_view Statement::columnTextView(int i) const {
   const unsigned char* text = sqlite3_column_text(stmt_, i);
   const int bytes = sqlite3_column_bytes(stmt_, i);
-  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), bytes);
+  if (text == nullptr) return absl::string_view();
+  return absl::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(bytes));
 }
 
-std::string Statement::columnBlob(int i) const {
+absl::string_view Statement::columnBlobView(int i) const {
   const void* blob = sqlite3_column_blob(stmt_, i);
   const int bytes = sqlite3_column_bytes(stmt_, i);
-  return blob == nullptr ? std::string() : std::string(static_cast<const char*>(blob), bytes);
+  if (blob == nullptr) return absl::string_view();
+  return absl::string_view(static_cast<const char*>(blob), static_cast<size_t>(bytes));
 }
 
 absl::StatusOr<std::unique_ptr<Db>> Db::open(const std::string& path, int flags,

@@ -51,6 +51,10 @@ class Statement {
   bool columnIsNull(int i) const;
   std::string columnText(int i) const;
   std::string columnBlob(int i) const;
+  // The same bytes without a copy: valid until the next step() or reset() (read each
+  // column through one accessor only: SQLite may convert it for another).
+  absl::string_view columnTextView(int i) const;
+  absl::string_view columnBlobView(int i) const;
 
  private:
   friend class Db;

@@ -269,12 +269,16 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& 
 // when it has none. Sets frozen->hi. Requires db_mu_, in a transaction.
 absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* frozen,
                                              SessionInfo* info) {
-  if (scope.max_changes == 0 && scope.max_bytes == 0 && !scope.up_to_mark.has_value()) {
+  if (scope.max_changes == 0 && scope.max_bytes == 0) {
     absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
     if (!hi.ok()) return hi.status();
-    frozen->hi = *hi;
-    frozen->reached_end = true;
-    return countAll(info);
+    // No size bound and nothing recorded past the mark (the common DELTA call): the whole
+    // table, counted without reading every row.
+    if (!scope.up_to_mark.has_value() || *scope.up_to_mark >= *hi) {
+      frozen->hi = *hi;
+      frozen->reached_end = true;
+      return countAll(info);
+    }
   }
   sqlite::Statement& sizes = statements_->row_sizes;
   sizes.bindInt(1, scope.up_to_mark.value_or(INT64_MAX));
@@ -463,9 +467,10 @@ size_t SqliteChangeQueue::noteDamagedFrom(int64_t first_row) {
 }
 
 std::string SqliteChangeQueue::damage(const sqlite::Statement& row) {
-  const std::string id = row.columnText(kReadId);
-  const std::string index = row.columnText(kReadIndex);
-  const std::string data = row.columnBlob(kReadData);
+  // Views, not copies: this runs for every change a session sends.
+  const absl::string_view id = row.columnTextView(kReadId);
+  const absl::string_view index = row.columnTextView(kReadIndex);
+  const absl::string_view data = row.columnBlobView(kReadData);
   const uint32_t crc = changeCrc(id, index, row.columnInt(kReadOp), data,
                                  static_cast<uint64_t>(row.columnInt(kReadVersion)));
   if (static_cast<int64_t>(crc) != row.columnInt(kReadCrc))
