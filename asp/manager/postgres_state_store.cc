@@ -217,6 +217,13 @@ absl::Status copyIntoDocuments(pg::Connection& conn, int64_t module_id,
       });
 }
 
+// The staged upserts merged into asp.document: each key must appear once ($1: module id).
+constexpr char kUpsertStaged[] =
+    "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
+    "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE kind = 0 "
+    "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
+    "checksum = EXCLUDED.checksum, data = EXCLUDED.data";
+
 // The rest through the staging table, then one DELETE and one INSERT ... ON CONFLICT.
 absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module_id,
                                  const std::vector<const SessionUpdate::Op*>& ops) {
@@ -235,12 +242,7 @@ absl::Status mergeThroughStaging(pg::Connection& conn, const std::string& module
     if (!deleted.ok()) return deleted.status();
   }
   if (deletes < ops.size()) {
-    absl::StatusOr<pg::Result> upserted = conn.exec(
-        "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
-        "SELECT $1, idx, id, version, checksum, data FROM asp_staging WHERE kind = 0 "
-        "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
-        "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
-        {{module_id}});
+    absl::StatusOr<pg::Result> upserted = conn.exec(kUpsertStaged, {{module_id}});
     if (!upserted.ok()) return upserted.status();
   }
   return absl::OkStatus();
@@ -325,12 +327,7 @@ ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version,
 absl::StatusOr<bool> tryPlainMerge(pg::Connection& conn, const std::string& module_id) {
   absl::StatusOr<pg::Result> savepoint = conn.exec("SAVEPOINT plain_merge");
   if (!savepoint.ok()) return savepoint.status();
-  absl::StatusOr<pg::Result> merged = conn.exec(
-      "INSERT INTO asp.document (module_id, idx, id, version, checksum, data) "
-      "SELECT $1, idx, id, version, checksum, data FROM asp_staging "
-      "ON CONFLICT (module_id, idx, id) DO UPDATE SET version = EXCLUDED.version, "
-      "checksum = EXCLUDED.checksum, data = EXCLUDED.data",
-      {{module_id}});
+  absl::StatusOr<pg::Result> merged = conn.exec(kUpsertStaged, {{module_id}});
   if (merged.ok()) {
     absl::StatusOr<pg::Result> released = conn.exec("RELEASE SAVEPOINT plain_merge");
     if (!released.ok()) return released.status();
