@@ -14,6 +14,9 @@ using google::protobuf::io::CodedOutputStream;
 constexpr uint8_t kDataBatchTag = (4 << 3) | 2;
 constexpr uint8_t kValuesTag = (1 << 3) | 2;
 
+// One repeated `values` entry: tag + length + body.
+size_t entryBytes(size_t body) { return 1 + wire::varintBytes(body) + body; }
+
 uint8_t* writeVarint(uint64_t value, char* out) {
   return CodedOutputStream::WriteVarint64ToArray(value, reinterpret_cast<uint8_t*>(out));
 }
@@ -31,14 +34,12 @@ size_t FramePacker::messageBytes() const { return messageBytesWith(batch_bytes_)
 
 bool FramePacker::fits(const wire::v1::DataValue& value) const {
   if (count_ == 0) return true;
-  const size_t body = value.ByteSizeLong();
-  const size_t entry = 1 + wire::varintBytes(body) + body;
-  return messageBytesWith(batch_bytes_ + entry) <= max_message_bytes_;
+  return messageBytesWith(batch_bytes_ + entryBytes(value.ByteSizeLong())) <= max_message_bytes_;
 }
 
 void FramePacker::add(const wire::v1::DataValue& value) {
   const size_t body = value.ByteSizeLong();
-  const size_t entry = 1 + wire::varintBytes(body) + body;
+  const size_t entry = entryBytes(body);
   const size_t at = kHeadRoom + batch_bytes_;
   // Shrinks too after a take(): that frame's bytes are no longer promised.
   buffer_.resize(at + entry);
