@@ -99,9 +99,11 @@ struct ModuleState {
 struct Tally {
   std::atomic<int> agents_done{0};
   std::atomic<uint64_t> sessions_ok{0};
-  std::atomic<uint64_t> sessions_failed{0};   // retried
-  std::atomic<uint64_t> manager_errors{0};    // of those: answered ERROR (the store failed)
-  std::atomic<int> failovers{0};              // agents whose relay connected more than once
+  std::atomic<uint64_t> sessions_failed{0};  // retried
+  std::atomic<uint64_t> manager_errors{0};   // of those: answered ERROR (the store failed)
+  std::atomic<int> failovers{0};             // agents whose relay connected more than once
+  // agents whose relay found a manager of its list down and went on with the next one
+  std::atomic<int> passed_over{0};
   std::atomic<int64_t> longest_outage_ms{0};  // from a session's first failure to its success
   std::atomic<uint64_t> checks_matched{0};
   std::mutex mu;
@@ -285,7 +287,9 @@ class Fleet : public ::testing::Test {
     for (size_t m = 0; m < kModules.size(); ++m) {
       check(modules[m]->protocol(), indexOf(kModules[m]), (*states)[m], agent + "/" + kModules[m]);
     }
-    if ((*relay)->counters().connects > 1) ++tally_.failovers;
+    const relay::Relay::Counters counters = (*relay)->counters();
+    if (counters.connects > 1) ++tally_.failovers;
+    if (counters.connect_failures > 0) ++tally_.passed_over;
     modules.clear();
     (*relay)->stop();
   }
@@ -335,11 +339,16 @@ TEST_F(Fleet, AgentsThroughRelaysToTwoManagersOnOnePostgresLoseNothing) {
             << tally_.sessions_ok << ", failed and retried " << tally_.sessions_failed
             << " (answered ERROR: " << tally_.manager_errors << ")"
             << "; relays that failed over " << tally_.failovers
+            << ", that found manager a down and used b " << tally_.passed_over
             << "; longest an agent's sessions failed " << tally_.longest_outage_ms << " ms"
             << std::endl;
   for (const std::string& problem : tally_.problems) ADD_FAILURE() << problem;
   EXPECT_EQ(tally_.checks_matched, static_cast<uint64_t>(agents) * kModules.size());
-  EXPECT_GT(tally_.failovers, 0) << "some relay lost manager a and went on with b";
+  // Manager a's death shows in the relays either way: one connected to it reconnects to b,
+  // one started after it is refused by a and connects to b. Which relays were on a at
+  // the kill depends on timing (a TSan run once had none), so either counts.
+  EXPECT_GT(tally_.failovers + tally_.passed_over, 0)
+      << "no relay lost manager a and went on with b";
 
   // The database holds exactly what every agent holds.
   auto store = manager::PostgresStateStore::open(uri_);
