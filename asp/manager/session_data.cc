@@ -84,6 +84,8 @@ class HeldOps final : public OpSource {
  public:
   template <typename Entries>
   HeldOps(Entries* entries, bool contexts) {
+    ops_.reserve(std::count_if(entries->begin(), entries->end(),
+                               [&](const auto& entry) { return entry.context == contexts; }));
     for (auto& entry : *entries) {
       if (entry.context == contexts) ops_.push_back(std::move(entry.op));
     }
@@ -110,6 +112,12 @@ bool MemoryBudget::tryTake(size_t bytes) {
 SpillStore::SpillStore() = default;
 SpillStore::~SpillStore() { insert_.reset(); }
 
+absl::Status SpillStore::commit() {
+  if (uncommitted_rows_ < 0) return absl::OkStatus();
+  uncommitted_rows_ = -1;
+  return db_->exec("COMMIT");
+}
+
 absl::Status SpillStore::open() {
   if (db_ != nullptr) return absl::OkStatus();
   // "": a private temporary database on disk, deleted when closed.
@@ -128,6 +136,14 @@ absl::Status SpillStore::open() {
 absl::StatusOr<bool> SpillStore::add(uint64_t session, uint64_t seq, bool context,
                                      const SessionUpdate::Op& op) {
   if (absl::Status s = open(); !s.ok()) return s;
+  if (uncommitted_rows_ >= kRowsPerTransaction) {
+    if (absl::Status s = commit(); !s.ok()) return s;
+  }
+  if (uncommitted_rows_ < 0) {
+    if (absl::Status s = db_->exec("BEGIN"); !s.ok()) return s;
+    uncommitted_rows_ = 0;
+  }
+  ++uncommitted_rows_;
   sqlite::Statement* insert = insert_.get();
   insert->bindInt(1, static_cast<int64_t>(session));
   insert->bindInt(2, static_cast<int64_t>(seq));
@@ -143,6 +159,7 @@ absl::StatusOr<bool> SpillStore::add(uint64_t session, uint64_t seq, bool contex
 
 absl::Status SpillStore::forEachSeq(uint64_t session, const std::function<bool(uint64_t)>& visit) {
   if (absl::Status s = open(); !s.ok()) return s;
+  if (absl::Status s = commit(); !s.ok()) return s;
   absl::StatusOr<sqlite::Statement> query =
       db_->prepare("SELECT seq FROM spill WHERE session = ?1 ORDER BY seq");
   if (!query.ok()) return query.status();
@@ -156,6 +173,7 @@ absl::Status SpillStore::forEachSeq(uint64_t session, const std::function<bool(u
 
 absl::StatusOr<std::unique_ptr<OpSource>> SpillStore::ops(uint64_t session, bool contexts) {
   if (absl::Status s = open(); !s.ok()) return s;
+  if (absl::Status s = commit(); !s.ok()) return s;
   absl::StatusOr<sqlite::Statement> query = db_->prepare(
       "SELECT kind, idx, id, data, version FROM spill WHERE session = ?1 AND context = ?2 "
       "ORDER BY seq");
@@ -167,6 +185,7 @@ absl::StatusOr<std::unique_ptr<OpSource>> SpillStore::ops(uint64_t session, bool
 
 absl::Status SpillStore::drop(uint64_t session) {
   if (db_ == nullptr) return absl::OkStatus();
+  if (absl::Status s = commit(); !s.ok()) return s;
   absl::StatusOr<sqlite::Statement> erase = db_->prepare("DELETE FROM spill WHERE session = ?1");
   if (!erase.ok()) return erase.status();
   erase->bindInt(1, static_cast<int64_t>(session));
@@ -271,8 +290,10 @@ absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> SessionData::missing(
 }
 
 void SessionData::sortHeld() {
-  std::sort(entries_.begin(), entries_.end(),
-            [](const Entry& a, const Entry& b) { return a.seq < b.seq; });
+  // Data usually arrives in seq order; only retransmissions and reordering need a sort.
+  const auto bySeq = [](const Entry& a, const Entry& b) { return a.seq < b.seq; };
+  if (std::is_sorted(entries_.begin(), entries_.end(), bySeq)) return;
+  std::sort(entries_.begin(), entries_.end(), bySeq);
 }
 
 absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeContexts() {
