@@ -38,10 +38,11 @@ absl::Status compare(const manager::IndexState& documents, const Change& expecte
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SocketDeployment>> SocketDeployment::start(
-    const std::string& socket_path, const std::string& queue_path) {
+    const std::string& socket_path, const std::string& queue_path, size_t manager_budget_bytes) {
   std::unique_ptr<SocketDeployment> d(new SocketDeployment());
   manager::ManagerServer::Options server;
   server.socket_path = socket_path;
+  server.core.max_buffered_bytes = manager_budget_bytes;
   absl::StatusOr<std::unique_ptr<manager::ManagerServer>> started =
       manager::ManagerServer::start(server, &d->store_);
   if (!started.ok()) return started.status();

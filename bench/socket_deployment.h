@@ -29,9 +29,12 @@ namespace asp::bench {
 
 class SocketDeployment {
  public:
-  // Starts a manager at `socket_path` and opens the agent's queue at `queue_path`.
-  static absl::StatusOr<std::unique_ptr<SocketDeployment>> start(const std::string& socket_path,
-                                                                 const std::string& queue_path);
+  // Starts a manager at `socket_path`, holding up to `manager_budget_bytes` of received
+  // session data in memory (ManagerCore::Options::max_buffered_bytes; beyond it a
+  // session spills to disk), and opens the agent's queue at `queue_path`.
+  static absl::StatusOr<std::unique_ptr<SocketDeployment>> start(
+      const std::string& socket_path, const std::string& queue_path,
+      size_t manager_budget_bytes = manager::ManagerCore::Options().max_buffered_bytes);
   // Disconnects the answers first, then closes the agent, then stops the manager.
   ~SocketDeployment();
   SocketDeployment(const SocketDeployment&) = delete;
