@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<SocketDeployment>> SocketDeployment::start(
       UnixDatagramTransport::open(socket);
   if (!opened.ok()) return opened.status();
   d->socket_ = *std::move(opened);
-  d->timing_ = std::make_unique<TimingTransport>(d->socket_.get());
+  d->timing_ = std::make_unique<testing::TimingTransport>(d->socket_.get());
 
   AgentSyncProtocol::Options options;
   options.module = kModule;

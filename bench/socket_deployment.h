@@ -21,9 +21,9 @@
 #include "asp/core/agent_sync_protocol.h"
 #include "asp/manager/manager_server.h"
 #include "asp/manager/state_store.h"
+#include "asp/testing/timing_transport.h"
 #include "asp/transport/unix_datagram_transport.h"
 #include "bench/sync_bench_support.h"
-#include "bench/timing_transport.h"
 
 namespace asp::bench {
 
@@ -41,7 +41,7 @@ class SocketDeployment {
   SocketDeployment& operator=(const SocketDeployment&) = delete;
 
   AgentSyncProtocol& protocol() { return *protocol_; }
-  TimingTransport& timing() { return *timing_; }
+  testing::TimingTransport& timing() { return *timing_; }
   manager::ManagerServer& server() { return *server_; }
   manager::InMemoryStateStore& store() { return store_; }
   UnixDatagramTransport::Counters socketCounters() const { return socket_->counters(); }
@@ -61,7 +61,7 @@ class SocketDeployment {
   manager::InMemoryStateStore store_;
   std::unique_ptr<manager::ManagerServer> server_;
   std::unique_ptr<UnixDatagramTransport> socket_;
-  std::unique_ptr<TimingTransport> timing_;
+  std::unique_ptr<testing::TimingTransport> timing_;
   std::unique_ptr<AgentSyncProtocol> protocol_;
   std::atomic<int64_t> answered_ns_{0};
 };

@@ -72,9 +72,46 @@ void removeDbFiles(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
 
+namespace {
+
+IdShape id_shape = IdShape::kCounter;
+
+// SplitMix64's finalizer: consecutive inputs give unrelated outputs.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+void setHex40(absl::string_view id_prefix, uint64_t n, std::string* id) {
+  uint64_t seed = 0;
+  for (char c : id_prefix) seed = mix(seed ^ static_cast<unsigned char>(c));
+  static constexpr char kDigits[] = "0123456789abcdef";
+  id->resize(40);
+  uint64_t word = 0;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 16 == 0) word = mix(seed ^ mix(n + static_cast<uint64_t>(i)));
+    (*id)[i] = kDigits[word & 15];
+    word >>= 4;
+  }
+}
+
+}  // namespace
+
+void setIdShape(IdShape shape) { id_shape = shape; }
+
+IdShape idShape() { return id_shape; }
+
+const char* idShapeName(IdShape shape) { return shape == IdShape::kHex40 ? "hex40" : "counter"; }
+
 void fillChange(absl::string_view id_prefix, uint64_t n, Change* change) {
-  change->id.assign(id_prefix.data(), id_prefix.size());
-  absl::StrAppend(&change->id, n);
+  if (id_shape == IdShape::kHex40) {
+    setHex40(id_prefix, n, &change->id);
+  } else {
+    change->id.assign(id_prefix.data(), id_prefix.size());
+    absl::StrAppend(&change->id, n);
+  }
   change->index = kIndices[n % (sizeof(kIndices) / sizeof(kIndices[0]))];
   change->operation = Operation::kCreate;
   change->data.resize(kDataBytes, 'd');

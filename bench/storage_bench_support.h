@@ -54,9 +54,19 @@ class ScratchDir {
 // of MiB; deleting each file as soon as it is done keeps the scratch directory small.
 void removeDbFiles(const std::string& path);
 
-// Sets `change` to the n-th change of a stream: id "<id_prefix><n>", one of 8 indices,
-// kDataBytes of data, a create. Reuses the strings' capacity, so after the first call
-// it allocates nothing: generating changes must not weigh on either side of a ratio.
+// How fillChange() spells ids. kCounter: "<id_prefix><n>", in recorded order. kHex40:
+// 40 lowercase hex digits derived from (id_prefix, n), like the SHA-1 keys of a
+// file-integrity module, so the ids come in random order (issue 19 asks for the same
+// workload as the published figures). Process-wide; set once, before any work.
+enum class IdShape { kCounter, kHex40 };
+void setIdShape(IdShape shape);
+IdShape idShape();
+const char* idShapeName(IdShape shape);
+
+// Sets `change` to the n-th change of a stream: its id as idShape() says, one of 8
+// indices, kDataBytes of data, a create. Reuses the strings' capacity, so after the
+// first call it allocates nothing: generating changes must not weigh on either side of
+// a ratio.
 void fillChange(absl::string_view id_prefix, uint64_t n, Change* change);
 
 // Fills every element of `batch` with the next changes of the stream, advancing `*next`.

@@ -172,19 +172,32 @@ uint64_t takeUintFlag(absl::string_view prefix, uint64_t fallback, int* argc, ch
   return value;
 }
 
+absl::Status takeIdsFlag(int* argc, char** argv) {
+  absl::Status status;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (!absl::ConsumePrefix(&arg, "--ids=")) {
+      argv[kept++] = argv[i];
+    } else if (arg == idShapeName(IdShape::kHex40)) {
+      setIdShape(IdShape::kHex40);
+    } else if (arg == idShapeName(IdShape::kCounter)) {
+      setIdShape(IdShape::kCounter);
+    } else {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("--ids=", arg, ": expected --ids=counter or --ids=hex40"));
+    }
+  }
+  *argc = kept;
+  return status;
+}
+
 bool filterSelects(absl::string_view word) {
   std::string filter = benchmark::GetBenchmarkFilter();
   if (filter.empty() || filter == "all" || filter == "." || filter == ".*") return true;
   const bool negated = filter[0] == '-';
   if (negated) filter.erase(0, 1);
   return (filter.find(std::string(word)) != std::string::npos) != negated;
-}
-
-int messageField(absl::string_view message) {
-  if (message.empty()) return 0;
-  const auto tag = static_cast<unsigned char>(message[0]);
-  // Every field of Message is < 16 and length-delimited: a one-byte tag, wire type 2.
-  return (tag & 0x80) == 0 && (tag & 7) == 2 ? tag >> 3 : 0;
 }
 
 absl::StatusOr<double> fillQueueFile(const std::string& path, uint64_t changes) {

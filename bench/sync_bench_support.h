@@ -53,19 +53,16 @@ inline double secondsBetween(SteadyClock::time_point from, SteadyClock::time_poi
 double median(std::vector<double> values);
 double percentile(std::vector<double> values, double p);
 
-// The field number of the oneof member a serialized asp.wire.v1.Message holds (1 =
-// start, 4 = data_batch, 8 = end, ...), read from its first tag; 0 if unreadable.
-int messageField(absl::string_view message);
-inline constexpr int kStartField = 1;
-inline constexpr int kDataBatchField = 4;
-inline constexpr int kEndField = 8;
-
 // The agent both programs sync as (the reference manager keys its state by agent id).
 AgentInfo benchAgentInfo();
 
 // Removes "<prefix><n>" (e.g. "--changes=1000") from argv, since Google Benchmark
 // rejects flags it does not know; returns n, or `fallback` when absent or unparsable.
 uint64_t takeUintFlag(absl::string_view prefix, uint64_t fallback, int* argc, char** argv);
+
+// Removes "--ids=counter|hex40" from argv and sets idShape() (counter when absent); an
+// error naming the value for any other.
+absl::Status takeIdsFlag(int* argc, char** argv);
 
 // Whether --benchmark_filter selects the benchmarks whose names contain `word`: when it
 // selects everything, or names `word` (a leading '-' negates, as in Google Benchmark).

@@ -2,7 +2,7 @@
 // reference manager, against a plain program moving the same bytes.
 //
 //   ./bazelw run -c opt //bench:transport_bench [-- --changes=N --manager_budget_mib=M
-//                                               --benchmark_filter=...]
+//                                               --ids=hex40 --benchmark_filter=...]
 //
 // 1. Throughput. A DELTA session of N (default 1,000,000) changes of 200-byte data
 //    through AgentSyncProtocol (SQLite queue file) and UnixDatagramTransport to
@@ -256,6 +256,10 @@ int run(int argc, char** argv) {
   const uint64_t changes = takeUintFlag("--changes=", kDefaultChanges, &argc, argv);
   const uint64_t budget_mib =
       takeUintFlag("--manager_budget_mib=", kDefaultManagerBudgetMib, &argc, argv);
+  if (absl::Status s = takeIdsFlag(&argc, argv); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
@@ -293,8 +297,9 @@ int run(int argc, char** argv) {
 
   std::cout << absl::StrFormat(
       "\n==== Summary: DELTA sessions over a Unix datagram socket to the reference manager "
-      "(ManagerServer, InMemoryStateStore), %d changes, vs a plain sender/receiver ====\n",
-      changes);
+      "(ManagerServer, InMemoryStateStore), %d changes, vs a plain sender/receiver, ids: %s "
+      "====\n",
+      changes, idShapeName(idShape()));
   std::cout << absl::StrFormat("%-50s %12s %12s %7s %14s %9s  %s\n",
                                "measure (medians over rounds)", "ASP", "plain", "ratio",
                                "[min .. max]", "target", "result");

@@ -1,12 +1,13 @@
-#include "bench/sink_transport.h"
+#include "asp/testing/sink_transport.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "asp/testing/wire_scan.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 
-namespace asp::bench {
+namespace asp::testing {
 namespace {
 
 using google::protobuf::internal::WireFormatLite;
@@ -20,6 +21,11 @@ constexpr uint32_t kSeqTag = WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE
 constexpr uint32_t kSessionTag = WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_VARINT);
 
 // Reads a length prefix and limits `in` to it; false if unreadable.
+double secondsBetween(SinkTransport::SteadyClock::time_point from,
+                      SinkTransport::SteadyClock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 bool enter(CodedInputStream& in, CodedInputStream::Limit* limit) {
   uint32_t length = 0;
   if (!in.ReadVarint32(&length)) return false;
@@ -54,7 +60,7 @@ absl::Status SinkTransport::send(absl::string_view module, absl::string_view mes
   const SteadyClock::time_point began = SteadyClock::now();
   ++tally_.messages;
   tally_.message_bytes += message.size();
-  if (module != kModule) {
+  if (module != module_) {
     ++tally_.malformed;
   } else {
     switch (messageField(message)) {
@@ -96,7 +102,7 @@ void SinkTransport::onStart(absl::string_view message, SteadyClock::time_point a
   expect(start.start().size());
   wire::v1::Message ack;
   ack.mutable_start_ack()->set_status(wire::v1::STATUS_OK);
-  ack.mutable_start_ack()->set_session(kSessionId);
+  ack.mutable_start_ack()->set_session(session_id_);
   answer(ack);
 }
 
@@ -106,12 +112,12 @@ void SinkTransport::onEnd(absl::string_view message, SteadyClock::time_point at)
     ++tally_.malformed;
     return;
   }
-  if (end.end().session() != kSessionId) ++tally_.wrong_session;
+  if (end.end().session() != session_id_) ++tally_.wrong_session;
   tally_.ended = true;
   tally_.end_at = at;
   wire::v1::Message ack;
   ack.mutable_end_ack()->set_status(wire::v1::STATUS_OK);
-  ack.mutable_end_ack()->set_session(kSessionId);
+  ack.mutable_end_ack()->set_session(session_id_);
   answer(ack);
 }
 
@@ -152,7 +158,7 @@ bool SinkTransport::scanBatch(absl::string_view message) {
 
 void SinkTransport::onValue(uint64_t seq, uint64_t session) {
   ++tally_.values;
-  if (session != kSessionId) {
+  if (session != session_id_) {
     ++tally_.wrong_session;
     return;
   }
@@ -186,4 +192,4 @@ std::string SinkTransport::describe() const {
                       " malformed messages, ", t.answers_refused, " answers refused");
 }
 
-}  // namespace asp::bench
+}  // namespace asp::testing

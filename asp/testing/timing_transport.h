@@ -5,21 +5,23 @@
 //
 // Thread-safety: send() as the wrapped transport; the times are atomics, readable
 // from any thread.
-#ifndef BENCH_TIMING_TRANSPORT_H_
-#define BENCH_TIMING_TRANSPORT_H_
+#ifndef ASP_TESTING_TIMING_TRANSPORT_H_
+#define ASP_TESTING_TIMING_TRANSPORT_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "asp/transport/transport.h"
-#include "bench/sync_bench_support.h"
 
-namespace asp::bench {
+namespace asp::testing {
 
 class TimingTransport final : public Transport {
  public:
+  using SteadyClock = std::chrono::steady_clock;
+
   explicit TimingTransport(Transport* inner) : inner_(inner) {}
 
   absl::Status send(absl::string_view module, absl::string_view message) override;
@@ -42,6 +44,6 @@ class TimingTransport final : public Transport {
   std::atomic<int64_t> end_ns_{0};
 };
 
-}  // namespace asp::bench
+}  // namespace asp::testing
 
-#endif  // BENCH_TIMING_TRANSPORT_H_
+#endif  // ASP_TESTING_TIMING_TRANSPORT_H_

@@ -1,8 +1,9 @@
-// SinkTransport: an in-process manager for //bench:session_bench that answers
-// correctly and keeps nothing heavy.
+// SinkTransport: an in-process manager for benchmarks and large-load tests that
+// answers correctly and keeps nothing heavy (FakeTransport decodes and keeps every
+// message; this one scans).
 //
-// send() decodes each message. A Start is answered StartAck{OK, kSessionId} and an End
-// EndAck{OK, kSessionId}, synchronously: the answer handler (the protocol's
+// send() decodes each message. A Start is answered StartAck{OK, session_id} and an End
+// EndAck{OK, session_id}, synchronously: the answer handler (the protocol's
 // parseResponseBuffer) is called from inside send(), which the core allows (it holds
 // no lock while sending). Of a data batch it reads each value's seq and session with a
 // wire-format scan (no allocation: the data is not kept) and marks the seq in a bitmap
@@ -13,25 +14,33 @@
 //
 // Thread-compatible: one send() at a time (as Transport requires); read tally() once
 // the session has returned.
-#ifndef BENCH_SINK_TRANSPORT_H_
-#define BENCH_SINK_TRANSPORT_H_
+#ifndef ASP_TESTING_SINK_TRANSPORT_H_
+#define ASP_TESTING_SINK_TRANSPORT_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "asp/proto/wire.pb.h"
 #include "asp/transport/transport.h"
-#include "bench/sync_bench_support.h"
 
-namespace asp::bench {
+namespace asp::testing {
 
 class SinkTransport final : public Transport {
  public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  // Accepts messages of `module`; answers with `session_id`, and counts values of any
+  // other session as wrong_session.
+  SinkTransport(std::string module, uint64_t session_id)
+      : module_(std::move(module)), session_id_(session_id) {}
+
   // Takes a serialized answer; AgentSyncProtocol::parseResponseBuffer.
   using AnswerHandler = std::function<absl::Status(const uint8_t* data, size_t length)>;
 
@@ -90,12 +99,14 @@ class SinkTransport final : public Transport {
   void onValue(uint64_t seq, uint64_t session);
   void answer(const wire::v1::Message& message);
 
+  const std::string module_;
+  const uint64_t session_id_;
   AnswerHandler handler_;
   Tally tally_;
   Drain closed_;                // the sessions before the current tally
   std::vector<uint64_t> seen_;  // bitmap of the seqs received
 };
 
-}  // namespace asp::bench
+}  // namespace asp::testing
 
-#endif  // BENCH_SINK_TRANSPORT_H_
+#endif  // ASP_TESTING_SINK_TRANSPORT_H_

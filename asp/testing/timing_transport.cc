@@ -1,6 +1,8 @@
-#include "bench/timing_transport.h"
+#include "asp/testing/timing_transport.h"
 
-namespace asp::bench {
+#include "asp/testing/wire_scan.h"
+
+namespace asp::testing {
 
 absl::Status TimingTransport::send(absl::string_view module, absl::string_view message) {
   const int64_t now =
@@ -24,4 +26,4 @@ void TimingTransport::reset() {
   end_ns_ = 0;
 }
 
-}  // namespace asp::bench
+}  // namespace asp::testing
