@@ -2,7 +2,7 @@
 everything they depend on inside the repository, whether or not anything in the .so calls
 it (a cc_binary with linkshared keeps only what is referenced, which for a library without
 sources of its own is nothing). Libraries outside it (Debian's Abseil, Protobuf, SQLite,
-OpenSSL, zlib) are linked as they are in any binary: by their -l flags, as NEEDED entries."""
+OpenSSL, libdeflate) are linked as they are in any binary: by their -l flags, as NEEDED entries."""
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
 

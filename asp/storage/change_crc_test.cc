@@ -7,6 +7,17 @@
 namespace asp {
 namespace {
 
+// The values files already hold: zlib's CRC-32 of len(id) id len(index) index op
+// version data (numbers as 8 little-endian bytes), computed apart (Python's
+// zlib.crc32). A change of the computation must not change them.
+TEST(ChangeCrc, IsZlibsCrc32OfTheFieldsAsStoredFilesHoldIt) {
+  EXPECT_EQ(changeCrc("id", "idx", 1, "data", 7), 0xb97ae398u);
+  // A delete: no data (an empty view, whose pointer may be null).
+  EXPECT_EQ(changeCrc("id", "idx", 1, absl::string_view(), 7), 0x02ec5584u);
+  // An id too long for the contiguous head: fed field by field, the same CRC.
+  EXPECT_EQ(changeCrc(std::string(1000, 'i'), "files", 0, std::string(200, 'd'), 42), 0x7da7b350u);
+}
+
 TEST(ChangeCrc, EveryFieldCounts) {
   const uint32_t base = changeCrc("id", "idx", 1, "data", 7);
   EXPECT_EQ(changeCrc("id", "idx", 1, "data", 7), base);
