@@ -20,6 +20,7 @@ class CountingOpSource final : public OpSource {
     }
     return more;
   }
+  size_t sizeHint() const override { return inner_.sizeHint(); }
   uint64_t ops() const { return ops_; }
   uint64_t bytes() const { return bytes_; }
 

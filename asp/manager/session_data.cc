@@ -79,25 +79,25 @@ class SpilledOps final : public OpSource {
 };
 
 // Ops of one session held in memory, already sorted by seq: those that are contexts,
-// or those that are not.
+// or those that are not. It owns the entries (moved in whole, not copied op by op).
+template <typename Entries>
 class HeldOps final : public OpSource {
  public:
-  template <typename Entries>
-  HeldOps(Entries* entries, bool contexts) {
-    ops_.reserve(std::count_if(entries->begin(), entries->end(),
-                               [&](const auto& entry) { return entry.context == contexts; }));
-    for (auto& entry : *entries) {
-      if (entry.context == contexts) ops_.push_back(std::move(entry.op));
-    }
-  }
+  HeldOps(Entries entries, bool contexts) : entries_(std::move(entries)), contexts_(contexts) {}
   absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
-    if (next_ >= ops_.size()) return false;
-    *op = std::move(ops_[next_++]);
-    return true;
+    while (next_ < entries_.size()) {
+      auto& entry = entries_[next_++];
+      if (entry.context != contexts_) continue;
+      *op = std::move(entry.op);
+      return true;
+    }
+    return false;
   }
+  size_t sizeHint() const override { return entries_.size() - next_; }
 
  private:
-  std::vector<SessionUpdate::Op> ops_;
+  Entries entries_;
+  const bool contexts_;
   size_t next_ = 0;
 };
 
@@ -299,14 +299,20 @@ void SessionData::sortHeld() {
 absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeContexts() {
   if (spilled_) return spill_->ops(session_, /*contexts=*/true);
   sortHeld();
-  // Moved out of the entries; their memory is given back with the rest by takeOps().
-  return std::unique_ptr<OpSource>(new HeldOps(&entries_, /*contexts=*/true));
+  // Moved out of the entries (usually none or a few); their memory is given back with
+  // the rest by takeOps().
+  std::deque<Entry> contexts;
+  for (Entry& entry : entries_) {
+    if (entry.context) contexts.push_back(Entry{entry.seq, true, std::move(entry.op)});
+  }
+  return std::unique_ptr<OpSource>(
+      new HeldOps<std::deque<Entry>>(std::move(contexts), /*contexts=*/true));
 }
 
 absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeOps() {
   if (spilled_) return spill_->ops(session_);
   sortHeld();
-  auto ops = std::make_unique<HeldOps>(&entries_, /*contexts=*/false);
+  auto ops = std::make_unique<HeldOps<std::deque<Entry>>>(std::move(entries_), /*contexts=*/false);
   release();  // the ops now live in `ops`, for the length of the apply
   return std::unique_ptr<OpSource>(std::move(ops));
 }

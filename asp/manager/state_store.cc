@@ -93,6 +93,7 @@ absl::Status InMemoryStateStore::apply(const ModuleKey& key,
   // Everything is read before anything changes: a failing source leaves the state alone.
   SessionUpdate update;
   update.replaced_indices = replaced_indices;
+  update.ops.reserve(ops.sizeHint());
   SessionUpdate::Op op;
   while (true) {
     absl::StatusOr<bool> more = ops.next(&op);

@@ -71,6 +71,9 @@ class OpSource {
   virtual ~OpSource() = default;
   // Moves the next op into *op; false once every op was handed out.
   virtual absl::StatusOr<bool> next(SessionUpdate::Op* op) = 0;
+  // At least as many ops as next() will still hand out, when known cheaply (a store
+  // reserves room with it); 0 when not known.
+  virtual size_t sizeHint() const { return 0; }
 };
 
 // An OpSource over ops already in memory (moved out as they are handed out).
@@ -82,6 +85,7 @@ class VectorOpSource final : public OpSource {
     *op = std::move((*ops_)[next_++]);
     return true;
   }
+  size_t sizeHint() const override { return ops_->size() - next_; }
 
  private:
   std::vector<SessionUpdate::Op>* ops_;
