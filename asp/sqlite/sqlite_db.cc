@@ -130,23 +130,25 @@ absl::StatusOr<Statement> Db::prepare(absl::string_view sql) {
   return Statement(stmt, this);
 }
 
-absl::StatusOr<int64_t> Db::queryInt(absl::string_view sql) {
+absl::StatusOr<Statement> Db::firstRow(absl::string_view sql) {
   absl::StatusOr<Statement> stmt = prepare(sql);
   if (!stmt.ok()) return stmt.status();
   absl::StatusOr<bool> row = stmt->step();
   if (!row.ok()) return row.status();
   if (!*row)
     return absl::InternalError(absl::StrCat("'", sql, "' returned no row on '", path_, "'"));
+  return stmt;
+}
+
+absl::StatusOr<int64_t> Db::queryInt(absl::string_view sql) {
+  absl::StatusOr<Statement> stmt = firstRow(sql);
+  if (!stmt.ok()) return stmt.status();
   return stmt->columnInt(0);
 }
 
 absl::StatusOr<std::string> Db::queryText(absl::string_view sql) {
-  absl::StatusOr<Statement> stmt = prepare(sql);
+  absl::StatusOr<Statement> stmt = firstRow(sql);
   if (!stmt.ok()) return stmt.status();
-  absl::StatusOr<bool> row = stmt->step();
-  if (!row.ok()) return row.status();
-  if (!*row)
-    return absl::InternalError(absl::StrCat("'", sql, "' returned no row on '", path_, "'"));
   return stmt->columnText(0);
 }
 

@@ -89,6 +89,9 @@ class Db {
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // Prepares `sql` and steps to its first row; an error if it returns none.
+  absl::StatusOr<Statement> firstRow(absl::string_view sql);
+
   sqlite3* db_;
   std::string path_;
 };
