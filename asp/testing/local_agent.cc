@@ -1,5 +1,7 @@
 #include "asp/testing/local_agent.h"
 
+#include <vector>
+
 namespace asp::testing {
 
 AgentSyncProtocol::Options localAgentOptions(const std::string& module,
@@ -19,6 +21,28 @@ AgentSyncProtocol::Options localAgentOptions(const std::string& module,
     return info;
   };
   return o;
+}
+
+absl::Status recordFiles(AgentSyncProtocol& protocol, const std::string& index, int count,
+                         int revision, manager::IndexState* expected) {
+  for (int i = 0; i < count; ++i) {
+    const std::string id = "/srv/file-" + std::to_string(i);
+    const std::string data =
+        "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
+    if (absl::Status s = protocol.persistDifference(id, Operation::kModify, index, data, revision);
+        !s.ok()) {
+      return s;
+    }
+    (*expected)[id] = manager::Document{data, static_cast<uint64_t>(revision)};
+  }
+  return absl::OkStatus();
+}
+
+uint64_t pendingChanges(AgentSyncProtocol& protocol) {
+  uint64_t n = 0;
+  auto counts = protocol.queue().counts();
+  for (const IndexCounts& c : counts.value_or(std::vector<IndexCounts>{})) n += c.pending;
+  return n;
 }
 
 }  // namespace asp::testing

@@ -172,22 +172,11 @@ class RelayEndToEnd : public ::testing::Test {
   }
 
   void record(int count, int revision = 1) {
-    for (int i = 0; i < count; ++i) {
-      const std::string id = "/srv/file-" + std::to_string(i);
-      const std::string data =
-          "{\"rev\":" + std::to_string(revision) + ",\"i\":" + std::to_string(i) + "}";
-      ASSERT_TRUE(
-          protocol_->persistDifference(id, Operation::kModify, kIndex, data, revision).ok());
-      module_[id] = Document{data, static_cast<uint64_t>(revision)};
-    }
+    const absl::Status s = testing::recordFiles(*protocol_, kIndex, count, revision, &module_);
+    ASSERT_TRUE(s.ok()) << s;
   }
 
-  uint64_t pending() {
-    uint64_t n = 0;
-    auto counts = protocol_->queue().counts();
-    for (const IndexCounts& c : counts.value_or(std::vector<IndexCounts>{})) n += c.pending;
-    return n;
-  }
+  uint64_t pending() { return testing::pendingChanges(*protocol_); }
 
   // DELTA syncs, as a module's sync interval would, until one succeeds with nothing left
   // pending; each failure must keep the changes (the next sync sends them). The results.
