@@ -1,5 +1,7 @@
 #include "asp/manager/session_data.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -14,10 +16,12 @@ namespace {
 constexpr size_t kEntryOverhead = sizeof(SessionUpdate::Op) + 32;
 constexpr size_t kRangeBytes = 64;
 
-// The spill database's page cache: fixed, whatever it holds.
+// The spill database's page cache: fixed, whatever it holds. Its rollback journal is in
+// memory (bounded by one transaction's pages) so that a failed write rolls back cleanly
+// (with no journal, SQLite's rollback after an error is undefined).
 constexpr char kSpillSchema[] = R"sql(
 PRAGMA cache_size = -4096;
-PRAGMA journal_mode = OFF;
+PRAGMA journal_mode = MEMORY;
 PRAGMA synchronous = OFF;
 CREATE TABLE spill (
   session INTEGER NOT NULL,
@@ -109,13 +113,25 @@ bool MemoryBudget::tryTake(size_t bytes) {
   return true;
 }
 
-SpillStore::SpillStore() = default;
+SpillStore::SpillStore(int64_t max_pages) : max_pages_(max_pages) {}
 SpillStore::~SpillStore() { insert_.reset(); }
+
+void SpillStore::noteFailure() {
+  if (uncommitted_rows_ >= 0 && sqlite3_get_autocommit(db_->handle()) != 0) {
+    uncommitted_rows_ = -1;
+    ++losses_;
+  }
+}
 
 absl::Status SpillStore::commit() {
   if (uncommitted_rows_ < 0) return absl::OkStatus();
-  uncommitted_rows_ = -1;
-  return db_->exec("COMMIT");
+  absl::Status status = db_->exec("COMMIT");
+  if (status.ok()) {
+    uncommitted_rows_ = -1;
+  } else {
+    noteFailure();  // still open (tried again at the next commit), or gone with its rows
+  }
+  return status;
 }
 
 absl::Status SpillStore::open() {
@@ -125,6 +141,12 @@ absl::Status SpillStore::open() {
       sqlite::Db::open("", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   if (!db.ok()) return db.status();
   if (absl::Status s = (*db)->exec(kSpillSchema); !s.ok()) return s;
+  if (max_pages_ > 0) {
+    if (absl::Status s = (*db)->exec(absl::StrCat("PRAGMA max_page_count = ", max_pages_));
+        !s.ok()) {
+      return s;
+    }
+  }
   absl::StatusOr<sqlite::Statement> insert =
       (*db)->prepare("INSERT OR IGNORE INTO spill VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!insert.ok()) return insert.status();
@@ -153,7 +175,10 @@ absl::StatusOr<bool> SpillStore::add(uint64_t session, uint64_t seq, bool contex
   insert->bindText(6, op.id);
   insert->bindBlob(7, op.data);
   insert->bindInt(8, static_cast<int64_t>(op.version));
-  if (absl::Status s = insert->run(); !s.ok()) return s;
+  if (absl::Status s = insert->run(); !s.ok()) {
+    noteFailure();
+    return s;
+  }
   return db_->changes() == 1;
 }
 
@@ -181,6 +206,19 @@ absl::StatusOr<std::unique_ptr<OpSource>> SpillStore::ops(uint64_t session, bool
   query->bindInt(1, static_cast<int64_t>(session));
   query->bindInt(2, contexts ? 1 : 0);
   return std::unique_ptr<OpSource>(new SpilledOps(*std::move(query)));
+}
+
+absl::StatusOr<std::pair<uint64_t, uint64_t>> SpillStore::count(uint64_t session) {
+  if (absl::Status s = open(); !s.ok()) return s;
+  absl::StatusOr<sqlite::Statement> query =
+      db_->prepare("SELECT count(*), coalesce(sum(context), 0) FROM spill WHERE session = ?1");
+  if (!query.ok()) return query.status();
+  query->bindInt(1, static_cast<int64_t>(session));
+  absl::StatusOr<bool> row = query->step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::pair<uint64_t, uint64_t>{0, 0};
+  return std::pair<uint64_t, uint64_t>{static_cast<uint64_t>(query->columnInt(0)),
+                                       static_cast<uint64_t>(query->columnInt(1))};
 }
 
 absl::Status SpillStore::drop(uint64_t session) {
@@ -258,6 +296,17 @@ absl::StatusOr<bool> SessionData::add(uint64_t seq, SessionUpdate::Op op, bool c
   return stored;
 }
 
+bool SessionData::complete() {
+  if (spilled_ && spill_->losses() != losses_seen_) {
+    absl::StatusOr<std::pair<uint64_t, uint64_t>> held = spill_->count(session_);
+    if (!held.ok()) return false;  // asked again at the next End
+    losses_seen_ = spill_->losses();
+    received_ = held->first;
+    contexts_received_ = held->second;
+  }
+  return received_ == size_;
+}
+
 absl::Status SessionData::spill() {
   spill_->countSession();
   for (const Entry& entry : entries_) {
@@ -265,6 +314,7 @@ absl::Status SessionData::spill() {
     if (!stored.ok()) return stored.status();
   }
   spilled_ = true;
+  losses_seen_ = spill_->losses();
   release();
   return absl::OkStatus();
 }

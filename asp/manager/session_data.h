@@ -51,10 +51,14 @@ class MemoryBudget {
 // use and deleted (by SQLite) when the manager closes it. Its page cache is small and
 // fixed, so spilling costs disk, not memory. Rows are added in transactions of up to
 // kRowsPerTransaction (nothing here needs to survive a crash; a commit per row cost a
-// scan of the page cache per row, 5x the time of the whole in-memory path).
+// scan of the page cache per row, 5x the time of the whole in-memory path). A write
+// that fails (the disk full, say) may take the open transaction with it, and with it
+// rows of several sessions: losses() counts such events, so that each session counts
+// what the store really holds again before it trusts its own tally.
 class SpillStore {
  public:
-  SpillStore();
+  // `max_pages`: a bound on the database's pages, 0 for none (tests fill the disk with it).
+  explicit SpillStore(int64_t max_pages = 0);
   ~SpillStore();
 
   // Stores `op` at (session, seq) unless that seq is held: true if stored.
@@ -67,6 +71,10 @@ class SpillStore {
   absl::StatusOr<std::unique_ptr<OpSource>> ops(uint64_t session, bool contexts = false);
   // Forgets `session` (its ops are applied or abandoned).
   absl::Status drop(uint64_t session);
+  // The rows held for `session`: all of them, and how many are contexts.
+  absl::StatusOr<std::pair<uint64_t, uint64_t>> count(uint64_t session);
+  // Writes that failed in a way that may have lost rows added before them.
+  uint64_t losses() const { return losses_; }
   // Sessions spilled since the manager started.
   uint64_t sessionsSpilled() const { return sessions_spilled_; }
   void countSession() { ++sessions_spilled_; }
@@ -81,7 +89,13 @@ class SpillStore {
 
   std::unique_ptr<sqlite::Db> db_;
   std::unique_ptr<sqlite::Statement> insert_;
+  // After a failed write: whether SQLite ended the transaction (then its rows may be
+  // gone: counted in losses_).
+  void noteFailure();
+
+  const int64_t max_pages_;
   int uncommitted_rows_ = -1;  // -1: no transaction open
+  uint64_t losses_ = 0;
   uint64_t sessions_spilled_ = 0;
 };
 
@@ -98,7 +112,9 @@ class SessionData {
   // Data messages received (each seq once), and how many of them were contexts.
   uint64_t received() const { return received_; }
   uint64_t contextsReceived() const { return contexts_received_; }
-  bool complete() const { return received_ == size_; }
+  // Every seq received. For a spilled session, after a loss in the spill store, what the
+  // store holds is counted again first (a failure to count makes it incomplete).
+  bool complete();
   // The seq ranges [begin, end] not received yet, ascending, at most `limit` of them.
   absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> missing(size_t limit);
   // Hands the context documents (DataContext) out in seq order, as upserts. Call at
@@ -131,6 +147,7 @@ class SessionData {
   uint64_t received_ = 0;
   uint64_t contexts_received_ = 0;
   bool spilled_ = false;
+  uint64_t losses_seen_ = 0;  // spill_->losses() when received_ was last known right
   size_t memory_bytes_ = 0;
   // In memory: the entries in arrival order (a deque: no doubling spikes), and the
   // received seqs as ranges (begin -> end, inclusive), usually one.
