@@ -13,34 +13,40 @@ size_t roundUpToPowerOfTwo(size_t n) {
   return p;
 }
 
-// Two independent halves of one 64-bit hash give every probe (double hashing); the
-// second is odd so that the probes of one id never coincide.
-struct Probes {
-  uint64_t first, step;
-};
-
-Probes probesOf(absl::string_view id) {
-  const uint64_t h = absl::HashOf(id);
-  return {h, ((h >> 32) | (h << 32)) | 1};
-}
+// All the probes of one id fall in one block of kBlockBits (one cache line), so that an
+// add or a test costs one memory access, not kProbes scattered ones; the false-positive
+// rate at the designed load barely changes. Of the id's 64-bit hash, the low bits pick
+// the bits within the block (kBlockShift each), the high bits the block.
+constexpr uint64_t kBlockBits = 512;
+constexpr int kBlockShift = 9;  // log2(kBlockBits)
 
 }  // namespace
 
 IdFilter::IdFilter(size_t bits)
     : words_(roundUpToPowerOfTwo(bits) / 64, 0), mask_(roundUpToPowerOfTwo(bits) - 1) {}
 
+uint64_t IdFilter::blockOf(uint64_t hash) const {
+  const uint64_t blocks = (mask_ + 1) / kBlockBits;  // 0 when smaller than one block
+  return blocks == 0 ? 0 : ((hash >> 40) & (blocks - 1)) * kBlockBits;
+}
+
+uint64_t IdFilter::bitOf(uint64_t hash, int probe) const {
+  const uint64_t within = (hash >> (kBlockShift * probe)) & (kBlockBits - 1);
+  return (blockOf(hash) + within) & mask_;
+}
+
 void IdFilter::add(absl::string_view id) {
-  const Probes p = probesOf(id);
+  const uint64_t hash = absl::HashOf(id);
   for (int i = 0; i < kProbes; ++i) {
-    const uint64_t bit = (p.first + static_cast<uint64_t>(i) * p.step) & mask_;
+    const uint64_t bit = bitOf(hash, i);
     words_[bit >> 6] |= uint64_t{1} << (bit & 63);
   }
 }
 
 bool IdFilter::mayContain(absl::string_view id) const {
-  const Probes p = probesOf(id);
+  const uint64_t hash = absl::HashOf(id);
   for (int i = 0; i < kProbes; ++i) {
-    const uint64_t bit = (p.first + static_cast<uint64_t>(i) * p.step) & mask_;
+    const uint64_t bit = bitOf(hash, i);
     if ((words_[bit >> 6] & (uint64_t{1} << (bit & 63))) == 0) return false;
   }
   return true;
