@@ -23,7 +23,7 @@ TEST(IdFilterTest, FalsePositivesStayRareAtTheDesignedLoad) {
   for (int i = 0; i < kTries; ++i) {
     if (filter.mayContain("file:/usr/" + std::to_string(i))) ++false_positives;
   }
-  EXPECT_LT(false_positives, kTries / 20) << "about 2.4% expected with 8 bits per id";
+  EXPECT_LT(false_positives, kTries / 20) << "about 2% expected with 8 bits per id";
   EXPECT_GT(false_positives, 0) << "a filter this full cannot be exact";
 }
 
