@@ -86,7 +86,8 @@ COMMIT;
 )sql";
 
 // Version 2 had no checksum per change and no quarantine. asp_crc() is registered by
-// the migration (changeCrc()).
+// the migration (changeCrc()). The quarantine table is spelled out again, not taken
+// from the current schema: a migration must stay what it was when the schema changes.
 inline constexpr char kMigrateFrom2[] = R"sql(
 BEGIN IMMEDIATE;
 ALTER TABLE change ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;
