@@ -19,7 +19,7 @@ size_t putNumber(uint64_t value, unsigned char* out) {
 
 size_t putField(absl::string_view bytes, unsigned char* out) {
   const size_t n = putNumber(bytes.size(), out);
-  std::memcpy(out + n, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(out + n, bytes.data(), bytes.size());  // data() may be null
   return n + bytes.size();
 }
 
