@@ -33,10 +33,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "asp/storage/sqlite_change_queue.h"
 #include "bench/comparison_reporter.h"
 #include "bench/drain_space.h"
@@ -170,21 +168,6 @@ bool filterSelects(const char* part) {
   return (filter.find(part) != std::string::npos) != negated;
 }
 
-// Removes our own --session_changes=N from argv (Google Benchmark rejects unknown flags).
-uint64_t takeSessionChangesFlag(int* argc, char** argv) {
-  uint64_t changes = kDefaultSessionChanges;
-  int kept = 1;
-  for (int i = 1; i < *argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, "--session_changes=") && absl::SimpleAtoi(arg, &changes)) {
-      continue;
-    }
-    argv[kept++] = argv[i];
-  }
-  *argc = kept;
-  return changes;
-}
-
 SessionProbeResult probeSession(uint64_t changes) {
   SessionProbeResult probe;
   if (changes == 0 || !filterSelects("session")) {
@@ -197,7 +180,8 @@ SessionProbeResult probeSession(uint64_t changes) {
 }
 
 int run(int argc, char** argv) {
-  const uint64_t session_changes = takeSessionChangesFlag(&argc, argv);
+  const uint64_t session_changes =
+      takeUintFlag("--session_changes=", kDefaultSessionChanges, &argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 

@@ -72,6 +72,24 @@ void removeDbFiles(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
 
+void takeFlags(absl::string_view prefix, int* argc, char** argv,
+               const std::function<bool(absl::string_view value)>& take) {
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    absl::string_view value = argv[i];
+    if (absl::ConsumePrefix(&value, prefix) && take(value)) continue;
+    argv[kept++] = argv[i];
+  }
+  *argc = kept;
+}
+
+uint64_t takeUintFlag(absl::string_view prefix, uint64_t fallback, int* argc, char** argv) {
+  uint64_t value = fallback;
+  takeFlags(prefix, argc, argv,
+            [&](absl::string_view text) { return absl::SimpleAtoi(text, &value); });
+  return value;
+}
+
 namespace {
 
 IdShape id_shape = IdShape::kCounter;

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +54,15 @@ class ScratchDir {
 // Deletes a database file and its -wal and -shm companions. Benchmarks write hundreds
 // of MiB; deleting each file as soon as it is done keeps the scratch directory small.
 void removeDbFiles(const std::string& path);
+
+// Our own flags, taken out of argv before Google Benchmark sees it (it rejects flags it
+// does not know). takeFlags() removes every "<prefix><value>" whose value `take`
+// accepts and keeps the others in place, in order.
+void takeFlags(absl::string_view prefix, int* argc, char** argv,
+               const std::function<bool(absl::string_view value)>& take);
+// Removes "<prefix><n>" (e.g. "--changes=1000"); returns n, or `fallback` when absent.
+// An unparsable value stays in argv, for Google Benchmark to refuse.
+uint64_t takeUintFlag(absl::string_view prefix, uint64_t fallback, int* argc, char** argv);
 
 // How fillChange() spells ids. kCounter: "<id_prefix><n>", in recorded order. kHex40:
 // 40 lowercase hex digits derived from (id_prefix, n), like the SHA-1 keys of a

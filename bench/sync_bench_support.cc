@@ -7,9 +7,7 @@
 #include <memory>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "asp/proto/limits.h"
 #include "asp/proto/wire.pb.h"
 #include "asp/storage/sqlite_change_queue.h"
@@ -160,35 +158,19 @@ AgentInfo benchAgentInfo() {
   return info;
 }
 
-uint64_t takeUintFlag(absl::string_view prefix, uint64_t fallback, int* argc, char** argv) {
-  uint64_t value = fallback;
-  int kept = 1;
-  for (int i = 1; i < *argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (absl::ConsumePrefix(&arg, prefix) && absl::SimpleAtoi(arg, &value)) continue;
-    argv[kept++] = argv[i];
-  }
-  *argc = kept;
-  return value;
-}
-
 absl::Status takeIdsFlag(int* argc, char** argv) {
   absl::Status status;
-  int kept = 1;
-  for (int i = 1; i < *argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (!absl::ConsumePrefix(&arg, "--ids=")) {
-      argv[kept++] = argv[i];
-    } else if (arg == idShapeName(IdShape::kHex40)) {
+  takeFlags("--ids=", argc, argv, [&](absl::string_view value) {
+    if (value == idShapeName(IdShape::kHex40)) {
       setIdShape(IdShape::kHex40);
-    } else if (arg == idShapeName(IdShape::kCounter)) {
+    } else if (value == idShapeName(IdShape::kCounter)) {
       setIdShape(IdShape::kCounter);
     } else {
       status = absl::InvalidArgumentError(
-          absl::StrCat("--ids=", arg, ": expected --ids=counter or --ids=hex40"));
+          absl::StrCat("--ids=", value, ": expected --ids=counter or --ids=hex40"));
     }
-  }
-  *argc = kept;
+    return true;
+  });
   return status;
 }
 

@@ -56,10 +56,6 @@ double percentile(std::vector<double> values, double p);
 // The agent both programs sync as (the reference manager keys its state by agent id).
 AgentInfo benchAgentInfo();
 
-// Removes "<prefix><n>" (e.g. "--changes=1000") from argv, since Google Benchmark
-// rejects flags it does not know; returns n, or `fallback` when absent or unparsable.
-uint64_t takeUintFlag(absl::string_view prefix, uint64_t fallback, int* argc, char** argv);
-
 // Removes "--ids=counter|hex40" from argv and sets idShape() (counter when absent); an
 // error naming the value for any other.
 absl::Status takeIdsFlag(int* argc, char** argv);
