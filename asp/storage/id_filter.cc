@@ -30,23 +30,25 @@ uint64_t IdFilter::blockOf(uint64_t hash) const {
   return blocks == 0 ? 0 : ((hash >> 40) & (blocks - 1)) * kBlockBits;
 }
 
-uint64_t IdFilter::bitOf(uint64_t hash, int probe) const {
+uint64_t IdFilter::bitOf(uint64_t block, uint64_t hash, int probe) const {
   const uint64_t within = (hash >> (kBlockShift * probe)) & (kBlockBits - 1);
-  return (blockOf(hash) + within) & mask_;
+  return (block + within) & mask_;
 }
 
 void IdFilter::add(absl::string_view id) {
   const uint64_t hash = absl::HashOf(id);
+  const uint64_t block = blockOf(hash);
   for (int i = 0; i < kProbes; ++i) {
-    const uint64_t bit = bitOf(hash, i);
+    const uint64_t bit = bitOf(block, hash, i);
     words_[bit >> 6] |= uint64_t{1} << (bit & 63);
   }
 }
 
 bool IdFilter::mayContain(absl::string_view id) const {
   const uint64_t hash = absl::HashOf(id);
+  const uint64_t block = blockOf(hash);
   for (int i = 0; i < kProbes; ++i) {
-    const uint64_t bit = bitOf(hash, i);
+    const uint64_t bit = bitOf(block, hash, i);
     if ((words_[bit >> 6] & (uint64_t{1} << (bit & 63))) == 0) return false;
   }
   return true;

@@ -32,9 +32,10 @@ class IdFilter {
 
  private:
   static constexpr int kProbes = 4;
-  // The first bit of the block `hash` falls in, and its probe's bit.
+  // The first bit of the block `hash` falls in (once per id), and the bit of its
+  // `probe` in that block.
   uint64_t blockOf(uint64_t hash) const;
-  uint64_t bitOf(uint64_t hash, int probe) const;
+  uint64_t bitOf(uint64_t block, uint64_t hash, int probe) const;
   std::vector<uint64_t> words_;
   uint64_t mask_;  // bits() - 1
 };
