@@ -86,13 +86,12 @@ class SpillStore {
   // Ends the open transaction, if any: before reads and deletes, and every
   // kRowsPerTransaction rows.
   absl::Status commit();
-
-  std::unique_ptr<sqlite::Db> db_;
-  std::unique_ptr<sqlite::Statement> insert_;
   // After a failed write: whether SQLite ended the transaction (then its rows may be
   // gone: counted in losses_).
   void noteFailure();
 
+  std::unique_ptr<sqlite::Db> db_;
+  std::unique_ptr<sqlite::Statement> insert_;
   const int64_t max_pages_;
   int uncommitted_rows_ = -1;  // -1: no transaction open
   uint64_t losses_ = 0;

@@ -20,12 +20,12 @@ constexpr uint32_t kValuesTag =  // DataBatch.values = 1
 constexpr uint32_t kSeqTag = WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_VARINT);
 constexpr uint32_t kSessionTag = WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_VARINT);
 
-// Reads a length prefix and limits `in` to it; false if unreadable.
 double secondsBetween(SinkTransport::SteadyClock::time_point from,
                       SinkTransport::SteadyClock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// Reads a length prefix and limits `in` to it; false if unreadable.
 bool enter(CodedInputStream& in, CodedInputStream::Limit* limit) {
   uint32_t length = 0;
   if (!in.ReadVarint32(&length)) return false;
