@@ -14,7 +14,7 @@ TEST(ChangeCrc, IsZlibsCrc32OfTheFieldsAsStoredFilesHoldIt) {
   EXPECT_EQ(changeCrc("id", "idx", 1, "data", 7), 0xb97ae398u);
   // A delete: no data (an empty view, whose pointer may be null).
   EXPECT_EQ(changeCrc("id", "idx", 1, absl::string_view(), 7), 0x02ec5584u);
-  // An id too long for the contiguous head: fed field by field, the same CRC.
+  // An id too long for the head buffer on the stack: encoded on the heap, the same CRC.
   EXPECT_EQ(changeCrc(std::string(1000, 'i'), "files", 0, std::string(200, 'd'), 42), 0x7da7b350u);
 }
 
