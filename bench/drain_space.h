@@ -27,7 +27,8 @@ struct DrainSpaceResult {
   int64_t bytes_before = 0;         // file + WAL on disk, filled
   int64_t bytes_after = 0;          // file + WAL on disk, drained
   double drain_seconds = 0;         // every session: begin, read, commit
-  double commit_seconds_max = 0;    // the slowest commit (the one that removes the dead rows)
+  double commit_seconds_max = 0;    // the slowest commit
+  double reclaim_seconds = 0;       // waiting, after the last commit, for the reclaimer
   double commit_seconds_other = 0;  // all the others together
 };
 

@@ -59,6 +59,7 @@ class QueueSpaceTest : public ::testing::Test {
     if (!info.ok()) return {};
     std::vector<SessionChange> sent = readAllInFlight(*queue_, info->size);
     EXPECT_TRUE(queue_->commitSession().ok());
+    queue_->awaitReclaim();  // the file as the queue leaves it once its reclaimer is done
     return sent;
   }
 
@@ -159,6 +160,7 @@ TEST_F(QueueSpaceTest, TheEndOfADrainRemovesTheDeadRowsAndKeepsThoseRecordedMean
   record("file-99", Operation::kModify, "newest");  // in flight: a new row above the range
   record("late", Operation::kCreate, "l");
   ASSERT_TRUE(queue_->commitSession().ok());
+  queue_->awaitReclaim();
   EXPECT_EQ(rowsInFile(path_), 2) << "100 dead rows under 2 live ones are removed at once";
   std::vector<SessionChange> sent = confirmOldest(100);
   ASSERT_EQ(idsOf(sent), (std::vector<std::string>{"file-99", "late"}));

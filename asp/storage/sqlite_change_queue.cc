@@ -412,27 +412,25 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq, 
 absl::Status SqliteChangeQueue::commitSession() {
   std::lock_guard<std::mutex> lock(db_mu_);
   if (!frozen_.active) return absl::OkStatus();
-  bool cleared = false, removed = false;
+  const bool delta = frozen_.only.empty();
+  const bool drain_ended = frozen_.reached_end;
   SessionStateGuard guard(this);
   absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
     // First, while the damaged rows are still live: they go to quarantine, not to the dead.
     int64_t quarantined = 0;
     if (absl::Status s = quarantineDamaged(&quarantined); !s.ok()) return s;
-    absl::Status dropped = frozen_.only.empty() ? confirmFrozenRows(quarantined, &cleared, &removed)
-                                                : dropFrozenIndices();
-    if (!dropped.ok()) return dropped;
+    if (delta) {
+      confirmFrozenRows(quarantined);
+    } else if (absl::Status s = dropFrozenIndices(); !s.ok()) {
+      return s;
+    }
     frozen_ = Frozen{};
     return saveState();
   }));
   if (!status.ok()) return status;
   damaged_.clear();
-  // Forgotten only once durable: a known index must have its queue_index row.
-  if (cleared) {
-    known_indices_.clear();
-    ids_->clear();
-    ids_complete_ = true;
-  }
-  if (cleared || removed) reclaimSpace();
+  // The dead rows are removed after the commit, by the reclaimer (a clean's rows are gone).
+  if (delta) requestReclaim(drain_ended);
   return status;
 }
 

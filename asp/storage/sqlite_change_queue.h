@@ -15,17 +15,20 @@
 // error naming the file; a file is never silently replaced. At open, changes left in
 // flight by a crash become pending again. Confirmed changes die in place and are removed
 // in bulk; once a backlog has drained the file gives its space back (docs/storage.md,
-// "Space").
+// "Space"). That removal runs on a thread of the queue after the commit, so that a
+// session's commit costs the same whatever it sent; awaitReclaim() waits for it.
 //
 // Thread-safety: every method may be called from any thread, concurrently.
 #ifndef ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
 #define ASP_STORAGE_SQLITE_CHANGE_QUEUE_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -144,6 +147,12 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status forEachChange(const std::string& index,
                              const std::function<void(const StoredChange&)>& visit);
 
+  // Returns once the rows of the sessions confirmed so far are removed and their space
+  // given back, as far as the queue's rules remove them (docs/storage.md, "Space"): the
+  // queue does that on a thread of its own after each commit. For tools and tests that
+  // look at the file; nothing a module does needs it (dead rows are never read).
+  void awaitReclaim();
+
   const std::string& path() const { return options_.path; }
 
  private:
@@ -205,10 +214,19 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status dropFrozenIndices();
   // Deferred deletion and giving space back (sqlite_change_queue_space.cc,
   // docs/storage.md "Space"). A confirmed DELTA session's rows die in place behind
-  // confirmed_hi_ (less the `quarantined` ones, gone already); *cleared when the table was
-  // emptied (nothing live was left), *removed when the dead rows were removed under live
-  // ones. Require db_mu_, in a transaction.
-  absl::Status confirmFrozenRows(int64_t quarantined, bool* cleared, bool* removed);
+  // confirmed_hi_ (less the `quarantined` ones, gone already): a few writes, whatever the
+  // session's size. Requires db_mu_, in a transaction.
+  void confirmFrozenRows(int64_t quarantined);
+  // The reclaimer: a thread of the queue, started at the first request, that removes the
+  // dead rows (removeConfirmedRows) and gives the space back (reclaimSpace) after a
+  // commit asked for it. `drain_ended`: the session took every live row (its rows may be
+  // removed under live ones). Require reclaim_mu_ not held.
+  void requestReclaim(bool drain_ended);
+  void reclaimLoop();
+  // Empties the table when no live row is left; after a drain, removes the dead rows
+  // under the few live ones recorded meanwhile (kDeadPerLiveRow). Not while a session is
+  // in flight (its commit asks again). Sets *cleared / *removed. Requires db_mu_.
+  absl::Status removeConfirmedRows(bool drain_ended, bool* cleared, bool* removed);
   absl::Status removeDeadRows();
   // How many rows are live: SQLite counts a whole table without reading its rows, a
   // WHERE would make it step through each; the dead ones are known (dead_rows_).
@@ -296,6 +314,15 @@ class SqliteChangeQueue final : public ChangeQueue {
   // Concurrent record() calls share transactions (group_commit.h).
   std::unique_ptr<GroupCommit> group_commit_;
   std::unique_ptr<AsyncCommitter> async_;  // set in asynchronous mode
+
+  // The reclaimer's requests (requestReclaim). Never held while taking db_mu_.
+  std::mutex reclaim_mu_;
+  std::condition_variable reclaim_cv_;
+  bool reclaim_wanted_ = false;       // a request not yet taken
+  bool reclaim_drain_ended_ = false;  // of the requests not yet taken, one ended a drain
+  bool reclaim_busy_ = false;         // the thread is removing rows now
+  bool reclaim_stop_ = false;         // the destructor: do what is asked, then end
+  std::thread reclaimer_;             // started at the first request
 };
 
 }  // namespace asp

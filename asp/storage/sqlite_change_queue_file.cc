@@ -174,6 +174,13 @@ absl::StatusOr<std::unique_ptr<SqliteChangeQueue>> SqliteChangeQueue::open(Optio
 
 SqliteChangeQueue::~SqliteChangeQueue() {
   async_.reset();  // drains the buffer
+  {
+    // What the reclaimer was asked is done first: a closed file is left compact.
+    std::lock_guard<std::mutex> lock(reclaim_mu_);
+    reclaim_stop_ = true;
+    reclaim_cv_.notify_all();
+  }
+  if (reclaimer_.joinable()) reclaimer_.join();
   std::lock_guard<std::mutex> lock(db_mu_);
   (void)closeFile();
 }
@@ -235,6 +242,8 @@ absl::Status SqliteChangeQueue::openFile() {
   if (absl::Status s = recoverCrashedSession(); !s.ok()) return s;
   if (absl::Status s = loadIds(); !s.ok()) return s;
   reclaimSpace();  // a crash may have come between a commit and giving its space back
+  // ... or between a commit and removing its rows.
+  if (dead_rows_ > 0) requestReclaim(/*drain_ended=*/false);
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "asp/storage/id_filter.h"
 #include "asp/storage/sqlite_change_queue.h"
 #include "asp/storage/sqlite_change_queue_internal.h"
 
@@ -90,28 +91,89 @@ absl::StatusOr<int64_t> SqliteChangeQueue::liveRows() {
   return std::max<int64_t>(0, *rows - dead_rows_);
 }
 
-absl::Status SqliteChangeQueue::confirmFrozenRows(int64_t quarantined, bool* cleared,
-                                                  bool* removed) {
-  statements_->rows_after.bindInt(1, frozen_.hi);
-  absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
-  if (!later.ok()) return later.status();
+void SqliteChangeQueue::confirmFrozenRows(int64_t quarantined) {
+  // Every row of the range dies, but those quarantined: they left it already. Removing
+  // them is the reclaimer's: clearing a table reads each of its pages, which would make
+  // the commit cost as much as the session sent.
   confirmed_hi_ = std::max(confirmed_hi_, frozen_.hi);
-  if (*later == 0) {
-    // Nothing live is left: the whole table goes, dead rows with it, at the cost of a pass
-    // over its pages (no index lookup per row).
-    *cleared = true;
-    dead_rows_ = 0;
-    if (absl::Status s = statements_->delete_all.run(); !s.ok()) return s;
-    return statements_->clear_indices.run();
-  }
-  // Every row of the range dies, but those quarantined: they left it already.
   dead_rows_ += static_cast<int64_t>(frozen_.size) - quarantined;
-  // Every live row is above the range; numbers skipped by cancelled changes make this an
-  // upper bound of how many there are.
-  const int64_t live_at_most = next_row_ - 1 - frozen_.hi;
-  if (!frozen_.reached_end || dead_rows_ < kDeadPerLiveRow * live_at_most) return absl::OkStatus();
-  *removed = true;
-  return removeDeadRows();
+}
+
+void SqliteChangeQueue::requestReclaim(bool drain_ended) {
+  std::lock_guard<std::mutex> lock(reclaim_mu_);
+  reclaim_wanted_ = true;
+  reclaim_drain_ended_ = reclaim_drain_ended_ || drain_ended;
+  if (!reclaimer_.joinable()) reclaimer_ = std::thread([this] { reclaimLoop(); });
+  reclaim_cv_.notify_all();
+}
+
+void SqliteChangeQueue::awaitReclaim() {
+  std::unique_lock<std::mutex> lock(reclaim_mu_);
+  reclaim_cv_.wait(lock, [this] { return !reclaim_wanted_ && !reclaim_busy_; });
+}
+
+void SqliteChangeQueue::reclaimLoop() {
+  std::unique_lock<std::mutex> lock(reclaim_mu_);
+  for (;;) {
+    reclaim_cv_.wait(lock, [this] { return reclaim_wanted_ || reclaim_stop_; });
+    if (!reclaim_wanted_) return;  // stopping, nothing asked
+    const bool drain_ended = reclaim_drain_ended_;
+    reclaim_wanted_ = reclaim_drain_ended_ = false;
+    reclaim_busy_ = true;
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> db_lock(db_mu_);
+      bool cleared = false, removed = false;
+      // Best effort: on failure the rows stay dead (never read) and the next commit asks
+      // again.
+      if (removeConfirmedRows(drain_ended, &cleared, &removed).ok() && (cleared || removed)) {
+        reclaimSpace();
+      }
+    }
+    lock.lock();
+    reclaim_busy_ = false;
+    reclaim_cv_.notify_all();
+  }
+}
+
+absl::Status SqliteChangeQueue::removeConfirmedRows(bool drain_ended, bool* cleared,
+                                                    bool* removed) {
+  if (db_ == nullptr || statements_ == nullptr || dead_rows_ == 0 || frozen_.active) {
+    return absl::OkStatus();
+  }
+  SessionStateGuard guard(this);
+  absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
+    statements_->rows_after.bindInt(1, confirmed_hi_);
+    absl::StatusOr<int64_t> later = scalar(statements_->rows_after);
+    if (!later.ok()) return later.status();
+    if (*later == 0) {
+      // Nothing live is left: the whole table goes, dead rows with it, at the cost of a
+      // pass over its pages (no index lookup per row).
+      *cleared = true;
+      dead_rows_ = 0;
+      if (absl::Status s = statements_->delete_all.run(); !s.ok()) return s;
+      if (absl::Status s = statements_->clear_indices.run(); !s.ok()) return s;
+      return saveState();
+    }
+    // Every live row is above the dead ones; numbers skipped by cancelled changes make
+    // this an upper bound of how many there are.
+    const int64_t live_at_most = next_row_ - 1 - confirmed_hi_;
+    if (!drain_ended || dead_rows_ < kDeadPerLiveRow * live_at_most) return absl::OkStatus();
+    *removed = true;
+    if (absl::Status s = removeDeadRows(); !s.ok()) return s;
+    return saveState();
+  }));
+  if (!status.ok()) {
+    *cleared = *removed = false;
+    return status;
+  }
+  // Forgotten only once durable: a known index must have its queue_index row.
+  if (*cleared) {
+    known_indices_.clear();
+    ids_->clear();
+    ids_complete_ = true;
+  }
+  return status;
 }
 
 absl::Status SqliteChangeQueue::removeDeadRows() {

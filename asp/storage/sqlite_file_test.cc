@@ -202,6 +202,7 @@ TEST_F(SqliteFileTest, ASchemaThreeFileWithALargeQueueIsConvertedWhenTheQueueEmp
   EXPECT_EQ(queryOutside(path_, "PRAGMA auto_vacuum"), "0") << "24 MiB live: not at open";
   EXPECT_EQ(beginAndReadAll(*queue).size(), 6002u);
   ASSERT_TRUE(queue->commitSession().ok());
+  queue->awaitReclaim();
   EXPECT_EQ(queryOutside(path_, "PRAGMA auto_vacuum"), "1");
   EXPECT_LT(fileBytes(path_), int64_t{1} << 20);
   ASSERT_TRUE(queue->record(makeChange("after", Operation::kCreate, "x")).ok());
@@ -243,6 +244,7 @@ TEST_F(SqliteFileTest, AnIndexWhoseChangesAllCancelledIsNotListed) {
   EXPECT_EQ(info->size, 1u);
   EXPECT_EQ(queryOutside(path_, "SELECT group_concat(idx) FROM queue_index"), "idx-a");
   ASSERT_TRUE(queue->commitSession().ok());
+  queue->awaitReclaim();
   EXPECT_EQ(queryOutside(path_, "SELECT count(*) FROM queue_index"), "0")
       << "emptied with the queue";
   ASSERT_TRUE(queue->record(makeChange("g2", Operation::kCreate, "x", 0, "idx-gone")).ok());
