@@ -1,13 +1,14 @@
-// A power loss at every write of a session's commit (docs/storage.md, "Space"): whether
-// the commit lets the confirmed rows die in place, removes the dead rows from under the
-// live ones, or clears the table (and gives the pages back), the reopened queue holds
-// exactly one of two things: the session's changes pending again (the commit did not
-// happen) or exactly what the commit leaves; never a mix, never a lost change, and the
-// file passes integrity_check. A commit that returned OK with the power on is the second.
+// A power loss at every write of a session's commit and of the reclaimer's work after it
+// (docs/storage.md, "Space"): whether the confirmed rows die in place, the dead rows are
+// removed from under the live ones, or the table is cleared (and the pages given back),
+// the reopened queue holds exactly one of two things: the session's changes pending
+// again (the commit did not happen) or exactly what the commit leaves; never a mix,
+// never a lost change, and the file passes integrity_check. A commit that returned OK
+// with the power on is the second.
 //
 // FaultVfs (asp/testing/fault_vfs.h) takes back what was written since each file's last
-// sync; the power goes off inside the k-th write of the commit, for k = 0, 1, 2, ... until
-// a commit gets through.
+// sync; the power goes off inside the k-th write of the commit and its reclaim (waited
+// for: awaitReclaim), for k = 0, 1, 2, ... until both get through.
 #include <string>
 #include <vector>
 
@@ -73,6 +74,7 @@ class CommitPowerLoss : public ::testing::TestWithParam<Scenario> {
     for (int i = 0; i < s.confirmed_first; ++i) {
       absl::StatusOr<SessionInfo> info = begin(*queue);
       EXPECT_TRUE(info.ok() && queue->commitSession().ok());
+      queue->awaitReclaim();  // nothing of it may come after the power is set to go off
     }
     absl::StatusOr<SessionInfo> info = begin(*queue);
     EXPECT_TRUE(info.ok()) << info.status();
@@ -107,6 +109,7 @@ TEST_P(CommitPowerLoss, LeavesTheSessionWhollyConfirmedOrWhollyPending) {
     ASSERT_FALSE(HasFailure());
     FaultVfs::get().losePowerAfterWrites(k);
     const absl::Status committed = queue->commitSession();
+    queue->awaitReclaim();  // its writes count too, in the order they come
     const bool power_lost = FaultVfs::get().powerLost();
     FaultVfs::get().losePower();
     queue.reset();
@@ -118,7 +121,8 @@ TEST_P(CommitPowerLoss, LeavesTheSessionWhollyConfirmedOrWhollyPending) {
     if (!power_lost) {
       ASSERT_TRUE(committed.ok()) << committed;
       EXPECT_EQ(queued, if_done) << "a commit that got through";
-      std::cout << GetParam().name << ": " << k << " writes into the commit; the power went off "
+      std::cout << GetParam().name << ": " << k << " writes into the commit and its reclaim; "
+                << "the power went off "
                 << "before it took effect " << lost_before_commit << " times, after "
                 << confirmed_anyway << " times\n";
       return;
