@@ -98,9 +98,10 @@ TEST(FramePacker, TracksTheExactEncodedSize) {
   EXPECT_TRUE(packer.empty());
 }
 
-// The packer encodes values itself, into a buffer it reuses: every frame must be the
-// bytes protobuf gives for the same Message, also after earlier frames of other sizes,
-// and with one DataValue reused for every value, as the session does.
+// The packer encodes values itself, from views of their fields, into a buffer it
+// reuses: every frame must be the bytes protobuf gives for the same Message, also after
+// earlier frames of other sizes, with fields left at their default, and seqs and
+// versions of every varint length.
 TEST(FramePacker, EncodesEachFrameAsProtobufDoesWhileReusingItsBuffer) {
   FramePacker packer(100000);
   wire::v1::DataValue reused;
@@ -111,6 +112,10 @@ TEST(FramePacker, EncodesEachFrameAsProtobufDoesWhileReusingItsBuffer) {
       reused = value(frame * 1000 + i, (i * 37) % 200);
       if (i % 3 == 0) reused.set_operation(wire::v1::OPERATION_DELETE);
       reused.set_version(i << 40);
+      // Fields at their default are left out, as protobuf leaves them out.
+      if (i % 5 == 1) reused.clear_index();
+      if (i % 7 == 2) reused.clear_id();
+      if (i % 11 == 3) reused.clear_operation();
       *expected.mutable_data_batch()->add_values() = reused;
       packer.add(reused);
     }

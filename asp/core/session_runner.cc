@@ -303,28 +303,36 @@ class SessionRunner::Run {
   bool packValues(uint64_t first, uint64_t last, bool retransmission) {
     uint64_t next = first;
     while (next <= last) {
-      absl::StatusOr<SessionPage> page = plan_.values->readInFlight(next, last, kPageBytes);
-      if (!page.ok()) return fail(SyncCode::kStorageError, std::string(page.status().message()));
-      if (page->changes.empty()) {
+      // Each change is encoded into the frame straight from the source's storage; when
+      // the frame is full the source stops, the frame goes, and the next call resumes
+      // with the change that did not fit.
+      bool frame_full = false;
+      absl::StatusOr<uint64_t> after =
+          plan_.values->visitInFlight(next, last, kPageBytes, [&](const SessionChangeView& change) {
+            const FramePacker::Value value{
+                change.seq,
+                session_,
+                change.is_delete ? wire::v1::OPERATION_DELETE : wire::v1::OPERATION_UPSERT,
+                change.id,
+                change.index,
+                change.version,
+                change.data};
+            if (!packer_.fits(value)) {
+              frame_full = true;
+              return false;
+            }
+            packer_.add(value);
+            return true;
+          });
+      if (!after.ok()) return fail(SyncCode::kStorageError, std::string(after.status().message()));
+      if (frame_full) {
+        if (!flushFrame(retransmission)) return false;
+      } else if (*after == next) {
         return fail(SyncCode::kStorageError,
                     absl::StrCat("seq ", next, " is missing from the session's changes"));
       }
-      for (SessionChange& change : page->changes) {
-        // One DataValue for the whole session: the packer encodes it as it is added.
-        wire::v1::DataValue& value = value_;
-        value.set_seq(change.seq);
-        value.set_session(session_);
-        value.set_operation(change.is_delete ? wire::v1::OPERATION_DELETE
-                                             : wire::v1::OPERATION_UPSERT);
-        value.set_id(std::move(change.id));
-        value.set_index(std::move(change.index));
-        value.set_version(change.version);
-        value.set_data(std::move(change.data));
-        if (!packer_.fits(value) && !flushFrame(retransmission)) return false;
-        packer_.add(value);
-      }
-      next = page->changes.back().seq + 1;
-      if (next == 0) break;  // wrapped past UINT64_MAX
+      if (*after < next) break;  // wrapped past UINT64_MAX
+      next = *after;
     }
     return true;
   }
@@ -512,7 +520,6 @@ class SessionRunner::Run {
   uint64_t session_ = 0;
   RateLimiter limiter_;
   FramePacker packer_;
-  wire::v1::DataValue value_;  // reused for every value packValues() packs
 };
 
 SessionRunner::SessionRunner(std::string module, const SessionOptions& options,

@@ -41,6 +41,17 @@ struct SessionChange {
   uint64_t version = 0;
 };
 
+// The same, as SessionSource::visitInFlight shows it: views of the source's storage,
+// valid only during the visit.
+struct SessionChangeView {
+  uint64_t seq = 0;
+  absl::string_view id;
+  absl::string_view index;
+  bool is_delete = false;
+  absl::string_view data;
+  uint64_t version = 0;
+};
+
 // How large a change may be: it must fit, alone, in one datagram of at most
 // `frame_budget_bytes`, header "s:<module>:" included.
 struct ChangeLimits {

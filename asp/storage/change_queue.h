@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -76,6 +77,25 @@ class SessionSource {
   // any number of times for the same range while the session is in flight.
   virtual absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
                                                    size_t max_bytes) = 0;
+
+  // The same changes shown to `visit` one at a time, without copying them (a session
+  // encodes each straight into its frame), until `visit` returns false (that change is
+  // not taken: the next call starts with it), the page reaches `max_bytes` as above, or
+  // the range ends. Returns the seq after the last change taken: first_seq when none
+  // was. The views are valid only during the call, and `visit` must not call into the
+  // source. This default reads a page with readInFlight.
+  using ChangeVisitor = absl::FunctionRef<bool(const SessionChangeView&)>;
+  virtual absl::StatusOr<uint64_t> visitInFlight(uint64_t first_seq, uint64_t last_seq,
+                                                 size_t max_bytes, ChangeVisitor visit) {
+    absl::StatusOr<SessionPage> page = readInFlight(first_seq, last_seq, max_bytes);
+    if (!page.ok()) return page.status();
+    uint64_t next = first_seq;
+    for (const SessionChange& c : page->changes) {
+      if (!visit(SessionChangeView{c.seq, c.id, c.index, c.is_delete, c.data, c.version})) break;
+      next = c.seq + 1;
+    }
+    return next;
+  }
 
   // The manager confirmed: drops every in-flight change. A change recorded for the
   // same id while it was in flight stays pending with its newest content.

@@ -358,9 +358,28 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq, 
                                                             size_t max_bytes) {
   SessionPage page;
   std::lock_guard<std::mutex> lock(db_mu_);
+  absl::StatusOr<uint64_t> read =
+      visitRows(first_seq, last_seq, max_bytes, [&page](const SessionChangeView& c) {
+        page.data_bytes += c.id.size() + c.index.size() + c.data.size();
+        page.changes.push_back(SessionChange{c.seq, std::string(c.id), std::string(c.index),
+                                             c.is_delete, std::string(c.data), c.version});
+        return true;
+      });
+  if (!read.ok()) return read.status();
+  return page;
+}
+
+absl::StatusOr<uint64_t> SqliteChangeQueue::visitInFlight(uint64_t first_seq, uint64_t last_seq,
+                                                          size_t max_bytes, ChangeVisitor visit) {
+  std::lock_guard<std::mutex> lock(db_mu_);
+  return visitRows(first_seq, last_seq, max_bytes, visit);
+}
+
+absl::StatusOr<uint64_t> SqliteChangeQueue::visitRows(uint64_t first_seq, uint64_t last_seq,
+                                                      size_t max_bytes, ChangeVisitor visit) {
   if (statements_ == nullptr)
     return absl::FailedPreconditionError("queue database is not writable");
-  if (!frozen_.active || first_seq >= frozen_.size || first_seq > last_seq) return page;
+  if (!frozen_.active || first_seq >= frozen_.size || first_seq > last_seq) return first_seq;
   // Seqs rank the rows of every frozen index; a clean's filter is skipped over here.
   const bool filtered = !frozen_.only.empty();
   int64_t after = 0;
@@ -374,39 +393,44 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq, 
   sqlite::Statement& read = statements_->read_after;
   read.bindInt(1, after);
   read.bindInt(2, frozen_.hi);
-  absl::StatusOr<bool> row;
-  int64_t last_row = after;
-  while (seq <= last_seq && page.data_bytes < max_bytes && (row = read.step()).ok() && *row) {
-    SessionChange change;
-    change.index = read.columnText(kReadIndex);
+  absl::StatusOr<bool> row = false;
+  int64_t last_row = after;   // of the last change taken
+  uint64_t next = first_seq;  // the seq after it
+  size_t bytes = 0;
+  while (seq <= last_seq && bytes < max_bytes && (row = read.step()).ok() && *row) {
+    // Views into SQLite's row, valid until the next step: nothing is copied.
+    SessionChangeView change;
+    change.index = read.columnTextView(kReadIndex);
     if (filtered && !frozen_.only.contains(change.index)) continue;
     if (seq++ < first_seq) continue;
-    last_row = read.columnInt(kReadRow);
+    const int64_t this_row = read.columnInt(kReadRow);
     if (std::string why = damage(read); !why.empty()) {
       const std::string id = read.columnText(kReadId);
       read.reset();
       // One failed session for all of them: the rest of the session is checked now.
-      const size_t others = noteDamagedFrom(last_row);
+      const size_t others = noteDamagedFrom(this_row);
       return absl::DataLossError(absl::StrCat(
           "queue database '", options_.path, "': change id ", quoteValue(id), " cannot be sent (",
           why, ")", others > 1 ? absl::StrCat(", nor ", others - 1, " more") : "",
           "; set aside in quarantine, the next session sends the rest"));
     }
     change.seq = seq - 1;
-    change.id = read.columnText(kReadId);
+    change.id = read.columnTextView(kReadId);
     change.is_delete = read.columnInt(kReadOp) == kDelete;
-    change.data = read.columnBlob(kReadData);
+    change.data = read.columnBlobView(kReadData);
     change.version = static_cast<uint64_t>(read.columnInt(kReadVersion));
-    page.data_bytes += change.id.size() + change.index.size() + change.data.size();
-    page.changes.push_back(std::move(change));
+    if (!visit(change)) break;
+    bytes += change.id.size() + change.index.size() + change.data.size();
+    last_row = this_row;
+    next = seq;
   }
   read.reset();
   if (!row.ok()) return row.status();
-  if (!filtered && !page.changes.empty()) {
-    frozen_.next_seq = page.changes.back().seq + 1;
+  if (!filtered && next != first_seq) {
+    frozen_.next_seq = next;
     frozen_.after_row = last_row;
   }
-  return page;
+  return next;
 }
 
 absl::Status SqliteChangeQueue::commitSession() {

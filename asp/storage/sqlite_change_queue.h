@@ -107,6 +107,9 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::StatusOr<SessionInfo> beginSession(const SessionScope& scope) override;
   absl::StatusOr<SessionPage> readInFlight(uint64_t first_seq, uint64_t last_seq,
                                            size_t max_bytes) override;
+  // Views of the row as SQLite holds it; the queue's lock is held during the visits.
+  absl::StatusOr<uint64_t> visitInFlight(uint64_t first_seq, uint64_t last_seq, size_t max_bytes,
+                                         ChangeVisitor visit) override;
   absl::Status commitSession() override;
   absl::Status abortSession() override;
   absl::StatusOr<std::vector<IndexCounts>> counts() override;
@@ -252,6 +255,10 @@ class SqliteChangeQueue final : public ChangeQueue {
   absl::Status saveState();
   absl::Status loadState();
   absl::Status loadIds();  // requires db_mu_ (or the constructor), statements_
+  // readInFlight's and visitInFlight's reading: each row of the range checked (damage)
+  // and shown to `visit`. Requires db_mu_.
+  absl::StatusOr<uint64_t> visitRows(uint64_t first_seq, uint64_t last_seq, size_t max_bytes,
+                                     ChangeVisitor visit);
   // The row just before the in-flight change with seq `seq`: where to start reading it.
   absl::StatusOr<int64_t> rowOfSeq(uint64_t seq);
   // Steps a one-value query (0 when it returns no row) and resets it.
