@@ -32,13 +32,21 @@ void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state)
   // Values of one session mostly come in runs of the same index: look it up once a run.
   IndexState* current = nullptr;
   const std::string* current_index = nullptr;
-  for (SessionUpdate::Op& op : update.ops) {
+  // A million ids land at random places of a table far larger than the cache: asking
+  // for the slot of the id a few ops ahead lets those misses overlap.
+  constexpr size_t kPrefetchAhead = 8;
+  for (size_t i = 0; i < update.ops.size(); ++i) {
+    SessionUpdate::Op& op = update.ops[i];
     switch (op.kind) {
       case SessionUpdate::Op::Kind::kUpsert: {
         if (current == nullptr || *current_index != op.index) {
           auto it = state->try_emplace(op.index).first;
           current = &it->second;
           current_index = &it->first;
+        }
+        if (i + kPrefetchAhead < update.ops.size()) {
+          const SessionUpdate::Op& ahead = update.ops[i + kPrefetchAhead];
+          if (ahead.index == *current_index) current->prefetch(ahead.id);
         }
         (*current)[std::move(op.id)] = Document{std::move(op.data), op.version};
         break;
