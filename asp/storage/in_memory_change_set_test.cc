@@ -24,6 +24,19 @@ TEST(InMemoryChangeSet, KeepsNewestDocumentPerIdInFirstRecordedOrder) {
   EXPECT_EQ(sent[1].seq, 1u);
 }
 
+// The default visitInFlight (pages of readInFlight), as a FULL session's recovery set uses it.
+TEST(InMemoryChangeSet, VisitingShowsWhatReadingReturnsAndResumesWhereItStopped) {
+  InMemoryChangeSet set;
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(set.record(makeChange("id" + std::to_string(i), Operation::kCreate,
+                                      "data-" + std::to_string(i), i, i % 2 ? "a" : "b"))
+                    .ok());
+  }
+  absl::StatusOr<SessionInfo> info = set.beginSession({});
+  ASSERT_TRUE(info.ok()) << info.status();
+  testing::expectVisitsMatchReads(set, info->size);
+}
+
 TEST(InMemoryChangeSet, DeleteRemovesTheDocument) {
   InMemoryChangeSet set;
   ASSERT_TRUE(set.record(makeChange("a", Operation::kCreate, "a1")).ok());

@@ -2,6 +2,7 @@
 #ifndef ASP_STORAGE_QUEUE_TEST_UTIL_H_
 #define ASP_STORAGE_QUEUE_TEST_UTIL_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,53 @@ inline std::vector<SessionChange> beginAndReadAll(SessionSource& source) {
   EXPECT_TRUE(info.ok()) << info.status();
   if (!info.ok()) return {};
   return readAllInFlight(source, info->size);
+}
+
+// visitInFlight() of a session of `size` (>= 6) in flight shows what readInFlight()
+// returns, view for view: a visitor that refuses a change stops the visit there and the
+// next visit starts with it; a range in the middle (a retransmission) shows that range.
+inline void expectVisitsMatchReads(SessionSource& source, uint64_t size) {
+  ASSERT_GE(size, 6u);
+  const std::vector<SessionChange> read = readAllInFlight(source, size);
+  ASSERT_EQ(read.size(), size);
+  std::vector<SessionChange> seen;
+  uint64_t refused = UINT64_MAX;
+  auto keep = [&seen](const SessionChangeView& c) {
+    seen.push_back(SessionChange{c.seq, std::string(c.id), std::string(c.index), c.is_delete,
+                                 std::string(c.data), c.version});
+    return true;
+  };
+  absl::StatusOr<uint64_t> after =
+      source.visitInFlight(0, size - 1, SIZE_MAX, [&](const SessionChangeView& c) {
+        if (seen.size() == 3) {
+          refused = c.seq;
+          return false;
+        }
+        return keep(c);
+      });
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, 3u) << "the seq after the last change taken";
+  EXPECT_EQ(refused, 3u) << "the refused change is the next one";
+  after = source.visitInFlight(3, size - 1, SIZE_MAX, keep);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, size);
+  ASSERT_EQ(seen.size(), size);
+  for (uint64_t i = 0; i < size; ++i) {
+    SCOPED_TRACE("seq " + std::to_string(i));
+    EXPECT_EQ(seen[i].seq, read[i].seq);
+    EXPECT_EQ(seen[i].id, read[i].id);
+    EXPECT_EQ(seen[i].index, read[i].index);
+    EXPECT_EQ(seen[i].is_delete, read[i].is_delete);
+    EXPECT_EQ(seen[i].data, read[i].data);
+    EXPECT_EQ(seen[i].version, read[i].version);
+  }
+  seen.clear();
+  after = source.visitInFlight(size - 3, size - 2, SIZE_MAX, keep);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, size - 1);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].id, read[size - 3].id);
+  EXPECT_EQ(seen[1].id, read[size - 2].id);
 }
 
 }  // namespace asp::testing

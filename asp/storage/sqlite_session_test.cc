@@ -54,6 +54,16 @@ TEST_F(SqliteSessionTest, SeqsFollowFirstRecordedOrder) {
   EXPECT_EQ(sent[2].data, "newer");
 }
 
+// What a session sends: views of the rows, stopped and resumed frame by frame.
+TEST_F(SqliteSessionTest, VisitingShowsWhatReadingReturnsAndResumesWhereItStopped) {
+  recordN(8);
+  ASSERT_TRUE(queue_->record(makeChange("id4", Operation::kDelete, "", 0, "idx")).ok());
+  ASSERT_TRUE(queue_->record(makeChange("empty-data", Operation::kCreate, "", 5, "idx2")).ok());
+  absl::StatusOr<SessionInfo> info = queue_->beginSession({});
+  ASSERT_TRUE(info.ok()) << info.status();
+  testing::expectVisitsMatchReads(*queue_, info->size);
+}
+
 TEST_F(SqliteSessionTest, BeginReportsSizeAndSortedIndices) {
   recordN(3, "a", "idx-b");
   recordN(2, "b", "idx-a");
