@@ -52,6 +52,16 @@ struct SessionChangeView {
   uint64_t version = 0;
 };
 
+// A view of `change` (valid while it lives), and a change owning a copy of `view`.
+inline SessionChangeView viewOf(const SessionChange& change) {
+  return SessionChangeView{change.seq,       change.id,   change.index,
+                           change.is_delete, change.data, change.version};
+}
+inline SessionChange ownedCopy(const SessionChangeView& view) {
+  return SessionChange{view.seq,       std::string(view.id),   std::string(view.index),
+                       view.is_delete, std::string(view.data), view.version};
+}
+
 // How large a change may be: it must fit, alone, in one datagram of at most
 // `frame_budget_bytes`, header "s:<module>:" included.
 struct ChangeLimits {

@@ -91,7 +91,7 @@ class SessionSource {
     if (!page.ok()) return page.status();
     uint64_t next = first_seq;
     for (const SessionChange& c : page->changes) {
-      if (!visit(SessionChangeView{c.seq, c.id, c.index, c.is_delete, c.data, c.version})) break;
+      if (!visit(viewOf(c))) break;
       next = c.seq + 1;
     }
     return next;

@@ -62,8 +62,7 @@ inline void expectVisitsMatchReads(SessionSource& source, uint64_t size) {
   std::vector<SessionChange> seen;
   uint64_t refused = UINT64_MAX;
   auto keep = [&seen](const SessionChangeView& c) {
-    seen.push_back(SessionChange{c.seq, std::string(c.id), std::string(c.index), c.is_delete,
-                                 std::string(c.data), c.version});
+    seen.push_back(ownedCopy(c));
     return true;
   };
   absl::StatusOr<uint64_t> after =

@@ -361,8 +361,7 @@ absl::StatusOr<SessionPage> SqliteChangeQueue::readInFlight(uint64_t first_seq, 
   absl::StatusOr<uint64_t> read =
       visitRows(first_seq, last_seq, max_bytes, [&page](const SessionChangeView& c) {
         page.data_bytes += c.id.size() + c.index.size() + c.data.size();
-        page.changes.push_back(SessionChange{c.seq, std::string(c.id), std::string(c.index),
-                                             c.is_delete, std::string(c.data), c.version});
+        page.changes.push_back(ownedCopy(c));
         return true;
       });
   if (!read.ok()) return read.status();
