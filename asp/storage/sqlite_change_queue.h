@@ -228,8 +228,8 @@ class SqliteChangeQueue final : public ChangeQueue {
   void reclaimLoop();
   // Empties the table when no live row is left; after a drain, removes the dead rows
   // under the few live ones recorded meanwhile (kDeadPerLiveRow). Not while a session is
-  // in flight (its commit asks again). Sets *cleared / *removed. Requires db_mu_.
-  absl::Status removeConfirmedRows(bool drain_ended, bool* cleared, bool* removed);
+  // in flight (its commit asks again). Whether it removed any. Requires db_mu_.
+  absl::StatusOr<bool> removeConfirmedRows(bool drain_ended);
   absl::Status removeDeadRows();
   // How many rows are live: SQLite counts a whole table without reading its rows, a
   // WHERE would make it step through each; the dead ones are known (dead_rows_).

@@ -123,12 +123,9 @@ void SqliteChangeQueue::reclaimLoop() {
     lock.unlock();
     {
       std::lock_guard<std::mutex> db_lock(db_mu_);
-      bool cleared = false, removed = false;
       // Best effort: on failure the rows stay dead (never read) and the next commit asks
       // again.
-      if (removeConfirmedRows(drain_ended, &cleared, &removed).ok() && (cleared || removed)) {
-        reclaimSpace();
-      }
+      if (removeConfirmedRows(drain_ended).value_or(false)) reclaimSpace();
     }
     lock.lock();
     reclaim_busy_ = false;
@@ -136,11 +133,11 @@ void SqliteChangeQueue::reclaimLoop() {
   }
 }
 
-absl::Status SqliteChangeQueue::removeConfirmedRows(bool drain_ended, bool* cleared,
-                                                    bool* removed) {
+absl::StatusOr<bool> SqliteChangeQueue::removeConfirmedRows(bool drain_ended) {
   if (db_ == nullptr || statements_ == nullptr || dead_rows_ == 0 || frozen_.active) {
-    return absl::OkStatus();
+    return false;
   }
+  bool cleared = false, removed = false;
   SessionStateGuard guard(this);
   absl::Status status = guard.keepIf(inTransaction([&]() -> absl::Status {
     statements_->rows_after.bindInt(1, confirmed_hi_);
@@ -149,7 +146,7 @@ absl::Status SqliteChangeQueue::removeConfirmedRows(bool drain_ended, bool* clea
     if (*later == 0) {
       // Nothing live is left: the whole table goes, dead rows with it, at the cost of a
       // pass over its pages (no index lookup per row).
-      *cleared = true;
+      cleared = true;
       dead_rows_ = 0;
       if (absl::Status s = statements_->delete_all.run(); !s.ok()) return s;
       if (absl::Status s = statements_->clear_indices.run(); !s.ok()) return s;
@@ -159,21 +156,18 @@ absl::Status SqliteChangeQueue::removeConfirmedRows(bool drain_ended, bool* clea
     // this an upper bound of how many there are.
     const int64_t live_at_most = next_row_ - 1 - confirmed_hi_;
     if (!drain_ended || dead_rows_ < kDeadPerLiveRow * live_at_most) return absl::OkStatus();
-    *removed = true;
+    removed = true;
     if (absl::Status s = removeDeadRows(); !s.ok()) return s;
     return saveState();
   }));
-  if (!status.ok()) {
-    *cleared = *removed = false;
-    return status;
-  }
+  if (!status.ok()) return status;
   // Forgotten only once durable: a known index must have its queue_index row.
-  if (*cleared) {
+  if (cleared) {
     known_indices_.clear();
     ids_->clear();
     ids_complete_ = true;
   }
-  return status;
+  return cleared || removed;
 }
 
 absl::Status SqliteChangeQueue::removeDeadRows() {
