@@ -21,6 +21,14 @@ class CountingOpSource final : public OpSource {
     return more;
   }
   size_t sizeHint() const override { return inner_.sizeHint(); }
+  HeldOpList* takeHeld() override {
+    HeldOpList* held = inner_.takeHeld();
+    if (held != nullptr) {
+      ops_ += held->size();
+      for (size_t i = 0; i < held->size(); ++i) bytes_ += held->op(i).data.size();
+    }
+    return held;
+  }
   uint64_t ops() const { return ops_; }
   uint64_t bytes() const { return bytes_; }
 

@@ -61,6 +61,27 @@ TEST(ManagerMetricsTest, AppliedSessionsCountTheirChangesBytesAndTime) {
   EXPECT_EQ(inner.documents({"001", "fim"}, "idx")->size(), 1u) << "the inner store applied it";
 }
 
+// A session held in memory is handed to the store at once (OpSource::takeHeld), not op by
+// op: it is counted all the same.
+TEST(ManagerMetricsTest, SessionsHeldInMemoryAreCountedAsTheyAreApplied) {
+  testing::SimulatedClock clock(testing::SimulatedClock::Mode::kManual);
+  InMemoryStateStore inner;
+  MeasuredStateStore store(&inner, &clock);
+  SessionUpdate update;
+  update.ops = {{Kind::kUpsert, "idx", "a", "12345", 1},
+                {Kind::kUpsert, "idx", "b", "67", 1},
+                {Kind::kDelete, "idx", "a", "", 0}};
+  ASSERT_TRUE(store.apply({"001", "fim"}, std::move(update)).ok());
+
+  EXPECT_EQ(store.stats().applies, 1u);
+  EXPECT_EQ(store.stats().changes_applied, 3u);
+  EXPECT_EQ(store.stats().bytes_applied, 7u);
+  absl::StatusOr<IndexState> documents = inner.documents({"001", "fim"}, "idx");
+  ASSERT_TRUE(documents.ok());
+  ASSERT_EQ(documents->size(), 1u);
+  EXPECT_EQ(documents->at("b").data, "67");
+}
+
 // Fails half-way through its ops: the session is not applied.
 class FailingOpSource final : public OpSource {
  public:

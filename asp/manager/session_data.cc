@@ -82,27 +82,30 @@ class SpilledOps final : public OpSource {
   sqlite::Statement query_;
 };
 
-// Ops of one session held in memory, already sorted by seq: those that are contexts,
-// or those that are not. It owns the entries (moved in whole, not copied op by op).
-template <typename Entries>
-class HeldOps final : public OpSource {
+// Ops of one session held in memory, already sorted by seq, all of one kind (contexts or
+// not). It owns the entries (moved in whole, not copied op by op).
+class HeldOps final : public OpSource, private HeldOpList {
  public:
-  HeldOps(Entries entries, bool contexts) : entries_(std::move(entries)), contexts_(contexts) {}
+  explicit HeldOps(std::deque<SessionData::Entry> entries) : entries_(std::move(entries)) {}
   absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
-    while (next_ < entries_.size()) {
-      auto& entry = entries_[next_++];
-      if (entry.context != contexts_) continue;
-      *op = std::move(entry.op);
-      return true;
-    }
-    return false;
+    if (next_ >= entries_.size()) return false;
+    *op = std::move(entries_[next_++].op);
+    return true;
   }
   size_t sizeHint() const override { return entries_.size() - next_; }
+  HeldOpList* takeHeld() override {
+    held_from_ = next_;
+    next_ = entries_.size();
+    return this;
+  }
 
  private:
-  Entries entries_;
-  const bool contexts_;
+  size_t size() const override { return entries_.size() - held_from_; }
+  SessionUpdate::Op& op(size_t i) override { return entries_[held_from_ + i].op; }
+
+  std::deque<SessionData::Entry> entries_;
   size_t next_ = 0;
+  size_t held_from_ = 0;
 };
 
 }  // namespace
@@ -349,20 +352,24 @@ void SessionData::sortHeld() {
 absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeContexts() {
   if (spilled_) return spill_->ops(session_, /*contexts=*/true);
   sortHeld();
-  // Moved out of the entries (usually none or a few); their memory is given back with
-  // the rest by takeOps().
+  // Moved out of the entries (usually none or a few); takeOps() leaves what remains of
+  // them out, and gives their memory back with the rest.
   std::deque<Entry> contexts;
   for (Entry& entry : entries_) {
     if (entry.context) contexts.push_back(Entry{entry.seq, true, std::move(entry.op)});
   }
-  return std::unique_ptr<OpSource>(
-      new HeldOps<std::deque<Entry>>(std::move(contexts), /*contexts=*/true));
+  return std::unique_ptr<OpSource>(new HeldOps(std::move(contexts)));
 }
 
 absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeOps() {
   if (spilled_) return spill_->ops(session_);
   sortHeld();
-  auto ops = std::make_unique<HeldOps<std::deque<Entry>>>(std::move(entries_), /*contexts=*/false);
+  if (contexts_received_ > 0) {
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [](const Entry& entry) { return entry.context; }),
+                   entries_.end());
+  }
+  auto ops = std::make_unique<HeldOps>(std::move(entries_));
   release();  // the ops now live in `ops`, for the length of the apply
   return std::unique_ptr<OpSource>(std::move(ops));
 }

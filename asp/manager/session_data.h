@@ -100,6 +100,13 @@ class SpillStore {
 
 class SessionData {
  public:
+  // One data message held in memory.
+  struct Entry {
+    uint64_t seq;
+    bool context;
+    SessionUpdate::Op op;
+  };
+
   SessionData(uint64_t session, uint64_t size, MemoryBudget* budget, SpillStore* spill);
   ~SessionData();  // gives back its memory and drops its spilled rows
   SessionData(const SessionData&) = delete;
@@ -126,12 +133,6 @@ class SessionData {
   size_t memoryBytes() const { return memory_bytes_; }
 
  private:
-  struct Entry {
-    uint64_t seq;
-    bool context;
-    SessionUpdate::Op op;
-  };
-
   // Moves everything held in memory to the spill store and gives the memory back.
   absl::Status spill();
   void markReceived(uint64_t seq);

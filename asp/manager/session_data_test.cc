@@ -1,6 +1,7 @@
 #include "asp/manager/session_data.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +72,50 @@ TEST(SpillStoreFull, RetransmissionsIntoAStoreThatStaysFullNeverCompleteTheSessi
     }
     EXPECT_FALSE(data.complete());
     EXPECT_EQ(data.received() + missingCount(data, kSize), kSize);
+  }
+}
+
+// Data held in memory, received out of order and mixed with contexts: takeOps() hands
+// the ops (not the contexts) over in seq order whichever way a store reads them, one by
+// one or all at once in place; takeContexts() the contexts alone.
+TEST(SessionDataHeld, OpsComeInSeqOrderWithoutTheContextsReadEitherWay) {
+  for (const bool in_place : {false, true}) {
+    SCOPED_TRACE(in_place ? "in place" : "one by one");
+    MemoryBudget budget(64 << 20);
+    SpillStore spill;
+    constexpr uint64_t kSize = 6;
+    SessionData data(/*session=*/1, kSize, &budget, &spill);
+    for (const uint64_t seq : {3, 0, 5, 1, 4, 2}) {
+      ASSERT_TRUE(data.add(seq, upsert(seq), /*context=*/seq % 3 == 1).ok());
+    }
+    ASSERT_TRUE(data.complete());
+    absl::StatusOr<std::unique_ptr<OpSource>> contexts = data.takeContexts();
+    ASSERT_TRUE(contexts.ok()) << contexts.status();
+    absl::StatusOr<std::unique_ptr<OpSource>> ops = data.takeOps();
+    ASSERT_TRUE(ops.ok()) << ops.status();
+    EXPECT_EQ(budget.used(), 0u);
+
+    std::vector<std::string> ids;
+    std::vector<std::string> context_ids;
+    SessionUpdate::Op op;
+    if (in_place) {
+      HeldOpList* held = (*ops)->takeHeld();
+      ASSERT_NE(held, nullptr);
+      for (size_t i = 0; i < held->size(); ++i) ids.push_back(held->op(i).id);
+      absl::StatusOr<bool> more = (*ops)->next(&op);
+      ASSERT_TRUE(more.ok());
+      EXPECT_FALSE(*more) << "next() after takeHeld() handed out " << op.id;
+    } else {
+      absl::StatusOr<bool> more;
+      while ((more = (*ops)->next(&op)).ok() && *more) ids.push_back(op.id);
+      ASSERT_TRUE(more.ok()) << more.status();
+    }
+    absl::StatusOr<bool> more;
+    while ((more = (*contexts)->next(&op)).ok() && *more) context_ids.push_back(op.id);
+    ASSERT_TRUE(more.ok()) << more.status();
+    EXPECT_EQ(ids, (std::vector<std::string>{"/srv/file-0", "/srv/file-2", "/srv/file-3",
+                                             "/srv/file-5"}));
+    EXPECT_EQ(context_ids, (std::vector<std::string>{"/srv/file-1", "/srv/file-4"}));
   }
 }
 

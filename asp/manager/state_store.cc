@@ -10,19 +10,22 @@
 
 namespace asp::manager {
 
-void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state) {
-  for (const std::string& index : update.replaced_indices) state->erase(index);
+void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops,
+               std::map<std::string, IndexState>* state) {
+  for (const std::string& index : replaced_indices) state->erase(index);
   // An index that starts empty (a first sync, a FULL replacement) gets room for all its
   // upserts up front: a million values would otherwise grow (and rehash) its table some
   // twenty times. A non-empty index is left to grow: its upserts are mostly updates.
   absl::flat_hash_map<absl::string_view, size_t> upserts;
-  for (size_t i = 0; i < update.ops.size();) {
+  const size_t size = ops.size();
+  for (size_t i = 0; i < size;) {
+    const std::string& index = ops.op(i).index;
     size_t run = i;
-    while (run < update.ops.size() && update.ops[run].kind == SessionUpdate::Op::Kind::kUpsert &&
-           update.ops[run].index == update.ops[i].index) {
+    while (run < size && ops.op(run).kind == SessionUpdate::Op::Kind::kUpsert &&
+           ops.op(run).index == index) {
       ++run;
     }
-    if (run > i) upserts[update.ops[i].index] += run - i;
+    if (run > i) upserts[index] += run - i;
     i = std::max(run, i + 1);
   }
   for (const auto& [index, count] : upserts) {
@@ -35,8 +38,8 @@ void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state)
   // A million ids land at random places of a table far larger than the cache: asking
   // for the slot of the id a few ops ahead lets those misses overlap.
   constexpr size_t kPrefetchAhead = 8;
-  for (size_t i = 0; i < update.ops.size(); ++i) {
-    SessionUpdate::Op& op = update.ops[i];
+  for (size_t i = 0; i < size; ++i) {
+    SessionUpdate::Op& op = ops.op(i);
     switch (op.kind) {
       case SessionUpdate::Op::Kind::kUpsert: {
         if (current == nullptr || *current_index != op.index) {
@@ -44,8 +47,8 @@ void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state)
           current = &it->second;
           current_index = &it->first;
         }
-        if (i + kPrefetchAhead < update.ops.size()) {
-          const SessionUpdate::Op& ahead = update.ops[i + kPrefetchAhead];
+        if (i + kPrefetchAhead < size) {
+          const SessionUpdate::Op& ahead = ops.op(i + kPrefetchAhead);
           if (ahead.index == *current_index) current->prefetch(ahead.id);
         }
         (*current)[std::move(op.id)] = Document{std::move(op.data), op.version};
@@ -98,19 +101,24 @@ std::string indexChecksum(const IndexState& documents) {
 absl::Status InMemoryStateStore::apply(const ModuleKey& key,
                                        const std::vector<std::string>& replaced_indices,
                                        OpSource& ops) {
-  // Everything is read before anything changes: a failing source leaves the state alone.
-  SessionUpdate update;
-  update.replaced_indices = replaced_indices;
-  update.ops.reserve(ops.sizeHint());
-  SessionUpdate::Op op;
-  while (true) {
-    absl::StatusOr<bool> more = ops.next(&op);
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    update.ops.push_back(std::move(op));
+  // Held in memory, the ops are applied where they are. Any other source is read whole
+  // before anything changes: one that fails midway leaves the state alone.
+  HeldOpList* held = ops.takeHeld();
+  std::vector<SessionUpdate::Op> read;
+  VectorOpSource read_ops(&read);
+  if (held == nullptr) {
+    read.reserve(ops.sizeHint());
+    SessionUpdate::Op op;
+    while (true) {
+      absl::StatusOr<bool> more = ops.next(&op);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      read.push_back(std::move(op));
+    }
+    held = read_ops.takeHeld();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  applyUpdate(std::move(update), &modules_[key]);
+  applyHeld(replaced_indices, *held, &modules_[key]);
   return absl::OkStatus();
 }
 

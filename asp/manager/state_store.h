@@ -63,6 +63,16 @@ struct SessionUpdate {
   std::vector<Op> ops;  // in seq order
 };
 
+// Ops already in memory, in seq order, read in place: a store may look at them more than
+// once (to make room before it applies them, say) and move their strings out. Reading
+// them cannot fail.
+class HeldOpList {
+ public:
+  virtual ~HeldOpList() = default;
+  virtual size_t size() const = 0;
+  virtual SessionUpdate::Op& op(size_t i) = 0;
+};
+
 // A confirmed session's ops in seq order, handed out one at a time: a session may be
 // larger than the manager's memory (it keeps what exceeds its budget on disk), so a
 // store applies it without holding it whole.
@@ -74,10 +84,16 @@ class OpSource {
   // At least as many ops as next() will still hand out, when known cheaply (a store
   // reserves room with it); 0 when not known.
   virtual size_t sizeHint() const { return 0; }
+  // When the ops still to hand out are all in memory (so handing them out cannot fail):
+  // hands them over at once, to be read in place for as long as the source lives;
+  // next() hands out nothing afterwards. Null for a source that reads them from
+  // elsewhere (a disk, a server): a store that must apply all or none reads such a
+  // source whole before it changes anything.
+  virtual HeldOpList* takeHeld() { return nullptr; }
 };
 
 // An OpSource over ops already in memory (moved out as they are handed out).
-class VectorOpSource final : public OpSource {
+class VectorOpSource final : public OpSource, private HeldOpList {
  public:
   explicit VectorOpSource(std::vector<SessionUpdate::Op>* ops) : ops_(ops) {}
   absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
@@ -86,10 +102,19 @@ class VectorOpSource final : public OpSource {
     return true;
   }
   size_t sizeHint() const override { return ops_->size() - next_; }
+  HeldOpList* takeHeld() override {
+    held_from_ = next_;
+    next_ = ops_->size();
+    return this;
+  }
 
  private:
+  size_t size() const override { return ops_->size() - held_from_; }
+  SessionUpdate::Op& op(size_t i) override { return (*ops_)[held_from_ + i]; }
+
   std::vector<SessionUpdate::Op>* ops_;
   size_t next_ = 0;
+  size_t held_from_ = 0;
 };
 
 // One module of one agent as a store holds it, for operators (the manager's status page,
@@ -153,8 +178,10 @@ class InMemoryStateStore final : public StateStore {
   std::map<ModuleKey, AgentMetadata> metadata_;
 };
 
-// Applies `update` to `state` (one module's indices), moving its strings in.
-void applyUpdate(SessionUpdate update, std::map<std::string, IndexState>* state);
+// Applies a session to `state` (one module's indices): empties `replaced_indices`, then
+// applies `ops` in order, moving their strings in.
+void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops,
+               std::map<std::string, IndexState>* state);
 
 // A list of index names as one string, each "<decimal length>:<bytes>" (a name may hold
 // any character, a newline too), for stores that keep AgentMetadata::indices in a column.
