@@ -300,10 +300,14 @@ SyncResult ProtocolImpl::synchronizeDelta(SyncOption option) {
   bool asked = false;
   while (true) {
     bool done = false;
-    SyncResult one = deltaSession(scope, option, &agent, &asked, &done);
+    bool last = false;
+    SyncResult one = deltaSession(scope, option, &agent, &asked, &done, &last);
     if (done) break;
     accumulate(one, &call);
     if (!one.ok()) return call;
+    // Asking the queue again would find nothing, and would wait for its reclaimer, which
+    // the last commit just woke to remove the confirmed rows.
+    if (last) break;
   }
   if (call.sessions > 0) return call;
   SyncResult nothing;
@@ -334,7 +338,7 @@ SessionScope leaveRoomFor(SessionScope scope, const SqliteChangeQueue::ContextSe
 }  // namespace
 
 SyncResult ProtocolImpl::deltaSession(const SessionScope& scope, SyncOption option,
-                                      AgentInfo* agent, bool* asked, bool* done) {
+                                      AgentInfo* agent, bool* asked, bool* done, bool* last) {
   absl::StatusOr<SqliteChangeQueue::ContextSet> contexts = contextsFor(option);
   if (!contexts.ok()) {
     return rejected(SyncCode::kStorageError, std::string(contexts.status().message()));
@@ -353,6 +357,7 @@ SyncResult ProtocolImpl::deltaSession(const SessionScope& scope, SyncOption opti
     return failure;
   }
   *asked = true;
+  *last = info->took_all;
   SessionPlan plan;
   plan.mode = Mode::kDelta;
   plan.option = option;

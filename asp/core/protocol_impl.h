@@ -67,9 +67,10 @@ class ProtocolImpl final : public AgentSyncProtocol {
   SyncResult synchronizeDelta(SyncOption option);
   SyncResult synchronizeFull(SyncOption option);
   // One DELTA session of the call: the oldest changes within the bounds, up to `mark`.
-  // *done when nothing was left to send.
+  // *done when nothing was left to send; *last when the session took all there was (once
+  // it is confirmed, the call is over).
   SyncResult deltaSession(const SessionScope& scope, SyncOption option, AgentInfo* agent,
-                          bool* asked, bool* done);
+                          bool* asked, bool* done, bool* last);
   // The context documents a session with `option` carries (none unless kVdFirst or
   // kVdSync), and adding them to a plan after its values.
   absl::StatusOr<SqliteChangeQueue::ContextSet> contextsFor(SyncOption option);

@@ -53,6 +53,47 @@ TEST_F(BoundedSessionTest, ConsecutiveSessionsTakeTheOldestFirst) {
   EXPECT_TRUE(nextSession(atMost(4)).empty());
 }
 
+// took_all tells a bounded call when to stop: after the session that took the last
+// change the scope allows, not one empty session later.
+TEST_F(BoundedSessionTest, ASessionSaysWhetherItTookAllThereWas) {
+  auto tookAll = [this](const SessionScope& scope) {
+    absl::StatusOr<SessionInfo> info = queue_->beginSession(scope);
+    EXPECT_TRUE(info.ok()) << info.status();
+    if (!info.ok()) return false;
+    EXPECT_TRUE(queue_->commitSession().ok());
+    return info->took_all;
+  };
+  for (int i = 0; i < 8; ++i) record("id" + std::to_string(i), Operation::kCreate);
+  EXPECT_FALSE(tookAll(atMost(3)));
+  EXPECT_FALSE(tookAll(atMost(3)));
+  EXPECT_TRUE(tookAll(atMost(3))) << "the last two";
+
+  // A bound met exactly by what is left takes it all.
+  for (int i = 0; i < 4; ++i) record("more" + std::to_string(i), Operation::kCreate);
+  EXPECT_FALSE(tookAll(atMost(2)));
+  EXPECT_TRUE(tookAll(atMost(2)));
+
+  // A byte bound cuts short too: each change weighs 5 + 3 + 92 = 100 bytes.
+  for (int i = 0; i < 3; ++i)
+    record("big-" + std::to_string(i), Operation::kCreate, std::string(92, 'x'));
+  EXPECT_FALSE(tookAll(atMost(0, 250)));
+  EXPECT_TRUE(tookAll(atMost(0, 250)));
+
+  // What is recorded after the mark belongs to the next call, bounded or not.
+  record("before", Operation::kCreate);
+  absl::StatusOr<int64_t> mark = queue_->recordedMark();
+  ASSERT_TRUE(mark.ok());
+  record("after", Operation::kCreate);
+  SessionScope up_to_mark = atMost(5);
+  up_to_mark.up_to_mark = *mark;
+  EXPECT_TRUE(tookAll(up_to_mark));
+  SessionScope unbounded;
+  unbounded.up_to_mark = *mark;
+  record("after-2", Operation::kCreate);
+  EXPECT_TRUE(tookAll(unbounded));
+  EXPECT_TRUE(tookAll({})) << "no bound, no mark: the whole queue";
+}
+
 TEST_F(BoundedSessionTest, TheByteBoundCountsIdIndexAndData) {
   // Each change weighs 3 (id) + 3 (index) + 94 (data) = 100 bytes.
   for (int i = 0; i < 5; ++i)

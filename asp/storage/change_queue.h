@@ -31,6 +31,10 @@ namespace asp {
 struct SessionInfo {
   uint64_t size = 0;                 // changes in flight, seq 0..size-1
   std::vector<std::string> indices;  // distinct indices among them, sorted
+  // Every pending change the scope allows (up to its mark, within its indices) is in
+  // flight: once this session is confirmed, a bounded DELTA call has nothing left to
+  // ask for. False when a bound left some behind, and whenever a queue cannot tell.
+  bool took_all = false;
 };
 
 // Which pending changes beginSession() freezes.

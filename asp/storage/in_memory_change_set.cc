@@ -80,7 +80,9 @@ absl::StatusOr<SessionInfo> InMemoryChangeSet::beginSession(const SessionScope& 
   slots_ = std::move(kept);
   compactLocked();
   in_session_ = true;
-  return SessionInfo{in_flight_.size(), std::vector<std::string>(indices.begin(), indices.end())};
+  // No bounds here: the session takes every change of the indices it is about.
+  return SessionInfo{in_flight_.size(), std::vector<std::string>(indices.begin(), indices.end()),
+                     /*took_all=*/true};
 }
 
 absl::StatusOr<SessionPage> InMemoryChangeSet::readInFlight(uint64_t first_seq, uint64_t last_seq,

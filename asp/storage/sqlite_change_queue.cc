@@ -254,6 +254,9 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& 
       counted = freezeOldest(scope, &frozen, &info);
     }
     if (!counted.ok()) return counted;
+    // A clean takes every row of its indices; a DELTA session all up to its mark unless a
+    // bound cut it short.
+    info.took_all = !frozen.only.empty() || frozen.reached_end;
     frozen.size = info.size;
     frozen.after_row = confirmed_hi_;  // the first live row comes after it
     frozen_ = frozen;
