@@ -84,28 +84,14 @@ class SpilledOps final : public OpSource {
 
 // Ops of one session held in memory, already sorted by seq, all of one kind (contexts or
 // not). It owns the entries (moved in whole, not copied op by op).
-class HeldOps final : public OpSource, private HeldOpList {
+class HeldOps final : public HeldOpSource<HeldOps> {
  public:
   explicit HeldOps(std::deque<SessionData::Entry> entries) : entries_(std::move(entries)) {}
-  absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
-    if (next_ >= entries_.size()) return false;
-    *op = std::move(entries_[next_++].op);
-    return true;
-  }
-  size_t sizeHint() const override { return entries_.size() - next_; }
-  HeldOpList* takeHeld() override {
-    held_from_ = next_;
-    next_ = entries_.size();
-    return this;
-  }
+  size_t count() const { return entries_.size(); }
+  SessionUpdate::Op& at(size_t i) { return entries_[i].op; }
 
  private:
-  size_t size() const override { return entries_.size() - held_from_; }
-  SessionUpdate::Op& op(size_t i) override { return entries_[held_from_ + i].op; }
-
   std::deque<SessionData::Entry> entries_;
-  size_t next_ = 0;
-  size_t held_from_ = 0;
 };
 
 }  // namespace

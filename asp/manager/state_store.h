@@ -92,29 +92,44 @@ class OpSource {
   virtual HeldOpList* takeHeld() { return nullptr; }
 };
 
-// An OpSource over ops already in memory (moved out as they are handed out).
-class VectorOpSource final : public OpSource, private HeldOpList {
+// An OpSource over ops already in memory: handed out one at a time (each moved out), or
+// all at once in place (takeHeld). `Self` says where they are, with count() (every op,
+// handed out or not) and at(i); called directly, not through a second virtual call, as
+// a store reads each op a few times.
+template <typename Self>
+class HeldOpSource : public OpSource, private HeldOpList {
  public:
-  explicit VectorOpSource(std::vector<SessionUpdate::Op>* ops) : ops_(ops) {}
-  absl::StatusOr<bool> next(SessionUpdate::Op* op) override {
-    if (next_ >= ops_->size()) return false;
-    *op = std::move((*ops_)[next_++]);
+  absl::StatusOr<bool> next(SessionUpdate::Op* op) final {
+    if (next_ >= self().count()) return false;
+    *op = std::move(self().at(next_++));
     return true;
   }
-  size_t sizeHint() const override { return ops_->size() - next_; }
-  HeldOpList* takeHeld() override {
+  size_t sizeHint() const final { return self().count() - next_; }
+  HeldOpList* takeHeld() final {
     held_from_ = next_;
-    next_ = ops_->size();
+    next_ = self().count();
     return this;
   }
 
  private:
-  size_t size() const override { return ops_->size() - held_from_; }
-  SessionUpdate::Op& op(size_t i) override { return (*ops_)[held_from_ + i]; }
+  size_t size() const final { return self().count() - held_from_; }
+  SessionUpdate::Op& op(size_t i) final { return self().at(held_from_ + i); }
+  Self& self() { return static_cast<Self&>(*this); }
+  const Self& self() const { return static_cast<const Self&>(*this); }
 
-  std::vector<SessionUpdate::Op>* ops_;
   size_t next_ = 0;
   size_t held_from_ = 0;
+};
+
+// Ops in a vector the caller owns.
+class VectorOpSource final : public HeldOpSource<VectorOpSource> {
+ public:
+  explicit VectorOpSource(std::vector<SessionUpdate::Op>* ops) : ops_(ops) {}
+  size_t count() const { return ops_->size(); }
+  SessionUpdate::Op& at(size_t i) { return (*ops_)[i]; }
+
+ private:
+  std::vector<SessionUpdate::Op>* ops_;
 };
 
 // One module of one agent as a store holds it, for operators (the manager's status page,
