@@ -1,6 +1,8 @@
 #include "asp/manager/state_store.h"
 
 #include <algorithm>
+#include <thread>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
@@ -10,63 +12,140 @@
 
 namespace asp::manager {
 
+namespace {
+
+// One index's share of a session: the runs of its ops, in seq order. Ops of different
+// indices never touch the same document, so indices can be applied apart.
+struct IndexWork {
+  IndexState* documents = nullptr;
+  std::vector<std::pair<size_t, size_t>> runs;  // [begin, end) of ops
+  size_t ops = 0;
+  size_t upserts = 0;
+};
+
+// The positions of one index's ops, run after run.
+class RunCursor {
+ public:
+  explicit RunCursor(const std::vector<std::pair<size_t, size_t>>& runs)
+      : runs_(runs), at_(runs.empty() ? 0 : runs[0].first) {}
+  bool done() const { return run_ == runs_.size(); }
+  size_t at() const { return at_; }
+  void advance() {
+    if (++at_ < runs_[run_].second) return;
+    if (++run_ < runs_.size()) at_ = runs_[run_].first;
+  }
+
+ private:
+  const std::vector<std::pair<size_t, size_t>>& runs_;
+  size_t run_ = 0;
+  size_t at_;
+};
+
+// Applies one index's ops in order. A DataClean empties the index; an index left empty
+// is removed afterwards by the caller (it alone changes the map of indices).
+void applyRuns(HeldOpList& ops, const IndexWork& work) {
+  IndexState& documents = *work.documents;
+  // A million ids land at random places of a table far larger than the cache: asking
+  // for the slot of the id a few ops ahead (of this index) lets those misses overlap.
+  constexpr size_t kPrefetchAhead = 8;
+  RunCursor ahead(work.runs);
+  for (size_t n = 0; n < kPrefetchAhead && !ahead.done(); ++n) ahead.advance();
+  for (RunCursor cursor(work.runs); !cursor.done(); cursor.advance()) {
+    if (!ahead.done()) {
+      documents.prefetch(ops.op(ahead.at()).id);
+      ahead.advance();
+    }
+    SessionUpdate::Op& op = ops.op(cursor.at());
+    switch (op.kind) {
+      case SessionUpdate::Op::Kind::kUpsert:
+        documents[std::move(op.id)] = Document{std::move(op.data), op.version};
+        break;
+      case SessionUpdate::Op::Kind::kDelete:
+        documents.erase(op.id);
+        break;
+      case SessionUpdate::Op::Kind::kClean:
+        documents.clear();
+        break;
+    }
+  }
+}
+
+// Deals the indices to `threads` shares of about equal ops, the largest first.
+std::vector<std::vector<const IndexWork*>> share(const std::vector<IndexWork>& works,
+                                                 size_t threads) {
+  std::vector<const IndexWork*> largest_first;
+  for (const IndexWork& work : works) largest_first.push_back(&work);
+  std::sort(largest_first.begin(), largest_first.end(),
+            [](const IndexWork* a, const IndexWork* b) { return a->ops > b->ops; });
+  std::vector<std::vector<const IndexWork*>> shares(threads);
+  std::vector<size_t> load(threads, 0);
+  for (const IndexWork* work : largest_first) {
+    const size_t lightest = std::min_element(load.begin(), load.end()) - load.begin();
+    shares[lightest].push_back(work);
+    load[lightest] += work->ops;
+  }
+  return shares;
+}
+
+}  // namespace
+
+ApplyOptions ApplyOptions::forThisMachine() {
+  ApplyOptions options;
+  options.threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  return options;
+}
+
 void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops,
-               std::map<std::string, IndexState>* state) {
+               std::map<std::string, IndexState>* state, const ApplyOptions& options) {
   for (const std::string& index : replaced_indices) state->erase(index);
-  // An index that starts empty (a first sync, a FULL replacement) gets room for all its
-  // upserts up front: a million values would otherwise grow (and rehash) its table some
-  // twenty times. A non-empty index is left to grow: its upserts are mostly updates.
-  absl::flat_hash_map<absl::string_view, size_t> upserts;
+  // Values of one session mostly come in runs of the same index: each run is looked up
+  // once, and filed under its index.
+  std::vector<IndexWork> works;
+  absl::flat_hash_map<absl::string_view, size_t> work_of;
   const size_t size = ops.size();
   for (size_t i = 0; i < size;) {
     const std::string& index = ops.op(i).index;
     size_t run = i;
-    while (run < size && ops.op(run).kind == SessionUpdate::Op::Kind::kUpsert &&
-           ops.op(run).index == index) {
-      ++run;
+    size_t upserts = 0;
+    for (; run < size && ops.op(run).index == index; ++run) {
+      if (ops.op(run).kind == SessionUpdate::Op::Kind::kUpsert) ++upserts;
     }
-    if (run > i) upserts[index] += run - i;
-    i = std::max(run, i + 1);
+    auto [it, added] = work_of.try_emplace(index, works.size());
+    if (added) works.emplace_back();
+    IndexWork& work = works[it->second];
+    work.runs.emplace_back(i, run);
+    work.ops += run - i;
+    work.upserts += upserts;
+    i = run;
   }
-  for (const auto& [index, count] : upserts) {
+  // Every index the session names is in the map before any op is applied, so that
+  // applying them changes no more than each its own table. An index that starts empty
+  // (a first sync, a FULL replacement) gets room for all its upserts up front: a million
+  // values would otherwise grow (and rehash) its table some twenty times. A non-empty
+  // index is left to grow: its upserts are mostly updates.
+  for (const auto& [index, at] : work_of) {
     IndexState& documents = (*state)[std::string(index)];
-    if (documents.empty()) documents.reserve(count);
+    if (documents.empty()) documents.reserve(works[at].upserts);
+    works[at].documents = &documents;
   }
-  // Values of one session mostly come in runs of the same index: look it up once a run.
-  IndexState* current = nullptr;
-  const std::string* current_index = nullptr;
-  // A million ids land at random places of a table far larger than the cache: asking
-  // for the slot of the id a few ops ahead lets those misses overlap.
-  constexpr size_t kPrefetchAhead = 8;
-  for (size_t i = 0; i < size; ++i) {
-    SessionUpdate::Op& op = ops.op(i);
-    switch (op.kind) {
-      case SessionUpdate::Op::Kind::kUpsert: {
-        if (current == nullptr || *current_index != op.index) {
-          auto it = state->try_emplace(op.index).first;
-          current = &it->second;
-          current_index = &it->first;
-        }
-        if (i + kPrefetchAhead < size) {
-          const SessionUpdate::Op& ahead = ops.op(i + kPrefetchAhead);
-          if (ahead.index == *current_index) current->prefetch(ahead.id);
-        }
-        (*current)[std::move(op.id)] = Document{std::move(op.data), op.version};
-        break;
-      }
-      case SessionUpdate::Op::Kind::kDelete: {
-        current = nullptr;
-        auto it = state->find(op.index);
-        if (it == state->end()) break;
-        it->second.erase(op.id);
-        if (it->second.empty()) state->erase(it);
-        break;
-      }
-      case SessionUpdate::Op::Kind::kClean:
-        current = nullptr;
-        state->erase(op.index);
-        break;
-    }
+  const size_t threads = std::min(options.threads, works.size());
+  if (threads <= 1 || size < options.min_ops_to_share) {
+    for (const IndexWork& work : works) applyRuns(ops, work);
+  } else {
+    // A large session over several indices: its indices are applied side by side (the
+    // agent is waiting for the EndAck, so the cores are otherwise idle).
+    std::vector<std::vector<const IndexWork*>> shares = share(works, threads);
+    auto apply_share = [&ops](const std::vector<const IndexWork*>& mine) {
+      for (const IndexWork* work : mine) applyRuns(ops, *work);
+    };
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < shares.size(); ++t) helpers.emplace_back(apply_share, shares[t]);
+    apply_share(shares[0]);
+    for (std::thread& helper : helpers) helper.join();
+  }
+  // An index left without documents is not kept (indices() lists those with some).
+  for (const auto& [index, at] : work_of) {
+    if (works[at].documents->empty()) state->erase(std::string(index));
   }
 }
 
@@ -118,7 +197,7 @@ absl::Status InMemoryStateStore::apply(const ModuleKey& key,
     held = read_ops.takeHeld();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  applyHeld(replaced_indices, *held, &modules_[key]);
+  applyHeld(replaced_indices, *held, &modules_[key], apply_options_);
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #ifndef ASP_MANAGER_STATE_STORE_H_
 #define ASP_MANAGER_STATE_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -175,8 +176,19 @@ class StateStore {
   virtual absl::StatusOr<std::vector<ModuleSummary>> modules() = 0;
 };
 
+// How applyHeld uses the cores: a session of at least `min_ops_to_share` ops over
+// several indices is applied by up to `threads` threads, each index by one of them.
+struct ApplyOptions {
+  size_t threads = 1;
+  size_t min_ops_to_share = 65536;
+  // The machine's cores, at most 4 (the default of InMemoryStateStore).
+  static ApplyOptions forThisMachine();
+};
+
 class InMemoryStateStore final : public StateStore {
  public:
+  explicit InMemoryStateStore(ApplyOptions apply = ApplyOptions::forThisMachine())
+      : apply_options_(apply) {}
   using StateStore::apply;
   absl::Status apply(const ModuleKey& key, const std::vector<std::string>& replaced_indices,
                      OpSource& ops) override;
@@ -188,15 +200,17 @@ class InMemoryStateStore final : public StateStore {
   absl::StatusOr<std::vector<ModuleSummary>> modules() override;
 
  private:
+  const ApplyOptions apply_options_;
   std::mutex mu_;
   std::map<ModuleKey, std::map<std::string, IndexState>> modules_;  // -> index -> docs
   std::map<ModuleKey, AgentMetadata> metadata_;
 };
 
 // Applies a session to `state` (one module's indices): empties `replaced_indices`, then
-// applies `ops` in order, moving their strings in.
+// applies `ops` in order, moving their strings in. Ops of one index are applied in
+// their order; `options` may let different indices be applied at once.
 void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops,
-               std::map<std::string, IndexState>* state);
+               std::map<std::string, IndexState>* state, const ApplyOptions& options = {});
 
 // A list of index names as one string, each "<decimal length>:<bytes>" (a name may hold
 // any character, a newline too), for stores that keep AgentMetadata::indices in a column.
