@@ -231,6 +231,7 @@ void SessionData::release() {
   budget_->give(memory_bytes_);
   memory_bytes_ = 0;
   std::deque<Entry>().swap(entries_);
+  in_seq_order_ = true;
   ranges_.clear();
 }
 
@@ -270,6 +271,7 @@ absl::StatusOr<bool> SessionData::add(uint64_t seq, SessionUpdate::Op op, bool c
     if (budget_->tryTake(cost)) {
       memory_bytes_ += cost;
       markReceived(seq);
+      if (!entries_.empty() && seq < entries_.back().seq) in_seq_order_ = false;
       entries_.push_back(Entry{seq, context, std::move(op)});
       ++received_;
       if (context) ++contexts_received_;
@@ -329,10 +331,12 @@ absl::StatusOr<std::vector<std::pair<uint64_t, uint64_t>>> SessionData::missing(
 }
 
 void SessionData::sortHeld() {
-  // Data usually arrives in seq order; only retransmissions and reordering need a sort.
-  const auto bySeq = [](const Entry& a, const Entry& b) { return a.seq < b.seq; };
-  if (std::is_sorted(entries_.begin(), entries_.end(), bySeq)) return;
-  std::sort(entries_.begin(), entries_.end(), bySeq);
+  // Data usually arrives in seq order (add() notes when it does not): only
+  // retransmissions and reordering need a sort.
+  if (in_seq_order_) return;
+  std::sort(entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.seq < b.seq; });
+  in_seq_order_ = true;
 }
 
 absl::StatusOr<std::unique_ptr<OpSource>> SessionData::takeContexts() {

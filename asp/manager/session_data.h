@@ -152,6 +152,7 @@ class SessionData {
   // In memory: the entries in arrival order (a deque: no doubling spikes), and the
   // received seqs as ranges (begin -> end, inclusive), usually one.
   std::deque<Entry> entries_;
+  bool in_seq_order_ = true;  // entries_ is sorted by seq
   std::map<uint64_t, uint64_t> ranges_;
 };
 
