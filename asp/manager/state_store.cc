@@ -107,8 +107,10 @@ void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops
     const std::string& index = ops.op(i).index;
     size_t run = i;
     size_t upserts = 0;
-    for (; run < size && ops.op(run).index == index; ++run) {
-      if (ops.op(run).kind == SessionUpdate::Op::Kind::kUpsert) ++upserts;
+    for (; run < size; ++run) {
+      const SessionUpdate::Op& op = ops.op(run);
+      if (op.index != index) break;
+      if (op.kind == SessionUpdate::Op::Kind::kUpsert) ++upserts;
     }
     auto [it, added] = work_of.try_emplace(index, works.size());
     if (added) works.emplace_back();
