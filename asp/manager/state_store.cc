@@ -1,6 +1,8 @@
 #include "asp/manager/state_store.h"
 
 #include <algorithm>
+#include <functional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -141,7 +143,13 @@ void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops
       for (const IndexWork* work : mine) applyRuns(ops, *work);
     };
     std::vector<std::thread> helpers;
-    for (size_t t = 1; t < shares.size(); ++t) helpers.emplace_back(apply_share, shares[t]);
+    for (size_t t = 1; t < shares.size(); ++t) {
+      try {
+        helpers.emplace_back(apply_share, std::cref(shares[t]));
+      } catch (const std::system_error&) {
+        apply_share(shares[t]);  // no thread to be had (the host's limit): this one does it
+      }
+    }
     apply_share(shares[0]);
     for (std::thread& helper : helpers) helper.join();
   }
