@@ -143,6 +143,15 @@ void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops
       for (const IndexWork* work : mine) applyRuns(ops, *work);
     };
     std::vector<std::thread> helpers;
+    helpers.reserve(shares.size() - 1);
+    // Joined however this scope is left: an exception here (memory) must not leave a
+    // helper running on the state, nor a joinable thread destroyed (std::terminate).
+    struct JoinAll {
+      std::vector<std::thread>& threads;
+      ~JoinAll() {
+        for (std::thread& thread : threads) thread.join();
+      }
+    } join_all{helpers};
     for (size_t t = 1; t < shares.size(); ++t) {
       try {
         helpers.emplace_back(apply_share, std::cref(shares[t]));
@@ -151,7 +160,6 @@ void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops
       }
     }
     apply_share(shares[0]);
-    for (std::thread& helper : helpers) helper.join();
   }
   // An index left without documents is not kept (indices() lists those with some).
   for (const auto& [index, at] : work_of) {
