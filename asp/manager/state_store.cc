@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -146,12 +147,9 @@ void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops
     helpers.reserve(shares.size() - 1);
     // Joined however this scope is left: an exception here (memory) must not leave a
     // helper running on the state, nor a joinable thread destroyed (std::terminate).
-    struct JoinAll {
-      std::vector<std::thread>& threads;
-      ~JoinAll() {
-        for (std::thread& thread : threads) thread.join();
-      }
-    } join_all{helpers};
+    absl::Cleanup join_all = [&helpers] {
+      for (std::thread& helper : helpers) helper.join();
+    };
     for (size_t t = 1; t < shares.size(); ++t) {
       try {
         helpers.emplace_back(apply_share, std::cref(shares[t]));
