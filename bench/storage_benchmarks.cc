@@ -189,6 +189,30 @@ void queueBatch(benchmark::State& state) {
 
 // ---- 3: concurrent writers at kPowerLoss, sharing one queue ----
 
+void sqliteGroupsOfStreams(benchmark::State& state, int streams) {
+  ScratchDb file("groups");
+  std::unique_ptr<BaselineDb> db =
+      openBaseline(state, file.path(), Durability::kPowerLoss, /*warm=*/true);
+  if (db == nullptr) return;
+  const std::vector<std::string> prefixes = streamPrefixes(streams);
+  Change change;
+  uint64_t i = 0;
+  bool open = false;
+  for (auto _ : state) {
+    if (!open && !ok(state, db->begin())) break;
+    open = true;
+    fillChange(prefixes[i % prefixes.size()], i / prefixes.size(), &change);
+    ++i;
+    if (!ok(state, db->insert(change))) break;
+    if (i % prefixes.size() == 0) {
+      open = false;
+      if (!ok(state, db->commit())) break;
+    }
+  }
+  if (open) (void)ok(state, db->commit());
+  state.SetItemsProcessed(state.iterations());
+}
+
 void queueRecordConcurrently(benchmark::State& state) {
   if (state.thread_index() == 0) {
     g_shared_file = std::make_unique<ScratchDb>("concurrent");

@@ -41,6 +41,10 @@ void queueBatch(benchmark::State& state);
 
 // 3: record() per iteration from every benchmark thread into one shared kPowerLoss queue.
 void queueRecordConcurrently(benchmark::State& state);
+// 3, the ceiling: one thread INSERTs the same changes as the baseline (`streams` id
+// streams), `streams` per FULL transaction: the most a group of that many can gain over
+// one INSERT per transaction, with no thread to wake between commits.
+void sqliteGroupsOfStreams(benchmark::State& state, int streams);
 
 // 4: kAsyncChanges INSERTs in one transaction, or kAsyncChanges record() then flush() in
 // asynchronous mode, per iteration, each into a fresh file. queueAsync also reports
