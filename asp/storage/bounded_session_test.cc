@@ -189,6 +189,36 @@ TEST_F(BoundedSessionTest, ACommittedBoundedSessionKeepsWhatWasRecordedForItsIds
   EXPECT_EQ(sent[2].data, "during");
 }
 
+// The default bounds are far above a usual backlog: a backlog within both is taken whole
+// (counted without reading its rows), exactly as stepping through them would take it.
+TEST_F(BoundedSessionTest, ABacklogWithinBothBoundsIsOneSessionOfAllOfIt) {
+  std::vector<std::string> recorded;
+  for (int i = 0; i < 300; ++i) {
+    recorded.push_back("id" + std::to_string(i));
+    record(recorded.back(), Operation::kCreate, "d", i % 3 == 0 ? "idx-a" : "idx-b");
+  }
+  record("id7", Operation::kDelete);  // a pending create cancelled: nothing to send
+  recorded.erase(recorded.begin() + 7);
+  absl::StatusOr<SessionInfo> info = queue_->beginSession(atMost(299, 1 << 20));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(info->took_all);
+  EXPECT_EQ(info->indices, (std::vector<std::string>{"idx-a", "idx-b"}));
+  std::vector<std::string> sent;
+  for (const SessionChange& c : readAllInFlight(*queue_, info->size)) sent.push_back(c.id);
+  EXPECT_EQ(sent, recorded);
+  ASSERT_TRUE(queue_->commitSession().ok());
+  EXPECT_TRUE(nextSession(atMost(299, 1 << 20)).empty());
+}
+
+// ... but only when every change together is known to fit: a count within its bound
+// says nothing of the bytes.
+TEST_F(BoundedSessionTest, TheByteBoundCutsASessionWhoseCountFits) {
+  for (int i = 0; i < 3; ++i)
+    record("id" + std::to_string(i), Operation::kCreate, std::string(40000, 'x'));
+  EXPECT_EQ(nextSession(atMost(10, 100000)), (std::vector<std::string>{"id0", "id1"}));
+  EXPECT_EQ(nextSession(atMost(10, 100000)), (std::vector<std::string>{"id2"}));
+}
+
 TEST_F(BoundedSessionTest, ACleanTakesNoBounds) {
   SessionScope scope = SessionScope::of({"idx"});
   scope.max_changes = 1;

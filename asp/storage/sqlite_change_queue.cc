@@ -272,15 +272,18 @@ absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& 
 // when it has none. Sets frozen->hi. Requires db_mu_, in a transaction.
 absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* frozen,
                                              SessionInfo* info) {
-  if (scope.max_changes == 0 && scope.max_bytes == 0) {
-    absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
-    if (!hi.ok()) return hi.status();
-    // No size bound and nothing recorded past the mark (the common DELTA call): the whole
-    // table, counted without reading every row.
-    if (!scope.up_to_mark.has_value() || *scope.up_to_mark >= *hi) {
+  absl::StatusOr<int64_t> hi = scalar(statements_->max_row);
+  if (!hi.ok()) return hi.status();
+  if (!scope.up_to_mark.has_value() || *scope.up_to_mark >= *hi) {
+    // Nothing recorded past the mark, and bounds the whole table cannot exceed (the common
+    // DELTA call, the default bounds being far above a usual backlog): the whole table,
+    // counted without reading every row.
+    absl::StatusOr<std::optional<int64_t>> live = liveRowsWithin(scope);
+    if (!live.ok()) return live.status();
+    if (live->has_value()) {
       frozen->hi = *hi;
       frozen->reached_end = true;
-      return countAll(info);
+      return countAll(**live, info);
     }
   }
   sqlite::Statement& sizes = statements_->row_sizes;
@@ -309,11 +312,24 @@ absl::Status SqliteChangeQueue::freezeOldest(const SessionScope& scope, Frozen* 
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<int64_t>> SqliteChangeQueue::liveRowsWithin(
+    const SessionScope& scope) {
+  if (scope.max_bytes != 0) {
+    absl::StatusOr<int64_t> used = bytesInUse();
+    if (!used.ok()) return used.status();
+    if (static_cast<uint64_t>(*used) > scope.max_bytes) return std::nullopt;
+  }
+  absl::StatusOr<int64_t> live = liveRows();
+  if (!live.ok()) return live.status();
+  if (scope.max_changes != 0 && static_cast<uint64_t>(*live) > scope.max_changes) {
+    return std::nullopt;
+  }
+  return std::optional<int64_t>(*live);
+}
+
 // Everything up to the last row: the whole table. Requires db_mu_, in a transaction.
-absl::Status SqliteChangeQueue::countAll(SessionInfo* info) {
-  absl::StatusOr<int64_t> size = liveRows();
-  if (!size.ok()) return size.status();
-  info->size = static_cast<uint64_t>(*size);
+absl::Status SqliteChangeQueue::countAll(int64_t live, SessionInfo* info) {
+  info->size = static_cast<uint64_t>(live);
   absl::StatusOr<std::vector<std::string>> indices = indicesWithRows();
   if (!indices.ok()) return indices.status();
   info->indices = *std::move(indices);

@@ -211,8 +211,12 @@ class SqliteChangeQueue final : public ChangeQueue {
   bool stillNew(int64_t row, bool is_new) const { return is_new && row > sent_watermark_; }
   // Session steps. Require db_mu_, in a transaction.
   struct Frozen;
-  absl::Status countAll(SessionInfo* info);
+  // The whole table: `live` rows (liveRows()) and the indices with rows.
+  absl::Status countAll(int64_t live, SessionInfo* info);
   absl::Status freezeOldest(const SessionScope& scope, Frozen* frozen, SessionInfo* info);
+  // The live rows when all of them together stay within the scope's bounds, known
+  // without reading them; nullopt when they may not (the rows must be stepped through).
+  absl::StatusOr<std::optional<int64_t>> liveRowsWithin(const SessionScope& scope);
   absl::Status countIndices(const Frozen& frozen, SessionInfo* info);
   absl::Status dropFrozenIndices();
   // Deferred deletion and giving space back (sqlite_change_queue_space.cc,
@@ -234,6 +238,9 @@ class SqliteChangeQueue final : public ChangeQueue {
   // How many rows are live: SQLite counts a whole table without reading its rows, a
   // WHERE would make it step through each; the dead ones are known (dead_rows_).
   absl::StatusOr<int64_t> liveRows();
+  // The bytes of the file's pages in use (free pages left out): every row's id, index
+  // and data are stored in them, so they bound what any set of rows counts.
+  absl::StatusOr<int64_t> bytesInUse();
   // After a commit that freed many pages, and at open: converts a file without
   // auto-vacuum when little of it is live (one VACUUM) and truncates the WAL, so that
   // the disk space comes back. Best effort: nothing depends on it. Requires db_mu_, no

@@ -180,17 +180,18 @@ absl::Status SqliteChangeQueue::removeDeadRows() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> SqliteChangeQueue::bytesInUse() {
+  absl::StatusOr<int64_t> pages = db_->queryInt("PRAGMA page_count");
+  absl::StatusOr<int64_t> free_pages = db_->queryInt("PRAGMA freelist_count");
+  absl::StatusOr<int64_t> page_bytes = db_->queryInt("PRAGMA page_size");
+  if (!pages.ok()) return pages.status();
+  if (!free_pages.ok()) return free_pages.status();
+  if (!page_bytes.ok()) return page_bytes.status();
+  return (*pages - *free_pages) * *page_bytes;
+}
+
 void SqliteChangeQueue::reclaimSpace() {
   if (db_ == nullptr || statements_ == nullptr || options_.path == kInMemoryPath) return;
-  auto bytesInUse = [this]() -> absl::StatusOr<int64_t> {
-    absl::StatusOr<int64_t> pages = db_->queryInt("PRAGMA page_count");
-    absl::StatusOr<int64_t> free_pages = db_->queryInt("PRAGMA freelist_count");
-    absl::StatusOr<int64_t> page_bytes = db_->queryInt("PRAGMA page_size");
-    if (!pages.ok()) return pages.status();
-    if (!free_pages.ok()) return free_pages.status();
-    if (!page_bytes.ok()) return page_bytes.status();
-    return (*pages - *free_pages) * *page_bytes;
-  };
   absl::StatusOr<int64_t> in_use = bytesInUse();
   if (!in_use.ok()) return;
   if (!auto_vacuum_ && *in_use <= kConvertMaxLiveBytes) {
