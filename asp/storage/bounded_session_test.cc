@@ -219,6 +219,31 @@ TEST_F(BoundedSessionTest, TheByteBoundCutsASessionWhoseCountFits) {
   EXPECT_EQ(nextSession(atMost(10, 100000)), (std::vector<std::string>{"id2"}));
 }
 
+// Something recorded after the mark makes the freeze step through the rows (the whole
+// table no longer is the session): a count bound met exactly by what is left up to the
+// mark takes it all, and says so.
+TEST_F(BoundedSessionTest, SteppingFindsABoundMetExactlyByWhatIsLeft) {
+  for (int i = 0; i < 4; ++i) record("id" + std::to_string(i), Operation::kCreate);
+  absl::StatusOr<int64_t> mark = queue_->recordedMark();
+  ASSERT_TRUE(mark.ok());
+  record("after", Operation::kCreate);
+  SessionScope scope = atMost(2, 1 << 20);
+  scope.up_to_mark = *mark;
+  absl::StatusOr<SessionInfo> first = queue_->beginSession(scope);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->size, 2u);
+  EXPECT_FALSE(first->took_all);
+  ASSERT_TRUE(queue_->commitSession().ok());
+  absl::StatusOr<SessionInfo> second = queue_->beginSession(scope);
+  ASSERT_TRUE(second.ok()) << second.status();
+  std::vector<std::string> ids;
+  for (const SessionChange& c : readAllInFlight(*queue_, second->size)) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"id2", "id3"}));
+  EXPECT_TRUE(second->took_all);
+  ASSERT_TRUE(queue_->commitSession().ok());
+  EXPECT_EQ(nextSession({}), (std::vector<std::string>{"after"}));
+}
+
 TEST_F(BoundedSessionTest, ACleanTakesNoBounds) {
   SessionScope scope = SessionScope::of({"idx"});
   scope.max_changes = 1;

@@ -225,8 +225,9 @@ absl::StatusOr<int64_t> SqliteChangeQueue::recordedMark() {
 }
 
 // Freezing an unbounded session is one statement's worth of work whatever the size of
-// the queue: the rows up to the current last one are the session, numbered by rank. A
-// bounded one reads the rows it takes (their sizes, not their data).
+// the queue: the rows up to the current last one are the session, numbered by rank. So
+// is a bounded one when the whole table is known to fit its bounds; otherwise it reads
+// the rows it takes (their sizes, not their data).
 absl::StatusOr<SessionInfo> SqliteChangeQueue::beginSession(const SessionScope& scope) {
   if (!scope.only_indices.empty() &&
       (scope.max_changes != 0 || scope.max_bytes != 0 || scope.up_to_mark.has_value())) {
