@@ -210,7 +210,7 @@ class InMemoryStateStore final : public StateStore {
 // applies `ops` in order, moving their strings in. Ops of one index are applied in
 // their order; `options` may let different indices be applied at once.
 void applyHeld(const std::vector<std::string>& replaced_indices, HeldOpList& ops,
-               std::map<std::string, IndexState>* state, const ApplyOptions& options = {});
+               std::map<std::string, IndexState>* state, const ApplyOptions& options);
 
 // A list of index names as one string, each "<decimal length>:<bytes>" (a name may hold
 // any character, a newline too), for stores that keep AgentMetadata::indices in a column.
