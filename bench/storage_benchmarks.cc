@@ -39,6 +39,11 @@ std::vector<std::string> streamPrefixes(int streams) {
   return prefixes;
 }
 
+// The i-th change of the interleaved streams: stream i % streams, its (i / streams)-th.
+void fillStreamChange(const std::vector<std::string>& prefixes, uint64_t i, Change* change) {
+  fillChange(prefixes[i % prefixes.size()], i / prefixes.size(), change);
+}
+
 // False (and the benchmark marked failed) unless `status` is OK.
 bool ok(benchmark::State& state, const absl::Status& status) {
   if (status.ok()) return true;
@@ -128,8 +133,7 @@ void sqliteAutocommit(benchmark::State& state, Durability durability, int stream
   Change change;
   uint64_t i = 0;
   for (auto _ : state) {
-    fillChange(prefixes[i % prefixes.size()], i / prefixes.size(), &change);
-    ++i;
+    fillStreamChange(prefixes, i++, &change);
     if (!ok(state, db->insert(change))) break;
   }
   state.SetItemsProcessed(state.iterations());
@@ -201,8 +205,7 @@ void sqliteGroupsOfStreams(benchmark::State& state, int streams) {
   for (auto _ : state) {
     if (!open && !ok(state, db->begin())) break;
     open = true;
-    fillChange(prefixes[i % prefixes.size()], i / prefixes.size(), &change);
-    ++i;
+    fillStreamChange(prefixes, i++, &change);
     if (!ok(state, db->insert(change))) break;
     if (i % prefixes.size() == 0) {
       open = false;
